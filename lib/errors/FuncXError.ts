@@ -1,0 +1,19 @@
+/**
+ * The base of every error funcx-rx throws, so one `instanceof` check catches them all.
+ *
+ * @example
+ * ```ts
+ * import { FuncXError } from 'funcx-rx';
+ * try { await fxc.getResult(id); } catch (e) { if (e instanceof FuncXError) console.error(e.name, e.message); }
+ * ```
+ */
+export class FuncXError extends Error {
+  /**
+   * @param message - what went wrong
+   * @param options - `cause`: the underlying error
+   */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FuncXError';
+  }
+}

@@ -1,0 +1,39 @@
+import { errorCodeName, httpStatusOf } from '../protocol/errorCodes.js';
+import type { ErrorEnvelope } from '../protocol/envelope.js';
+import { FuncXError } from './FuncXError.js';
+
+/**
+ * The service answered with funcX's error envelope: an unknown function or endpoint, a bad
+ * UUID, a missing key, a wrong token, and so on. `code` is the envelope's {@link ErrorCode}.
+ *
+ * @example
+ * ```ts
+ * import { ServiceError, ErrorCode } from 'funcx-rx';
+ * try { await fxc.getTask(id); } catch (e) {
+ *   if (e instanceof ServiceError && e.code === ErrorCode.TASK_NOT_FOUND) console.log('no such task');
+ * }
+ * ```
+ */
+export class ServiceError extends FuncXError {
+  /** funcX's numeric error code. */
+  readonly code: number;
+  /** The envelope's human-readable reason. */
+  readonly reason: string;
+  /** The HTTP status the service answered with. */
+  readonly httpStatus: number;
+  /** The envelope's `error_args`. */
+  readonly errorArgs: readonly unknown[];
+
+  /**
+   * @param envelope - the service's error envelope
+   * @param options - `cause`: the underlying error
+   */
+  constructor(envelope: Pick<ErrorEnvelope, 'code' | 'reason'> & Partial<ErrorEnvelope>, options?: { cause?: unknown }) {
+    super(`${errorCodeName(envelope.code)} (${envelope.code}): ${envelope.reason}`, options);
+    this.name = 'ServiceError';
+    this.code = envelope.code;
+    this.reason = envelope.reason;
+    this.httpStatus = envelope.http_status_code ?? httpStatusOf(envelope.code);
+    this.errorArgs = envelope.error_args ?? [];
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The life of a task, in order: accepted, at the endpoint, waiting for a worker, running, then
+ * one of the three ends. `cancelled` is a funcx-rx extension.
+ */
+export const TASK_STATUSES = [
+  'waiting-for-ep',
+  'waiting-for-nodes',
+  'waiting-for-launch',
+  'running',
+  'success',
+  'failed',
+  'cancelled',
+] as const;
+
+/** One of {@link TASK_STATUSES}. */
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+/** The statuses after which a task never changes again. */
+export type FinalTaskStatus = 'success' | 'failed' | 'cancelled';
+
+/**
+ * Whether a status is final.
+ *
+ * @param status - a task status
+ * @returns true for `success`, `failed` and `cancelled`
+ * @example
+ * ```ts
+ * isFinalStatus('running'); // false
+ * ```
+ */
+export function isFinalStatus(status: TaskStatus): status is FinalTaskStatus {
+  return status === 'success' || status === 'failed' || status === 'cancelled';
+}
+
+/**
+ * A task as `GET /v2/tasks/<id>` returns it. `result` and `exception` are left out while null;
+ * `completion_t` is null until the task ends, then epoch seconds as a string.
+ */
+export interface TaskRecord {
+  readonly task_id: string;
+  readonly status: TaskStatus;
+  readonly completion_t: string | null;
+  readonly result?: string;
+  readonly exception?: string;
+}
+
+/** The body of `POST /v2/batch_status`'s answer. */
+export interface BatchStatusResponse {
+  readonly response: 'batch';
+  readonly results: Readonly<Record<string, TaskRecord>>;
+}
+
+/** A WebSocket frame for a finished task (PROTOCOL.md §3); `status` is `cancelled` only in funcx-rx. */
+export interface ResultFrame {
+  readonly task_id: string;
+  readonly status: FinalTaskStatus;
+  readonly result: string | null;
+  readonly completion_t: string;
+  readonly exception: string | null;
+}
+
+/** A WebSocket frame for a task id the service does not know. */
+export interface UnknownTaskFrame {
+  readonly task_id: string;
+  readonly status: 'Failed';
+  readonly reason: string;
+}
+
+/**
+ * A status change pushed to a client that asked for statuses (funcx-rx extension; plain funcX
+ * clients never receive it).
+ */
+export interface StatusFrame {
+  readonly type: 'status';
+  readonly task_id: string;
+  readonly status: TaskStatus;
+}
+
+/** Any frame the result WebSocket sends to a client. */
+export type ServerFrame = ResultFrame | UnknownTaskFrame | StatusFrame;
+
+/**
+ * The JSON form of a client frame (funcx-rx extension). A plain funcX client sends the bare
+ * task-group UUID instead, which means `{ task_group_id, statuses: false }`.
+ */
+export interface SubscribeFrame {
+  readonly task_group_id: string;
+  /** Also push {@link StatusFrame}s for this group's tasks. */
+  readonly statuses?: boolean;
+}

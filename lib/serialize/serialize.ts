@@ -1,0 +1,234 @@
+import { SerializationError } from '../errors/SerializationError.js';
+import { Method } from './methods.js';
+import { pack, unpack } from './pack.js';
+
+const PYTHON_METHODS = new Set<string>([
+  Method.PICKLE_DATA,
+  Method.DILL_FUNCTION,
+  Method.PICKLE_FUNCTION,
+  Method.PICKLE_SOURCE,
+  Method.PICKLE_SOURCE_2,
+]);
+
+function rejectUnserializable(this: unknown, key: string, value: unknown): unknown {
+  // JSON.stringify would silently drop these or throw an unhelpful TypeError.
+  const kind = typeof value;
+  if (kind === 'function' || kind === 'symbol' || kind === 'bigint') {
+    const where = key === '' ? 'the value' : `key \`${key}\``;
+    throw new SerializationError(`Cannot serialize ${where}: a ${kind} is not JSON data`, { method: Method.JSON });
+  }
+  return value;
+}
+
+/**
+ * Serializes a data value as funcx-rx's JSON method (`10`).
+ *
+ * @param value - JSON data; `undefined` becomes `null`
+ * @returns `"10\n<json>"`
+ * @throws {@link SerializationError} for functions, symbols, BigInts and cycles
+ * @example
+ * ```ts
+ * serialize([50]); // "10\n[50]"
+ * ```
+ */
+export function serialize(value: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value, rejectUnserializable);
+  } catch (error) {
+    if (error instanceof SerializationError) throw error;
+    throw new SerializationError(`Cannot serialize the value: ${(error as Error).message}`, { method: Method.JSON, cause: error });
+  }
+  return `${Method.JSON}\n${json ?? 'null'}`;
+}
+
+/** Splits `"<id>\n<body>"`, checking the header. */
+function split(buffer: string): { method: string; body: string } {
+  if (typeof buffer !== 'string' || buffer.length < 3 || buffer[2] !== '\n') {
+    throw new SerializationError('Malformed serialized value: expected a two-character method id and a newline', { method: null });
+  }
+  return { method: buffer.slice(0, 2), body: buffer.slice(3) };
+}
+
+function unsupported(method: string): SerializationError {
+  if (PYTHON_METHODS.has(method)) {
+    return new SerializationError(`Method ${method} is a Python pickle, which JavaScript cannot read`, { method });
+  }
+  return new SerializationError(`Unknown serialization method ${JSON.stringify(method)}`, { method });
+}
+
+function parseJson(body: string, method: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    throw new SerializationError(`Malformed JSON in a method ${method} value`, { method, cause: error });
+  }
+}
+
+/**
+ * Reads a value made by {@link serialize}.
+ *
+ * @param buffer - a serialized value
+ * @returns the value
+ * @throws {@link SerializationError} for malformed buffers and methods JavaScript cannot read
+ * @example
+ * ```ts
+ * deserialize('10\n100'); // 100
+ * ```
+ */
+export function deserialize(buffer: string): unknown {
+  const { method, body } = split(buffer);
+  if (method !== Method.JSON) throw unsupported(method);
+  return parseJson(body, method);
+}
+
+/** A JavaScript function as it travels: its name and its source text. */
+export interface FunctionSource {
+  readonly name: string;
+  readonly source: string;
+}
+
+/**
+ * Serializes a function as its source text (method `11`). The function must be self-contained:
+ * it runs in a worker far from the variables around it, and may `await import()` what it needs.
+ *
+ * @param fn - a plain, arrow or async function
+ * @returns `"11\n{"name", "source"}"`
+ * @throws {@link SerializationError} for native and bound functions and classes, which have no usable source
+ * @example
+ * ```ts
+ * serializeFunction((x: number) => x * 2); // '11\n{"name":"","source":"(x) => x * 2"}'
+ * ```
+ */
+export function serializeFunction(fn: (...args: never[]) => unknown): string {
+  if (typeof fn !== 'function') {
+    throw new SerializationError(`Expected a function, got \`${String(fn)}\` (${typeof fn})`, { method: Method.JS_FUNCTION });
+  }
+  const source = Function.prototype.toString.call(fn);
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
+    throw new SerializationError(`Function \`${fn.name}\` has no JavaScript source (native or bound), so it cannot run remotely`, { method: Method.JS_FUNCTION });
+  }
+  if (/^class\b/.test(source)) {
+    throw new SerializationError(`\`${fn.name}\` is a class, not a function`, { method: Method.JS_FUNCTION });
+  }
+  return `${Method.JS_FUNCTION}\n${JSON.stringify({ name: fn.name, source })}`;
+}
+
+/**
+ * Reads a function made by {@link serializeFunction}, without evaluating it.
+ *
+ * @param buffer - a serialized function
+ * @returns its name and source
+ * @throws {@link SerializationError} for other methods or a malformed body
+ * @example
+ * ```ts
+ * deserializeFunction(serializeFunction(function f() {})).name; // "f"
+ * ```
+ */
+export function deserializeFunction(buffer: string): FunctionSource {
+  const { method, body } = split(buffer);
+  if (method !== Method.JS_FUNCTION) throw unsupported(method);
+  const parsed = parseJson(body, method) as Partial<FunctionSource> | null;
+  if (typeof parsed?.source !== 'string' || typeof parsed.name !== 'string') {
+    throw new SerializationError('A method 11 value needs string `name` and `source`', { method });
+  }
+  return { name: parsed.name, source: parsed.source };
+}
+
+/** A remote error as it travels: name, message and stack. */
+export interface RemoteError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack: string;
+}
+
+/**
+ * Serializes an error (method `12`). Non-errors that were thrown are described as such.
+ *
+ * @param error - anything that was thrown
+ * @returns `"12\n{"name", "message", "stack"}"`
+ * @example
+ * ```ts
+ * serializeError(new TypeError('boom')); // '12\n{"name":"TypeError","message":"boom","stack":"..."}'
+ * ```
+ */
+export function serializeError(error: unknown): string {
+  const remote: RemoteError =
+    error instanceof Error
+      ? { name: error.name, message: error.message, stack: error.stack ?? '' }
+      : { name: 'NonErrorThrown', message: `A non-error value was thrown: ${describe(error)}`, stack: '' };
+  return `${Method.JS_ERROR}\n${JSON.stringify(remote)}`;
+}
+
+function describe(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/**
+ * Reads an error made by {@link serializeError}. A funcX (Python) exception, which JavaScript
+ * cannot unpickle, is reported as such rather than thrown.
+ *
+ * @param buffer - a serialized error
+ * @returns its name, message and stack
+ * @example
+ * ```ts
+ * deserializeError(serializeError(new Error('x'))).message; // "x"
+ * ```
+ */
+export function deserializeError(buffer: string): RemoteError {
+  const { method, body } = split(buffer);
+  if (PYTHON_METHODS.has(method)) {
+    return { name: 'PythonException', message: 'The remote exception is a Python pickle, which JavaScript cannot read', stack: body };
+  }
+  if (method !== Method.JS_ERROR) throw unsupported(method);
+  const parsed = parseJson(body, method) as Partial<RemoteError> | null;
+  return {
+    name: typeof parsed?.name === 'string' ? parsed.name : 'Error',
+    message: typeof parsed?.message === 'string' ? parsed.message : '',
+    stack: typeof parsed?.stack === 'string' ? parsed.stack : '',
+  };
+}
+
+/**
+ * Packs a call's arguments as funcX does: `pack([serialize(args), serialize(kwargs)])`.
+ *
+ * @param args - positional arguments
+ * @param kwargs - keyword arguments; JavaScript functions get them as one extra last argument when not empty
+ * @returns the payload string
+ * @example
+ * ```ts
+ * packPayload([50]); // "6\n10\n[50]4\n10\n{}"
+ * ```
+ */
+export function packPayload(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>> = {}): string {
+  return pack([serialize(args), serialize(kwargs)]);
+}
+
+/**
+ * Reads a payload made by {@link packPayload}.
+ *
+ * @param payload - a packed payload
+ * @returns the positional and keyword arguments
+ * @throws {@link SerializationError} when the payload is not two JSON buffers of the right shapes
+ * @example
+ * ```ts
+ * unpackPayload(packPayload([1, 2])); // { args: [1, 2], kwargs: {} }
+ * ```
+ */
+export function unpackPayload(payload: string): { args: unknown[]; kwargs: Record<string, unknown> } {
+  const buffers = unpack(payload);
+  if (buffers.length !== 2) {
+    throw new SerializationError(`A payload packs 2 buffers (args, kwargs), got ${buffers.length}`, { method: null });
+  }
+  const args = deserialize(buffers[0]!);
+  const kwargs = deserialize(buffers[1]!);
+  if (!Array.isArray(args)) throw new SerializationError('A payload\'s first buffer must be an array of arguments', { method: Method.JSON });
+  if (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs)) {
+    throw new SerializationError('A payload\'s second buffer must be an object of keyword arguments', { method: Method.JSON });
+  }
+  return { args, kwargs: kwargs as Record<string, unknown> };
+}
