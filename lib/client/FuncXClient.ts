@@ -1,0 +1,376 @@
+import { firstValueFrom } from 'rxjs';
+import { v4 as uuidv4 } from 'uuid';
+import { defaultMakeWebSocket } from '#websocket';
+import { FuncXError } from '../errors/FuncXError.js';
+import { TaskPending } from '../errors/TaskPending.js';
+import { TaskSubmissionFailed } from '../errors/TaskSubmissionFailed.js';
+import type { RegisterFunctionResponse, EndpointStatusResponse, SubmitRequest, SubmitResponse, SubmitTask, VersionResponse } from '../protocol/submit.js';
+import type { BatchStatusResponse, TaskRecord } from '../protocol/task.js';
+import { AsyncSession } from '../reactive/AsyncSession.js';
+import type { AsyncTask } from '../reactive/AsyncTask.js';
+import { frameToSettlement } from '../reactive/frameToSettlement.js';
+import { pack } from '../serialize/pack.js';
+import { packPayload, serializeFunction } from '../serialize/serialize.js';
+import { Batch } from './Batch.js';
+import type { BatchResultEntry } from './BatchResult.js';
+import type { FuncXClientOptions } from './FuncXClientOptions.js';
+import type { AnyFunction, FunctionId } from './FunctionId.js';
+import { HttpApi } from './HttpApi.js';
+import { resolveConnection, type ResolvedConnection } from './resolveConnection.js';
+import type { RunTarget } from './RunTarget.js';
+import { submitWithRetry } from './submitWithRetry.js';
+
+const STATUS_CHUNK = 1024;
+
+/** What `run` returns: the task id for the polling client, an awaitable Observable for the asynchronous one. */
+export type RunResult<Async extends boolean, R> = Async extends true ? AsyncTask<R> : Promise<string>;
+
+/**
+ * The funcX client: registers functions, runs them on endpoints, and fetches results.
+ *
+ * The polling client (the default) mirrors funcX's "existing model": `run` returns a task id
+ * and `getResult` throws {@link TaskPending} until the task ends. The asynchronous client
+ * (`asynchronous: true`) batches submissions and returns, from `run`, an {@link AsyncTask}:
+ * an Observable of the result that is also awaitable, delivered over one WebSocket that is open
+ * exactly while tasks are outstanding.
+ *
+ * @example
+ * ```ts
+ * import { FuncXClient, TaskPending } from 'funcx-rx';
+ * const fxc = new FuncXClient({ serviceUrl, token });
+ * const functionId = await fxc.registerFunction(doubleDelayed);
+ * const taskId = await fxc.run({ functionId, endpointId }, 50);
+ * // later: await fxc.getResult(taskId) → 100, or TaskPending while it runs
+ * ```
+ */
+export class FuncXClient<Async extends boolean = false> {
+  /** Whether `run` returns awaitable Observables rather than task ids. */
+  readonly asynchronous: Async;
+  /** The task group this client submits into. */
+  readonly taskGroupId: string;
+  /** The resolved service URL (without `/v2`). */
+  readonly serviceUrl: string;
+  readonly #api: HttpApi;
+  readonly #connection: ResolvedConnection;
+  readonly #options: FuncXClientOptions<Async>;
+  #session: AsyncSession | null = null;
+
+  /**
+   * @param options - where the service is, who the user is, and how to batch; see {@link FuncXClientOptions}
+   * @throws TypeError when no service URL or token can be found, or an option is out of range
+   */
+  constructor(options: FuncXClientOptions<Async> = {}) {
+    this.#connection = resolveConnection(options);
+    this.#options = options;
+    this.asynchronous = (options.asynchronous ?? false) as Async;
+    this.serviceUrl = this.#connection.serviceUrl;
+    this.taskGroupId = options.taskGroupId ?? uuidv4();
+    this.#api = new HttpApi(this.#connection.apiUrl, this.#connection.token, options.fetch);
+    checkNumber('batchInterval', options.batchInterval, 0);
+    checkNumber('batchSize', options.batchSize, 1);
+    checkNumber('submitRetries', options.submitRetries, 0);
+    checkNumber('submitTimeoutMs', options.submitTimeoutMs, 1);
+  }
+
+  /**
+   * The asynchronous engine, made on first use so a polling client never builds it.
+   *
+   * @returns the session
+   */
+  get #async(): AsyncSession {
+    this.#session ??= new AsyncSession({
+      taskGroupId: this.taskGroupId,
+      resultSocketUrl: this.#connection.resultSocketUrl,
+      token: this.#connection.token,
+      makeWebSocket: this.#options.makeWebSocket ?? defaultMakeWebSocket,
+      submit: (request, signal) => this.#postSubmit(request, signal),
+      batchStatus: (ids) => this.#batchStatus(ids),
+      cancel: (ids) => this.#api.post('/cancel', { task_ids: ids }),
+      batchInterval: this.#options.batchInterval ?? 10,
+      batchSize: this.#options.batchSize ?? 128,
+      submitRetries: this.#options.submitRetries ?? 4,
+      submitTimeoutMs: this.#options.submitTimeoutMs ?? 30_000,
+      reconnect: this.#options.reconnect,
+      scheduler: this.#options.scheduler,
+    });
+    return this.#session;
+  }
+
+  /**
+   * The service's version (`GET /v2/version`).
+   *
+   * @returns the API version and the oldest SDK and endpoint versions it accepts
+   * @example
+   * ```ts
+   * (await fxc.version()).api; // "0.1.0"
+   * ```
+   */
+  async version(): Promise<VersionResponse> {
+    return (await this.#api.get<VersionResponse>('/version')).body;
+  }
+
+  /**
+   * Registers a function, sent as its source text. The function must be self-contained: it runs
+   * in a worker far from the variables around it, and may `await import()` what it needs.
+   *
+   * @param fn - a plain, arrow, async or method-shorthand function
+   * @param options - `description`: stored with it
+   * @returns the function's id, typed with the function
+   * @throws {@link SerializationError} for native or bound functions and classes; {@link ServiceError} from the service
+   * @example
+   * ```ts
+   * const functionId = await fxc.registerFunction(async (x: number) => x * 2);
+   * ```
+   */
+  async registerFunction<F extends AnyFunction>(fn: F, options: { description?: string } = {}): Promise<FunctionId<F>> {
+    const code = serializeFunction(fn);
+    const { body } = await this.#api.post<RegisterFunctionResponse>('/functions', {
+      function_name: fn.name || 'anonymous',
+      entry_point: fn.name || 'anonymous',
+      function_code: pack([code]),
+      function_source: Function.prototype.toString.call(fn),
+      description: options.description ?? '',
+    });
+    return body.function_uuid as FunctionId<F>;
+  }
+
+  /**
+   * Runs a registered function on an endpoint.
+   *
+   * The polling client posts at once and resolves to the task id. The asynchronous client
+   * queues the task for the next batch and returns an {@link AsyncTask} at once: await it for
+   * the result, subscribe to it, or cancel it.
+   *
+   * @param target - function, endpoint, keyword arguments, abort signal
+   * @param args - the positional arguments (JSON data)
+   * @returns the task id (polling) or the task (asynchronous)
+   * @throws {@link SerializationError} at once when an argument is not JSON data
+   * @example
+   * ```ts
+   * const taskId = await fxc.run({ functionId, endpointId }, 50);          // polling client
+   * const result = await asyncFxc.run({ functionId, endpointId }, 50);    // asynchronous client: 100
+   * ```
+   */
+  run<F extends AnyFunction>(target: RunTarget<F>, ...args: Parameters<F>): RunResult<Async, Awaited<ReturnType<F>>> {
+    const payload = packPayload(args, target.kwargs);
+    if (this.asynchronous) {
+      return this.#async.submit(target.functionId, target.endpointId, payload, target.signal) as RunResult<Async, Awaited<ReturnType<F>>>;
+    }
+    const task: SubmitTask = [target.functionId, target.endpointId, payload, uuidv4()];
+    return this.#submitNow([task], this.taskGroupId).then((ids) => ids[0]!) as RunResult<Async, Awaited<ReturnType<F>>>;
+  }
+
+  /**
+   * Follows tasks by id with the asynchronous machinery, however they were submitted: after a
+   * reload, from another process, or from `batchRun`. Finished tasks settle at once.
+   *
+   * @param taskIds - the tasks
+   * @param taskGroupId - their group, whose results the socket subscribes
+   * @returns one awaitable Observable per task, in order
+   * @example
+   * ```ts
+   * const [task] = fxc.watch([taskId], groupId);
+   * console.log(await task);
+   * ```
+   */
+  watch<T = unknown>(taskIds: readonly string[], taskGroupId: string = this.taskGroupId): AsyncTask<T>[] {
+    return this.#async.watch<T>(taskGroupId, taskIds);
+  }
+
+  /**
+   * Reattaches to a task group by id (`GET /v2/task_groups/<id>/tasks`): one awaitable
+   * Observable per task of the group, in submit order. For a new process picking up work that an
+   * earlier one submitted.
+   *
+   * @param taskGroupId - the group
+   * @returns its tasks
+   * @throws {@link ServiceError} for an unknown group (404, code 20) or another user's (403, code 21)
+   * @example
+   * ```ts
+   * const tasks = await fxc.reattach(groupId);
+   * for (const task of tasks) console.log(await task);
+   * ```
+   */
+  async reattach<T = unknown>(taskGroupId: string): Promise<AsyncTask<T>[]> {
+    const { body } = await this.#api.get<{ task_ids: string[] }>(`/task_groups/${encodeURIComponent(taskGroupId)}/tasks`);
+    return this.watch<T>(body.task_ids, taskGroupId);
+  }
+
+  /**
+   * A task's record as the service has it (`GET /v2/tasks/<id>`).
+   *
+   * @param taskId - the task
+   * @returns its status, completion time and serialized result or exception
+   * @throws {@link ServiceError} for an unknown or invisible task (404, code 6)
+   * @example
+   * ```ts
+   * (await fxc.getTask(taskId)).status; // "running"
+   * ```
+   */
+  async getTask(taskId: string): Promise<TaskRecord> {
+    return (await this.#api.get<TaskRecord>(`/tasks/${encodeURIComponent(taskId)}`)).body;
+  }
+
+  /**
+   * A task's result, funcX-style: the value when it succeeded, or an error.
+   *
+   * @param taskId - the task
+   * @returns the function's (deserialized) return value
+   * @throws {@link TaskPending} while it has not ended; {@link TaskExecutionFailed} when it threw; {@link TaskCancelled} when cancelled; {@link ServiceError} when unknown
+   * @example
+   * ```ts
+   * try { console.log(await fxc.getResult(taskId)); } catch (e) { if (e instanceof TaskPending) console.log('Task pending'); }
+   * ```
+   */
+  async getResult(taskId: string): Promise<unknown> {
+    const record = await this.getTask(taskId);
+    const outcome = frameToSettlement(record);
+    if (outcome === null) throw new TaskPending(taskId, record.status);
+    if ('error' in outcome.settlement) throw outcome.settlement.error;
+    return outcome.settlement.value;
+  }
+
+  /**
+   * Several tasks' results at once (`POST /v2/batch_status`, 1024 ids a request).
+   *
+   * @param taskIds - the tasks
+   * @returns per task: pending with its status, or its result, or its error
+   * @throws {@link ServiceError} for a malformed request
+   * @example
+   * ```ts
+   * const results = await fxc.getBatchResult(taskIds);
+   * for (const [id, entry] of Object.entries(results)) if (!entry.pending && entry.status === 'success') console.log(id, entry.result);
+   * ```
+   */
+  async getBatchResult(taskIds: readonly string[]): Promise<Record<string, BatchResultEntry>> {
+    const out: Record<string, BatchResultEntry> = {};
+    for (let i = 0; i < taskIds.length; i += STATUS_CHUNK) {
+      const answer = await this.#batchStatus(taskIds.slice(i, i + STATUS_CHUNK));
+      for (const [id, record] of Object.entries(answer.results)) {
+        const outcome = frameToSettlement(record);
+        const completionTime = Number(record.completion_t);
+        if (outcome === null) out[id] = { pending: true, status: record.status };
+        else if ('value' in outcome.settlement) out[id] = { pending: false, status: 'success', result: outcome.settlement.value, completionTime };
+        else {
+          const status = outcome.status === 'cancelled' ? 'cancelled' : 'failed';
+          out[id] = { pending: false, status, error: outcome.settlement.error as FuncXError, completionTime };
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Whether an endpoint is connected (`GET /v2/endpoints/<id>/status`).
+   *
+   * @param endpointId - the endpoint
+   * @returns `online` or `offline`, and its logs
+   * @throws {@link ServiceError} for an unknown endpoint (404, code 4) or another user's (403, code 9)
+   * @example
+   * ```ts
+   * (await fxc.getEndpointStatus(endpointId)).status; // "online"
+   * ```
+   */
+  async getEndpointStatus(endpointId: string): Promise<EndpointStatusResponse> {
+    return (await this.#api.get<EndpointStatusResponse>(`/endpoints/${encodeURIComponent(endpointId)}/status`)).body;
+  }
+
+  /**
+   * Starts a batch of calls to submit together, as funcX's `create_batch`.
+   *
+   * @param taskGroupId - the group for its tasks; this client's group by default
+   * @returns an empty batch
+   * @example
+   * ```ts
+   * const batch = fxc.createBatch();
+   * batch.add({ functionId, endpointId }, 1).add({ functionId, endpointId }, 2);
+   * ```
+   */
+  createBatch(taskGroupId?: string): Batch {
+    return new Batch(taskGroupId);
+  }
+
+  /**
+   * Submits a batch in one request (more than one when it is large).
+   *
+   * @param batch - the calls
+   * @returns the task ids, in the batch's order
+   * @throws {@link TaskSubmissionFailed} naming the first task the service refused
+   * @example
+   * ```ts
+   * const taskIds = await fxc.batchRun(batch);
+   * ```
+   */
+  async batchRun(batch: Batch): Promise<string[]> {
+    const tasks = batch.toTasks().map(([f, e, p]) => [f, e, p, uuidv4()] as const);
+    return this.#submitNow(tasks, batch.taskGroupId ?? this.taskGroupId);
+  }
+
+  /**
+   * Cancels a task on the service (a funcx-rx extension): a waiting task never runs, a running
+   * one's worker is stopped. An ended task is left as it is.
+   *
+   * @param taskId - the task
+   * @returns its record after the call (`status` is `cancelled` unless it had already ended)
+   * @throws {@link ServiceError} for an unknown or invisible task
+   * @example
+   * ```ts
+   * (await fxc.cancel(taskId)).status; // "cancelled"
+   * ```
+   */
+  async cancel(taskId: string): Promise<TaskRecord> {
+    return (await this.#api.post<TaskRecord>(`/tasks/${encodeURIComponent(taskId)}/cancel`, {})).body;
+  }
+
+  /**
+   * Ends the client's asynchronous work: waits for outstanding tasks to settle (or cancels them),
+   * after which no socket or timer of this client is left.
+   *
+   * @param options - `cancel`: cancel outstanding tasks instead of waiting for them
+   * @returns when nothing is outstanding
+   * @example
+   * ```ts
+   * await fxc.close({ cancel: true });
+   * ```
+   */
+  async close(options: { cancel?: boolean } = {}): Promise<void> {
+    await this.#session?.close(options);
+  }
+
+  /** The asynchronous engine's counters, for tests and monitoring. */
+  get stats(): { outstanding: number; posts: number; socketOpens: number } {
+    const session = this.#session;
+    return { outstanding: session?.outstanding ?? 0, posts: session?.posts ?? 0, socketOpens: session?.socketOpens ?? 0 };
+  }
+
+  async #submitNow(tasks: readonly SubmitTask[], taskGroupId: string): Promise<string[]> {
+    const request: SubmitRequest = { task_group_id: taskGroupId, tasks };
+    const response = await firstValueFrom(
+      submitWithRetry((r, signal) => this.#postSubmit(r, signal), request, {
+        retries: this.#options.submitRetries ?? 4,
+        timeoutMs: this.#options.submitTimeoutMs ?? 30_000,
+        backoff: this.#options.reconnect,
+        scheduler: this.#options.scheduler,
+      }),
+    );
+    return response.results.map((answer, i) => {
+      if (answer.status === 'Success') return answer.task_uuid;
+      throw new TaskSubmissionFailed(answer.task_uuid ?? String(tasks[i]?.[3]), answer.reason, { code: answer.code });
+    });
+  }
+
+  async #postSubmit(request: SubmitRequest, signal: AbortSignal): Promise<SubmitResponse> {
+    return (await this.#api.post<SubmitResponse>('/submit', request, signal)).body;
+  }
+
+  async #batchStatus(taskIds: readonly string[]): Promise<BatchStatusResponse> {
+    return (await this.#api.post<BatchStatusResponse>('/batch_status', { task_ids: taskIds })).body;
+  }
+}
+
+function checkNumber(name: string, value: number | undefined, min: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new TypeError(`Expected \`${name}\` to be a number from ${min} and up, got \`${String(value)}\` (${typeof value})`);
+  }
+}

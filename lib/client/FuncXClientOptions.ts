@@ -1,0 +1,69 @@
+import type { SchedulerLike } from 'rxjs';
+import type { BackoffOptions } from '../reactive/backoff.js';
+import type { WebSocketMaker } from '../transport/WebSocketMaker.js';
+import type { FetchLike } from './HttpApi.js';
+
+/**
+ * Options of {@link FuncXClient}.
+ *
+ * @example
+ * ```ts
+ * const fxc = new FuncXClient({ serviceUrl: 'http://127.0.0.1:8080', token, asynchronous: true, batchInterval: 50 });
+ * ```
+ */
+export interface FuncXClientOptions<Async extends boolean = boolean> {
+  /**
+   * The service's URL, with or without the trailing `/v2`.
+   * @default process.env.FUNCX_SERVICE_URL
+   */
+  readonly serviceUrl?: string;
+  /**
+   * The bearer token.
+   * @default process.env.FUNCX_TOKEN
+   */
+  readonly token?: string;
+  /**
+   * `true` makes `run` return an awaitable Observable of the result, delivered over one shared
+   * WebSocket; `false` makes it return the task id, for polling with `getResult`.
+   * @default false
+   */
+  readonly asynchronous?: Async;
+  /**
+   * Milliseconds the asynchronous client gathers submissions into one `POST /v2/submit`; 0 posts
+   * each at once.
+   * @default 10
+   */
+  readonly batchInterval?: number;
+  /**
+   * The most tasks in one post; a full batch is posted before its interval ends.
+   * @default 128
+   */
+  readonly batchSize?: number;
+  /**
+   * The task group this client's tasks join; results are subscribed by group.
+   * @default a new random UUID
+   */
+  readonly taskGroupId?: string;
+  /**
+   * Retries of a submit that failed in transit, timed out, or got a 5xx or 429. Safe: task ids
+   * are chosen by the client, so the service treats a retry as the same tasks.
+   * @default 4
+   */
+  readonly submitRetries?: number;
+  /**
+   * Milliseconds before one submit attempt is abandoned (and retried).
+   * @default 30000
+   */
+  readonly submitTimeoutMs?: number;
+  /**
+   * How the result socket is reopened after it drops, and submits are retried.
+   * @default { initialDelayMs: 100, maxDelayMs: 5000 }
+   */
+  readonly reconnect?: BackoffOptions;
+  /** The `fetch` to call (a seam for tests and special runtimes). @default cross-fetch */
+  readonly fetch?: FetchLike;
+  /** Opens the result socket (a seam for tests). @default `ws` in Node, the global `WebSocket` elsewhere */
+  readonly makeWebSocket?: WebSocketMaker;
+  /** The scheduler for batching and backoff timers (a seam for tests). @default RxJS's async scheduler */
+  readonly scheduler?: SchedulerLike;
+}

@@ -1,0 +1,119 @@
+import crossFetch from 'cross-fetch';
+import { FuncXError } from '../errors/FuncXError.js';
+import { ServiceError } from '../errors/ServiceError.js';
+import { ErrorCode } from '../protocol/errorCodes.js';
+import { isErrorEnvelope } from '../protocol/envelope.js';
+
+/** The `fetch` this client calls: the global one's signature. */
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** What a successful call answered: the parsed body and the HTTP status (200 or 207 for submits). */
+export interface HttpAnswer<T> {
+  readonly status: number;
+  readonly body: T;
+}
+
+/**
+ * A thin, typed caller of the funcX REST API: adds the bearer token, sends and parses JSON, and
+ * turns error envelopes into {@link ServiceError}s. It never retries; callers that may retry
+ * (idempotent submits) decide that themselves.
+ *
+ * @example
+ * ```ts
+ * const api = new HttpApi('http://127.0.0.1:8080/v2', token);
+ * const { body } = await api.get<{ api: string }>('/version');
+ * ```
+ */
+export class HttpApi {
+  readonly #base: string;
+  readonly #token: string;
+  readonly #fetch: FetchLike;
+
+  /**
+   * @param apiUrl - the REST base, ending in `/v2`
+   * @param token - the bearer token
+   * @param fetchImpl - the fetch to call (a seam for tests); cross-fetch by default
+   */
+  constructor(apiUrl: string, token: string, fetchImpl?: FetchLike) {
+    this.#base = apiUrl;
+    this.#token = token;
+    this.#fetch = fetchImpl ?? (crossFetch as unknown as FetchLike);
+  }
+
+  /**
+   * `GET <base><path>`.
+   *
+   * @param path - the route, such as `/tasks/<id>`
+   * @param signal - aborts the request
+   * @returns the parsed answer
+   * @example
+   * ```ts
+   * await api.get('/tasks/' + taskId);
+   * ```
+   */
+  get<T>(path: string, signal?: AbortSignal): Promise<HttpAnswer<T>> {
+    return this.request<T>('GET', path, undefined, signal);
+  }
+
+  /**
+   * `POST <base><path>` with a JSON body.
+   *
+   * @param path - the route, such as `/submit`
+   * @param body - sent as JSON
+   * @param signal - aborts the request
+   * @returns the parsed answer
+   * @example
+   * ```ts
+   * await api.post('/batch_status', { task_ids: [id] });
+   * ```
+   */
+  post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<HttpAnswer<T>> {
+    return this.request<T>('POST', path, body, signal);
+  }
+
+  /**
+   * Sends one request.
+   *
+   * @param method - the HTTP method
+   * @param path - the route below the base
+   * @param body - sent as JSON when defined
+   * @param signal - aborts the request
+   * @returns the parsed answer for any 2xx status
+   * @throws {@link ServiceError} for an error envelope; {@link FuncXError} for a network failure or a non-JSON answer
+   * @example
+   * ```ts
+   * await api.request('GET', '/authenticate');
+   * ```
+   */
+  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<HttpAnswer<T>> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: 'application/json' };
+    const init: RequestInit = { method, headers };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    if (signal) init.signal = signal;
+    let response: Response;
+    try {
+      response = await this.#fetch(`${this.#base}${path}`, init);
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw new FuncXError(`${method} ${path} failed: ${(error as Error).message}`, { cause: error });
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch (error) {
+      throw new ServiceError(
+        { code: ErrorCode.UNKNOWN_ERROR, reason: `${method} ${path} answered HTTP ${response.status} with a body that is not JSON`, http_status_code: response.status },
+        { cause: error },
+      );
+    }
+    if (!response.ok) {
+      if (isErrorEnvelope(parsed)) throw new ServiceError({ ...parsed, http_status_code: response.status });
+      throw new ServiceError({ code: ErrorCode.UNKNOWN_ERROR, reason: `${method} ${path} answered HTTP ${response.status}`, http_status_code: response.status });
+    }
+    return { status: response.status, body: parsed as T };
+  }
+}

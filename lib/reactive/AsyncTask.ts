@@ -1,0 +1,118 @@
+import { Observable, defer, firstValueFrom } from 'rxjs';
+import type { ClientTaskStatus, TaskState } from './TaskState.js';
+
+/** What an {@link AsyncTask} asks of the client that made it. */
+export interface TaskControl {
+  /** Cancels the task everywhere it may be: the batch buffer, the service, a worker. */
+  cancel(state: TaskState, reason?: unknown): void;
+  /** Asks the service to push status changes. */
+  watchStatuses(): void;
+}
+
+/**
+ * A submitted task's result, both as an Observable (one value, then complete; or an error) and
+ * as a promise: `await fxc.run(...)` gives the value. The task was submitted when `run` returned;
+ * subscribing or awaiting only listens, and late listeners still get the result.
+ *
+ * Unsubscribing every subscriber before the result arrives cancels the task, as unsubscribing
+ * cancels an HTTP request in RxJS: a `timeout()`, `takeUntil()` or `switchMap` upstream stops
+ * remote work. Awaiting is a listener that never unsubscribes.
+ *
+ * @example
+ * ```ts
+ * const task = fxc.run({ functionId, endpointId }, 50);
+ * task.status$.subscribe((s) => console.log(s)); // queued, waiting-for-ep, ..., running, success
+ * console.log(await task); // 100
+ * ```
+ */
+export class AsyncTask<T> extends Observable<T> implements PromiseLike<T> {
+  /** The task's id, chosen by the client before it was posted. */
+  readonly taskId: string;
+  /** The task's statuses, from the latest; completes when the task ends. */
+  readonly status$: Observable<ClientTaskStatus>;
+  readonly #state: TaskState<T>;
+  readonly #control: TaskControl;
+  #promise: Promise<T> | null = null;
+
+  /**
+   * @param state - the client's record of the task
+   * @param control - how to cancel it and ask for statuses
+   */
+  constructor(state: TaskState<T>, control: TaskControl) {
+    let subscribers = 0;
+    super((subscriber) => {
+      subscribers++;
+      const inner = state.outcome.subscribe(subscriber);
+      return () => {
+        inner.unsubscribe();
+        if (--subscribers === 0 && !state.settled) control.cancel(state as TaskState);
+      };
+    });
+    this.taskId = state.taskId;
+    this.#state = state;
+    this.#control = control;
+    this.status$ = defer(() => {
+      control.watchStatuses();
+      return state.status$;
+    });
+  }
+
+  /** The latest status. */
+  get status(): ClientTaskStatus {
+    return this.#state.status;
+  }
+
+  /** Whether the task has ended. */
+  get settled(): boolean {
+    return this.#state.settled;
+  }
+
+  /**
+   * Cancels the task: it leaves its batch if not yet posted, is cancelled on the service
+   * otherwise (a running worker is stopped), and errors with `TaskCancelled`. No effect once
+   * the task has ended.
+   *
+   * @param reason - becomes the `TaskCancelled`'s `cause`
+   * @returns nothing
+   * @example
+   * ```ts
+   * task.cancel(new Error('no longer needed'));
+   * ```
+   */
+  cancel(reason?: unknown): void {
+    this.#control.cancel(this.#state as TaskState, reason);
+  }
+
+  /**
+   * Makes the task awaitable.
+   *
+   * @param onfulfilled - called with the result
+   * @param onrejected - called with the error
+   * @returns a promise of what the callbacks return
+   * @example
+   * ```ts
+   * const value = await task;
+   * ```
+   */
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    this.#promise ??= firstValueFrom(this.#state.outcome);
+    return this.#promise.then(onfulfilled, onrejected);
+  }
+
+  /**
+   * Awaits the task and handles its error, as `Promise.prototype.catch`.
+   *
+   * @param onrejected - called with the error
+   * @returns a promise of the value or of what the callback returns
+   * @example
+   * ```ts
+   * await task.catch((error) => console.error(error));
+   * ```
+   */
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.then(undefined, onrejected);
+  }
+}

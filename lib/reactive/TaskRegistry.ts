@@ -1,0 +1,104 @@
+import type { ServerFrame, TaskRecord } from '../protocol/task.js';
+import { frameToSettlement } from './frameToSettlement.js';
+import type { TaskState } from './TaskState.js';
+
+/**
+ * The outstanding tasks of one client, by id: what the result socket demultiplexes into with one
+ * map lookup per frame (not a `filter` per task). Registering the first task and settling the
+ * last are reported, so the owner can hold the result socket exactly while tasks are outstanding.
+ *
+ * @example
+ * ```ts
+ * const registry = new TaskRegistry({ onFirst: () => hold.acquire(), onLast: () => hold.release() });
+ * registry.add(new TaskState(taskId, groupId));
+ * registry.route(JSON.parse(frameText));
+ * ```
+ */
+export class TaskRegistry {
+  readonly #tasks = new Map<string, TaskState>();
+  readonly #onFirst: () => void;
+  readonly #onLast: () => void;
+
+  /**
+   * @param hooks - `onFirst`: the first task became outstanding; `onLast`: none is left
+   */
+  constructor(hooks: { onFirst: () => void; onLast: () => void }) {
+    this.#onFirst = hooks.onFirst;
+    this.#onLast = hooks.onLast;
+  }
+
+  /** How many tasks are outstanding. */
+  get size(): number {
+    return this.#tasks.size;
+  }
+
+  /**
+   * Adds an outstanding task. Its settlement removes it.
+   *
+   * @param state - the new task
+   * @returns nothing
+   */
+  add(state: TaskState): void {
+    if (state.settled || this.#tasks.has(state.taskId)) return;
+    this.#tasks.set(state.taskId, state);
+    if (this.#tasks.size === 1) this.#onFirst();
+    state.onSettled = (settled) => this.#remove(settled);
+  }
+
+  /**
+   * The outstanding task with this id.
+   *
+   * @param taskId - a task id
+   * @returns the task, or undefined when it is not outstanding
+   */
+  get(taskId: string): TaskState | undefined {
+    return this.#tasks.get(taskId);
+  }
+
+  /**
+   * The outstanding tasks, in the order they were added.
+   *
+   * @returns an iterator over them
+   */
+  values(): IterableIterator<TaskState> {
+    return this.#tasks.values();
+  }
+
+  /**
+   * Applies a frame from the result socket (or a record from a status sweep) to its task. Frames
+   * for tasks that are not outstanding (duplicates, another client's tasks) are dropped.
+   *
+   * @param frame - a parsed frame or task record
+   * @returns true when the frame settled a task
+   */
+  route(frame: ServerFrame | TaskRecord): boolean {
+    const state = this.#tasks.get(frame.task_id);
+    if (state === undefined) return false;
+    if ('type' in frame) {
+      if (frame.type === 'status') state.setStatus(frame.status);
+      return false;
+    }
+    const outcome = frameToSettlement(frame);
+    if (outcome === null) {
+      state.setStatus(frame.status as TaskRecord['status']);
+      return false;
+    }
+    return state.settle(outcome.settlement, outcome.status);
+  }
+
+  /**
+   * Fails every outstanding task with one error (the client was closed, credentials were refused).
+   *
+   * @param error - what each task errors with
+   * @returns nothing
+   */
+  failAll(error: unknown): void {
+    for (const state of [...this.#tasks.values()]) state.settle({ error }, 'failed');
+  }
+
+  #remove(state: TaskState): void {
+    if (this.#tasks.get(state.taskId) !== state) return;
+    this.#tasks.delete(state.taskId);
+    if (this.#tasks.size === 0) this.#onLast();
+  }
+}

@@ -1,0 +1,102 @@
+import { AsyncSubject, BehaviorSubject, type Observable } from 'rxjs';
+import type { TaskStatus } from '../protocol/task.js';
+
+/**
+ * A task's status as the client sees it: `queued` while it waits in the client's batch buffer,
+ * then the service's statuses.
+ */
+export type ClientTaskStatus = 'queued' | TaskStatus;
+
+/** Where a task is on its way to the service. */
+export type SubmitPhase = 'queued' | 'posting' | 'posted';
+
+const RANK: Readonly<Record<ClientTaskStatus, number>> = {
+  queued: 0,
+  'waiting-for-ep': 1,
+  'waiting-for-nodes': 2,
+  'waiting-for-launch': 3,
+  running: 4,
+  success: 5,
+  failed: 5,
+  cancelled: 5,
+};
+
+/**
+ * The client's record of one outstanding task: its ids, how far its submission got, and its
+ * outcome as an `AsyncSubject` (one value then complete, or an error) that late subscribers still
+ * receive. Status subjects are made only when somebody watches statuses, to keep 100,000
+ * outstanding tasks cheap.
+ */
+export class TaskState<T = unknown> {
+  readonly taskId: string;
+  readonly groupId: string;
+  readonly outcome = new AsyncSubject<T>();
+  phase: SubmitPhase = 'queued';
+  settled = false;
+  /** Told once, when the task settles (the registry's removal; a field, not a subscriber, to stay cheap). */
+  onSettled: ((state: TaskState<T>) => void) | null = null;
+  #status: ClientTaskStatus;
+  #status$: BehaviorSubject<ClientTaskStatus> | null = null;
+
+  /**
+   * @param taskId - the task's id, chosen by the client
+   * @param groupId - its task group
+   * @param status - its status when the client learns of it
+   */
+  constructor(taskId: string, groupId: string, status: ClientTaskStatus = 'queued') {
+    this.taskId = taskId;
+    this.groupId = groupId;
+    this.#status = status;
+  }
+
+  /** The latest status. */
+  get status(): ClientTaskStatus {
+    return this.#status;
+  }
+
+  /** The statuses from now on, ending when the task ends (a final status is its last value). */
+  get status$(): Observable<ClientTaskStatus> {
+    if (this.#status$ === null) {
+      this.#status$ = new BehaviorSubject<ClientTaskStatus>(this.#status);
+      if (this.settled) this.#status$.complete();
+    }
+    return this.#status$;
+  }
+
+  /**
+   * Records a status. Statuses never go backwards: a late `running` after `success` is dropped.
+   *
+   * @param status - the new status
+   * @returns nothing
+   */
+  setStatus(status: ClientTaskStatus): void {
+    // Frames and answers race (a status frame can beat the submit answer); only forward moves count.
+    if (this.settled || RANK[status] <= RANK[this.#status]) return;
+    this.#status = status;
+    this.#status$?.next(status);
+  }
+
+  /**
+   * Ends the task once; later calls do nothing (duplicate frames, a sweep racing the socket).
+   *
+   * @param settlement - the value, or the error
+   * @param finalStatus - the status to end on
+   * @returns true when this call settled it
+   */
+  settle(settlement: { value: T } | { error: unknown }, finalStatus: ClientTaskStatus): boolean {
+    if (this.settled) return false;
+    this.#status = finalStatus;
+    this.#status$?.next(finalStatus);
+    // Marked before the subject emits, so subscribers that unsubscribe on the value see a settled task.
+    this.settled = true;
+    this.#status$?.complete();
+    this.onSettled?.(this);
+    if ('value' in settlement) {
+      this.outcome.next(settlement.value);
+      this.outcome.complete();
+    } else {
+      this.outcome.error(settlement.error);
+    }
+    return true;
+  }
+}
