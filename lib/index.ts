@@ -29,3 +29,8 @@ export { TASK_STATUSES, isFinalStatus, type TaskStatus, type FinalTaskStatus, ty
 export * from './serialize/serialize.js';
 export { pack, unpack } from './serialize/pack.js';
 export { Method, type MethodId } from './serialize/methods.js';
+export { FuncXExecutor } from './executor/FuncXExecutor.js';
+export { FuncXFuture } from './executor/FuncXFuture.js';
+export type { FuncXExecutorOptions, MapOptions, SubmitOptions } from './executor/FuncXExecutorOptions.js';
+export { orderedMergeMap } from './reactive/orderedMergeMap.js';
+export { ResultTimeout } from './errors/ResultTimeout.js';

@@ -97,6 +97,22 @@ export class FuncXClient<Async extends boolean = false> {
   }
 
   /**
+   * A new client with this one's options and some replaced: another task group, batching, or
+   * the asynchronous mode. The two share nothing at run time.
+   *
+   * @param overrides - the options to replace
+   * @returns the new client
+   * @example
+   * ```ts
+   * const asyncFxc = fxc.withOptions({ asynchronous: true, batchInterval: 1000 });
+   * ```
+   */
+  withOptions<A extends boolean = Async>(overrides: FuncXClientOptions<A>): FuncXClient<A> {
+    const { taskGroupId: _ownGroup, ...inherited } = this.#options;
+    return new FuncXClient<A>({ ...(inherited as FuncXClientOptions<A>), serviceUrl: this.serviceUrl, token: this.#connection.token, ...overrides });
+  }
+
+  /**
    * The service's version (`GET /v2/version`).
    *
    * @returns the API version and the oldest SDK and endpoint versions it accepts
@@ -154,9 +170,9 @@ export class FuncXClient<Async extends boolean = false> {
   run<F extends AnyFunction>(target: RunTarget<F>, ...args: Parameters<F>): RunResult<Async, Awaited<ReturnType<F>>> {
     const payload = packPayload(args, target.kwargs);
     if (this.asynchronous) {
-      return this.#async.submit(target.functionId, target.endpointId, payload, target.signal) as RunResult<Async, Awaited<ReturnType<F>>>;
+      return this.#async.submit(target.functionId, target.endpointId, payload, target.signal, target.taskId) as RunResult<Async, Awaited<ReturnType<F>>>;
     }
-    const task: SubmitTask = [target.functionId, target.endpointId, payload, uuidv4()];
+    const task: SubmitTask = [target.functionId, target.endpointId, payload, target.taskId ?? uuidv4()];
     return this.#submitNow([task], this.taskGroupId).then((ids) => ids[0]!) as RunResult<Async, Awaited<ReturnType<F>>>;
   }
 

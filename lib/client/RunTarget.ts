@@ -20,4 +20,9 @@ export interface RunTarget<F extends AnyFunction = AnyFunction> {
    * posted one is cancelled on the service. The abort reason becomes the `TaskCancelled`'s cause.
    */
   readonly signal?: AbortSignal;
+  /**
+   * The task's id, when the caller chooses it (a UUID). Submits are idempotent per id.
+   * @default a new random UUID
+   */
+  readonly taskId?: string;
 }

@@ -128,10 +128,11 @@ export class AsyncSession implements TaskControl {
    * @param endpointId - where to run it
    * @param payload - the packed arguments
    * @param signal - cancels the task when aborted
+   * @param taskId - the task's id, when the caller chose it
    * @returns the task's awaitable Observable
    */
-  submit<T>(functionId: string, endpointId: string, payload: string, signal?: AbortSignal): AsyncTask<T> {
-    const state = new TaskState<T>(uuidv4(), this.#options.taskGroupId);
+  submit<T>(functionId: string, endpointId: string, payload: string, signal?: AbortSignal, taskId: string = uuidv4()): AsyncTask<T> {
+    const state = new TaskState<T>(taskId, this.#options.taskGroupId);
     const task = new AsyncTask<T>(state, this);
     if (signal?.aborted) {
       state.settle({ error: new TaskCancelled(null, { cause: signal.reason }) }, 'cancelled');

@@ -1,0 +1,184 @@
+import { AsyncSubject, firstValueFrom, throwError, timeout, type Observable } from 'rxjs';
+import { ResultTimeout } from '../errors/ResultTimeout.js';
+import { TaskCancelled } from '../errors/TaskCancelled.js';
+import type { AsyncTask } from '../reactive/AsyncTask.js';
+
+/**
+ * The eventual result of an executor submission, after Python's `concurrent.futures.Future`:
+ * awaitable, with `result()`, `exception()`, `done()`, `cancel()`, done callbacks, and an
+ * Observable view. Its task id is known at once (the client chooses it).
+ *
+ * @example
+ * ```ts
+ * const future = executor.submit(doubleDelayed, 50);
+ * console.log(future.taskId, await future.result()); // "...", 100
+ * ```
+ */
+export class FuncXFuture<T> implements PromiseLike<T> {
+  /** The task's id, chosen before it is posted. */
+  readonly taskId: string;
+  readonly #outcome = new AsyncSubject<T>();
+  #task: AsyncTask<T> | null = null;
+  #done = false;
+  #cancelled = false;
+  #promise: Promise<T> | null = null;
+
+  /** @param taskId - the id its task will have */
+  constructor(taskId: string) {
+    this.taskId = taskId;
+    this.#outcome.subscribe({
+      complete: () => (this.#done = true),
+      error: (error: unknown) => {
+        this.#done = true;
+        this.#cancelled = error instanceof TaskCancelled;
+      },
+    });
+  }
+
+  /**
+   * Connects the future to its submitted task (the executor calls this once the function is registered).
+   *
+   * @param task - the task
+   * @returns nothing
+   * @internal
+   */
+  attach(task: AsyncTask<T>): void {
+    this.#task = task;
+    task.subscribe(this.#outcome);
+  }
+
+  /**
+   * Fails the future before it had a task (registration failed, the executor shut down).
+   *
+   * @param error - the error
+   * @returns nothing
+   * @internal
+   */
+  fail(error: unknown): void {
+    if (!this.#done) this.#outcome.error(error);
+  }
+
+  /**
+   * Whether the task has ended: with a result, an error, or a cancellation.
+   *
+   * @returns true once settled
+   * @example
+   * ```ts
+   * if (future.done()) console.log('finished');
+   * ```
+   */
+  done(): boolean {
+    return this.#done;
+  }
+
+  /**
+   * Whether the future was cancelled.
+   *
+   * @returns true after a successful `cancel()` or a remote cancellation
+   * @example
+   * ```ts
+   * future.cancel(); future.cancelled(); // true
+   * ```
+   */
+  cancelled(): boolean {
+    return this.#cancelled;
+  }
+
+  /**
+   * Cancels the task: removed from its batch if not yet posted, never run if still waiting,
+   * stopped if running. The future then rejects with `TaskCancelled`.
+   *
+   * @param reason - the `TaskCancelled`'s cause
+   * @returns false when the future had already ended, true otherwise
+   * @example
+   * ```ts
+   * future.cancel();
+   * ```
+   */
+  cancel(reason?: unknown): boolean {
+    if (this.#done) return false;
+    if (this.#task) this.#task.cancel(reason);
+    else this.#outcome.error(new TaskCancelled(this.taskId, reason === undefined ? undefined : { cause: reason }));
+    return true;
+  }
+
+  /**
+   * The result, once there is one.
+   *
+   * @param options - `timeoutMs`: give up waiting (the task goes on) with {@link ResultTimeout}
+   * @returns the function's return value
+   * @throws the task's error: `TaskExecutionFailed`, `TaskCancelled`, `TaskSubmissionFailed`, ...
+   * @example
+   * ```ts
+   * const value = await future.result({ timeoutMs: 10_000 });
+   * ```
+   */
+  result(options: { timeoutMs?: number } = {}): Promise<T> {
+    const { timeoutMs } = options;
+    if (timeoutMs === undefined) return this.then();
+    return firstValueFrom(this.#outcome.pipe(timeout({ first: timeoutMs, with: () => throwError(() => new ResultTimeout(this.taskId, timeoutMs)) })));
+  }
+
+  /**
+   * The task's error, or null when it succeeded.
+   *
+   * @returns the error, once the task ended
+   * @example
+   * ```ts
+   * const error = await future.exception();
+   * ```
+   */
+  exception(): Promise<unknown> {
+    return this.then(
+      () => null,
+      (error: unknown) => error,
+    );
+  }
+
+  /**
+   * Calls `callback` with this future when it ends (at once if it has).
+   *
+   * @param callback - told once
+   * @returns nothing
+   * @example
+   * ```ts
+   * future.addDoneCallback((f) => console.log(f.taskId, 'done'));
+   * ```
+   */
+  addDoneCallback(callback: (future: FuncXFuture<T>) => void): void {
+    this.#outcome.subscribe({ complete: () => callback(this), error: () => callback(this) });
+  }
+
+  /**
+   * The result as an Observable: one value then complete, or the error. Unsubscribing does not
+   * cancel the task (use `cancel()`).
+   *
+   * @returns a view of the outcome
+   * @example
+   * ```ts
+   * future.asObservable().subscribe({ next: console.log, error: console.error });
+   * ```
+   */
+  asObservable(): Observable<T> {
+    return this.#outcome.asObservable();
+  }
+
+  /**
+   * Makes the future awaitable.
+   *
+   * @param onfulfilled - called with the result
+   * @param onrejected - called with the error
+   * @returns a promise of what the callbacks return
+   * @example
+   * ```ts
+   * const value = await future;
+   * ```
+   */
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    this.#promise ??= firstValueFrom(this.#outcome);
+    return this.#promise.then(onfulfilled, onrejected);
+  }
+}
