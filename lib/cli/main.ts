@@ -1,0 +1,37 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { serveCommand } from './serveCommand.js';
+import { endpointCommand } from './endpointCommand.js';
+
+function integer(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`Expected a whole number from ${min} and up, got \`${value}\``);
+    return n;
+  };
+}
+
+const program = new Command()
+  .name('funcx-rx')
+  .description('funcx-rx: a funcX-compatible service and endpoint, for local use and tests');
+
+program
+  .command('serve')
+  .description('start the service with a local endpoint; serve until SIGINT or SIGTERM')
+  .option('--host <host>', 'interface to listen on', '127.0.0.1')
+  .option('--port <n>', 'port to listen on (0 picks a free one)', integer(0), 0)
+  .option('--workers <n>', 'worker threads of the local endpoint', integer(1))
+  .option('--task-timeout <ms>', 'per-task time limit of the local endpoint, in milliseconds', integer(1))
+  .option('--json', 'print one JSON line {"url","token","endpoint_id"} instead of text')
+  .action(serveCommand);
+
+program
+  .command('endpoint')
+  .description('run an endpoint for a service elsewhere; serve until SIGINT or SIGTERM')
+  .requiredOption('--service <url>', 'the service URL, such as http://127.0.0.1:8080')
+  .requiredOption('--endpoint-id <uuid>', 'the endpoint id')
+  .option('--secret <secret>', 'the endpoint secret (default: $FUNCX_ENDPOINT_SECRET)')
+  .option('--workers <n>', 'worker threads', integer(1))
+  .option('--task-timeout <ms>', 'per-task time limit, in milliseconds', integer(1))
+  .action(endpointCommand);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,41 @@
+import { startLocalService } from '../local/startLocalService.js';
+import { untilSignal } from './untilSignal.js';
+
+/** The options `funcx-rx serve` takes. */
+export interface ServeOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly workers?: number;
+  readonly taskTimeout?: number;
+  readonly json?: boolean;
+}
+
+/**
+ * `funcx-rx serve`: starts the service and a local endpoint, prints where they are, and serves
+ * until SIGINT or SIGTERM, then stops cleanly (exit code 0).
+ *
+ * @param options - the parsed command-line options
+ * @returns when stopped
+ * @example
+ * ```sh
+ * funcx-rx serve --port 8080 --workers 8 --json
+ * ```
+ */
+export async function serveCommand(options: ServeOptions): Promise<void> {
+  const local = await startLocalService({
+    host: options.host,
+    port: options.port,
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.taskTimeout === undefined ? {} : { taskTimeoutMs: options.taskTimeout }),
+  });
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ url: local.url, token: local.token, endpoint_id: local.endpointId })}\n`);
+  } else {
+    process.stdout.write(
+      `funcx-rx service listening\n  FUNCX_SERVICE_URL=${local.url}\n  FUNCX_TOKEN=${local.token}\n  FUNCX_ENDPOINT_ID=${local.endpointId}\nStop with Ctrl-C.\n`,
+    );
+  }
+  const signal = await untilSignal();
+  if (!options.json) process.stderr.write(`${signal}: stopping\n`);
+  await local.stop();
+}

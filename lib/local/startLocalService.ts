@@ -1,0 +1,87 @@
+import { availableParallelism } from 'node:os';
+import { Endpoint } from '../endpoint/Endpoint.js';
+import { FuncXService } from '../service/FuncXService.js';
+
+/** Options of {@link startLocalService}. */
+export interface LocalServiceOptions {
+  /**
+   * The interface to listen on.
+   * @default '127.0.0.1'
+   */
+  readonly host?: string;
+  /**
+   * The port; 0 picks a free one.
+   * @default 0
+   */
+  readonly port?: number;
+  /**
+   * Worker threads of the local endpoint: one task each at a time. Functions that wait (I/O,
+   * sleeps) gain from more workers than cores.
+   * @default max(16, availableParallelism())
+   */
+  readonly workers?: number;
+  /** Per-task time limit of the local endpoint, in milliseconds. @default no limit */
+  readonly taskTimeoutMs?: number;
+}
+
+/** A running embedded service with its local endpoint. */
+export interface LocalService {
+  /** The service's base URL: give it to `FuncXClient` as `serviceUrl`. */
+  readonly url: string;
+  /** A bearer token for a fresh user of this service. */
+  readonly token: string;
+  /** The local endpoint's id; it belongs to that user. */
+  readonly endpointId: string;
+  /** The service itself, for more users, endpoints, statistics and fault injection. */
+  readonly service: FuncXService;
+  /** The local endpoint. */
+  readonly endpoint: Endpoint;
+  /** Stops the endpoint and the service; afterwards nothing of theirs keeps the process alive. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the embedded funcX-compatible service on an ephemeral port, with one user and one
+ * local endpoint connected to it over a real WebSocket, as a remote endpoint would be.
+ *
+ * @param options - host, port, worker count, task time limit
+ * @returns the URL, token and endpoint id to use, and `stop()`
+ * @example
+ * ```ts
+ * import { startLocalService } from 'funcx-rx/service';
+ * import { FuncXClient } from 'funcx-rx';
+ * const local = await startLocalService();
+ * const fxc = new FuncXClient({ serviceUrl: local.url, token: local.token });
+ * // ... run tasks on local.endpointId ...
+ * await local.stop();
+ * ```
+ */
+export async function startLocalService(options: LocalServiceOptions = {}): Promise<LocalService> {
+  const service = await FuncXService.start({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  try {
+    const { userId, token } = service.issueToken();
+    const { endpointId, secret } = service.registerEndpoint(userId, { name: 'local' });
+    const endpoint = await Endpoint.start({
+      serviceUrl: service.url,
+      endpointId,
+      secret,
+      workers: options.workers ?? Math.max(16, availableParallelism()),
+      ...(options.taskTimeoutMs === undefined ? {} : { taskTimeoutMs: options.taskTimeoutMs }),
+    });
+    let stopping: Promise<void> | null = null;
+    return {
+      url: service.url,
+      token,
+      endpointId,
+      service,
+      endpoint,
+      stop: () => (stopping ??= (async () => {
+        await endpoint.close();
+        await service.close();
+      })()),
+    };
+  } catch (error) {
+    await service.close();
+    throw error;
+  }
+}

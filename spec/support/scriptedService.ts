@@ -1,0 +1,107 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { SubmitRequest, SubmitResponse } from '../../lib/protocol/submit.js';
+import type { ServerFrame } from '../../lib/protocol/task.js';
+
+/** What the scripted service does with one submit: its HTTP answer, and frames to push first. */
+export interface SubmitScript {
+  readonly status?: number;
+  readonly body?: unknown;
+  /** Frames pushed on every open result socket *before* the HTTP answer is written. */
+  readonly framesBeforeAnswer?: readonly (ServerFrame | string)[];
+  /** Frames pushed right after the HTTP answer. */
+  readonly framesAfterAnswer?: readonly (ServerFrame | string)[];
+}
+
+/**
+ * A real HTTP + WebSocket server on port 0 whose answers a test scripts, to drive the client
+ * through cases a well-behaved service never produces on demand (a result before the submit
+ * answer, duplicate frames, a failing post).
+ */
+export class ScriptedService {
+  readonly submits: SubmitRequest[] = [];
+  readonly sockets = new Set<WebSocket>();
+  readonly received: string[] = [];
+  socketsOpened = 0;
+  onSubmit: (request: SubmitRequest, index: number) => SubmitScript = (request) => ({ body: accept(request) });
+  readonly #server: Server;
+  readonly #wss: WebSocketServer;
+
+  private constructor() {
+    this.#wss = new WebSocketServer({ noServer: true });
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server.on('upgrade', (req, socket, head) => {
+      if (req.headers.authorization !== 'Bearer good-token') {
+        socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      this.#wss.handleUpgrade(req, socket, head, (ws) => {
+        this.socketsOpened++;
+        this.sockets.add(ws);
+        ws.on('message', (data) => this.received.push(String(data)));
+        ws.on('close', () => this.sockets.delete(ws));
+      });
+    });
+  }
+
+  static async start(): Promise<ScriptedService> {
+    const service = new ScriptedService();
+    await new Promise<void>((resolve) => service.#server.listen(0, '127.0.0.1', resolve));
+    return service;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  /** Sends a frame on every open result socket. */
+  push(frame: ServerFrame | string): void {
+    const text = typeof frame === 'string' ? frame : JSON.stringify(frame);
+    for (const ws of this.sockets) ws.send(text);
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.sockets) ws.terminate();
+    this.#wss.close();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body = '';
+    for await (const chunk of req) body += String(chunk);
+    const reply = (status: number, payload: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+    };
+    if (req.url === '/v2/functions') return reply(200, { function_uuid: '11111111-1111-4111-8111-111111111111' });
+    if (req.url === '/v2/cancel' || req.url?.endsWith('/cancel')) return reply(200, { response: 'batch', results: {} });
+    if (req.url === '/v2/batch_status') return reply(200, { response: 'batch', results: {} });
+    if (req.url === '/v2/submit') {
+      const request = JSON.parse(body) as SubmitRequest;
+      const index = this.submits.push(request) - 1;
+      const script = this.onSubmit(request, index);
+      for (const frame of script.framesBeforeAnswer ?? []) this.push(frame);
+      // Lets the frames reach the client before the answer does.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      reply(script.status ?? 200, script.body ?? accept(request));
+      for (const frame of script.framesAfterAnswer ?? []) this.push(frame);
+      return;
+    }
+    reply(404, { status: 'Failed', code: 102, error_args: [], reason: 'no such route', http_status_code: 404 });
+  }
+}
+
+/** The answer of a service that accepts every task of a submit. */
+export function accept(request: SubmitRequest): SubmitResponse {
+  return {
+    response: 'batch',
+    task_group_id: request.task_group_id ?? 'g',
+    results: request.tasks.map((task) => ({ status: 'Success', task_uuid: task[3] ?? 'no-id', http_status_code: 200 })),
+  };
+}
+
+/** A success frame for a task. */
+export function success(taskId: string, value: unknown): ServerFrame {
+  return { task_id: taskId, status: 'success', result: `10\n${JSON.stringify(value)}`, exception: null, completion_t: '1700000000.000' };
+}
