@@ -1,0 +1,35 @@
+import type { BackoffOptions } from '../reactive/backoff.js';
+
+/**
+ * Options of {@link Endpoint.start}.
+ *
+ * @example
+ * ```ts
+ * await Endpoint.start({ serviceUrl: 'http://127.0.0.1:8080', endpointId, secret, workers: 8 });
+ * ```
+ */
+export interface EndpointOptions {
+  /** The service's base URL (`http(s)://host:port`). */
+  readonly serviceUrl: string;
+  /** This endpoint's id, as registered. */
+  readonly endpointId: string;
+  /** This endpoint's secret, as registered. */
+  readonly secret: string;
+  /**
+   * Worker threads; each runs one task at a time.
+   * @default availableParallelism()
+   */
+  readonly workers?: number;
+  /** Time limit of each task, in milliseconds, unless the task sets its own. @default none */
+  readonly taskTimeoutMs?: number;
+  /**
+   * Heap limit of each worker, in MB.
+   * @default 512
+   */
+  readonly maxOldGenerationSizeMb?: number;
+  /**
+   * How reconnects back off.
+   * @default { initialDelayMs: 100, maxDelayMs: 5000 }
+   */
+  readonly reconnect?: BackoffOptions;
+}

@@ -1,0 +1,116 @@
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { serializeError } from '../serialize/serialize.js';
+import { TaskTimeout } from './TaskTimeout.js';
+import { WorkerCrashed } from './WorkerCrashed.js';
+import type { WorkerOutcome, WorkerTask } from './worker.js';
+
+// Under tsx this module is TypeScript and so is its worker; compiled, both are JavaScript.
+const WORKER_FILE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
+
+/** Options of {@link WorkerPool}. */
+export interface WorkerPoolOptions {
+  /**
+   * Worker threads; each runs one task at a time.
+   * @default availableParallelism()
+   */
+  readonly workers?: number;
+  /**
+   * The heap limit of each worker, in MB; a task that exceeds it fails with `WorkerCrashed`.
+   * @default 512
+   */
+  readonly maxOldGenerationSizeMb?: number;
+}
+
+/**
+ * A pool of worker threads that run task functions: a thin facade over piscina, which replaces
+ * a worker whenever one dies, is stopped by a timeout, or is aborted. Outcomes are always
+ * serialized (a result or an exception); only the caller's own abort rejects.
+ *
+ * @example
+ * ```ts
+ * const pool = new WorkerPool({ workers: 4 });
+ * const outcome = await pool.run({ functionId, functionCode, payload }, { timeoutMs: 10_000 });
+ * await pool.close();
+ * ```
+ */
+export class WorkerPool {
+  /** How many tasks run at once. */
+  readonly size: number;
+  readonly #piscina: Piscina;
+
+  /** @param options - worker count and memory limit */
+  constructor(options: WorkerPoolOptions = {}) {
+    this.size = options.workers ?? availableParallelism();
+    if (!Number.isInteger(this.size) || this.size < 1) {
+      throw new TypeError(`Expected \`workers\` to be a whole number from 1 and up, got \`${String(options.workers)}\``);
+    }
+    this.#piscina = new Piscina({
+      filename: WORKER_FILE,
+      minThreads: this.size,
+      maxThreads: this.size,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Infinity,
+      resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb ?? 512 },
+    });
+  }
+
+  /**
+   * Runs one task on a worker.
+   *
+   * @param task - the function's id and code, and the packed arguments
+   * @param options - `signal`: abort to cancel (a running worker is stopped and replaced); `timeoutMs`: the time limit
+   * @returns the serialized result, or the serialized exception (the function's own, `TaskTimeout` or `WorkerCrashed`)
+   * @throws the signal's reason when the caller aborted
+   * @example
+   * ```ts
+   * const controller = new AbortController();
+   * const outcome = pool.run(task, { signal: controller.signal });
+   * controller.abort(); // outcome rejects; the worker is replaced
+   * ```
+   */
+  async run(task: WorkerTask, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<WorkerOutcome> {
+    const { signal, timeoutMs } = options;
+    signal?.throwIfAborted();
+    const controller = new AbortController();
+    let timedOut = false;
+    const onAbort = (): void => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            controller.abort(new TaskTimeout(timeoutMs));
+          }, timeoutMs);
+    try {
+      return (await this.#piscina.run(task, { signal: controller.signal })) as WorkerOutcome;
+    } catch (error) {
+      if (timedOut) return { exception: serializeError(new TaskTimeout(timeoutMs!)) };
+      if (signal?.aborted) throw signal.reason;
+      return { exception: serializeError(new WorkerCrashed(describeCrash(error), error)) };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Stops every worker.
+   *
+   * @returns when the threads have exited
+   * @example
+   * ```ts
+   * await pool.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    await this.#piscina.destroy();
+  }
+}
+
+function describeCrash(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  if (code === 'ERR_WORKER_OUT_OF_MEMORY') return 'it ran out of memory';
+  return error instanceof Error ? error.message : String(error);
+}

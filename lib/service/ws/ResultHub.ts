@@ -1,0 +1,168 @@
+import type { WebSocket } from 'ws';
+import type { ResultFrame, StatusFrame, SubscribeFrame } from '../../protocol/task.js';
+import type { ServiceStats } from '../ServiceStats.js';
+import type { GroupEntry, TaskEntry } from '../store/records.js';
+import type { GroupStore } from '../store/Stores.js';
+
+/** One client's result socket and what it subscribed. */
+interface Listener {
+  readonly socket: WebSocket;
+  readonly userId: string;
+  /** Group id → whether it wants status frames. */
+  readonly groups: Map<string, boolean>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The result side of the service: result sockets, their group subscriptions, and delivery of
+ * finished tasks (PROTOCOL.md §3 and docs/protocol-extensions.md §3). A result with no
+ * subscriber waits as undelivered for the next one. Subscriptions to groups that do not exist
+ * yet are kept; delivery checks that the group's owner is the socket's user.
+ *
+ * @example
+ * ```ts
+ * hub.attach(socket, userId);
+ * hub.deliver(task, group);
+ * ```
+ */
+export class ResultHub {
+  readonly #byGroup = new Map<string, Set<Listener>>();
+  readonly #listeners = new Set<Listener>();
+  readonly #groups: GroupStore;
+  readonly #stats: ServiceStats;
+  readonly #tasks: { get(id: string): TaskEntry | undefined };
+
+  /**
+   * @param groups - the group store
+   * @param tasks - reads tasks, to send undelivered results
+   * @param stats - the live counters
+   */
+  constructor(groups: GroupStore, tasks: { get(id: string): TaskEntry | undefined }, stats: ServiceStats) {
+    this.#groups = groups;
+    this.#tasks = tasks;
+    this.#stats = stats;
+  }
+
+  /** The open result sockets. */
+  get sockets(): ReadonlySet<WebSocket> {
+    return new Set([...this.#listeners].map((l) => l.socket));
+  }
+
+  /**
+   * Takes a freshly opened, authenticated result socket.
+   *
+   * @param socket - the socket
+   * @param userId - its user
+   * @returns nothing
+   */
+  attach(socket: WebSocket, userId: string): void {
+    const listener: Listener = { socket, userId, groups: new Map() };
+    this.#listeners.add(listener);
+    this.#stats.resultSocketsOpen++;
+    this.#stats.resultSocketsTotal++;
+    socket.on('message', (data, isBinary) => {
+      if (!isBinary) this.#subscribe(listener, String(data));
+    });
+    socket.on('close', () => {
+      this.#listeners.delete(listener);
+      this.#stats.resultSocketsOpen--;
+      for (const group of listener.groups.keys()) this.#byGroup.get(group)?.delete(listener);
+    });
+    // A socket error is followed by close; without a listener it would be thrown.
+    socket.on('error', () => {});
+  }
+
+  /**
+   * Sends a finished task to every socket subscribed to its group, or keeps it for the next one.
+   *
+   * @param task - the finished task
+   * @param group - its group
+   * @returns nothing
+   */
+  deliver(task: TaskEntry, group: GroupEntry): void {
+    const frame = JSON.stringify(toFrame(task));
+    let sent = false;
+    for (const listener of this.#byGroup.get(group.id) ?? []) {
+      if (listener.userId !== group.ownerId || listener.socket.readyState !== listener.socket.OPEN) continue;
+      listener.socket.send(frame);
+      sent = true;
+    }
+    if (!sent) group.undelivered.add(task.id);
+  }
+
+  /**
+   * Sends a status change to the sockets that asked for statuses of its group.
+   *
+   * @param task - the task
+   * @returns nothing
+   */
+  pushStatus(task: TaskEntry): void {
+    const listeners = this.#byGroup.get(task.groupId);
+    if (listeners === undefined) return;
+    let frame: string | null = null;
+    for (const listener of listeners) {
+      if (!listener.groups.get(task.groupId) || listener.userId !== task.ownerId) continue;
+      frame ??= JSON.stringify({ type: 'status', task_id: task.id, status: task.status } satisfies StatusFrame);
+      listener.socket.send(frame);
+    }
+  }
+
+  /**
+   * Closes every result socket: abruptly (as a dropped connection, 1006 on the client) or with a
+   * close code. For tests and chaos runs.
+   *
+   * @param code - a close code, or undefined to terminate
+   * @returns how many sockets were closed
+   */
+  drop(code?: number): number {
+    const listeners = [...this.#listeners];
+    for (const { socket } of listeners) (code === undefined ? socket.terminate() : socket.close(code));
+    return listeners.length;
+  }
+
+  #subscribe(listener: Listener, text: string): void {
+    const request = parseSubscribe(text.trim());
+    // Malformed frames are ignored, as a funcX client would never send them.
+    if (request === null) return;
+    const groupId = request.task_group_id.toLowerCase();
+    listener.groups.set(groupId, request.statuses === true);
+    let set = this.#byGroup.get(groupId);
+    if (set === undefined) this.#byGroup.set(groupId, (set = new Set()));
+    set.add(listener);
+    const group = this.#groups.get(groupId);
+    if (group === undefined || group.ownerId !== listener.userId) return;
+    for (const taskId of group.undelivered) {
+      const task = this.#tasks.get(taskId);
+      if (task) listener.socket.send(JSON.stringify(toFrame(task)));
+    }
+    group.undelivered.clear();
+  }
+}
+
+function parseSubscribe(text: string): SubscribeFrame | null {
+  if (UUID.test(text)) return { task_group_id: text };
+  if (!text.startsWith('{')) return null;
+  try {
+    const parsed = JSON.parse(text) as Partial<SubscribeFrame>;
+    return typeof parsed.task_group_id === 'string' && UUID.test(parsed.task_group_id) ? { task_group_id: parsed.task_group_id, statuses: parsed.statuses === true } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A finished task as its result frame.
+ *
+ * @param task - an ended task
+ * @returns the frame
+ */
+export function toFrame(task: TaskEntry): ResultFrame {
+  return {
+    task_id: task.id,
+    status: task.status as ResultFrame['status'],
+    result: task.result,
+    completion_t: ((task.completedAt ?? Date.now()) / 1000).toFixed(3),
+    exception: task.exception,
+  };
+}
