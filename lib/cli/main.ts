@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError } from 'commander';
 import { serveCommand } from './serveCommand.js';
 import { endpointCommand } from './endpointCommand.js';
@@ -10,8 +11,12 @@ function integer(min: number) {
   };
 }
 
+// The same relative path from lib/cli (sources) and dist/cli (built).
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
 const program = new Command()
   .name('funcx-rx')
+  .version(version)
   .description('funcx-rx: a funcX-compatible service and endpoint, for local use and tests');
 
 program

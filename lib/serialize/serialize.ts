@@ -201,7 +201,7 @@ export function deserializeError(buffer: string): RemoteError {
  * @returns the payload string
  * @example
  * ```ts
- * packPayload([50]); // "6\n10\n[50]4\n10\n{}"
+ * packPayload([50]); // "7\n10\n[50]5\n10\n{}"
  * ```
  */
 export function packPayload(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>> = {}): string {

@@ -91,7 +91,8 @@ export function createHttpApp(context: HttpAppContext): FastifyInstance {
 
   app.get('/v2/health', async () => ({ status: 'ok' }));
   app.get('/v2/version', async () => ({ api: API_VERSION, min_sdk_version: API_VERSION, min_ep_version: API_VERSION }));
-  app.get('/v2/authenticate', async () => 'OK');
+  // funcX answers the JSON string "OK"; fastify would send a bare string as text/plain.
+  app.get('/v2/authenticate', async (_request, reply) => reply.type('application/json').send('"OK"'));
   app.get('/v2/stats', async () => stats.snapshot());
 
   app.post('/v2/functions', async (request) => {
