@@ -1,0 +1,34 @@
+// `npm run bench`: every scenario in one go; figures beside baselines from the same run.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus } from 'node:os';
+import { chaos } from './scenarios/chaos.js';
+import { latency } from './scenarios/latency.js';
+import { scale } from './scenarios/scale.js';
+import { seedBatch } from './scenarios/seedBatch.js';
+import { throughput } from './scenarios/throughput.js';
+import { progress } from './support/progress.js';
+import { toMarkdown, type Row } from './support/report.js';
+
+const started = performance.now();
+const workers = availableParallelism();
+const rows: Row[] = [];
+for (const [name, scenario] of [
+  ['seed batch demo', () => seedBatch(1)],
+  ['throughput and connections', () => throughput(3, workers)],
+  ['latency', () => latency()],
+  ['scale', () => scale()],
+  ['chaos', () => chaos(1)],
+] as const) {
+  const t = performance.now();
+  rows.push(...(await scenario()));
+  progress(`${name} done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+}
+
+const when = new Date().toISOString();
+const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}`;
+const header = `Benchmarks of ${when.slice(0, 10)} on ${machine}; medians of repeated runs, ratios against baselines measured in the same run.`;
+await mkdir(new URL('./results/', import.meta.url), { recursive: true });
+await writeFile(new URL('./results/latest.md', import.meta.url), toMarkdown(rows, header));
+await writeFile(new URL('./results/latest.json', import.meta.url), `${JSON.stringify({ when, machine, rows }, null, 2)}\n`);
+process.stdout.write(toMarkdown(rows, header));
+progress(`all done in ${((performance.now() - started) / 1000).toFixed(0)} s; wrote bench/results/latest.md and latest.json`);

@@ -1,0 +1,63 @@
+import { FuncXClient, TaskPending } from 'funcx-rx';
+import { startLocalService, WorkerPool } from 'funcx-rx/service';
+import { pack } from '../../lib/serialize/pack.js';
+import { packPayload, serializeFunction } from '../../lib/serialize/serialize.js';
+import { progress } from '../support/progress.js';
+import type { Row } from '../support/report.js';
+import { percentile } from '../support/stats.js';
+
+const ROUND_TRIPS = 500;
+const noop = (x: number): number => x * 2;
+
+async function timeEach(n: number, once: (i: number) => Promise<unknown>): Promise<number[]> {
+  for (let i = 0; i < 20; i++) await once(i); // warm-up
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const start = performance.now();
+    await once(i);
+    out.push(performance.now() - start);
+  }
+  return out;
+}
+
+function rows(scenario: string, path: string, samples: number[], floor: number[], targets: boolean): Row[] {
+  const p50 = percentile(samples, 50);
+  const p99 = percentile(samples, 99);
+  return [
+    { scenario, metric: `${path} p50`, value: p50, unit: 'ms', baseline: { name: 'pool p50', value: percentile(floor, 50) }, ...(targets ? { target: { text: '≤ 1 ms', met: p50 <= 1 } } : {}) },
+    { scenario, metric: `${path} p99`, value: p99, unit: 'ms', baseline: { name: 'pool p99', value: percentile(floor, 99) }, ...(targets ? { target: { text: '≤ 5 ms', met: p99 <= 5 } } : {}) },
+    { scenario, metric: `${path} max`, value: Math.max(...samples), unit: 'ms', baseline: { name: 'pool max', value: Math.max(...floor) } },
+  ];
+}
+
+/** Scenario 3: one task at a time, batching off: WebSocket path, polling path, and the pool as the floor. */
+export async function latency(): Promise<Row[]> {
+  progress(`latency: ${ROUND_TRIPS} round trips per path`);
+  const pool = new WorkerPool({ workers: 1 });
+  const functionCode = pack([serializeFunction(noop)]);
+  const floor = await timeEach(ROUND_TRIPS, (i) => pool.run({ functionId: 'noop', functionCode, payload: packPayload([i]) }));
+  await pool.close();
+
+  const local = await startLocalService({ workers: 1 });
+  try {
+    const asyncFxc = new FuncXClient({ serviceUrl: local.url, token: local.token, asynchronous: true, batchInterval: 0 });
+    const functionId = await asyncFxc.registerFunction(noop);
+    const target = { functionId, endpointId: local.endpointId };
+    const ws = await timeEach(ROUND_TRIPS, (i) => Promise.resolve(asyncFxc.run(target, i)));
+    const polling = new FuncXClient({ serviceUrl: local.url, token: local.token });
+    const poll = await timeEach(ROUND_TRIPS, async (i) => {
+      const taskId = await polling.run(target, i);
+      for (;;) {
+        try {
+          return await polling.getResult(taskId);
+        } catch (error) {
+          if (!(error instanceof TaskPending)) throw error;
+          await new Promise((r) => setImmediate(r));
+        }
+      }
+    });
+    return [...rows('3 latency', 'WebSocket path', ws, floor, true), ...rows('3 latency', 'polling path', poll, floor, false)];
+  } finally {
+    await local.stop();
+  }
+}

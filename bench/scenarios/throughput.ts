@@ -1,0 +1,114 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { FuncXClient, FuncXExecutor, TaskPending } from 'funcx-rx';
+import { startLocalService, WorkerPool } from 'funcx-rx/service';
+import { pack } from '../../lib/serialize/pack.js';
+import { packPayload, serializeFunction } from '../../lib/serialize/serialize.js';
+import { progress } from '../support/progress.js';
+import type { Row } from '../support/report.js';
+import { median, repeat } from '../support/stats.js';
+
+const TASKS = 20_000;
+const POLLING_TASKS = 2_000;
+const noop = (x: number): number => x * 2;
+
+/** Executor, batched, every future resolved; samples the result-socket count as it goes. */
+async function executorRate(workers: number): Promise<{ rate: number; peakSockets: number; finalSockets: number }> {
+  const local = await startLocalService({ workers });
+  try {
+    const fx = new FuncXExecutor(new FuncXClient({ serviceUrl: local.url, token: local.token }), { endpointId: local.endpointId, batchInterval: 10, batchSize: 2000 });
+    await fx.submit(noop, 0); // registers the function and warms the workers
+    // The warm-up's socket closes once it settles; the measured run starts when it has.
+    while (local.service.stats().result_websockets_open > 0) await new Promise((r) => setTimeout(r, 5));
+    let peakSockets = 0;
+    const sampler = setInterval(() => (peakSockets = Math.max(peakSockets, local.service.stats().result_websockets_open)), 2);
+    const start = performance.now();
+    const futures = Array.from({ length: TASKS }, (_, i) => fx.submit(noop, i));
+    for (const future of futures) await future;
+    const seconds = (performance.now() - start) / 1000;
+    clearInterval(sampler);
+    await fx.shutdown();
+    for (let i = 0; i < 100 && local.service.stats().result_websockets_open > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    return { rate: TASKS / seconds, peakSockets, finalSockets: local.service.stats().result_websockets_open };
+  } finally {
+    await local.stop();
+  }
+}
+
+/** The same calls straight into the endpoint's worker pool: the local limit. */
+async function poolRate(workers: number): Promise<number> {
+  const pool = new WorkerPool({ workers });
+  try {
+    const functionCode = pack([serializeFunction(noop)]);
+    await pool.run({ functionId: 'noop', functionCode, payload: packPayload([0]) });
+    const start = performance.now();
+    await Promise.all(Array.from({ length: TASKS }, (_, i) => pool.run({ functionId: 'noop', functionCode, payload: packPayload([i]) })));
+    return TASKS / ((performance.now() - start) / 1000);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** funcX's existing model: `run`, then `getResult` until it is there, for every task. */
+async function pollingRate(workers: number): Promise<number> {
+  const local = await startLocalService({ workers });
+  try {
+    const fxc = new FuncXClient({ serviceUrl: local.url, token: local.token });
+    const functionId = await fxc.registerFunction(noop);
+    const start = performance.now();
+    const taskIds = await Promise.all(Array.from({ length: POLLING_TASKS }, (_, i) => fxc.run({ functionId, endpointId: local.endpointId }, i)));
+    await Promise.all(
+      taskIds.map(async (taskId) => {
+        for (;;) {
+          try {
+            return await fxc.getResult(taskId);
+          } catch (error) {
+            if (!(error instanceof TaskPending)) throw error;
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        }
+      }),
+    );
+    return POLLING_TASKS / ((performance.now() - start) / 1000);
+  } finally {
+    await local.stop();
+  }
+}
+
+/** Dask distributed on this machine: installs Debian's python3-distributed when missing. */
+function daskRate(workers: number, repeats: number): { rate: number; version: string } | string {
+  const python = '/usr/bin/python3';
+  const hasDask = (): boolean => spawnSync(python, ['-c', 'import distributed'], { stdio: 'ignore' }).status === 0;
+  if (!hasDask()) {
+    progress('installing Debian python3-distributed for the Dask baseline');
+    spawnSync('apt-get', ['install', '-y', '-qq', 'python3-distributed'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    if (!hasDask()) return 'Dask skipped: python3-distributed could not be installed (apt-get install python3-distributed)';
+  }
+  const out = execFileSync(python, [new URL('../dask_noop.py', import.meta.url).pathname, String(TASKS), String(workers), String(repeats)], { encoding: 'utf8' });
+  const result = JSON.parse(out.trim().split('\n').at(-1)!) as { tasks_per_second: number[]; version: string };
+  return { rate: median(result.tasks_per_second), version: result.version };
+}
+
+/** Scenarios 2 (throughput) and 5 (connections during it). */
+export async function throughput(repeats: number, workers: number): Promise<Row[]> {
+  progress(`throughput: ${TASKS} no-op tasks, W=${workers}, ${repeats} runs per path`);
+  const runs = await repeat(repeats, () => executorRate(workers));
+  const rate = median(runs.map((r) => r.rate));
+  const pool = median(await repeat(repeats, () => poolRate(workers)));
+  progress('throughput: polling model');
+  const polling = median(await repeat(repeats, () => pollingRate(workers)));
+  progress('throughput: Dask');
+  const dask = daskRate(workers, repeats);
+  const scenario = `2 throughput (W=${workers})`;
+  const rows: Row[] = [
+    { scenario, metric: 'executor, end to end', value: rate, unit: 'tasks/s', target: { text: '≥ 10,000 tasks/s', met: rate >= 10_000 } },
+    { scenario, metric: 'executor vs pool', value: rate, unit: 'tasks/s', baseline: { name: 'worker pool alone', value: pool }, target: { text: '≥ 60 % of the pool', met: rate >= 0.6 * pool } },
+    { scenario, metric: 'executor vs polling', value: rate, unit: 'tasks/s', baseline: { name: `polling model (${POLLING_TASKS} tasks)`, value: polling } },
+  ];
+  if (typeof dask === 'string') rows.push({ scenario, metric: 'executor vs Dask', value: rate, unit: 'tasks/s', note: dask });
+  else rows.push({ scenario, metric: 'executor vs Dask', value: rate, unit: 'tasks/s', baseline: { name: `Dask ${dask.version} LocalCluster`, value: dask.rate }, target: { text: '≥ 5× Dask', met: rate >= 5 * dask.rate } });
+  const peak = Math.max(...runs.map((r) => r.peakSockets));
+  const final = Math.max(...runs.map((r) => r.finalSockets));
+  rows.push({ scenario: '5 connections', metric: 'result sockets open at peak (during scenario 2)', value: peak, unit: 'sockets', target: { text: 'exactly 1', met: peak === 1 } });
+  rows.push({ scenario: '5 connections', metric: 'result sockets open at the end', value: final, unit: 'sockets', target: { text: '0', met: final === 0 } });
+  return rows;
+}
