@@ -40,10 +40,13 @@ export async function latency(): Promise<Row[]> {
 
   const local = await startLocalService({ workers: 1 });
   try {
-    const asyncFxc = new FuncXClient({ serviceUrl: local.url, token: local.token, asynchronous: true, batchInterval: 0 });
-    const functionId = await asyncFxc.registerFunction(noop);
+    // One task at a time: with the default (no linger) every task opens and closes a socket.
+    const closing = new FuncXClient({ serviceUrl: local.url, token: local.token, asynchronous: true, batchInterval: 0 });
+    const lingering = new FuncXClient({ serviceUrl: local.url, token: local.token, asynchronous: true, batchInterval: 0, socketLingerMs: 1000 });
+    const functionId = await closing.registerFunction(noop);
     const target = { functionId, endpointId: local.endpointId };
-    const ws = await timeEach(ROUND_TRIPS, (i) => Promise.resolve(asyncFxc.run(target, i)));
+    const wsClosing = await timeEach(ROUND_TRIPS, (i) => Promise.resolve(closing.run(target, i)));
+    const ws = await timeEach(ROUND_TRIPS, (i) => Promise.resolve(lingering.run(target, i)));
     const polling = new FuncXClient({ serviceUrl: local.url, token: local.token });
     const poll = await timeEach(ROUND_TRIPS, async (i) => {
       const taskId = await polling.run(target, i);
@@ -56,7 +59,11 @@ export async function latency(): Promise<Row[]> {
         }
       }
     });
-    return [...rows('3 latency', 'WebSocket path', ws, floor, true), ...rows('3 latency', 'polling path', poll, floor, false)];
+    return [
+      ...rows('3 latency', 'WebSocket path (socketLingerMs 1000)', ws, floor, true),
+      ...rows('3 latency', 'WebSocket path (default: socket per task)', wsClosing, floor, false),
+      ...rows('3 latency', 'polling path', poll, floor, false),
+    ];
   } finally {
     await local.stop();
   }

@@ -70,6 +70,7 @@ export class FuncXClient<Async extends boolean = false> {
     checkNumber('batchSize', options.batchSize, 1);
     checkNumber('submitRetries', options.submitRetries, 0);
     checkNumber('submitTimeoutMs', options.submitTimeoutMs, 1);
+    checkNumber('socketLingerMs', options.socketLingerMs, 0);
   }
 
   /**
@@ -91,6 +92,7 @@ export class FuncXClient<Async extends boolean = false> {
       submitRetries: this.#options.submitRetries ?? 4,
       submitTimeoutMs: this.#options.submitTimeoutMs ?? 30_000,
       reconnect: this.#options.reconnect,
+      socketLingerMs: this.#options.socketLingerMs ?? 0,
       scheduler: this.#options.scheduler,
     });
     return this.#session;

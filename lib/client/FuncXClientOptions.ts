@@ -60,6 +60,12 @@ export interface FuncXClientOptions<Async extends boolean = boolean> {
    * @default { initialDelayMs: 100, maxDelayMs: 5000 }
    */
   readonly reconnect?: BackoffOptions;
+  /**
+   * Milliseconds the result socket stays open after the last outstanding task settled, so that
+   * tasks run one after another share one socket. The process stays alive that long.
+   * @default 0 (closes at once)
+   */
+  readonly socketLingerMs?: number;
   /** The `fetch` to call (a seam for tests and special runtimes). @default cross-fetch */
   readonly fetch?: FetchLike;
   /** Opens the result socket (a seam for tests). @default `ws` in Node, the global `WebSocket` elsewhere */

@@ -26,6 +26,7 @@ export interface AsyncSessionOptions {
   readonly submitRetries: number;
   readonly submitTimeoutMs: number;
   readonly reconnect?: BackoffOptions | undefined;
+  readonly socketLingerMs?: number | undefined;
   readonly scheduler?: SchedulerLike | undefined;
 }
 
@@ -61,6 +62,7 @@ export class AsyncSession implements TaskControl {
       batchStatus: options.batchStatus,
       postedTaskIds: () => this.#postedTaskIds(),
       reconnect: options.reconnect,
+      lingerMs: options.socketLingerMs,
       scheduler: options.scheduler,
     });
     this.#connection.addGroup(options.taskGroupId);

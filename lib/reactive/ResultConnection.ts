@@ -36,6 +36,8 @@ export interface ResultConnectionOptions {
   /** The ids of tasks the service has accepted and the client still waits for. */
   readonly postedTaskIds: () => string[];
   readonly reconnect?: BackoffOptions | undefined;
+  /** Milliseconds the socket stays open after its last subscriber leaves; 0 closes it at once. */
+  readonly lingerMs?: number | undefined;
   readonly scheduler?: SchedulerLike | undefined;
 }
 
@@ -86,7 +88,13 @@ export class ResultConnection {
               : timer(backoffDelay(attempt, options.reconnect), options.scheduler),
         }),
       );
-    }).pipe(share({ resetOnRefCountZero: true }));
+    }).pipe(
+      share({
+        // A short linger saves a handshake per task when tasks come one at a time; by default
+        // the socket closes the moment nothing is outstanding.
+        resetOnRefCountZero: (options.lingerMs ?? 0) > 0 ? () => timer(options.lingerMs!, options.scheduler) : true,
+      }),
+    );
   }
 
   /** How many times a socket has opened, over the client's life. */

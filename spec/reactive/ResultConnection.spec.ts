@@ -119,3 +119,30 @@ describe('ResultConnection', () => {
 function atFrame(delay: number, work: () => void): void {
   asyncScheduler.schedule(work, delay);
 }
+
+describe('ResultConnection linger', () => {
+  beforeEach(() => FakeSocket.reset());
+
+  it('should keep the socket for lingerMs after the last subscriber, and reuse it for one that comes sooner', () => {
+    new TestScheduler((a, b) => assert.deepEqual(a, b)).run(() => {
+      const conn = new ResultConnection({
+        url: 'ws://service/ws/v2/',
+        token: 't',
+        makeWebSocket: () => new FakeSocket(),
+        batchStatus: async () => ({ response: 'batch', results: {} }),
+        postedTaskIds: () => [],
+        lingerMs: 5,
+      });
+      const a = conn.frames$.subscribe();
+      atFrame(3, () => a.unsubscribe());
+      atFrame(6, () => {
+        const b = conn.frames$.subscribe();
+        atFrame(2, () => b.unsubscribe());
+      });
+    });
+    assert.deepEqual(FakeSocket.log, [
+      { frame: 1, socket: 0, event: 'open' },
+      { frame: 13, socket: 0, event: 'close' },
+    ]);
+  });
+});

@@ -7,6 +7,8 @@ import type { GroupStore } from '../store/Stores.js';
 /** One client's result socket and what it subscribed. */
 interface Listener {
   readonly socket: WebSocket;
+  /** Frames waiting for this tick's write. */
+  pending: string[];
   readonly userId: string;
   /** Group id → whether it wants status frames. */
   readonly groups: Map<string, boolean>;
@@ -57,7 +59,7 @@ export class ResultHub {
    * @returns nothing
    */
   attach(socket: WebSocket, userId: string): void {
-    const listener: Listener = { socket, userId, groups: new Map() };
+    const listener: Listener = { socket, userId, groups: new Map(), pending: [] };
     this.#listeners.add(listener);
     this.#stats.resultSocketsOpen++;
     this.#stats.resultSocketsTotal++;
@@ -85,7 +87,7 @@ export class ResultHub {
     let sent = false;
     for (const listener of this.#byGroup.get(group.id) ?? []) {
       if (listener.userId !== group.ownerId || listener.socket.readyState !== listener.socket.OPEN) continue;
-      listener.socket.send(frame);
+      this.#send(listener, frame);
       sent = true;
     }
     if (!sent) group.undelivered.add(task.id);
@@ -104,7 +106,7 @@ export class ResultHub {
     for (const listener of listeners) {
       if (!listener.groups.get(task.groupId) || listener.userId !== task.ownerId) continue;
       frame ??= JSON.stringify({ type: 'status', task_id: task.id, status: task.status } satisfies StatusFrame);
-      listener.socket.send(frame);
+      this.#send(listener, frame);
     }
   }
 
@@ -121,6 +123,25 @@ export class ResultHub {
     return listeners.length;
   }
 
+  /**
+   * Queues a frame; the frames of one tick are written together. Still one WebSocket frame per
+   * task, as funcX sends, but one system call for many of them instead of one each.
+   */
+  #send(listener: Listener, frame: string): void {
+    if (listener.pending.push(frame) > 1) return;
+    setImmediate(() => {
+      const frames = listener.pending;
+      listener.pending = [];
+      const { socket } = listener;
+      if (socket.readyState !== socket.OPEN) return;
+      // ws writes each frame straight to the TCP socket; corking it turns them into one writev.
+      const tcp = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      tcp?.cork();
+      for (const text of frames) socket.send(text);
+      tcp?.uncork();
+    });
+  }
+
   #subscribe(listener: Listener, text: string): void {
     const request = parseSubscribe(text.trim());
     // Malformed frames are ignored, as a funcX client would never send them.
@@ -134,7 +155,7 @@ export class ResultHub {
     if (group === undefined || group.ownerId !== listener.userId) return;
     for (const taskId of group.undelivered) {
       const task = this.#tasks.get(taskId);
-      if (task) listener.socket.send(JSON.stringify(toFrame(task)));
+      if (task) this.#send(listener, JSON.stringify(toFrame(task)));
     }
     group.undelivered.clear();
   }
