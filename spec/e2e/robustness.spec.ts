@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from '../support/until.js';
 import { timeout } from 'rxjs';
 import { FuncXClient } from '../../lib/client/FuncXClient.js';
 import { TaskCancelled } from '../../lib/errors/TaskCancelled.js';
 import { TaskExecutionFailed } from '../../lib/errors/TaskExecutionFailed.js';
 import { startLocalService, type LocalService } from '../../lib/local/startLocalService.js';
-
-async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await sleep(25);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 describe('robustness end to end', () => {
   let local: LocalService;

@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from '../support/until.js';
 import { v4 as uuidv4 } from 'uuid';
 import { Endpoint } from '../../lib/endpoint/Endpoint.js';
 import { EndpointAuthError } from '../../lib/endpoint/EndpointAuthError.js';
 import { FuncXService } from '../../lib/service/FuncXService.js';
 import { call, registerFunction, task } from '../support/rawApi.js';
-
-async function waitFor(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await sleep(25);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 describe('Endpoint against a real service', () => {
   let service: FuncXService;
@@ -41,9 +34,9 @@ describe('Endpoint against a real service', () => {
       });
       const ids = [uuidv4(), uuidv4()];
       await call(service.url, 'POST', '/v2/submit', { token: alice.token, body: { tasks: [task(fn, endpointId, [300], ids[0]), task(fn, endpointId, [10], ids[1])] } });
-      await waitFor(async () => (await status(ids[0]!)) === 'running', 'the first task to run');
+      await until(async () => (await status(ids[0]!)) === 'running', 'the first task to run');
       assert.equal(await status(ids[1]!), 'waiting-for-launch', 'the second waits for the only worker');
-      await waitFor(async () => (await status(ids[1]!)) === 'success', 'both to finish');
+      await until(async () => (await status(ids[1]!)) === 'success', 'both to finish');
       assert.equal(await status(ids[0]!), 'success');
     } finally {
       await endpoint.close();
@@ -59,9 +52,9 @@ describe('Endpoint against a real service', () => {
       const loop = uuidv4();
       const next = uuidv4();
       await call(service.url, 'POST', '/v2/submit', { token: alice.token, body: { tasks: [task(spin, endpointId, [], loop), task(echo, endpointId, ['after'], next)] } });
-      await waitFor(async () => (await status(loop)) === 'running', 'the loop to run');
+      await until(async () => (await status(loop)) === 'running', 'the loop to run');
       await call(service.url, 'POST', `/v2/tasks/${loop}/cancel`, { token: alice.token });
-      await waitFor(async () => (await status(next)) === 'success', 'the next task to run on the freed worker');
+      await until(async () => (await status(next)) === 'success', 'the next task to run on the freed worker');
       assert.equal(await status(loop), 'cancelled');
       assert.equal(endpoint.load.running, 0);
     } finally {
@@ -83,7 +76,7 @@ describe('Endpoint against a real service', () => {
       service.dropEndpointSockets();
       await sleep(120);
       service.dropEndpointSockets();
-      await waitFor(async () => (await Promise.all(ids.map(status))).every((s) => s === 'success'), 'every task to succeed');
+      await until(async () => (await Promise.all(ids.map(status))).every((s) => s === 'success'), 'every task to succeed');
       assert.ok(endpoint.connections >= 2, `reconnected (${endpoint.connections} connections)`);
     } finally {
       await endpoint.close();
