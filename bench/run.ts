@@ -1,6 +1,7 @@
 // `npm run bench`: every scenario in one go; figures beside baselines from the same run.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
+import { cancelLoop } from './scenarios/cancelLoop.js';
 import { chaos } from './scenarios/chaos.js';
 import { latency } from './scenarios/latency.js';
 import { scale } from './scenarios/scale.js';
@@ -18,6 +19,7 @@ for (const [name, scenario] of [
   ['latency', () => latency()],
   ['scale', () => scale()],
   ['chaos', () => chaos(1)],
+  ['cancellation', () => cancelLoop(3)],
 ] as const) {
   const t = performance.now();
   rows.push(...(await scenario()));
