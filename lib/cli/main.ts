@@ -39,4 +39,10 @@ program
   .option('--task-timeout <ms>', 'per-task time limit, in milliseconds', integer(1))
   .action(endpointCommand);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // A port in use, an unreachable service, refused credentials: one clear line, exit code 1.
+  process.stderr.write(`funcx-rx: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+}
