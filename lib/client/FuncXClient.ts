@@ -309,7 +309,8 @@ export class FuncXClient<Async extends boolean = false> {
   }
 
   /**
-   * Submits a batch in one request (more than one when it is large).
+   * Submits a batch in one request (a body over the service's limit, 5 MB by default, is refused
+   * with code 101).
    *
    * @param batch - the calls
    * @returns the task ids, in the batch's order
