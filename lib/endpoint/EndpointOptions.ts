@@ -1,4 +1,5 @@
 import type { BackoffOptions } from '../reactive/backoff.js';
+import type { FunctionCacheOptions } from './FunctionCache.js';
 
 /**
  * Options of {@link Endpoint.start}.
@@ -32,4 +33,29 @@ export interface EndpointOptions {
    * @default { initialDelayMs: 100, maxDelayMs: 5000 }
    */
   readonly reconnect?: BackoffOptions;
+  /**
+   * The largest serialized result a task may return, in bytes (at most 32 MiB, so that any
+   * result message fits the channel's frame limit). A larger result fails its task with
+   * `ResultTooLarge`, which the client sees as a `TaskExecutionFailed`; the endpoint goes on.
+   * @default 10_000_000 (10 MB, as Globus Compute)
+   */
+  readonly maxResultBytes?: number;
+  /**
+   * Bounds of the function-code cache (each function's code crosses the channel once per
+   * connection at most; see docs/protocol-extensions.md §6).
+   * @default { maxFunctions: 1000, maxBytes: 128 MiB }
+   */
+  readonly functionCache?: FunctionCacheOptions;
+  /**
+   * Whether {@link Endpoint.start} retries a first connection that fails for any reason but
+   * refused credentials (with the `reconnect` backoff), instead of rejecting.
+   * @default false
+   */
+  readonly retryFirstConnection?: boolean;
+  /**
+   * Called when a connection attempt fails and another is planned, with the error and the delay
+   * before the next attempt: a seam for logging.
+   * @default none
+   */
+  readonly onConnectError?: (error: Error, retryInMs: number) => void;
 }

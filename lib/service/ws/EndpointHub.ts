@@ -1,12 +1,19 @@
 import type { WebSocket } from 'ws';
-import type { EndpointTaskMessage, EndpointToService, ServiceToEndpoint } from '../../protocol/endpointChannel.js';
+import { ResultTooLarge } from '../../endpoint/ResultTooLarge.js';
+import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointFunctionMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../../protocol/endpointChannel.js';
+import { packFrames } from '../../protocol/packFrames.js';
+import { serializeError } from '../../serialize/serialize.js';
 import type { ServiceStats } from '../ServiceStats.js';
 import type { TaskBroker } from '../TaskBroker.js';
 import type { TaskEntry } from '../store/records.js';
 import type { Stores } from '../store/Stores.js';
 
-/** How many messages one frame to an endpoint carries at most. */
-const FRAME_BATCH = 1000;
+/**
+ * How many times a task may be running on a connection that the endpoint then overflowed (a
+ * frame over {@link FRAME_MAX_BYTES}) before the task fails instead of being sent again: a result
+ * that cannot fit would otherwise cycle through reconnects forever.
+ */
+const OVERFLOW_STRIKES = 2;
 
 /** One endpoint's queue and its current connection. */
 interface EndpointLine {
@@ -16,7 +23,13 @@ interface EndpointLine {
   readonly waiting: Set<string>;
   /** Tasks sent to the current connection and not ended. */
   readonly inflight: Set<string>;
+  /** Functions of the tasks sent to the current connection: the ones it may ask for. */
+  readonly offered: Set<string>;
   flushScheduled: boolean;
+  /** A frame is waiting in the socket's buffer; its send callback resumes the flush. */
+  paused: boolean;
+  /** The current connection sent a frame over the limit (ws closes it with 1009). */
+  overflowed: boolean;
 }
 
 /**
@@ -35,6 +48,8 @@ export class EndpointHub {
   readonly #stores: Stores;
   readonly #stats: ServiceStats;
   readonly #pingIntervalMs: number;
+  /** Tasks that were running on overflowed connections, and how many times; deleted when they end. */
+  readonly #strikes = new Map<string, number>();
   #broker: TaskBroker | null = null;
   #pingTimer: NodeJS.Timeout | null = null;
 
@@ -86,11 +101,13 @@ export class EndpointHub {
     const line = this.#line(endpointId);
     if (line.socket !== null) {
       const old = line.socket;
-      this.#release(line);
+      this.#release(endpointId, line);
       old.terminate();
     }
     line.socket = socket;
     line.alive = true;
+    line.paused = false;
+    line.overflowed = false;
     this.#stats.endpointConnectionsOpen++;
     this.#startPings();
     socket.on('message', (data, isBinary) => {
@@ -100,10 +117,12 @@ export class EndpointHub {
     socket.on('pong', () => (line.alive = true));
     socket.on('close', () => {
       this.#stats.endpointConnectionsOpen--;
-      if (line.socket === socket) this.#release(line);
+      if (line.socket === socket) this.#release(endpointId, line);
       this.#stopPingsIfIdle();
     });
-    socket.on('error', () => {});
+    socket.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' && line.socket === socket) line.overflowed = true;
+    });
     this.#scheduleFlush(line);
   }
 
@@ -129,6 +148,7 @@ export class EndpointHub {
     const line = this.#lines.get(task.endpointId);
     if (line === undefined) return;
     line.waiting.delete(task.id);
+    this.#strikes.delete(task.id);
     if (line.inflight.delete(task.id) && line.socket) this.#send(line.socket, [{ type: 'cancel', task_id: task.id }]);
   }
 
@@ -152,23 +172,42 @@ export class EndpointHub {
   #line(endpointId: string): EndpointLine {
     let line = this.#lines.get(endpointId);
     if (line === undefined) {
-      line = { socket: null, alive: false, waiting: new Set(), inflight: new Set(), flushScheduled: false };
+      line = { socket: null, alive: false, waiting: new Set(), inflight: new Set(), offered: new Set(), flushScheduled: false, paused: false, overflowed: false };
       this.#lines.set(endpointId, line);
     }
     return line;
   }
 
-  /** The connection is gone: what it had not finished waits for the next one. */
-  #release(line: EndpointLine): void {
+  /**
+   * The connection is gone: what it had not finished waits for the next one, except a task that
+   * was running each time the endpoint overflowed a frame, which fails (see OVERFLOW_STRIKES).
+   */
+  #release(endpointId: string, line: EndpointLine): void {
     line.socket = null;
+    line.offered.clear();
     const unfinished = [...line.inflight];
     line.inflight.clear();
+    if (line.overflowed) this.#strike(endpointId, unfinished);
     const requeued = new Set<string>();
     for (const id of unfinished) if (this.#broker?.requeue(id)) requeued.add(id);
     // Requeued tasks go first: they were submitted before anything still waiting.
     const waiting = [...requeued, ...line.waiting];
     line.waiting.clear();
     for (const id of waiting) line.waiting.add(id);
+  }
+
+  #strike(endpointId: string, taskIds: readonly string[]): void {
+    for (const id of taskIds) {
+      if (this.#stores.tasks.get(id)?.status !== 'running') continue;
+      const strikes = (this.#strikes.get(id) ?? 0) + 1;
+      if (strikes < OVERFLOW_STRIKES) {
+        this.#strikes.set(id, strikes);
+        continue;
+      }
+      this.#strikes.delete(id);
+      const error = new ResultTooLarge(undefined, FRAME_MAX_BYTES, `the endpoint's connection was closed ${strikes} times for a frame over the channel's limit while this task was running`);
+      this.#broker?.finish(endpointId, { type: 'result', task_id: id, exception: serializeError(error) });
+    }
   }
 
   #scheduleFlush(line: EndpointLine): void {
@@ -181,29 +220,70 @@ export class EndpointHub {
     });
   }
 
+  /**
+   * Sends waiting tasks in frames of at most FRAME_LIMIT_BYTES (a task larger than that goes
+   * alone). Once the socket holds a frame's worth of unsent bytes it stops, and goes on when that
+   * frame is written, so a large backlog stays in the store rather than in the socket's buffer.
+   */
   #flush(line: EndpointLine): void {
     const socket = line.socket;
-    if (socket === null) return;
-    let batch: EndpointTaskMessage[] = [];
-    for (const id of line.waiting) {
-      line.waiting.delete(id);
-      const task = this.#stores.tasks.get(id);
-      if (task === undefined || task.status !== 'waiting-for-ep') continue;
-      const fn = this.#stores.functions.get(task.functionId);
-      if (fn === undefined) continue;
-      batch.push({ type: 'task', task_id: id, function_id: fn.id, function_code: fn.code, payload: task.payload });
-      line.inflight.add(id);
-      this.#broker?.setStatus(task.endpointId, id, 'waiting-for-nodes');
-      if (batch.length === FRAME_BATCH) {
-        this.#send(socket, batch);
-        batch = [];
+    if (socket === null || line.paused) return;
+    let parts: string[] = [];
+    let size = 2;
+    const sendFrame = (last: boolean): boolean => {
+      const frame = `[${parts.join(',')}]`;
+      parts = [];
+      size = 2;
+      if (!last && socket.bufferedAmount + frame.length > FRAME_LIMIT_BYTES) {
+        line.paused = true;
+        socket.send(frame, () => {
+          if (line.socket !== socket) return;
+          line.paused = false;
+          this.#scheduleFlush(line);
+        });
+        return false;
       }
+      socket.send(frame);
+      return true;
+    };
+    for (const id of line.waiting) {
+      const task = this.#stores.tasks.get(id);
+      if (task === undefined || task.status !== 'waiting-for-ep') {
+        line.waiting.delete(id);
+        continue;
+      }
+      const message: EndpointTaskMessage = { type: 'task', task_id: id, function_id: task.functionId, payload: task.payload };
+      const json = JSON.stringify(message);
+      const bytes = Buffer.byteLength(json);
+      // This task stays waiting when the frame before it fills the socket's buffer.
+      if (parts.length > 0 && size + 1 + bytes > FRAME_LIMIT_BYTES && !sendFrame(false)) return;
+      line.waiting.delete(id);
+      line.inflight.add(id);
+      line.offered.add(task.functionId);
+      this.#broker?.setStatus(task.endpointId, id, 'waiting-for-nodes');
+      size += (parts.length > 0 ? 1 : 0) + bytes;
+      parts.push(json);
     }
-    if (batch.length > 0) this.#send(socket, batch);
+    if (parts.length > 0) sendFrame(true);
   }
 
   #send(socket: WebSocket, messages: readonly ServiceToEndpoint[]): void {
-    socket.send(JSON.stringify(messages));
+    for (const frame of packFrames(messages, FRAME_LIMIT_BYTES)) socket.send(frame);
+  }
+
+  /** Answers an endpoint's request for a function's code: only functions of tasks sent to it. */
+  #sendFunction(line: EndpointLine, functionId: string): void {
+    const socket = line.socket;
+    if (socket === null) return;
+    const fn = line.offered.has(functionId) ? this.#stores.functions.get(functionId) : undefined;
+    let message: EndpointFunctionMessage =
+      fn === undefined
+        ? { type: 'function', function_id: functionId, error: `Function ${functionId} is unknown, or no task sent to this endpoint uses it` }
+        : { type: 'function', function_id: functionId, function_code: fn.code };
+    if (fn !== undefined && fn.code.length > FRAME_MAX_BYTES - 1024) {
+      message = { type: 'function', function_id: functionId, error: `Function ${functionId} is ${fn.code.length} bytes, over the endpoint channel's frame limit of ${FRAME_MAX_BYTES} bytes` };
+    }
+    this.#send(socket, [message]);
   }
 
   #receive(endpointId: string, line: EndpointLine, text: string): void {
@@ -215,11 +295,17 @@ export class EndpointHub {
     }
     const messages = (Array.isArray(parsed) ? parsed : [parsed]) as EndpointToService[];
     for (const message of messages) {
-      if (typeof message !== 'object' || message === null || typeof message.task_id !== 'string') continue;
+      if (typeof message !== 'object' || message === null) continue;
+      if (message.type === 'get_function') {
+        if (typeof message.function_id === 'string') this.#sendFunction(line, message.function_id);
+        continue;
+      }
+      if (typeof message.task_id !== 'string') continue;
       if (message.type === 'status' && (message.status === 'waiting-for-launch' || message.status === 'running')) {
         this.#broker?.setStatus(endpointId, message.task_id, message.status);
       } else if (message.type === 'result' && (typeof message.result === 'string' || typeof message.exception === 'string')) {
         line.inflight.delete(message.task_id);
+        this.#strikes.delete(message.task_id);
         this.#broker?.finish(endpointId, message);
       }
     }
