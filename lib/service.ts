@@ -18,4 +18,7 @@ export { WorkerPool, type WorkerPoolOptions } from './endpoint/WorkerPool.js';
 export type { WorkerTask, WorkerOutcome } from './endpoint/worker.js';
 export { TaskTimeout } from './endpoint/TaskTimeout.js';
 export { WorkerCrashed } from './endpoint/WorkerCrashed.js';
+export { ResultTooLarge } from './endpoint/ResultTooLarge.js';
+export { FunctionCache, type FunctionCacheOptions } from './endpoint/FunctionCache.js';
+export { LocalEndpoint, type LocalEndpointOptions } from './local/LocalEndpoint.js';
 export { startLocalService, type LocalService, type LocalServiceOptions } from './local/startLocalService.js';

@@ -6,6 +6,7 @@ import { EndpointAuthError } from './EndpointAuthError.js';
 import type { EndpointOptions } from './EndpointOptions.js';
 import { FunctionCache } from './FunctionCache.js';
 import { ResultTooLarge } from './ResultTooLarge.js';
+import { WorkerCrashed } from './WorkerCrashed.js';
 import { WorkerPool } from './WorkerPool.js';
 
 /** Results kept after sending, to answer a task the service sends again after a reconnect. */
@@ -51,6 +52,8 @@ export class Endpoint {
   readonly #needing = new Map<string, Map<string, EndpointTaskMessage>>();
   /** Functions asked for, and on which connection (a new connection asks again). */
   readonly #requested = new Map<string, number>();
+  /** Tasks that were running when a previous process died; deleted as each is failed. */
+  readonly #crashed: Set<string>;
   readonly #running = new Map<string, AbortController>();
   readonly #recent = new Map<string, EndpointResultMessage>();
   #outbox: EndpointToService[] = [];
@@ -70,6 +73,7 @@ export class Endpoint {
       throw new TypeError(`Expected \`maxResultBytes\` to be a whole number from 1 to ${MAX_RESULT_LIMIT}, got \`${String(options.maxResultBytes)}\``);
     }
     this.#functions = new FunctionCache(options.functionCache);
+    this.#crashed = new Set(options.crashedTasks?.taskIds);
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     this.#pool = new WorkerPool({
       ...(options.workers === undefined ? {} : { workers: options.workers }),
@@ -260,6 +264,10 @@ export class Endpoint {
     // Sent again after a reconnect, but already done here: its result may have been lost in the old connection.
     const done = this.#recent.get(id);
     if (done) return this.#send(done);
+    if (this.#crashed.delete(id)) {
+      const reason = this.#options.crashedTasks?.reason ?? 'the endpoint process died';
+      return this.#finish({ type: 'result', task_id: id, exception: serializeError(new WorkerCrashed(`${reason} while this task was running`)) });
+    }
     const code = this.#functions.get(task.function_id);
     if (code === undefined) {
       if (needing === undefined) this.#needing.set(task.function_id, new Map([[id, task]]));
@@ -312,6 +320,7 @@ export class Endpoint {
   #start({ task, code }: ReadyTask): void {
     const controller = new AbortController();
     this.#running.set(task.task_id, controller);
+    this.#options.onTaskRunning?.(task.task_id, true);
     this.#send({ type: 'status', task_id: task.task_id, status: 'running' });
     const timeoutMs = task.timeout_ms ?? this.#options.taskTimeoutMs;
     this.#pool
@@ -327,6 +336,7 @@ export class Endpoint {
       )
       .finally(() => {
         this.#running.delete(task.task_id);
+        this.#options.onTaskRunning?.(task.task_id, false);
         this.#pump();
       });
   }

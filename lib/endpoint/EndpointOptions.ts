@@ -58,4 +58,17 @@ export interface EndpointOptions {
    * @default none
    */
   readonly onConnectError?: (error: Error, retryInMs: number) => void;
+  /**
+   * Called when a task starts running on a worker (`true`) and when it stops (`false`): a seam
+   * for a supervisor that must know what was running if the whole process dies.
+   * @default none
+   */
+  readonly onTaskRunning?: (taskId: string, running: boolean) => void;
+  /**
+   * Tasks that were running when a previous process of this endpoint died. The service sends
+   * them again when this one connects; they fail at once with `WorkerCrashed`, instead of
+   * running again a function that may kill the process again.
+   * @default none
+   */
+  readonly crashedTasks?: { readonly taskIds: readonly string[]; readonly reason: string };
 }

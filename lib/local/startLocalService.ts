@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { Endpoint } from '../endpoint/Endpoint.js';
 import { FuncXService } from '../service/FuncXService.js';
+import { LocalEndpoint } from './LocalEndpoint.js';
 
 /** Options of {@link startLocalService}. */
 export interface LocalServiceOptions {
@@ -22,6 +22,12 @@ export interface LocalServiceOptions {
   readonly workers?: number;
   /** Per-task time limit of the local endpoint, in milliseconds. @default no limit */
   readonly taskTimeoutMs?: number;
+  /**
+   * The largest serialized result of a task on the local endpoint, in bytes; a larger one fails
+   * its task with `ResultTooLarge`.
+   * @default 10_000_000
+   */
+  readonly maxResultBytes?: number;
 }
 
 /** A running embedded service with its local endpoint. */
@@ -34,15 +40,20 @@ export interface LocalService {
   readonly endpointId: string;
   /** The service itself, for more users, endpoints, statistics and fault injection. */
   readonly service: FuncXService;
-  /** The local endpoint. */
-  readonly endpoint: Endpoint;
+  /**
+   * The local endpoint: its own child process (functions cannot read this process's memory or
+   * stop it), restarted when it dies.
+   */
+  readonly endpoint: LocalEndpoint;
   /** Stops the endpoint and the service; afterwards nothing of theirs keeps the process alive. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts the embedded funcX-compatible service on an ephemeral port, with one user and one
- * local endpoint connected to it over a real WebSocket, as a remote endpoint would be.
+ * local endpoint connected to it over a real WebSocket, as a remote endpoint would be. The
+ * endpoint runs in a child process of its own ({@link LocalEndpoint}), so user functions run
+ * outside the service's process.
  *
  * @param options - host, port, worker count, task time limit
  * @returns the URL, token and endpoint id to use, and `stop()`
@@ -61,12 +72,13 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
   try {
     const { userId, token } = service.issueToken();
     const { endpointId, secret } = service.registerEndpoint(userId, { name: 'local' });
-    const endpoint = await Endpoint.start({
+    const endpoint = await LocalEndpoint.start({
       serviceUrl: service.url,
       endpointId,
       secret,
       workers: options.workers ?? Math.max(16, availableParallelism()),
       ...(options.taskTimeoutMs === undefined ? {} : { taskTimeoutMs: options.taskTimeoutMs }),
+      ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
     });
     let stopping: Promise<void> | null = null;
     return {
@@ -76,7 +88,7 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
       service,
       endpoint,
       stop: () => (stopping ??= (async () => {
-        await endpoint.close();
+        await endpoint.stop();
         await service.close();
       })()),
     };
