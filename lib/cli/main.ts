@@ -26,6 +26,7 @@ program
   .option('--port <n>', 'port to listen on (0 picks a free one)', integer(0), 0)
   .option('--workers <n>', 'worker threads of the local endpoint', integer(1))
   .option('--task-timeout <ms>', 'per-task time limit of the local endpoint, in milliseconds', integer(1))
+  .option('--max-result-bytes <n>', 'largest serialized result of a task; a larger one fails its task (default 10000000)', integer(1))
   .option('--json', 'print one JSON line {"url","token","endpoint_id"} instead of text')
   .action(serveCommand);
 
@@ -34,9 +35,11 @@ program
   .description('run an endpoint for a service elsewhere; serve until SIGINT or SIGTERM')
   .requiredOption('--service <url>', 'the service URL, such as http://127.0.0.1:8080')
   .requiredOption('--endpoint-id <uuid>', 'the endpoint id')
-  .option('--secret <secret>', 'the endpoint secret (default: $FUNCX_ENDPOINT_SECRET)')
+  .option('--secret-file <path>', 'a file holding the endpoint secret (default: $FUNCX_ENDPOINT_SECRET)')
+  .option('--secret <secret>', 'deprecated: visible to every user in `ps`; use $FUNCX_ENDPOINT_SECRET or --secret-file')
   .option('--workers <n>', 'worker threads', integer(1))
   .option('--task-timeout <ms>', 'per-task time limit, in milliseconds', integer(1))
+  .option('--max-result-bytes <n>', 'largest serialized result of a task; a larger one fails its task (default 10000000)', integer(1))
   .action(endpointCommand);
 
 try {

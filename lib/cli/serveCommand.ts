@@ -7,6 +7,7 @@ export interface ServeOptions {
   readonly port: number;
   readonly workers?: number;
   readonly taskTimeout?: number;
+  readonly maxResultBytes?: number;
   readonly json?: boolean;
 }
 
@@ -27,6 +28,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     port: options.port,
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.taskTimeout === undefined ? {} : { taskTimeoutMs: options.taskTimeout }),
+    ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
   });
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ url: local.url, token: local.token, endpoint_id: local.endpointId })}\n`);
