@@ -121,6 +121,8 @@ export class LocalEndpoint {
     const child = fork(CHILD_FILE, [], {
       execArgv: UNDER_TSX ? ['--import', import.meta.resolve('tsx')] : [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // The service's own FUNCX_* settings (a token, a secret) are not the functions' business.
+      env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('FUNCX_'))),
       serialization: 'advanced',
     });
     this.#child = child;
