@@ -310,17 +310,21 @@ export class Endpoint {
 
   /** Starts queued tasks while workers are free. */
   #pump(): void {
-    while (!this.#closed && this.#running.size < this.#pool.size && this.#queue.size > 0) {
+    const starting: ReadyTask[] = [];
+    while (!this.#closed && this.#running.size + starting.length < this.#pool.size && this.#queue.size > 0) {
       const [id, ready] = this.#queue.entries().next().value as [string, ReadyTask];
       this.#queue.delete(id);
-      this.#start(ready);
+      starting.push(ready);
     }
+    if (starting.length === 0) return;
+    // Told before any of them starts: a function may kill the process at once.
+    this.#options.onTaskRunning?.(starting.map((ready) => ready.task.task_id), true);
+    for (const ready of starting) this.#start(ready);
   }
 
   #start({ task, code }: ReadyTask): void {
     const controller = new AbortController();
     this.#running.set(task.task_id, controller);
-    this.#options.onTaskRunning?.(task.task_id, true);
     this.#send({ type: 'status', task_id: task.task_id, status: 'running' });
     const timeoutMs = task.timeout_ms ?? this.#options.taskTimeoutMs;
     this.#pool
@@ -336,7 +340,7 @@ export class Endpoint {
       )
       .finally(() => {
         this.#running.delete(task.task_id);
-        this.#options.onTaskRunning?.(task.task_id, false);
+        this.#options.onTaskRunning?.([task.task_id], false);
         this.#pump();
       });
   }

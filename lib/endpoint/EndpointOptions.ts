@@ -59,11 +59,12 @@ export interface EndpointOptions {
    */
   readonly onConnectError?: (error: Error, retryInMs: number) => void;
   /**
-   * Called when a task starts running on a worker (`true`) and when it stops (`false`): a seam
-   * for a supervisor that must know what was running if the whole process dies.
+   * Called with the tasks about to start on workers (`true`), before any of them starts, and with
+   * a task that stopped (`false`): a seam for a supervisor that must know what was running if the
+   * whole process dies.
    * @default none
    */
-  readonly onTaskRunning?: (taskId: string, running: boolean) => void;
+  readonly onTaskRunning?: (taskIds: readonly string[], running: boolean) => void;
   /**
    * Tasks that were running when a previous process of this endpoint died. The service sends
    * them again when this one connects; they fail at once with `WorkerCrashed`, instead of

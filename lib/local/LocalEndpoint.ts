@@ -107,7 +107,7 @@ export class LocalEndpoint {
     this.#restartTimer = null;
     const child = this.#child;
     if (child === null || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
+    const exited = once(child, 'close');
     if (child.connected) child.send({ type: 'stop' } satisfies ToEndpointChild);
     else child.kill('SIGKILL');
     const timer = setTimeout(() => child.kill('SIGKILL'), this.#options.stopTimeoutMs ?? 5000);
@@ -147,7 +147,8 @@ export class LocalEndpoint {
           stopped = { reason: message.reason, auth: message.auth };
         }
       });
-      child.once('exit', (code, signal) => {
+      // 'close', not 'exit': it comes after the IPC channel is drained, so every start it reported is known.
+      child.once('close', (code, signal) => {
         if (this.#child === child) this.#child = null;
         this.#pid = 0;
         const why = stopped?.reason ?? (signal ? `the endpoint process was killed (${signal})` : `the endpoint process exited with code ${code}`);

@@ -23,19 +23,22 @@ function send(message: FromEndpointChild): void {
   if (process.connected) process.send?.(message);
 }
 
-let started: string[] = [];
 let ended: string[] = [];
 let reportScheduled = false;
 
-/** Running-task changes made in one tick go to the parent in one message. */
-function report(taskId: string, running: boolean): void {
-  (running ? started : ended).push(taskId);
+/**
+ * Starts go to the parent at once, before the workers get the tasks (the IPC write reaches the
+ * pipe synchronously, so a function that kills this process at once is still known); ends made
+ * in one tick go in one message.
+ */
+function report(taskIds: readonly string[], running: boolean): void {
+  if (running) return send({ type: 'running', started: [...taskIds], ended: [] });
+  ended.push(...taskIds);
   if (reportScheduled) return;
   reportScheduled = true;
   setImmediate(() => {
     reportScheduled = false;
-    send({ type: 'running', started, ended });
-    started = [];
+    send({ type: 'running', started: [], ended });
     ended = [];
   });
 }
