@@ -11,6 +11,10 @@ function integer(min: number) {
   };
 }
 
+function originList(value: string): string[] {
+  return value.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+}
+
 // The same relative path from lib/cli (sources) and dist/cli (built).
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -27,6 +31,7 @@ program
   .option('--workers <n>', 'worker threads of the local endpoint', integer(1))
   .option('--task-timeout <ms>', 'per-task time limit of the local endpoint, in milliseconds', integer(1))
   .option('--json', 'print one JSON line {"url","token","endpoint_id"} instead of text')
+  .option('--cors <origins>', 'comma-separated origins of web pages allowed to call the service (or * for any; never with cookies)', originList)
   .action(serveCommand);
 
 program

@@ -14,6 +14,9 @@ import { MemoryStores } from './store/MemoryStores.js';
 import type { Stores } from './store/Stores.js';
 import { TaskBroker } from './TaskBroker.js';
 import { EndpointHub } from './ws/EndpointHub.js';
+import { bearerFromRequest, selectSubprotocol } from './ws/bearerFromRequest.js';
+import { checkOrigin } from './ws/checkOrigin.js';
+import { parseCorsOrigins } from './http/corsPlugin.js';
 import { rejectUpgrade } from './ws/rejectUpgrade.js';
 import { ResultHub } from './ws/ResultHub.js';
 
@@ -42,11 +45,13 @@ export class FuncXService {
   readonly #tokens = new Map<string, string>();
   readonly #results: ResultHub;
   readonly #endpoints: EndpointHub;
-  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: ENDPOINT_FRAME_LIMIT });
+  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: ENDPOINT_FRAME_LIMIT, handleProtocols: selectSubprotocol });
+  readonly #corsOrigins: readonly string[];
   readonly #retentionTimer: NodeJS.Timeout;
   #url = '';
 
   private constructor(options: FuncXServiceOptions) {
+    this.#corsOrigins = parseCorsOrigins(options.cors ?? []);
     this.#stores = options.stores ?? new MemoryStores();
     this.#results = new ResultHub(this.#stores.groups, this.#stores.tasks, this.#stats);
     this.#endpoints = new EndpointHub(this.#stores, this.#stats, options.pingIntervalMs ?? 10_000);
@@ -65,6 +70,7 @@ export class FuncXService {
       userOf: (token) => this.#tokens.get(token),
       registerEndpoint: (userId, name) => this.registerEndpoint(userId, { name }),
       bodyLimit: options.maxBodyBytes ?? 5 * 1024 * 1024,
+      corsOrigins: this.#corsOrigins,
     });
     this.#app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(request, socket, head));
     const retentionMs = options.retentionMs ?? TWO_WEEKS_MS;
@@ -194,7 +200,10 @@ export class FuncXService {
     const header = request.headers.authorization;
     const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     if (path === '/ws/v2') {
-      const token = bearer ?? url.searchParams.get('access_token') ?? undefined;
+      if (!checkOrigin(request.headers.origin, this.#corsOrigins)) {
+        return rejectUpgrade(socket, 403, new ApiError(ErrorCode.USER_UNAUTHENTICATED, `Origin ${request.headers.origin} is not allowed to open a result socket (serve --cors)`, [request.headers.origin]));
+      }
+      const token = bearerFromRequest(request, url)?.token;
       if (token === undefined) return rejectUpgrade(socket, 401, new ApiError(ErrorCode.USER_UNAUTHENTICATED, 'An Authorization: Bearer <token> header is required'));
       const userId = this.#tokens.get(token);
       if (userId === undefined) return rejectUpgrade(socket, 400, new ApiError(ErrorCode.USER_UNAUTHENTICATED, 'The bearer token is not valid'));

@@ -39,4 +39,15 @@ export interface FuncXServiceOptions {
    * @default new MemoryStores()
    */
   readonly stores?: Stores;
+  /**
+   * Origins of web pages allowed to use the service from a browser: CORS answers for the REST
+   * API (preflights answered before authentication), and the `Origin` check of result sockets.
+   * `['*']` allows every origin; credentials (cookies) are never allowed.
+   * @default [] (no browser page of another origin may call it)
+   * @example
+   * ```ts
+   * await FuncXService.start({ cors: ['http://localhost:4200'] });
+   * ```
+   */
+  readonly cors?: readonly string[];
 }

@@ -7,6 +7,7 @@ import type { ServiceStats } from '../ServiceStats.js';
 import { toRecord, type TaskBroker } from '../TaskBroker.js';
 import type { Stores } from '../store/Stores.js';
 import type { EndpointHub } from '../ws/EndpointHub.js';
+import { registerCors } from './corsPlugin.js';
 import { parseBody, registerEndpointBody, registerFunctionBody, submitBody, taskIdsBody } from './schemas.js';
 
 /** The service's version, reported by `GET /v2/version`. */
@@ -23,6 +24,8 @@ export interface HttpAppContext {
   /** Registers an endpoint for a user. */
   readonly registerEndpoint: (userId: string, name: string) => { endpointId: string; secret: string };
   readonly bodyLimit: number;
+  /** Origins whose pages may call the API (CORS); empty for none. */
+  readonly corsOrigins?: readonly string[];
 }
 
 declare module 'fastify' {
@@ -58,6 +61,8 @@ export function createHttpApp(context: HttpAppContext): FastifyInstance {
   // Keep-alive connections are closed on close(), so a stopped service lets the process exit.
   const app = Fastify({ logger: false, bodyLimit: context.bodyLimit, forceCloseConnections: true });
   app.decorateRequest('userId', '');
+  // Before the bearer check: preflights carry no Authorization header.
+  registerCors(app, context.corsOrigins ?? []);
 
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0]!;
