@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError } from 'commander';
 import { serveCommand } from './serveCommand.js';
 import { endpointCommand } from './endpointCommand.js';
+import { registerFunctionCommand } from './registerFunctionCommand.js';
 
 function integer(min: number) {
   return (value: string): number => {
@@ -43,6 +44,19 @@ program
   .option('--workers <n>', 'worker threads', integer(1))
   .option('--task-timeout <ms>', 'per-task time limit, in milliseconds', integer(1))
   .action(endpointCommand);
+
+program
+  .command('function')
+  .description('manage registered functions')
+  .command('register')
+  .description('register the function whose source is in <file> (one function expression) and print its id')
+  .argument('<file>', 'a file holding one self-contained function expression, such as `async (x) => x * 2`')
+  .option('--service <url>', 'the service URL (default: $FUNCX_SERVICE_URL)')
+  .option('--token <token>', 'the bearer token (default: $FUNCX_TOKEN)')
+  .option('--name <name>', "the function's name (default: the file name without extension)")
+  .option('--description <text>', 'stored with the function')
+  .option('--json', 'print {"function_id","name"} instead of the bare id')
+  .action(registerFunctionCommand);
 
 try {
   await program.parseAsync(process.argv);
