@@ -68,4 +68,38 @@ describe('client - what a browser app relies on', () => {
     // A subscriber after the end gets the final status at once, then completion.
     assert.deepEqual(await firstValueFrom(task.status$.pipe(toArray())), ['success']);
   });
+
+  it('views - asObservable is not a thenable, and its last unsubscribe cancels the task on the service', async () => {
+    const fxc = new FuncXClient({ serviceUrl: local.url, token: local.token, asynchronous: true });
+    const functionId = await fxc.registerFunction(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      return 'too late';
+    });
+    const task = fxc.run({ functionId, endpointId: local.endpointId });
+    const view = task.asObservable();
+    assert.equal('then' in view, false, 'the async pipe and toSignal treat it as an Observable');
+    const subscription = view.subscribe({ error: () => {} });
+    for (let i = 0; i < 100 && (await fxc.getTask(task.taskId).catch(() => null))?.status !== 'running'; i++) await sleep(10);
+    subscription.unsubscribe();
+    let status = '';
+    for (let i = 0; i < 100 && status !== 'cancelled'; i++) {
+      await sleep(10);
+      status = (await fxc.getTask(task.taskId)).status;
+    }
+    assert.equal(status, 'cancelled');
+  });
+
+  it('views - asPromise is a plain Promise; an awaitable task is unwrapped by async code unless wrapped', async () => {
+    const fxc = new FuncXClient({ serviceUrl: local.url, token: local.token, asynchronous: true });
+    const functionId = await fxc.registerFunction((x: number) => x * 10);
+    const task = fxc.run({ functionId, endpointId: local.endpointId }, 4);
+    const promise = task.asPromise();
+    assert.ok(promise instanceof Promise);
+    assert.equal(await promise, 40);
+    const unwrapped = await (async () => fxc.run({ functionId, endpointId: local.endpointId }, 5))();
+    assert.equal(unwrapped, 50, 'the pitfall the docs describe: the task became its result');
+    const { task: kept } = await (async () => ({ task: fxc.run({ functionId, endpointId: local.endpointId }, 6) }))();
+    assert.equal(typeof kept.taskId, 'string');
+    assert.equal(await kept, 60);
+  });
 });
