@@ -97,7 +97,10 @@ export class HttpApi {
     if (signal) init.signal = signal;
     let response: Response;
     try {
-      response = await this.#fetch(`${this.#base}${path}`, init);
+      // Called detached, never as a method of this class: a browser's own fetch, injected as
+      // `fetch: window.fetch`, throws "Illegal invocation" for any `this` but the window.
+      const fetchImpl = this.#fetch;
+      response = await fetchImpl(`${this.#base}${path}`, init);
     } catch (error) {
       if (signal?.aborted) throw error;
       throw new FuncXError(`${method} ${path} failed: ${(error as Error).message}`, { cause: error });
