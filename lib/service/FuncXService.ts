@@ -172,6 +172,11 @@ export class FuncXService {
     return userId === undefined ? this.#stats.snapshot() : this.#stats.userSnapshot(userId);
   }
 
+  /** How many task groups some result socket follows (bounded: entries go with their sockets). */
+  get subscribedGroups(): number {
+    return this.#results.subscribedGroups;
+  }
+
   /**
    * Runs the expiry sweep now (it also runs every `sweepIntervalMs`): ended tasks past retention,
    * tasks that waited too long for their endpoint, idle empty groups and unused registrations.
@@ -249,6 +254,7 @@ export class FuncXService {
   #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     // Before anything can be written: a peer that resets must not crash the process.
     socket.on('error', () => socket.destroy());
+    if (request.method !== 'GET') return writeRawAnswer(socket, new ApiError(ErrorCode.METHOD_NOT_ALLOWED, 'A WebSocket handshake must be a GET', ['GET']), { Allow: 'GET' });
     const target = parseUpgradePath(request.url);
     if (target instanceof ApiError) return writeRawAnswer(socket, target);
     const header = request.headers.authorization;

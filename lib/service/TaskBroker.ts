@@ -28,6 +28,8 @@ class TaskCancelled extends Error {
   constructor(taskId: string) {
     super(`Task ${taskId} was cancelled`);
     this.name = 'TaskCancelled';
+    // The service's own stack is of no use to the client, and tells it about the service.
+    this.stack = `${this.name}: ${this.message}`;
   }
 }
 
@@ -36,6 +38,7 @@ class EndpointUnavailable extends Error {
   constructor(task: TaskEntry, waitedMs: number) {
     super(`Task ${task.id} waited ${Math.round(waitedMs / 1000)} s for endpoint ${task.endpointId}, which did not take it (the limit is the service's maxWaitMs)`);
     this.name = 'EndpointUnavailable';
+    this.stack = `${this.name}: ${this.message}`;
   }
 }
 

@@ -81,13 +81,15 @@ export function createHttpApp(context: HttpAppContext): FastifyInstance {
     requestTimeout: options.requestTimeoutMs,
     connectionTimeout: options.requestTimeoutMs + options.keepAliveTimeoutMs,
     routerOptions: { maxParamLength: 200 },
+    // Node checks header and request timeouts only every connectionsCheckingInterval (30 s by default).
+    http: { headersTimeout: options.headersTimeoutMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, options.headersTimeoutMs / 2)) },
     clientErrorHandler: answerClientError,
+    // Router errors (a bad percent-encoding, an overlong parameter) never reach the error handler.
     frameworkErrors: (error, _request, reply) => {
-      const apiError = new ApiError(ErrorCode.REQUEST_MALFORMED, `Malformed request: ${error.message}`);
+      const apiError = toApiError(error, options.maxBodyBytes);
       void (reply as unknown as FastifyReply).code(apiError.httpStatus).send(apiError.toEnvelope());
     },
   });
-  app.server.headersTimeout = options.headersTimeoutMs;
   app.server.maxConnections = options.maxConnections;
   app.decorateRequest('userId', '');
   app.decorateRequest('operator', false);
