@@ -58,7 +58,8 @@ function parseAnswer(text: string): (RawAnswer & { complete: boolean }) | null {
   }
   const body = text.slice(end + 4);
   const length = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
-  return { status, headers, body, complete: length !== undefined && Buffer.byteLength(body, 'latin1') >= length };
+  // A 101 (a handshake accepted) is complete with its headers: what follows is WebSocket frames.
+  return { status, headers, body, complete: status === 101 || (length !== undefined && Buffer.byteLength(body, 'latin1') >= length) };
 }
 
 /**
