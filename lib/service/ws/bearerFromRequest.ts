@@ -13,14 +13,14 @@ export interface HandshakeBearer {
  * parameter (a documented fallback for clients that can do neither; it ends up in logs).
  *
  * @param request - the upgrade request
- * @param url - its parsed URL
+ * @param accessToken - the `access_token` query parameter, if any
  * @returns the token and where it came from, or undefined when there is none
  * @example
  * ```ts
- * bearerFromRequest(request, new URL(request.url ?? '/', 'http://service'))?.token;
+ * bearerFromRequest(request, new URL(request.url ?? '/', 'http://service').searchParams.get('access_token') ?? undefined)?.token;
  * ```
  */
-export function bearerFromRequest(request: IncomingMessage, url: URL): HandshakeBearer | undefined {
+export function bearerFromRequest(request: IncomingMessage, accessToken: string | undefined): HandshakeBearer | undefined {
   const header = request.headers.authorization;
   if (header?.startsWith('Bearer ')) return { token: header.slice(7).trim(), via: 'header' };
   const offered = request.headers['sec-websocket-protocol'];
@@ -32,8 +32,7 @@ export function bearerFromRequest(request: IncomingMessage, url: URL): Handshake
       if (token !== '') return { token, via: 'subprotocol' };
     }
   }
-  const query = url.searchParams.get('access_token');
-  return query === null || query === '' ? undefined : { token: query, via: 'query' };
+  return accessToken === undefined || accessToken === '' ? undefined : { token: accessToken, via: 'query' };
 }
 
 /**
