@@ -22,7 +22,7 @@ import type { BatchStatusResponse, ServerFrame, TaskRecord } from '../protocol/t
 import { makeWebSocketObservable } from '../transport/rxjsWebsockets.js';
 import type { WebSocketMaker } from '../transport/WebSocketMaker.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
-import { readToken, type TokenProvider } from '../client/TokenProvider.js';
+import { token$, type TokenProvider } from '../client/TokenProvider.js';
 
 /** funcX's documented chunk for status queries. */
 const SWEEP_CHUNK = 1024;
@@ -72,7 +72,7 @@ export class ResultConnection {
     this.#options = options;
     this.frames$ = defer(() => {
       let opensThisSession = 0;
-      return defer(() => readToken(options.token)).pipe(
+      return token$(options.token).pipe(
         switchMap((token) =>
           makeWebSocketObservable<string>(options.url, {
             protocols: [],
