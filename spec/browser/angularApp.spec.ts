@@ -79,7 +79,7 @@ describe('the Angular example, built, in headless Chromium from another origin',
       assert.deepEqual([...new Set(cells.map((c) => c.trim()))], ['success']);
       const statuses = (await page.locator('#statuses').textContent())!.split(' → ');
       assert.equal(statuses[0], 'queued');
-      assert.ok(statuses.includes('running'), `task 0 streamed: ${statuses.join(' → ')}`);
+      assert.ok(statuses.includes('running'), `task 99 streamed: ${statuses.join(' → ')}`);
       assert.equal(statuses.at(-1), 'success');
       assert.notEqual(await page.locator('#throughput-chart polyline').getAttribute('points'), '');
       await page.screenshot({ path: join(artifacts, `angular-${mode}.png`), fullPage: true });

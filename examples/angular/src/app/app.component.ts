@@ -35,7 +35,7 @@ interface Row extends TaskSignals<number> {
         @if (sum() !== null) { · <span id="sum">sum of squares: {{ sum() }}</span> }
       </div>
       @if (rows().length > 0) {
-        <p>task 0: <span id="statuses">{{ rows()[0]!.statuses().join(' → ') }}</span></p>
+        <p>task {{ rows().length - 1 }}: <span id="statuses">{{ rows().at(-1)!.statuses().join(' → ') }}</span></p>
         <div class="table-wrap">
           <table id="tasks">
             <thead><tr><th>#</th><th>task</th><th>status</th><th>result</th></tr></thead>
