@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -41,7 +41,11 @@ describe('the Angular example, built, in headless Chromium from another origin',
   before(async () => {
     // The example depends on the package through "file:../..", that is on dist/: build it fresh.
     await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], root);
-    if (!existsSync(join(app, 'node_modules/.package-lock.json'))) await run('npm', ['ci', '--no-audit', '--no-fund'], app);
+    // Installed on first use, and again when its lock file changed; npm's cache stays in the example folder.
+    const installed = join(app, 'node_modules/.package-lock.json');
+    if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(join(app, 'package-lock.json')).mtimeMs) {
+      await run('npm', ['ci', '--no-audit', '--no-fund', '--cache', join(app, '.npm-cache')], app);
+    }
     const ng = join(app, 'node_modules/@angular/cli/bin/ng.js');
     await run(process.execPath, [ng, 'build'], app);
     await run(process.execPath, [ng, 'build', '--configuration', 'zone'], app);
