@@ -8,6 +8,7 @@ export interface ServeOptions {
   readonly workers?: number;
   readonly taskTimeout?: number;
   readonly json?: boolean;
+  readonly cors?: readonly string[];
 }
 
 /**
@@ -18,7 +19,7 @@ export interface ServeOptions {
  * @returns when stopped
  * @example
  * ```sh
- * funcx-rx serve --port 8080 --workers 8 --json
+ * funcx-rx serve --port 8080 --workers 8 --json --cors http://localhost:4200
  * ```
  */
 export async function serveCommand(options: ServeOptions): Promise<void> {
@@ -27,6 +28,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     port: options.port,
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.taskTimeout === undefined ? {} : { taskTimeoutMs: options.taskTimeout }),
+    cors: options.cors ?? [],
   });
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ url: local.url, token: local.token, endpoint_id: local.endpointId })}\n`);

@@ -11,6 +11,7 @@ import { toRecord, type TaskBroker } from '../TaskBroker.js';
 import type { Stores } from '../store/Stores.js';
 import type { EndpointHub } from '../ws/EndpointHub.js';
 import { answerClientError } from './answerClientError.js';
+import { registerCors } from './corsPlugin.js';
 import { toApiError } from './toApiError.js';
 import { parseBody, registerEndpointBody, registerFunctionBody, submitBody, taskIdsBody } from './schemas.js';
 
@@ -93,10 +94,14 @@ export function createHttpApp(context: HttpAppContext): FastifyInstance {
   app.server.maxConnections = options.maxConnections;
   app.decorateRequest('userId', '');
   app.decorateRequest('operator', false);
+  // Before the bearer check: preflights carry no Authorization header.
+  registerCors(app, options.cors);
 
   // Every route's path pattern and methods, so an unknown method on a known path is 405, not 404.
   const routes: { readonly pattern: RegExp; readonly methods: Set<string> }[] = [];
   app.addHook('onRoute', (route) => {
+    // The CORS plugin's catch-all `OPTIONS *` answers preflights; it is no path of the API.
+    if (route.url.includes('*')) return;
     const pattern = new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+')}/?$`);
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const known = routes.find((r) => r.pattern.source === pattern.source);

@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import { ErrorCode } from '../../protocol/errorCodes.js';
-import type { ResultFrame, StatusFrame, SubscribeFrame } from '../../protocol/task.js';
+import { isFinalStatus, type ResultFrame, type StatusFrame, type SubscribeFrame } from '../../protocol/task.js';
 import { ApiError } from '../ApiError.js';
 import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
 import type { ServiceStats } from '../ServiceStats.js';
@@ -214,6 +214,14 @@ export class ResultHub {
     });
   }
 
+  #replayStatuses(listener: Listener, group: GroupEntry): void {
+    for (const taskId of group.taskIds) {
+      const task = this.#tasks.get(taskId);
+      if (task === undefined || isFinalStatus(task.status)) continue;
+      this.#send(listener, JSON.stringify({ type: 'status', task_id: task.id, status: task.status } satisfies StatusFrame));
+    }
+  }
+
   #subscribe(listener: Listener, text: string): void {
     const request = parseSubscribe(text.trim());
     // Malformed frames are ignored, as a funcX client would never send them.
@@ -229,6 +237,9 @@ export class ResultHub {
     set.add(listener);
     const group = this.#groups.get(groupId);
     if (group === undefined || group.ownerId !== listener.userId) return;
+    // A subscriber that asks for statuses late would otherwise wait for the next change to learn
+    // where its tasks are: it gets the current status of every unfinished task first.
+    if (request.statuses === true) this.#replayStatuses(listener, group);
     for (const taskId of group.undelivered) {
       const task = this.#tasks.get(taskId);
       if (task) this.#send(listener, JSON.stringify(toFrame(task)));
