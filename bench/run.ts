@@ -6,6 +6,7 @@ import { chaos } from './scenarios/chaos.js';
 import { latency } from './scenarios/latency.js';
 import { scale } from './scenarios/scale.js';
 import { seedBatch } from './scenarios/seedBatch.js';
+import { stress } from './scenarios/stress.js';
 import { throughput } from './scenarios/throughput.js';
 import { progress } from './support/progress.js';
 import { toMarkdown, type Row } from './support/report.js';
@@ -20,6 +21,7 @@ for (const [name, scenario] of [
   ['scale', () => scale()],
   ['chaos', () => chaos(1)],
   ['cancellation', () => cancelLoop(3)],
+  ['stress', () => stress()],
 ] as const) {
   const t = performance.now();
   rows.push(...(await scenario()));

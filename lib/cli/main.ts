@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError } from 'commander';
 import { serveCommand } from './serveCommand.js';
 import { endpointCommand } from './endpointCommand.js';
+import { registerFunctionCommand } from './registerFunctionCommand.js';
 
 function integer(min: number) {
   return (value: string): number => {
@@ -9,6 +10,10 @@ function integer(min: number) {
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`Expected a whole number from ${min} and up, got \`${value}\``);
     return n;
   };
+}
+
+function originList(value: string): string[] {
+  return value.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
 }
 
 // The same relative path from lib/cli (sources) and dist/cli (built).
@@ -28,6 +33,7 @@ program
   .option('--task-timeout <ms>', 'per-task time limit of the local endpoint, in milliseconds', integer(1))
   .option('--max-result-bytes <n>', 'largest serialized result of a task; a larger one fails its task (default 10000000)', integer(1))
   .option('--json', 'print one JSON line {"url","token","endpoint_id"} instead of text')
+  .option('--cors <origins>', 'comma-separated origins of web pages allowed to call the service (or * for any; never with cookies)', originList)
   .action(serveCommand);
 
 program
@@ -41,6 +47,19 @@ program
   .option('--task-timeout <ms>', 'per-task time limit, in milliseconds', integer(1))
   .option('--max-result-bytes <n>', 'largest serialized result of a task; a larger one fails its task (default 10000000)', integer(1))
   .action(endpointCommand);
+
+program
+  .command('function')
+  .description('manage registered functions')
+  .command('register')
+  .description('register the function whose source is in <file> (one function expression) and print its id')
+  .argument('<file>', 'a file holding one self-contained function expression, such as `async (x) => x * 2`')
+  .option('--service <url>', 'the service URL (default: $FUNCX_SERVICE_URL)')
+  .option('--token <token>', 'the bearer token (default: $FUNCX_TOKEN)')
+  .option('--name <name>', "the function's name (default: the file name without extension)")
+  .option('--description <text>', 'stored with the function')
+  .option('--json', 'print {"function_id","name"} instead of the bare id')
+  .action(registerFunctionCommand);
 
 try {
   await program.parseAsync(process.argv);

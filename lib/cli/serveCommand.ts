@@ -9,6 +9,7 @@ export interface ServeOptions {
   readonly taskTimeout?: number;
   readonly maxResultBytes?: number;
   readonly json?: boolean;
+  readonly cors?: readonly string[];
 }
 
 /**
@@ -19,7 +20,7 @@ export interface ServeOptions {
  * @returns when stopped
  * @example
  * ```sh
- * funcx-rx serve --port 8080 --workers 8 --json
+ * funcx-rx serve --port 8080 --workers 8 --json --cors http://localhost:4200
  * ```
  */
 export async function serveCommand(options: ServeOptions): Promise<void> {
@@ -29,6 +30,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.taskTimeout === undefined ? {} : { taskTimeoutMs: options.taskTimeout }),
     ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
+    cors: options.cors ?? [],
   });
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ url: local.url, token: local.token, endpoint_id: local.endpointId })}\n`);

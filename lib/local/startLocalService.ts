@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { FuncXService } from '../service/FuncXService.js';
 import { LocalEndpoint } from './LocalEndpoint.js';
+import type { FuncXServiceOptions } from '../service/FuncXServiceOptions.js';
 
 /** Options of {@link startLocalService}. */
 export interface LocalServiceOptions {
@@ -28,6 +29,12 @@ export interface LocalServiceOptions {
    * @default 10_000_000
    */
   readonly maxResultBytes?: number;
+  /**
+   * Origins of web pages allowed to call the service from a browser (CORS and the result
+   * socket's `Origin` check); see {@link FuncXServiceOptions.cors}.
+   * @default []
+   */
+  readonly cors?: readonly string[];
 }
 
 /** A running embedded service with its local endpoint. */
@@ -68,7 +75,7 @@ export interface LocalService {
  * ```
  */
 export async function startLocalService(options: LocalServiceOptions = {}): Promise<LocalService> {
-  const service = await FuncXService.start({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  const service = await FuncXService.start({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, cors: options.cors ?? [] });
   try {
     const { userId, token } = service.issueToken();
     const { endpointId, secret } = service.registerEndpoint(userId, { name: 'local' });

@@ -95,10 +95,15 @@ export class EndpointHub {
    *
    * @param socket - the connection
    * @param endpointId - the endpoint
+   * @param ownerId - the endpoint's owner, whose counters it shows in
    * @returns nothing
    */
-  attach(socket: WebSocket, endpointId: string): void {
+  attach(socket: WebSocket, endpointId: string, ownerId: string): void {
     const line = this.#line(endpointId);
+    // An oversized frame from the endpoint: ws reports it here, then closes with 1009.
+    socket.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' && line.socket === socket) line.overflowed = true;
+    });
     if (line.socket !== null) {
       const old = line.socket;
       this.#release(endpointId, line);
@@ -108,7 +113,8 @@ export class EndpointHub {
     line.alive = true;
     line.paused = false;
     line.overflowed = false;
-    this.#stats.endpointConnectionsOpen++;
+    this.#stats.add(ownerId, 'endpointConnectionsOpen', 1);
+    this.#broker?.endpointSeen(endpointId);
     this.#startPings();
     socket.on('message', (data, isBinary) => {
       line.alive = true;
@@ -116,12 +122,11 @@ export class EndpointHub {
     });
     socket.on('pong', () => (line.alive = true));
     socket.on('close', () => {
-      this.#stats.endpointConnectionsOpen--;
+      this.#stats.add(ownerId, 'endpointConnectionsOpen', -1);
+      this.#broker?.endpointSeen(endpointId);
       if (line.socket === socket) this.#release(endpointId, line);
+      this.#dropIfIdle(endpointId, line);
       this.#stopPingsIfIdle();
-    });
-    socket.on('error', (error: Error & { code?: string }) => {
-      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' && line.socket === socket) line.overflowed = true;
     });
     this.#scheduleFlush(line);
   }
@@ -150,6 +155,12 @@ export class EndpointHub {
     line.waiting.delete(task.id);
     this.#strikes.delete(task.id);
     if (line.inflight.delete(task.id) && line.socket) this.#send(line.socket, [{ type: 'cancel', task_id: task.id }]);
+    this.#dropIfIdle(task.endpointId, line);
+  }
+
+  /** The hub owns #lines: a line with no connection and no work is deleted. */
+  #dropIfIdle(endpointId: string, line: EndpointLine): void {
+    if (line.socket === null && line.waiting.size === 0 && line.inflight.size === 0) this.#lines.delete(endpointId);
   }
 
   /**
@@ -248,7 +259,8 @@ export class EndpointHub {
     };
     for (const id of line.waiting) {
       const task = this.#stores.tasks.get(id);
-      if (task === undefined || task.status !== 'waiting-for-ep') {
+      // A live task always has its payload; an ended one (payload dropped) is not sent.
+      if (task === undefined || task.status !== 'waiting-for-ep' || task.payload === null) {
         line.waiting.delete(id);
         continue;
       }
