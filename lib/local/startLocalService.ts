@@ -75,7 +75,13 @@ export interface LocalService {
  * ```
  */
 export async function startLocalService(options: LocalServiceOptions = {}): Promise<LocalService> {
-  const service = await FuncXService.start({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, cors: options.cors ?? [] });
+  const service = await FuncXService.start({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    cors: options.cors ?? [],
+    // The service takes results as large as its endpoint may make them.
+    ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
+  });
   try {
     const { userId, token } = service.issueToken();
     const { endpointId, secret } = service.registerEndpoint(userId, { name: 'local' });

@@ -7,14 +7,15 @@
  */
 
 /**
- * The size a sender keeps its frames under, in bytes: batches are split to fit. A single message
- * larger than this goes alone in its frame.
+ * The size a sender keeps its batched frames under, in bytes: batches are split to fit. A single
+ * message larger than this goes alone in its frame, so the only large frames are single results,
+ * which the receiver's limit (the service's: twice its result limit plus 1 MiB) is made for.
  */
-export const FRAME_LIMIT_BYTES = 16 * 1024 * 1024;
+export const FRAME_LIMIT_BYTES = 1024 * 1024;
 
 /**
- * The largest frame either side accepts, in bytes. A result over an endpoint's result limit never
- * comes near it: the endpoint fails that task instead (`ResultTooLarge`).
+ * The largest frame an endpoint accepts from the service, in bytes (the service sends functions
+ * and payloads far smaller than this).
  */
 export const FRAME_MAX_BYTES = 64 * 1024 * 1024;
 

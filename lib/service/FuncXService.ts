@@ -56,7 +56,7 @@ export class FuncXService {
     const resolved = (this.#options = resolveServiceOptions(options));
     this.#stores = resolved.stores ?? new MemoryStores();
     this.#results = new ResultHub(this.#stores.groups, this.#stores.tasks, this.#stats, resolved);
-    this.#endpoints = new EndpointHub(this.#stores, this.#stats, resolved.pingIntervalMs);
+    this.#endpoints = new EndpointHub(this.#stores, this.#stats, resolved.pingIntervalMs, { maxResultBytes: resolved.maxResultBytes, maxFrameBytes: resolved.maxEndpointFrameBytes });
     const broker = (this.#broker = new TaskBroker(
       this.#stores,
       this.#stats,

@@ -23,10 +23,17 @@ class FakeService {
   readonly refuse = new Set<string>();
   socket: WebSocket | null = null;
   connections = 0;
+  /** While set, handshakes are refused with 503, which an endpoint retries. */
+  refuseConnections = false;
   readonly #server: WebSocketServer;
 
   constructor() {
-    this.#server = new WebSocketServer({ port: 0, host: '127.0.0.1', maxPayload: 64 * 1024 * 1024 });
+    this.#server = new WebSocketServer({
+      port: 0,
+      host: '127.0.0.1',
+      maxPayload: 64 * 1024 * 1024,
+      verifyClient: (_info, done) => (this.refuseConnections ? done(false, 503) : done(true)),
+    });
     this.#server.on('connection', (socket) => {
       this.socket = socket;
       this.connections++;
@@ -151,22 +158,26 @@ describe('Endpoint - the channel: function cache, result limit, frame sizes', ()
   });
 
   it('splits what it sends into frames of at most FRAME_LIMIT_BYTES', async () => {
-    service.functions.set('nine', code(async () => {
+    service.functions.set('large', code(async () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      return 'y'.repeat(9_000_000);
+      return 'y'.repeat(400_000);
     }));
-    // Reconnects late, so the three results made while it is cut off go out together.
-    const endpoint = await Endpoint.start({ serviceUrl, endpointId: 'e5', secret: 's', workers: 3, reconnect: { initialDelayMs: 600, maxDelayMs: 600 } });
+    const endpoint = await Endpoint.start({ serviceUrl, endpointId: 'e5', secret: 's', workers: 3, reconnect: { initialDelayMs: 20, maxDelayMs: 50 } });
     try {
-      service.sendTasks([1, 2, 3].map((x) => ({ id: `e${x}`, fn: 'nine', args: [] })));
+      service.sendTasks([1, 2, 3].map((x) => ({ id: `e${x}`, fn: 'large', args: [] })));
       await until(() => service.received.filter((m) => m.type === 'status' && m.status === 'running' && /^e\d$/.test(m.task_id)).length === 3, 'the three tasks to run');
       const before = service.frameSizes.length;
+      // Cut off until the three results are made, so that they go out together.
+      service.refuseConnections = true;
       service.socket!.terminate();
+      await until(() => endpoint.load.running === 0, 'the three tasks to end');
+      assert.equal(endpoint.connected, false);
+      service.refuseConnections = false;
       const results = await service.waitResults(['e1', 'e2', 'e3']);
-      assert.ok(results.every((r) => deserialize(r.result) === 'y'.repeat(9_000_000)));
+      assert.ok(results.every((r) => deserialize(r.result) === 'y'.repeat(400_000)));
       const sizes = service.frameSizes.slice(before);
       assert.ok(sizes.every((size) => size <= FRAME_LIMIT_BYTES), `frame sizes ${sizes.join(', ')}`);
-      assert.equal(sizes.filter((size) => size > 9_000_000).length, 3, `two 9 MB results do not fit one frame: ${sizes.join(', ')}`);
+      assert.equal(sizes.filter((size) => size > 400_000).length, 2, `three 0.4 MB results take two 1 MiB frames: ${sizes.join(', ')}`);
     } finally {
       await endpoint.close();
     }

@@ -7,6 +7,7 @@ import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES } from '../../lib/protocol/endpointC
 import { pack } from '../../lib/serialize/pack.js';
 import { deserializeError, serialize, serializeFunction } from '../../lib/serialize/serialize.js';
 import { FuncXService } from '../../lib/service/FuncXService.js';
+import { resolveServiceOptions } from '../../lib/service/FuncXServiceOptions.js';
 import { call, registerFunction, task } from '../support/rawApi.js';
 import { until } from '../support/until.js';
 
@@ -59,12 +60,13 @@ describe('service - the endpoint channel', () => {
 
   const status = async (id: string): Promise<any> => (await call(service.url, 'GET', `/v2/tasks/${id}`, { token: alice.token })).body;
 
-  it('a 4 MB function and 200 tasks: the tasks travel without its code, which goes once, on request', async () => {
+  it('a 1 MB function and 200 tasks: the tasks travel without its code, which goes once, on request', async () => {
     const { endpointId, secret } = service.registerEndpoint(alice.userId);
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const big = new Function('x', `/*${'f'.repeat(4_000_000)}*/ return x;`) as (x: number) => number;
+    const big = new Function('x', `/*${'f'.repeat(1_000_000)}*/ return x;`) as (x: number) => number;
     const functionCode = pack([serializeFunction(big)]);
     const answer = await call(service.url, 'POST', '/v2/functions', { token: alice.token, body: { function_name: 'big', entry_point: 'big', function_code: functionCode, function_source: '', description: '' } });
+    assert.equal(answer.status, 200);
     const fn = answer.body.function_uuid as string;
     const other = await registerFunction(service.url, alice.token, (x: number) => x);
     const ids = Array.from({ length: 200 }, () => uuidv4());
@@ -116,7 +118,8 @@ describe('service - the endpoint channel', () => {
     const fn = await registerFunction(service.url, alice.token, (x: number) => x);
     const id = uuidv4();
     await call(service.url, 'POST', '/v2/submit', { token: alice.token, body: { tasks: [task(fn, endpointId, [1], id)] } });
-    const oversized = JSON.stringify([{ type: 'result', task_id: id, result: serialize('z'.repeat(FRAME_MAX_BYTES)) }]);
+    const { maxEndpointFrameBytes } = resolveServiceOptions({});
+    const oversized = JSON.stringify([{ type: 'result', task_id: id, result: serialize('z'.repeat(maxEndpointFrameBytes)) }]);
     for (let attempt = 1; attempt <= 2; attempt++) {
       const endpoint = await RawEndpoint.open(service.url, endpointId, secret);
       await until(() => endpoint.tasks().some((m) => m.task_id === id), `the task, sent on connection ${attempt}`);
@@ -128,6 +131,26 @@ describe('service - the endpoint channel', () => {
     await until(async () => (await status(id)).status === 'failed', 'the task to fail');
     const error = deserializeError((await status(id)).exception);
     assert.equal(error.name, 'ResultTooLarge');
-    assert.match(error.message, /over the limit of 67108864 bytes: the endpoint's connection was closed 2 times/);
+    assert.match(error.message, new RegExp(`over the limit of ${maxEndpointFrameBytes} bytes: the endpoint's connection was closed 2 times`));
+  });
+
+  it('a result over the service\'s result limit, in a frame it accepts: the task fails with ResultTooLarge', async () => {
+    const { endpointId, secret } = service.registerEndpoint(alice.userId);
+    const fn = await registerFunction(service.url, alice.token, (x: number) => x);
+    const id = uuidv4();
+    await call(service.url, 'POST', '/v2/submit', { token: alice.token, body: { tasks: [task(fn, endpointId, [1], id)] } });
+    const endpoint = await RawEndpoint.open(service.url, endpointId, secret);
+    try {
+      await until(() => endpoint.tasks().some((m) => m.task_id === id), 'the task');
+      const { maxResultBytes } = resolveServiceOptions({});
+      endpoint.send([{ type: 'result', task_id: id, result: serialize('z'.repeat(maxResultBytes)) }]);
+      await until(async () => (await status(id)).status === 'failed', 'the task to fail');
+      const error = deserializeError((await status(id)).exception);
+      assert.equal(error.name, 'ResultTooLarge');
+      assert.equal(error.message, `The task's result is ${maxResultBytes + 5} bytes serialized, over the result limit of ${maxResultBytes} bytes`);
+      assert.equal(endpoint.socket.readyState, WebSocket.OPEN, 'the connection goes on');
+    } finally {
+      await endpoint.close();
+    }
   });
 });

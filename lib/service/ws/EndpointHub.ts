@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import { ResultTooLarge } from '../../endpoint/ResultTooLarge.js';
-import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointFunctionMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../../protocol/endpointChannel.js';
+import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointFunctionMessage, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../../protocol/endpointChannel.js';
 import { packFrames } from '../../protocol/packFrames.js';
 import { serializeError } from '../../serialize/serialize.js';
 import type { ServiceStats } from '../ServiceStats.js';
@@ -8,9 +8,20 @@ import type { TaskBroker } from '../TaskBroker.js';
 import type { TaskEntry } from '../store/records.js';
 import type { Stores } from '../store/Stores.js';
 
+/** Unsent bytes a connection may hold before the hub waits for them to be written. */
+const SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
+
+/** The limits the hub enforces on what endpoints send. */
+export interface EndpointHubLimits {
+  /** The largest serialized result the service takes; a larger one fails its task with `ResultTooLarge`. */
+  readonly maxResultBytes: number;
+  /** The largest frame the endpoint socket accepts (the `ws` server's `maxPayload`). */
+  readonly maxFrameBytes: number;
+}
+
 /**
  * How many times a task may be running on a connection that the endpoint then overflowed (a
- * frame over {@link FRAME_MAX_BYTES}) before the task fails instead of being sent again: a result
+ * frame over `maxFrameBytes`) before the task fails instead of being sent again: a result
  * that cannot fit would otherwise cycle through reconnects forever.
  */
 const OVERFLOW_STRIKES = 2;
@@ -48,6 +59,7 @@ export class EndpointHub {
   readonly #stores: Stores;
   readonly #stats: ServiceStats;
   readonly #pingIntervalMs: number;
+  readonly #limits: EndpointHubLimits;
   /** Tasks that were running on overflowed connections, and how many times; deleted when they end. */
   readonly #strikes = new Map<string, number>();
   #broker: TaskBroker | null = null;
@@ -57,11 +69,13 @@ export class EndpointHub {
    * @param stores - where tasks and functions are
    * @param stats - the live counters
    * @param pingIntervalMs - how often connections are pinged; one silent for a whole interval is dropped
+   * @param limits - result and frame limits (default: 10 MiB results, 64 MiB frames)
    */
-  constructor(stores: Stores, stats: ServiceStats, pingIntervalMs: number) {
+  constructor(stores: Stores, stats: ServiceStats, pingIntervalMs: number, limits: EndpointHubLimits = { maxResultBytes: 10 * 1024 * 1024, maxFrameBytes: 64 * 1024 * 1024 }) {
     this.#stores = stores;
     this.#stats = stats;
     this.#pingIntervalMs = pingIntervalMs;
+    this.#limits = limits;
   }
 
   /**
@@ -216,7 +230,7 @@ export class EndpointHub {
         continue;
       }
       this.#strikes.delete(id);
-      const error = new ResultTooLarge(undefined, FRAME_MAX_BYTES, `the endpoint's connection was closed ${strikes} times for a frame over the channel's limit while this task was running`);
+      const error = new ResultTooLarge(undefined, this.#limits.maxFrameBytes, `the endpoint's connection was closed ${strikes} times for a frame over the channel's limit while this task was running`);
       this.#broker?.finish(endpointId, { type: 'result', task_id: id, exception: serializeError(error) });
     }
   }
@@ -233,7 +247,7 @@ export class EndpointHub {
 
   /**
    * Sends waiting tasks in frames of at most FRAME_LIMIT_BYTES (a task larger than that goes
-   * alone). Once the socket holds a frame's worth of unsent bytes it stops, and goes on when that
+   * alone). Once the socket holds SOCKET_BUFFER_BYTES unsent it stops, and goes on when its last
    * frame is written, so a large backlog stays in the store rather than in the socket's buffer.
    */
   #flush(line: EndpointLine): void {
@@ -245,7 +259,7 @@ export class EndpointHub {
       const frame = `[${parts.join(',')}]`;
       parts = [];
       size = 2;
-      if (!last && socket.bufferedAmount + frame.length > FRAME_LIMIT_BYTES) {
+      if (!last && socket.bufferedAmount + frame.length > SOCKET_BUFFER_BYTES) {
         line.paused = true;
         socket.send(frame, () => {
           if (line.socket !== socket) return;
@@ -292,7 +306,7 @@ export class EndpointHub {
       fn === undefined
         ? { type: 'function', function_id: functionId, error: `Function ${functionId} is unknown, or no task sent to this endpoint uses it` }
         : { type: 'function', function_id: functionId, function_code: fn.code };
-    if (fn !== undefined && fn.code.length > FRAME_MAX_BYTES - 1024) {
+    if (fn !== undefined && Buffer.byteLength(fn.code) > FRAME_MAX_BYTES - 1024) {
       message = { type: 'function', function_id: functionId, error: `Function ${functionId} is ${fn.code.length} bytes, over the endpoint channel's frame limit of ${FRAME_MAX_BYTES} bytes` };
     }
     this.#send(socket, [message]);
@@ -318,9 +332,18 @@ export class EndpointHub {
       } else if (message.type === 'result' && (typeof message.result === 'string' || typeof message.exception === 'string')) {
         line.inflight.delete(message.task_id);
         this.#strikes.delete(message.task_id);
-        this.#broker?.finish(endpointId, message);
+        this.#broker?.finish(endpointId, this.#withinLimit(message));
       }
     }
+  }
+
+  /** An endpoint that does not keep the service's result limit gets its result refused here. */
+  #withinLimit(message: EndpointResultMessage): EndpointResultMessage {
+    const text = message.result ?? message.exception ?? '';
+    if (text.length <= this.#limits.maxResultBytes) return message;
+    const bytes = Buffer.byteLength(text);
+    if (bytes <= this.#limits.maxResultBytes) return message;
+    return { type: 'result', task_id: message.task_id, exception: serializeError(new ResultTooLarge(bytes, this.#limits.maxResultBytes)) };
   }
 
   #startPings(): void {
