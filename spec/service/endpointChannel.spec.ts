@@ -63,7 +63,7 @@ describe('service - the endpoint channel', () => {
   it('a 1 MB function and 200 tasks: the tasks travel without its code, which goes once, on request', async () => {
     const { endpointId, secret } = service.registerEndpoint(alice.userId);
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const big = new Function('x', `/*${'f'.repeat(1_000_000)}*/ return x;`) as (x: number) => number;
+    const big = new Function('x', `/*${'-'.repeat(1_000_000)}*/ return x;`) as (x: number) => number;
     const functionCode = pack([serializeFunction(big)]);
     const answer = await call(service.url, 'POST', '/v2/functions', { token: alice.token, body: { function_name: 'big', entry_point: 'big', function_code: functionCode, function_source: '', description: '' } });
     assert.equal(answer.status, 200);

@@ -222,6 +222,11 @@ export class EndpointHub {
   }
 
   #strike(endpointId: string, taskIds: readonly string[]): void {
+    // Struck tasks that ended some other way (cancelled, expired) are forgotten here.
+    for (const id of this.#strikes.keys()) {
+      const task = this.#stores.tasks.get(id);
+      if (task === undefined || task.completedAt !== null) this.#strikes.delete(id);
+    }
     for (const id of taskIds) {
       if (this.#stores.tasks.get(id)?.status !== 'running') continue;
       const strikes = (this.#strikes.get(id) ?? 0) + 1;
@@ -339,8 +344,9 @@ export class EndpointHub {
 
   /** An endpoint that does not keep the service's result limit gets its result refused here. */
   #withinLimit(message: EndpointResultMessage): EndpointResultMessage {
-    const text = message.result ?? message.exception ?? '';
-    if (text.length <= this.#limits.maxResultBytes) return message;
+    // The field the broker keeps: the exception when it is a string, else the result (any type).
+    const text: unknown = typeof message.exception === 'string' ? message.exception : message.result;
+    if (typeof text !== 'string' || text.length <= this.#limits.maxResultBytes) return message;
     const bytes = Buffer.byteLength(text);
     if (bytes <= this.#limits.maxResultBytes) return message;
     return { type: 'result', task_id: message.task_id, exception: serializeError(new ResultTooLarge(bytes, this.#limits.maxResultBytes)) };
