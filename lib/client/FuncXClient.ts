@@ -10,12 +10,13 @@ import { AsyncSession } from '../reactive/AsyncSession.js';
 import type { AsyncTask } from '../reactive/AsyncTask.js';
 import { frameToSettlement } from '../reactive/frameToSettlement.js';
 import { pack } from '../serialize/pack.js';
-import { packPayload, serializeFunction } from '../serialize/serialize.js';
+import { packPayload, serializeFunction, serializePythonSource } from '../serialize/serialize.js';
 import { Batch } from './Batch.js';
 import type { BatchResultEntry } from './BatchResult.js';
 import type { FuncXClientOptions } from './FuncXClientOptions.js';
 import type { AnyFunction, FunctionId } from './FunctionId.js';
 import { HttpApi } from './HttpApi.js';
+import { checkPythonFunction, isPythonFunction, type PythonFunction } from './PythonFunction.js';
 import { resolveConnection, type ResolvedConnection } from './resolveConnection.js';
 import type { RunTarget } from './RunTarget.js';
 import { submitWithRetry } from './submitWithRetry.js';
@@ -128,25 +129,38 @@ export class FuncXClient<Async extends boolean = false> {
   }
 
   /**
-   * Registers a function, sent as its source text. The function must be self-contained: it runs
-   * in a worker far from the variables around it, and may `await import()` what it needs.
+   * Registers a function, sent as its source text.
    *
-   * @param fn - a plain, arrow, async or method-shorthand function
+   * A JavaScript function must be self-contained: it runs in a worker far from the variables
+   * around it, and may `await import()` what it needs. A Python function (from the
+   * {@link python} tag or `{ language: 'python', name, source }`) is stored as Globus Compute's
+   * PureSourceTextInspect (`st`), exactly as the Python SDK would send it, and runs on the
+   * endpoint's Python workers.
+   *
+   * @param fn - a plain, arrow, async or method-shorthand function, or a Python function
    * @param options - `description`: stored with it
-   * @returns the function's id, typed with the function
-   * @throws {@link SerializationError} for native or bound functions and classes; {@link ServiceError} from the service
+   * @returns the function's id, typed with the function (for Python, with the signature given to {@link python})
+   * @throws {@link SerializationError} for native or bound functions, classes, and Python without a name; {@link ServiceError} from the service
    * @example
    * ```ts
    * const functionId = await fxc.registerFunction(async (x: number) => x * 2);
+   * const pyId = await fxc.registerFunction(python<(x: number) => number>`def double(x): return x * 2`);
    * ```
    */
-  async registerFunction<F extends AnyFunction>(fn: F, options: { description?: string } = {}): Promise<FunctionId<F>> {
-    const code = serializeFunction(fn);
+  async registerFunction<F extends AnyFunction>(fn: F | PythonFunction<F>, options: { description?: string } = {}): Promise<FunctionId<F>> {
+    let record: { name: string; code: string; source: string };
+    if (isPythonFunction(fn)) {
+      const { name, source } = checkPythonFunction(fn);
+      record = { name, code: serializePythonSource(name, source), source };
+    } else {
+      const name = (fn as F).name || 'anonymous';
+      record = { name, code: serializeFunction(fn as F), source: Function.prototype.toString.call(fn) };
+    }
     const { body } = await this.#api.post<RegisterFunctionResponse>('/functions', {
-      function_name: fn.name || 'anonymous',
-      entry_point: fn.name || 'anonymous',
-      function_code: pack([code]),
-      function_source: Function.prototype.toString.call(fn),
+      function_name: record.name,
+      entry_point: record.name,
+      function_code: pack([record.code]),
+      function_source: record.source,
       description: options.description ?? '',
     });
     return body.function_uuid as FunctionId<F>;
