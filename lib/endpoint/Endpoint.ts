@@ -3,7 +3,8 @@ import type { EndpointResultMessage, EndpointTaskMessage, EndpointToService, Ser
 import { backoffDelay } from '../reactive/backoff.js';
 import { EndpointAuthError } from './EndpointAuthError.js';
 import type { EndpointOptions } from './EndpointOptions.js';
-import { WorkerPool } from './WorkerPool.js';
+import { findPython, type PythonSearch } from './python/findPython.js';
+import { TaskRunner } from './TaskRunner.js';
 
 /** Results kept after sending, to answer a task the service sends again after a reconnect. */
 const RECENT_RESULTS = 10_000;
@@ -25,7 +26,7 @@ const RECENT_RESULTS = 10_000;
  */
 export class Endpoint {
   readonly #options: EndpointOptions;
-  readonly #pool: WorkerPool;
+  readonly #pool: TaskRunner;
   readonly #queue = new Map<string, EndpointTaskMessage>();
   readonly #running = new Map<string, AbortController>();
   readonly #recent = new Map<string, EndpointResultMessage>();
@@ -37,12 +38,9 @@ export class Endpoint {
   #reconnectTimer: NodeJS.Timeout | null = null;
   #connections = 0;
 
-  private constructor(options: EndpointOptions) {
+  private constructor(options: EndpointOptions, python: PythonSearch) {
     this.#options = options;
-    this.#pool = new WorkerPool({
-      ...(options.workers === undefined ? {} : { workers: options.workers }),
-      ...(options.maxOldGenerationSizeMb === undefined ? {} : { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb }),
-    });
+    this.#pool = new TaskRunner({ ...options, python });
   }
 
   /**
@@ -57,7 +55,7 @@ export class Endpoint {
    * ```
    */
   static async start(options: EndpointOptions): Promise<Endpoint> {
-    const endpoint = new Endpoint(options);
+    const endpoint = new Endpoint(options, await findPython(options.python));
     try {
       await endpoint.#connect();
     } catch (error) {
@@ -80,6 +78,11 @@ export class Endpoint {
   /** How many times it has connected. */
   get connections(): number {
     return this.#connections;
+  }
+
+  /** Which languages this endpoint runs (Python when a CPython 3 was found), as it tells the service. */
+  get languages(): TaskRunner['languages'] {
+    return this.#pool.languages;
   }
 
   /** Tasks running and queued here now. */
@@ -131,7 +134,7 @@ export class Endpoint {
         this.#socket = socket;
         this.#attempt = 0;
         this.#connections++;
-        this.#scheduleFlush();
+        this.#send({ type: 'info', languages: this.#pool.languages });
         resolve();
       });
       socket.on('message', (data, isBinary) => {

@@ -32,4 +32,27 @@ export interface EndpointOptions {
    * @default { initialDelayMs: 100, maxDelayMs: 5000 }
    */
   readonly reconnect?: BackoffOptions;
+  /**
+   * The Python interpreter for Python tasks. Without it, the `FUNCX_PYTHON` environment variable,
+   * else the first of `python3`, `/usr/bin/python3` and `python` that has dill, else the first that runs.
+   * @default found as said
+   */
+  readonly python?: string;
+  /**
+   * Python worker processes, beside the worker threads; each runs one task at a time. They start
+   * on the first Python task and then stay.
+   * @default workers
+   */
+  readonly pythonWorkers?: number;
+  /**
+   * Address-space limit of each Python worker, in MB: past it the task fails with `MemoryError`
+   * and the process is replaced. 0 for none.
+   * @default 1024
+   */
+  readonly pythonMemoryMb?: number;
+  /**
+   * Python results over this many bytes fail their task with `ResultTooLarge`.
+   * @default 10_000_000
+   */
+  readonly maxResultBytes?: number;
 }

@@ -168,7 +168,7 @@ export function createHttpApp(context: HttpAppContext): FastifyInstance {
     const endpoint = stores.endpoints.get(id);
     if (endpoint === undefined) throw new ApiError(ErrorCode.ENDPOINT_NOT_FOUND, `Endpoint ${id} not found`, [id]);
     if (endpoint.ownerId !== request.userId) throw new ApiError(ErrorCode.ENDPOINT_ACCESS_FORBIDDEN, `Endpoint ${id} belongs to another user`, [id]);
-    return { status: endpoints.isOnline(id) ? 'online' : 'offline', logs: [] };
+    return { status: endpoints.isOnline(id) ? 'online' : 'offline', logs: [], languages: endpoints.languages(id) };
   });
 
   return app;

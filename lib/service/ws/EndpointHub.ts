@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import type { EndpointTaskMessage, EndpointToService, ServiceToEndpoint } from '../../protocol/endpointChannel.js';
+import type { EndpointLanguages, EndpointTaskMessage, EndpointToService, ServiceToEndpoint } from '../../protocol/endpointChannel.js';
 import type { ServiceStats } from '../ServiceStats.js';
 import type { TaskBroker } from '../TaskBroker.js';
 import type { TaskEntry } from '../store/records.js';
@@ -17,6 +17,8 @@ interface EndpointLine {
   /** Tasks sent to the current connection and not ended. */
   readonly inflight: Set<string>;
   flushScheduled: boolean;
+  /** What the endpoint said it runs, on its latest connection. */
+  languages: EndpointLanguages | null;
 }
 
 /**
@@ -67,6 +69,16 @@ export class EndpointHub {
    */
   isOnline(endpointId: string): boolean {
     return this.#lines.get(endpointId)?.socket != null;
+  }
+
+  /**
+   * Which languages an endpoint said it runs when it last connected.
+   *
+   * @param endpointId - the endpoint
+   * @returns its languages, or null when it never said
+   */
+  languages(endpointId: string): EndpointLanguages | null {
+    return this.#lines.get(endpointId)?.languages ?? null;
   }
 
   /** The open endpoint connections. */
@@ -152,7 +164,7 @@ export class EndpointHub {
   #line(endpointId: string): EndpointLine {
     let line = this.#lines.get(endpointId);
     if (line === undefined) {
-      line = { socket: null, alive: false, waiting: new Set(), inflight: new Set(), flushScheduled: false };
+      line = { socket: null, alive: false, waiting: new Set(), inflight: new Set(), flushScheduled: false, languages: null };
       this.#lines.set(endpointId, line);
     }
     return line;
@@ -215,7 +227,12 @@ export class EndpointHub {
     }
     const messages = (Array.isArray(parsed) ? parsed : [parsed]) as EndpointToService[];
     for (const message of messages) {
-      if (typeof message !== 'object' || message === null || typeof message.task_id !== 'string') continue;
+      if (typeof message !== 'object' || message === null) continue;
+      if (message.type === 'info') {
+        line.languages = readLanguages(message.languages);
+        continue;
+      }
+      if (typeof message.task_id !== 'string') continue;
       if (message.type === 'status' && (message.status === 'waiting-for-launch' || message.status === 'running')) {
         this.#broker?.setStatus(endpointId, message.task_id, message.status);
       } else if (message.type === 'result' && (typeof message.result === 'string' || typeof message.exception === 'string')) {
@@ -245,4 +262,20 @@ export class EndpointHub {
   #stopPingsIfIdle(): void {
     if (this.sockets.length === 0) this.close();
   }
+}
+
+const text = (value: unknown): string => String(value).slice(0, 300);
+
+/** Keeps only the known fields of an endpoint's languages, as short strings: the endpoint is not trusted. */
+function readLanguages(value: unknown): EndpointLanguages | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { javascript, python } = value as Record<string, Record<string, unknown> | undefined>;
+  if (typeof javascript !== 'object' || javascript === null || typeof python !== 'object' || python === null) return null;
+  return {
+    javascript: { version: text(javascript.version), workers: Number(javascript.workers) || 0 },
+    python:
+      python.available === true
+        ? { available: true, version: text(python.version), executable: text(python.executable), dill: python.dill == null ? null : text(python.dill), workers: Number(python.workers) || 0 }
+        : { available: false, reason: text(python.reason) },
+  };
 }

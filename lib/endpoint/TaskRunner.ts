@@ -1,0 +1,82 @@
+import type { EndpointLanguages } from '../protocol/endpointChannel.js';
+import { codeLanguage } from '../serialize/codeLanguage.js';
+import type { PythonSearch } from './python/findPython.js';
+import { PythonPool } from './python/PythonPool.js';
+import type { WorkerOutcome, WorkerTask } from './worker.js';
+import { WorkerPool } from './WorkerPool.js';
+
+/** Options of {@link TaskRunner}. */
+export interface TaskRunnerOptions {
+  readonly workers?: number;
+  readonly maxOldGenerationSizeMb?: number;
+  readonly python: PythonSearch;
+  readonly pythonWorkers?: number;
+  readonly maxResultBytes?: number;
+  readonly pythonMemoryMb?: number;
+}
+
+/**
+ * Runs each task on the workers of its function's language: JavaScript (`js` code) on the
+ * {@link WorkerPool}'s threads, Python (Globus Compute's code ids) on the {@link PythonPool}'s
+ * processes. The same contract as either pool's `run`.
+ *
+ * @example
+ * ```ts
+ * const runner = new TaskRunner({ workers: 4, python: await findPython() });
+ * const outcome = await runner.run(task, { signal });
+ * ```
+ */
+export class TaskRunner {
+  readonly #javascript: WorkerPool;
+  readonly #python: PythonPool;
+  /** Which languages run here, as the endpoint reports them to the service. */
+  readonly languages: EndpointLanguages;
+
+  /** @param options - both pools' sizes and limits, and the Python found */
+  constructor(options: TaskRunnerOptions) {
+    this.#javascript = new WorkerPool({
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
+      ...(options.maxOldGenerationSizeMb === undefined ? {} : { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb }),
+    });
+    this.#python = new PythonPool({
+      python: options.python,
+      workers: options.pythonWorkers ?? this.#javascript.size,
+      ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
+      ...(options.pythonMemoryMb === undefined ? {} : { memoryMb: options.pythonMemoryMb }),
+    });
+    const runtime = options.python.runtime;
+    this.languages = {
+      javascript: { version: process.version, workers: this.#javascript.size },
+      python:
+        runtime === null
+          ? { available: false, reason: `no CPython 3 found (${options.python.tried.join('; ')})` }
+          : { available: true, version: runtime.version, executable: runtime.executable, dill: runtime.dill, workers: this.#python.size },
+    };
+  }
+
+  /** How many tasks run at once: the worker threads and the Python processes. */
+  get size(): number {
+    return this.#javascript.size + this.#python.size;
+  }
+
+  /**
+   * Runs one task on a worker of its language.
+   *
+   * @param task - the function's id and code, and the packed arguments
+   * @param options - `signal` to cancel, `timeoutMs` for the time limit
+   * @returns the serialized result or exception
+   * @throws the signal's reason when the caller aborted
+   */
+  run(task: WorkerTask, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<WorkerOutcome> {
+    return codeLanguage(task.functionCode) === 'python' ? this.#python.run(task, options) : this.#javascript.run(task, options);
+  }
+
+  /**
+   * Stops every worker of both languages.
+   *
+   * @returns when all have exited
+   */
+  async close(): Promise<void> {
+    await Promise.all([this.#javascript.close(), this.#python.close()]);
+  }
+}
