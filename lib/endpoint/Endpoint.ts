@@ -3,6 +3,7 @@ import type { EndpointResultMessage, EndpointTaskMessage, EndpointToService, Ser
 import { backoffDelay } from '../reactive/backoff.js';
 import { EndpointAuthError } from './EndpointAuthError.js';
 import type { EndpointOptions } from './EndpointOptions.js';
+import { LanguageQueue } from './LanguageQueue.js';
 import { findPython, type PythonSearch } from './python/findPython.js';
 import { TaskRunner } from './TaskRunner.js';
 
@@ -11,8 +12,9 @@ const RECENT_RESULTS = 10_000;
 
 /**
  * An endpoint: connects to the service over its own WebSocket, runs the tasks it is sent on a
- * {@link WorkerPool}, and reports statuses and results. It runs at most one task per worker and
- * queues the rest itself, so `running` is reported exactly when a worker takes a task and a
+ * {@link TaskRunner} (worker threads for JavaScript, worker processes for Python), and reports
+ * statuses and results. It runs at most one task per worker and queues the rest itself, a line
+ * per language, so `running` is reported exactly when a worker takes a task and a
  * cancelled queued task simply leaves the queue. Results made while disconnected are sent after
  * reconnecting; the connection is retried with backoff until `close()`.
  *
@@ -27,7 +29,7 @@ const RECENT_RESULTS = 10_000;
 export class Endpoint {
   readonly #options: EndpointOptions;
   readonly #pool: TaskRunner;
-  readonly #queue = new Map<string, EndpointTaskMessage>();
+  readonly #queue = new LanguageQueue();
   readonly #running = new Map<string, AbortController>();
   readonly #recent = new Map<string, EndpointResultMessage>();
   #outbox: EndpointToService[] = [];
@@ -185,8 +187,8 @@ export class Endpoint {
     // Sent again after a reconnect, but already done here: its result may have been lost in the old connection.
     const done = this.#recent.get(id);
     if (done) return this.#send(done);
-    this.#queue.set(id, task);
-    if (this.#running.size + this.#queue.size > this.#pool.size) this.#send({ type: 'status', task_id: id, status: 'waiting-for-launch' });
+    const language = this.#queue.add(task);
+    if (this.#pool.running(language) + this.#queue.count(language) > this.#pool.capacity(language)) this.#send({ type: 'status', task_id: id, status: 'waiting-for-launch' });
   }
 
   #cancel(taskId: string): void {
@@ -196,9 +198,9 @@ export class Endpoint {
 
   /** Starts queued tasks while workers are free. */
   #pump(): void {
-    while (!this.#closed && this.#running.size < this.#pool.size && this.#queue.size > 0) {
-      const [id, task] = this.#queue.entries().next().value as [string, EndpointTaskMessage];
-      this.#queue.delete(id);
+    while (!this.#closed) {
+      const task = this.#queue.take((language) => this.#pool.hasRoom(language));
+      if (task === undefined) return;
       this.#start(task);
     }
   }

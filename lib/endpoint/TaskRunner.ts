@@ -1,5 +1,5 @@
 import type { EndpointLanguages } from '../protocol/endpointChannel.js';
-import { codeLanguage } from '../serialize/codeLanguage.js';
+import { codeLanguage, type Language } from '../serialize/codeLanguage.js';
 import type { PythonSearch } from './python/findPython.js';
 import { PythonPool } from './python/PythonPool.js';
 import type { WorkerOutcome, WorkerTask } from './worker.js';
@@ -29,6 +29,7 @@ export interface TaskRunnerOptions {
 export class TaskRunner {
   readonly #javascript: WorkerPool;
   readonly #python: PythonPool;
+  readonly #running: Record<Language, number> = { javascript: 0, python: 0 };
   /** Which languages run here, as the endpoint reports them to the service. */
   readonly languages: EndpointLanguages;
 
@@ -60,6 +61,38 @@ export class TaskRunner {
   }
 
   /**
+   * How many tasks of a language can run at once. Without Python, Python tasks are not limited:
+   * each fails at once with `PythonUnavailable`.
+   *
+   * @param language - the language
+   * @returns the worker count
+   */
+  capacity(language: Language): number {
+    if (language === 'javascript') return this.#javascript.size;
+    return this.languages.python.available ? this.#python.size : Infinity;
+  }
+
+  /**
+   * How many tasks of a language run now.
+   *
+   * @param language - the language
+   * @returns the count
+   */
+  running(language: Language): number {
+    return this.#running[language];
+  }
+
+  /**
+   * Whether a task of a language would start on a worker at once.
+   *
+   * @param language - the language
+   * @returns true when one of its workers is free
+   */
+  hasRoom(language: Language): boolean {
+    return this.#running[language] < this.capacity(language);
+  }
+
+  /**
    * Runs one task on a worker of its language.
    *
    * @param task - the function's id and code, and the packed arguments
@@ -67,8 +100,14 @@ export class TaskRunner {
    * @returns the serialized result or exception
    * @throws the signal's reason when the caller aborted
    */
-  run(task: WorkerTask, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<WorkerOutcome> {
-    return codeLanguage(task.functionCode) === 'python' ? this.#python.run(task, options) : this.#javascript.run(task, options);
+  async run(task: WorkerTask, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<WorkerOutcome> {
+    const language = codeLanguage(task.functionCode);
+    this.#running[language]++;
+    try {
+      return await (language === 'python' ? this.#python.run(task, options) : this.#javascript.run(task, options));
+    } finally {
+      this.#running[language]--;
+    }
   }
 
   /**
