@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 
 /** A CPython the endpoint can run Python tasks on. */
 export interface PythonRuntime {
-  /** The interpreter's own path (`sys.executable`), which the workers are started with. */
+  /** What the workers are started with: the interpreter named, or else the found one's own path (`sys.executable`, past any shim). */
   readonly executable: string;
   /** Its version, such as `3.11.2`. */
   readonly version: string;
@@ -62,11 +62,13 @@ export function findPython(named: string | undefined = process.env.FUNCX_PYTHON 
       const tried: string[] = [];
       let fallback: PythonRuntime | null = null;
       for (const command of named === undefined ? CANDIDATES : [named]) {
-        const found = await probe(command);
-        if (typeof found === 'string') {
-          tried.push(found);
+        const probed = await probe(command);
+        if (typeof probed === 'string') {
+          tried.push(probed);
           continue;
         }
+        // A named interpreter is used as named: it may be a wrapper (a venv, a container, limits).
+        const found = named === undefined ? probed : { ...probed, executable: named };
         if (found.dill !== null) return { runtime: found, tried };
         tried.push(`${command}: Python ${found.version} without dill`);
         fallback ??= found;
