@@ -16,7 +16,7 @@ import type { BatchResultEntry } from './BatchResult.js';
 import type { FuncXClientOptions } from './FuncXClientOptions.js';
 import type { AnyFunction, FunctionId } from './FunctionId.js';
 import { HttpApi } from './HttpApi.js';
-import { checkPythonFunction, isPythonFunction, type PythonFunction } from './PythonFunction.js';
+import { checkPythonFunction, isPythonFunction, type PythonFunction, type PythonSignature } from './PythonFunction.js';
 import { resolveConnection, type ResolvedConnection } from './resolveConnection.js';
 import type { RunTarget } from './RunTarget.js';
 import { submitWithRetry } from './submitWithRetry.js';
@@ -147,6 +147,9 @@ export class FuncXClient<Async extends boolean = false> {
    * const pyId = await fxc.registerFunction(python<(x: number) => number>`def double(x): return x * 2`);
    * ```
    */
+  registerFunction<F extends AnyFunction = PythonSignature>(fn: PythonFunction<F>, options?: { description?: string }): Promise<FunctionId<F>>;
+  registerFunction<F extends AnyFunction>(fn: F, options?: { description?: string }): Promise<FunctionId<F>>;
+  registerFunction<F extends AnyFunction>(fn: F | PythonFunction<F>, options?: { description?: string }): Promise<FunctionId<F>>;
   async registerFunction<F extends AnyFunction>(fn: F | PythonFunction<F>, options: { description?: string } = {}): Promise<FunctionId<F>> {
     let record: { name: string; code: string; source: string };
     if (isPythonFunction(fn)) {

@@ -29,7 +29,7 @@ interface SdkRecords {
   readonly dill: string | null;
 }
 
-const failure = async (task: Promise<unknown>): Promise<TaskExecutionFailed> => {
+const failure = async (task: PromiseLike<unknown>): Promise<TaskExecutionFailed> => {
   try {
     await task;
   } catch (error) {
