@@ -4,6 +4,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { cancelLoop } from './scenarios/cancelLoop.js';
 import { chaos } from './scenarios/chaos.js';
 import { latency } from './scenarios/latency.js';
+import { pythonWorkers } from './scenarios/python.js';
 import { scale } from './scenarios/scale.js';
 import { seedBatch } from './scenarios/seedBatch.js';
 import { throughput } from './scenarios/throughput.js';
@@ -20,6 +21,7 @@ for (const [name, scenario] of [
   ['scale', () => scale()],
   ['chaos', () => chaos(1)],
   ['cancellation', () => cancelLoop(3)],
+  ['python', () => pythonWorkers(3, workers)],
 ] as const) {
   const t = performance.now();
   rows.push(...(await scenario()));
