@@ -7,6 +7,7 @@ import { latency } from './scenarios/latency.js';
 import { pythonWorkers } from './scenarios/python.js';
 import { scale } from './scenarios/scale.js';
 import { seedBatch } from './scenarios/seedBatch.js';
+import { stress } from './scenarios/stress.js';
 import { throughput } from './scenarios/throughput.js';
 import { progress } from './support/progress.js';
 import { toMarkdown, type Row } from './support/report.js';
@@ -21,6 +22,7 @@ for (const [name, scenario] of [
   ['scale', () => scale()],
   ['chaos', () => chaos(1)],
   ['cancellation', () => cancelLoop(3)],
+  ['stress', () => stress()],
   ['python', () => pythonWorkers(3, workers)],
 ] as const) {
   const t = performance.now();
