@@ -101,7 +101,7 @@ export class FuncXExecutor {
    * outstanding, emitting results in input order or as they complete. Unsubscribing cancels the
    * calls still outstanding.
    *
-   * @param fn - a self-contained function of one argument
+   * @param fn - a self-contained function of one argument, or a Python function
    * @param options - endpoint, concurrency, order
    * @returns an operator from inputs to results
    * @example
@@ -109,7 +109,7 @@ export class FuncXExecutor {
    * from([1, 2, 3]).pipe(executor.map(doubleDelayed, { concurrency: 2 })).subscribe(console.log); // 2, 4, 6
    * ```
    */
-  map<F extends (input: never) => unknown>(fn: F, options: MapOptions = {}): OperatorFunction<Parameters<F>[0], Awaited<ReturnType<F>>> {
+  map<F extends (input: never) => unknown>(fn: F | PythonFunction<F & AnyFunction>, options: MapOptions = {}): OperatorFunction<Parameters<F>[0], Awaited<ReturnType<F>>> {
     const concurrency = options.concurrency ?? Infinity;
     const call = (input: Parameters<F>[0]): Observable<Awaited<ReturnType<F>>> =>
       new Observable((subscriber) => {

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { firstValueFrom, from, toArray } from 'rxjs';
 import { FuncXClient } from '../../lib/client/FuncXClient.js';
+import { FuncXExecutor } from '../../lib/executor/FuncXExecutor.js';
 import type { FunctionId } from '../../lib/client/FunctionId.js';
 import { python } from '../../lib/client/PythonFunction.js';
 import { Endpoint } from '../../lib/endpoint/Endpoint.js';
@@ -100,6 +102,17 @@ describe('Python functions from TypeScript, in Globus Compute\'s serialization (
     assert.equal(packPayload(['é😀', 0.00001, [1.5, null, true]]), sdk.payload_unicode);
     const functionId: FunctionId<(x: number, kwargs?: { by: number }) => number> = await fxc.registerFunction({ language: 'python', name: sdk.name, source: sdk.source });
     assert.equal(await fxc.run({ functionId, endpointId, kwargs: { by: 3 } }, 50), 150);
+  });
+
+  it('the executor submits and maps Python functions', async () => {
+    const fx = new FuncXExecutor(fxc, { endpointId, batchInterval: 10 });
+    const square = python<(x: number) => number>`
+      def square(x):
+          return x * x
+    `;
+    assert.equal(await fx.submit(square, 7).result(), 49);
+    assert.deepEqual(await firstValueFrom(from([1, 2, 3]).pipe(fx.map(square, { concurrency: 2 }), toArray())), [1, 4, 9]);
+    await fx.shutdown();
   });
 
   it('loads every code id Globus Compute sends (sd, 01, 03, 04, CombinedCode 10, AllCodeStrategies 12) and reads 13 and 00 data', async () => {
