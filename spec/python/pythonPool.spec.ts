@@ -100,6 +100,10 @@ describe('PythonPool (real CPython worker processes, one worker)', { timeout: 60
     assert.match(missing.message, /does not define 'nope'/);
     const syntax = error(await pool.run(job('broken', 'def broken(:\n')));
     assert.equal(syntax.name, 'SyntaxError');
+    const loading = error(await pool.run(job('late', 'import math\nvalue = undefined_name\ndef late():\n    pass\n')));
+    assert.equal(loading.name, 'NameError');
+    assert.match(loading.stack, /File "<python function late>", line 2, in <module>\n\s+value = undefined_name/, 'the source\'s own line, not the worker\'s');
+    assert.doesNotMatch(loading.stack, /worker\.py/);
   });
 
   it('.run() - without Python, a Python task fails at once with PythonUnavailable', async () => {

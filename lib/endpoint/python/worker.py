@@ -165,10 +165,14 @@ def type_name(exc_type):
 
 
 def describe(exc, skip_frames=None):
-    """funcx-rx's ``je``. With ``skip_frames``, the traceback from the user's code on; without, the
-    error alone (the worker's own frames would say nothing to the user)."""
+    """funcx-rx's ``je``: the exception's type name, message and traceback. With ``skip_frames``,
+    the whole traceback (chained exceptions too) from the user's call on; without, only the frames
+    outside this file (a function's source failing as it loads), as the worker's own say nothing
+    to the user."""
     if skip_frames is None:
-        stack = "".join(traceback.format_exception_only(type(exc), exc))
+        frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename != __file__]
+        head = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames)) if frames else ""
+        stack = head + "".join(traceback.format_exception_only(type(exc), exc))
     else:
         tb = exc.__traceback__
         for _ in range(skip_frames):
