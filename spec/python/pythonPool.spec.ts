@@ -85,6 +85,7 @@ describe('PythonPool (real CPython worker processes, one worker)', { timeout: 60
     const remote = error(await pool.run(job('crash', 'import os\ndef crash():\n    os._exit(7)\n')));
     assert.equal(remote.name, 'WorkerCrashed');
     assert.match(remote.message, /Python worker process died: the Python process exited with code 7/);
+    assert.equal(pool.processes, 1, 'a replacement is started at once');
     const replacement = value(await pool.run(job('pid', 'import os\ndef pid():\n    return os.getpid()\n')));
     assert.notEqual(replacement, pid, 'a new process runs the next task');
   });

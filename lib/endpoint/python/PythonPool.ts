@@ -39,8 +39,8 @@ interface Job {
  * A pool of long-lived CPython worker processes beside the JavaScript worker threads, with the
  * same contract as `WorkerPool.run`: outcomes are always serialized (a result or an exception,
  * the function's own, `TaskTimeout`, `WorkerCrashed` or `PythonUnavailable`); only the caller's
- * own abort rejects. A task past its time limit, or aborted while running, has its process killed;
- * the next task starts a fresh one, so a worker is free again as soon as the kill is sent.
+ * own abort rejects. A task past its time limit, or aborted while running, has its process killed
+ * and a fresh one started in its place at once; so does a process that dies under its task.
  *
  * @example
  * ```ts
@@ -136,7 +136,7 @@ export class PythonPool {
       let worker = this.#idle.pop();
       // An idle process may have died since (killed from outside); it is simply dropped.
       while (worker !== undefined && !worker.alive) worker = this.#idle.pop();
-      worker ??= new PythonProcess({ executable: this.#python.runtime!.executable, maxResultBytes: this.#maxResultBytes, memoryMb: this.#memoryMb });
+      worker ??= this.#spawn();
       this.#busy.add(worker);
       this.#start(job, worker);
     }
@@ -162,15 +162,33 @@ export class PythonPool {
     ).finally(() => {
       if (timer) clearTimeout(timer);
       this.#release(job);
-      if (this.#busy.delete(worker) && worker.alive && !this.#closed) this.#idle.push(worker);
+      if (this.#busy.delete(worker)) {
+        if (worker.alive && !this.#closed) this.#idle.push(worker);
+        else this.#replace();
+      }
       this.#dispatch();
     });
   }
 
-  /** A running task is stopped by killing its process; the pool forgets it at once, so its slot is free. */
+  /**
+   * A running task is stopped by killing its process; the pool forgets it at once and starts a
+   * replacement, so its slot is free for the next task.
+   */
   #retire(worker: PythonProcess): void {
     worker.kill();
-    if (this.#busy.delete(worker)) this.#dispatch();
+    if (this.#busy.delete(worker)) {
+      this.#replace();
+      this.#dispatch();
+    }
+  }
+
+  /** Starts a process in place of one that died or was killed, so the next task finds it warm. */
+  #replace(): void {
+    if (!this.#closed && this.processes < this.size) this.#idle.push(this.#spawn());
+  }
+
+  #spawn(): PythonProcess {
+    return new PythonProcess({ executable: this.#python.runtime!.executable, maxResultBytes: this.#maxResultBytes, memoryMb: this.#memoryMb });
   }
 
   #release(job: Job): void {
