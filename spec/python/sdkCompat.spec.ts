@@ -104,6 +104,20 @@ describe('Python functions from TypeScript, in Globus Compute\'s serialization (
     assert.equal(await fxc.run({ functionId, endpointId, kwargs: { by: 3 } }, 50), 150);
   });
 
+  it('Python tasks run beside JavaScript ones: a busy worker thread does not hold them up', async () => {
+    const slow = await fxc.registerFunction(async (ms: number) => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return ms;
+    });
+    const echo = await fxc.registerFunction(python<(x: string) => string>`def echo(x): return x`);
+    const js = fxc.run({ functionId: slow, endpointId }, 3000);
+    await until(async () => (await fxc.getTask(js.taskId)).status === 'running', 'the JavaScript task to take the only worker thread');
+    assert.equal(await fxc.run({ functionId: echo, endpointId }, 'beside'), 'beside');
+    assert.equal((await fxc.getTask(js.taskId)).status, 'running', 'the JavaScript task is still running');
+    js.cancel();
+    await js.catch(() => undefined);
+  });
+
   it('the executor submits and maps Python functions', async () => {
     const fx = new FuncXExecutor(fxc, { endpointId, batchInterval: 10 });
     const square = python<(x: number) => number>`
