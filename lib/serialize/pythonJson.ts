@@ -38,42 +38,22 @@ function floatRepr(x: number): string {
  */
 export function toPythonJson(json: string): string {
   if (!QUICK.test(json)) return json;
-  let out = '';
-  let i = 0;
-  const n = json.length;
-  while (i < n) {
-    const c = json[i]!;
-    if (c === '"') {
-      let j = i + 1;
-      let text = '"';
-      for (;;) {
-        const d = json[j]!;
-        if (d === '"') break;
-        if (d === '\\') {
-          const width = json[j + 1] === 'u' ? 6 : 2;
-          text += json.slice(j, j + width);
-          j += width;
-          continue;
-        }
-        const code = d.charCodeAt(0);
-        text += code > 0x7e ? `\\u${code.toString(16).padStart(4, '0')}` : d;
-        j++;
-      }
-      out += `${text}"`;
-      i = j + 1;
-    } else if (c === ',' || c === ':') {
-      out += `${c} `;
-      i++;
-    } else if (c === '-' || (c >= '0' && c <= '9')) {
-      let j = i + 1;
-      while (j < n && /[0-9.eE+-]/.test(json[j]!)) j++;
-      const token = json.slice(i, j);
-      out += /[.eE]/.test(token) ? floatRepr(Number(token)) : token;
-      i = j;
-    } else {
-      out += c;
-      i++;
-    }
-  }
-  return out;
+  return json.replace(TOKEN, rewrite);
+}
+
+// Strings (unrolled, so long ones need no backtracking), separators, and numbers; everything else
+// (literals, brackets) stays as it is.
+const TOKEN = /"[^"\\]*(?:\\.[^"\\]*)*"|[,:]|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+const NON_ASCII = /[\u007f-\uffff]/g;
+const SMALL_FRACTION = /^-?0\.000/;
+
+const escapeCodeUnit = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+function rewrite(token: string): string {
+  const first = token.charCodeAt(0);
+  if (first === 0x22 /* " */) return token.replace(NON_ASCII, escapeCodeUnit);
+  if (first === 0x2c /* , */ || first === 0x3a /* : */) return `${token} `;
+  // Whole numbers, and fractions from 1e-4 up without an exponent, are written alike by both.
+  if (token.indexOf('e') < 0 && token.indexOf('E') < 0 && (token.indexOf('.') < 0 || !SMALL_FRACTION.test(token))) return token;
+  return floatRepr(Number(token));
 }
