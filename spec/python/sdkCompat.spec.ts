@@ -94,6 +94,9 @@ describe('Python functions from TypeScript, in Globus Compute\'s serialization (
   it('runs a function serialized by hand as PureSourceTextInspect (st) with a JSONData (11) payload', async () => {
     const functionId = await registerRecord(sdk.function_code.st!);
     assert.equal(await runRecord(functionId, sdk.payload), 150);
+    // Registered elsewhere, called from TypeScript: the id is typed by annotation.
+    const typed: FunctionId<(x: number, kwargs?: { by: number }) => number> = functionId;
+    assert.equal(await fxc.run({ functionId: typed, endpointId, kwargs: { by: 3 } }, 50), 150);
   });
 
   it('registers Python from TypeScript as exactly the record and payload the SDK makes', async () => {
