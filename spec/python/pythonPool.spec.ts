@@ -90,6 +90,16 @@ describe('PythonPool (real CPython worker processes, one worker)', { timeout: 60
     assert.notEqual(replacement, pid, 'a new process runs the next task');
   });
 
+  it('.run() - a process killed from outside (as the kernel\'s OOM killer does) fails its task with WorkerCrashed', async () => {
+    const pid = value(await pool.run(job('pid', 'import os\ndef pid():\n    return os.getpid()\n'))) as number;
+    const sleeping = pool.run(job('nap', 'import time\ndef nap():\n    time.sleep(30)\n'));
+    setTimeout(() => process.kill(pid, 'SIGKILL'), 200);
+    const remote = error(await sleeping);
+    assert.equal(remote.name, 'WorkerCrashed');
+    assert.match(remote.message, /killed by SIGKILL/);
+    assert.equal(value(await pool.run(job('fine', 'def fine(x):\n    return x\n', [1]))), 1);
+  });
+
   it('.run() - exhausting memory fails the task with MemoryError, and a fresh process takes the next', async () => {
     const remote = error(await pool.run(job('hog', 'def hog():\n    hog = []\n    while True:\n        hog.append(bytearray(50_000_000))\n')));
     assert.equal(remote.name, 'MemoryError');
