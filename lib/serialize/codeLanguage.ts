@@ -15,6 +15,7 @@ export type Language = 'javascript' | 'python';
  * ```
  */
 export function codeLanguage(functionCode: string): Language {
+  if (typeof functionCode !== 'string') return 'javascript';
   const newline = functionCode.indexOf('\n');
   if (newline < 0 || functionCode[newline + 3] !== '\n') return 'javascript';
   return PYTHON_CODE_METHODS.has(functionCode.slice(newline + 1, newline + 3)) ? 'python' : 'javascript';
