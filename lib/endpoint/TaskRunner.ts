@@ -99,6 +99,10 @@ export class TaskRunner {
    * @param options - `signal` to cancel, `timeoutMs` for the time limit
    * @returns the serialized result or exception
    * @throws the signal's reason when the caller aborted
+   * @example
+   * ```ts
+   * const outcome = await runner.run({ functionId, functionCode: pack([serializePythonSource('f', src)]), payload }, { timeoutMs: 5000 });
+   * ```
    */
   async run(task: WorkerTask, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<WorkerOutcome> {
     const language = codeLanguage(task.functionCode);
@@ -114,6 +118,10 @@ export class TaskRunner {
    * Stops every worker of both languages.
    *
    * @returns when all have exited
+   * @example
+   * ```ts
+   * await runner.close();
+   * ```
    */
   async close(): Promise<void> {
     await Promise.all([this.#javascript.close(), this.#python.close()]);
