@@ -45,9 +45,10 @@ export interface EndpointOptions {
    */
   readonly pythonWorkers?: number;
   /**
-   * Address-space limit of each Python worker, in MB: past it the task fails with `MemoryError`
-   * and the process is replaced. 0 for none.
-   * @default 1024
+   * Address-space limit (`RLIMIT_AS`) of each Python worker, in MB: past it the task fails with
+   * `MemoryError` and the process is replaced. Libraries that reserve much address space up front
+   * (some GPU and BLAS stacks) need more, or 0 for none.
+   * @default 2048
    */
   readonly pythonMemoryMb?: number;
   /**

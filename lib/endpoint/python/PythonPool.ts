@@ -20,7 +20,7 @@ export interface PythonPoolOptions {
   /**
    * Each worker's address-space limit in MB: past it Python raises `MemoryError`, which fails the
    * task, and the worker is replaced. 0 for none.
-   * @default 1024
+   * @default 2048
    */
   readonly memoryMb?: number;
 }
@@ -68,7 +68,7 @@ export class PythonPool {
     this.#python = options.python;
     this.size = options.python.runtime === null ? 0 : options.workers;
     this.#maxResultBytes = options.maxResultBytes ?? 10_000_000;
-    this.#memoryMb = options.memoryMb ?? 1024;
+    this.#memoryMb = options.memoryMb ?? 2048;
   }
 
   /** Worker processes alive now (idle or busy). */
