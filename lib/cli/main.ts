@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError } from 'commander';
 import { serveCommand } from './serveCommand.js';
 import { endpointCommand } from './endpointCommand.js';
+import { registerEndpointCommand } from './registerEndpointCommand.js';
+import { tokenCommand } from './tokenCommand.js';
 
 function integer(min: number) {
   return (value: string): number => {
@@ -27,7 +29,26 @@ program
   .option('--workers <n>', 'worker threads of the local endpoint', integer(1))
   .option('--task-timeout <ms>', 'per-task time limit of the local endpoint, in milliseconds', integer(1))
   .option('--json', 'print one JSON line {"url","token","endpoint_id"} instead of text')
+  .option('--redis <url>', 'run as one replica of a service whose state is in this Redis (no local endpoint; issue credentials with `token create` and `endpoint-register`)')
   .action(serveCommand);
+
+program
+  .command('token')
+  .description('bearer tokens in a shared store')
+  .command('create')
+  .description('make a user and a token that every replica knows; print the token once')
+  .requiredOption('--redis <url>', 'the Redis the replicas share')
+  .option('--operator', 'the token may read service-wide statistics')
+  .option('--json', 'print one JSON line {"user_id","token"}')
+  .action(tokenCommand);
+
+program
+  .command('endpoint-register')
+  .description('register an endpoint owned by the user of $FUNCX_TOKEN; print its id and secret once')
+  .requiredOption('--redis <url>', 'the Redis the replicas share')
+  .option('--name <name>', 'the endpoint\'s name', 'endpoint')
+  .option('--json', 'print one JSON line {"endpoint_id","secret"}')
+  .action(registerEndpointCommand);
 
 program
   .command('endpoint')

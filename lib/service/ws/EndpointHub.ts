@@ -8,6 +8,8 @@ import type { TaskBroker } from '../TaskBroker.js';
 
 /** What an endpoint that never says how many tasks it wants at once is sent at most. */
 const DEFAULT_PREFETCH = 1000;
+/** How long a connection that sends no hello waits for its first work. */
+const HELLO_GRACE_MS = 250;
 /** The largest frame sent to an endpoint; batches are split below it. */
 const MAX_FRAME_CHARS = 8 * 1024 * 1024;
 
@@ -20,6 +22,8 @@ interface Connection {
   /** Task id → queue reference, for the tasks sent and not ended. */
   readonly inflight: Map<string, string>;
   prefetch: number;
+  /** Whether it may be sent work yet: after its hello (with its credit), or a moment without one. */
+  ready: boolean;
   alive: boolean;
   pumping: boolean;
   again: boolean;
@@ -81,6 +85,7 @@ export class EndpointHub {
       queue: this.#backend.bus.queue(endpointId, consumerId),
       inflight: new Map(),
       prefetch: DEFAULT_PREFETCH,
+      ready: false,
       alive: true,
       pumping: false,
       again: false,
@@ -117,7 +122,11 @@ export class EndpointHub {
       void connection.queue.release().then((ids) => this.#broker.requeue(ids)).catch(() => {});
       if (this.#connections.size === 0) this.close();
     });
-    this.#pump(connection);
+    // An endpoint that says no hello (an older one) is fed with the default credit after a moment.
+    setTimeout(() => {
+      connection.ready = true;
+      this.#pump(connection);
+    }, HELLO_GRACE_MS).unref();
   }
 
   /**
@@ -139,6 +148,7 @@ export class EndpointHub {
 
   /** Takes work while the connection has room; one pump at a time per connection. */
   #pump(connection: Connection): void {
+    if (!connection.ready) return;
     if (connection.pumping) {
       connection.again = true;
       return;
@@ -217,6 +227,7 @@ export class EndpointHub {
       if (message.type === 'hello') {
         // The endpoint says how many tasks it wants at once (its workers plus a small queue).
         if (typeof message.prefetch === 'number' && Number.isInteger(message.prefetch) && message.prefetch > 0) connection.prefetch = Math.min(message.prefetch, 100_000);
+        connection.ready = true;
         continue;
       }
       if (typeof message.task_id !== 'string') continue;
