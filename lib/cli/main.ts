@@ -29,6 +29,7 @@ program
   .option('--workers <n>', 'worker threads of the local endpoint', integer(1))
   .option('--task-timeout <ms>', 'per-task time limit of the local endpoint, in milliseconds', integer(1))
   .option('--json', 'print one JSON line {"url","token","endpoint_id"} instead of text')
+  .option('--ping-interval <ms>', 'how often endpoint and result sockets are pinged (a dead replica\'s endpoint tasks are reclaimed after 3 intervals)', integer(10))
   .option('--redis <url>', 'run as one replica of a service whose state is in this Redis (no local endpoint; issue credentials with `token create` and `endpoint-register`)')
   .action(serveCommand);
 

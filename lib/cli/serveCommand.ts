@@ -10,6 +10,7 @@ export interface ServeOptions {
   readonly taskTimeout?: number;
   readonly json?: boolean;
   readonly redis?: string;
+  readonly pingInterval?: number;
 }
 
 /**
@@ -45,7 +46,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
 
 /** One replica on a shared Redis: no local endpoint and no new credentials (they live in the store). */
 async function serveReplica(options: ServeOptions, redis: string): Promise<void> {
-  const service = await FuncXService.start({ host: options.host, port: options.port, redis });
+  const service = await FuncXService.start({ host: options.host, port: options.port, redis, ...(options.pingInterval === undefined ? {} : { pingIntervalMs: options.pingInterval }) });
   process.stdout.write(options.json ? `${JSON.stringify({ url: service.url })}\n` : `funcx-rx replica listening\n  FUNCX_SERVICE_URL=${service.url}\nStop with Ctrl-C.\n`);
   const signal = await untilSignal();
   if (!options.json) process.stderr.write(`${signal}: stopping\n`);
