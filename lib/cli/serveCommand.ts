@@ -11,6 +11,7 @@ export interface ServeOptions {
   readonly json?: boolean;
   readonly redis?: string;
   readonly pingInterval?: number;
+  readonly cors?: readonly string[];
 }
 
 /**
@@ -21,7 +22,7 @@ export interface ServeOptions {
  * @returns when stopped
  * @example
  * ```sh
- * funcx-rx serve --port 8080 --workers 8 --json
+ * funcx-rx serve --port 8080 --workers 8 --json --cors http://localhost:4200
  * ```
  */
 export async function serveCommand(options: ServeOptions): Promise<void> {
@@ -31,6 +32,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     port: options.port,
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.taskTimeout === undefined ? {} : { taskTimeoutMs: options.taskTimeout }),
+    cors: options.cors ?? [],
   });
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ url: local.url, token: local.token, endpoint_id: local.endpointId })}\n`);
@@ -46,7 +48,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
 
 /** One replica on a shared Redis: no local endpoint and no new credentials (they live in the store). */
 async function serveReplica(options: ServeOptions, redis: string): Promise<void> {
-  const service = await FuncXService.start({ host: options.host, port: options.port, redis, ...(options.pingInterval === undefined ? {} : { pingIntervalMs: options.pingInterval }) });
+  const service = await FuncXService.start({ host: options.host, port: options.port, redis, cors: options.cors ?? [], ...(options.pingInterval === undefined ? {} : { pingIntervalMs: options.pingInterval }) });
   process.stdout.write(options.json ? `${JSON.stringify({ url: service.url })}\n` : `funcx-rx replica listening\n  FUNCX_SERVICE_URL=${service.url}\nStop with Ctrl-C.\n`);
   const signal = await untilSignal();
   if (!options.json) process.stderr.write(`${signal}: stopping\n`);

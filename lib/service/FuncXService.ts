@@ -13,6 +13,8 @@ import { createHttpApp } from './http/createHttpApp.js';
 import { writeRawAnswer } from './http/writeRawAnswer.js';
 import type { ServiceStatsSnapshot } from './ServiceStats.js';
 import { TaskBroker, type SweepReport } from './TaskBroker.js';
+import { bearerFromRequest, selectSubprotocol } from './ws/bearerFromRequest.js';
+import { checkOrigin } from './ws/checkOrigin.js';
 import { EndpointHub } from './ws/EndpointHub.js';
 import { parseUpgradePath } from './ws/parseUpgradePath.js';
 import { ResultHub } from './ws/ResultHub.js';
@@ -37,6 +39,7 @@ export class FuncXService {
   readonly #backend: Backend;
   /** Whether close() closes the backend too (it made it, from `redis` or by default). */
   readonly #ownsBackend: boolean;
+  readonly #options: ResolvedServiceOptions;
   readonly #broker: TaskBroker;
   readonly #accounts: Accounts;
   readonly #results: ResultHub;
@@ -50,6 +53,7 @@ export class FuncXService {
   private constructor(options: ResolvedServiceOptions, backend: Backend, ownsBackend: boolean) {
     this.#backend = backend;
     this.#ownsBackend = ownsBackend;
+    this.#options = options;
     this.#broker = new TaskBroker(backend, options);
     this.#accounts = new Accounts(backend, this.#broker);
     this.#results = new ResultHub(backend, options);
@@ -231,7 +235,8 @@ export class FuncXService {
 
   #socketServer(maxPayload: number): WebSocketServer {
     // clientTracking lets close() terminate every socket; ws's own refusals become envelopes.
-    const server = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
+    // handleProtocols: browsers offer the token as a subprotocol; only `funcx.v2` is ever echoed.
+    const server = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false, handleProtocols: selectSubprotocol });
     server.on('wsClientError', (error: Error, socket: Duplex) => {
       const refusal = error.message === 'Invalid HTTP method'
         ? new ApiError(ErrorCode.METHOD_NOT_ALLOWED, 'A WebSocket handshake must be a GET', ['GET'])
@@ -251,7 +256,10 @@ export class FuncXService {
       const header = request.headers.authorization;
       const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
       if (target.kind === 'results') {
-        const token = bearer ?? target.accessToken;
+        if (!checkOrigin(request.headers.origin, this.#options.cors)) {
+          return writeRawAnswer(socket, new ApiError(ErrorCode.ORIGIN_FORBIDDEN, `Origin ${request.headers.origin} may not open a result socket (see serve --cors)`, [request.headers.origin]));
+        }
+        const token = bearerFromRequest(request, target.accessToken)?.token;
         if (token === undefined) return writeRawAnswer(socket, new ApiError(ErrorCode.USER_UNAUTHENTICATED, 'An Authorization: Bearer <token> header is required'));
         const holder = await this.#accounts.holderOf(token);
         if (holder === undefined) return writeRawAnswer(socket, new ApiError(ErrorCode.USER_UNAUTHENTICATED, 'The bearer token is not valid'));

@@ -1,4 +1,5 @@
 import type { Backend } from './core/Backend.js';
+import { parseCorsOrigins } from './http/corsPlugin.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -169,6 +170,17 @@ export interface FuncXServiceOptions {
    * @default 10000
    */
   readonly pingIntervalMs?: number;
+  /**
+   * Origins of web pages allowed to use the service from a browser: CORS answers for the REST
+   * API (preflights answered before authentication), and the `Origin` check of result sockets.
+   * `['*']` allows every origin; credentials (cookies) are never allowed.
+   * @default [] (no browser page of another origin may call it)
+   * @example
+   * ```ts
+   * await FuncXService.start({ cors: ['http://localhost:4200'] });
+   * ```
+   */
+  readonly cors?: readonly string[];
 }
 
 /** The options with every default filled in. */
@@ -183,7 +195,7 @@ export type ResolvedServiceOptions = Required<Omit<FuncXServiceOptions, 'backend
  *
  * @param options - what the caller gave
  * @returns every option set
- * @throws TypeError for a number that is not positive (or a port out of range)
+ * @throws TypeError for a number that is not positive (or a port out of range), or a `cors` entry that is not an origin
  * @example
  * ```ts
  * resolveServiceOptions({ maxTasksPerSubmit: 100 }).maxBodyBytes; // 5 MiB
@@ -220,6 +232,7 @@ export function resolveServiceOptions(options: FuncXServiceOptions): ResolvedSer
     maxSubscriptionsPerSocket: options.maxSubscriptionsPerSocket ?? 10_000,
     maxResultSocketFrameBytes: options.maxResultSocketFrameBytes ?? 4096,
     pingIntervalMs: options.pingIntervalMs ?? 10 * SECOND,
+    cors: parseCorsOrigins(options.cors ?? []),
     // A result frame carries the result plus its id and JSON quoting; leave room for batching.
     maxEndpointFrameBytes: 2 * maxResultBytes + MB,
   };

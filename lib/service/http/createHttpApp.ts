@@ -10,6 +10,7 @@ import { groupsRoutes } from './routes/groupsRoutes.js';
 import { infoRoutes } from './routes/infoRoutes.js';
 import { tasksRoutes } from './routes/tasksRoutes.js';
 import { OPEN_ROUTES, type ServiceCore } from './ServiceCore.js';
+import { registerCors } from './corsPlugin.js';
 import { toApiError } from './toApiError.js';
 
 export { API_VERSION } from './routes/infoRoutes.js';
@@ -48,9 +49,14 @@ export function createHttpApp(core: ServiceCore): FastifyInstance {
     },
   });
   app.server.maxConnections = options.maxConnections;
+  // Before the bearer check: preflights carry no Authorization header.
+  registerCors(app, options.cors);
+
   // Every route's path pattern and methods, so an unknown method on a known path is 405, not 404.
   const routes: { readonly pattern: RegExp; readonly methods: Set<string> }[] = [];
   app.addHook('onRoute', (route) => {
+    // The CORS plugin's catch-all `OPTIONS *` answers preflights; it is no path of the API.
+    if (route.url.includes('*')) return;
     const pattern = new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+')}/?$`);
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const known = routes.find((r) => r.pattern.source === pattern.source);

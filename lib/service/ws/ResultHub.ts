@@ -1,7 +1,7 @@
 import type { Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
 import { ErrorCode } from '../../protocol/errorCodes.js';
-import type { ResultFrame, SubscribeFrame } from '../../protocol/task.js';
+import { isFinalStatus, type ResultFrame, type StatusFrame, type SubscribeFrame } from '../../protocol/task.js';
 import { ApiError } from '../ApiError.js';
 import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
 import type { Backend } from '../core/Backend.js';
@@ -199,14 +199,24 @@ export class ResultHub {
       this.#byGroup.set(groupId, (followed = { listeners, subscription }));
     }
     followed.listeners.add(listener);
-    void this.#drain(listener, groupId).catch(() => {});
+    void this.#drain(listener, groupId, request.statuses === true).catch(() => {});
   }
 
-  /** Sends what ended while nobody listened, once this process hears the group's new events. */
-  async #drain(listener: Listener, groupId: string): Promise<void> {
+  /**
+   * Once this process hears the group's new events: the current status of every unfinished task
+   * (for a subscriber that asked for statuses, which would otherwise wait for the next change),
+   * then what ended while nobody listened.
+   */
+  async #drain(listener: Listener, groupId: string, statuses: boolean): Promise<void> {
     await this.#backend.bus.groupReady(groupId);
     const group = await this.#backend.groups.get(groupId);
     if (group === undefined || group.ownerId !== listener.userId) return;
+    if (statuses) {
+      const tasks = await this.#backend.tasks.getMany(await this.#backend.groups.taskIds(groupId));
+      for (const task of tasks.values()) {
+        if (!isFinalStatus(task.status)) this.#send(listener, JSON.stringify({ type: 'status', task_id: task.id, status: task.status } satisfies StatusFrame));
+      }
+    }
     const ids = await this.#backend.groups.drainUndelivered(groupId);
     if (ids.length === 0) return;
     const tasks = await this.#backend.tasks.getMany(ids);
