@@ -65,6 +65,7 @@ program
   .option('--secret <secret>', 'the endpoint secret (default: $FUNCX_ENDPOINT_SECRET)')
   .option('--workers <n>', 'worker threads', integer(1))
   .option('--task-timeout <ms>', 'per-task time limit, in milliseconds', integer(1))
+  .option('--prefetch <n>', 'how many tasks the service may send ahead of free workers (default max(64, 4 × workers))', integer(1))
   .action(endpointCommand);
 
 program
