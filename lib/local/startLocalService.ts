@@ -66,8 +66,8 @@ export interface LocalService {
 export async function startLocalService(options: LocalServiceOptions = {}): Promise<LocalService> {
   const service = await FuncXService.start({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, cors: options.cors ?? [] });
   try {
-    const { userId, token } = service.issueToken();
-    const { endpointId, secret } = service.registerEndpoint(userId, { name: 'local' });
+    const { userId, token } = await service.issueToken();
+    const { endpointId, secret } = await service.registerEndpoint(userId, { name: 'local' });
     const endpoint = await Endpoint.start({
       serviceUrl: service.url,
       endpointId,
