@@ -137,7 +137,9 @@ export class TaskBroker {
       await this.#backend.groups.addTasks(group.id, accepted.map((t) => t.id));
       const now = Date.now();
       await Promise.all([...new Set(accepted.map((t) => t.functionId))].map((id) => this.#backend.functions.touch(id, now)));
-      await Promise.all(accepted.map((t) => this.#backend.bus.dispatch(t.endpointId, t.id)));
+      const byEndpoint = new Map<string, string[]>();
+      for (const t of accepted) (byEndpoint.get(t.endpointId) ?? byEndpoint.set(t.endpointId, []).get(t.endpointId)!).push(t.id);
+      await Promise.all([...byEndpoint].map(([endpointId, ids]) => this.#backend.bus.dispatch(endpointId, ids)));
     }
     return { groupId: group.id, results };
   }
@@ -258,15 +260,14 @@ export class TaskBroker {
    */
   async requeue(taskIds: readonly string[]): Promise<number> {
     const now = Date.now();
-    let requeued = 0;
-    for (const id of taskIds) {
-      const before = await this.#backend.tasks.requeue(id, now);
+    const byEndpoint = new Map<string, string[]>();
+    for (const before of await Promise.all(taskIds.map((id) => this.#backend.tasks.requeue(id, now)))) {
       if (before === null) continue;
       if (before.status !== 'waiting-for-ep') this.#backend.counters.moveTask(before.ownerId, before.status, 'waiting-for-ep');
-      await this.#backend.bus.dispatch(before.endpointId, id);
-      requeued++;
+      (byEndpoint.get(before.endpointId) ?? byEndpoint.set(before.endpointId, []).get(before.endpointId)!).push(before.id);
     }
-    return requeued;
+    await Promise.all([...byEndpoint].map(([endpointId, ids]) => this.#backend.bus.dispatch(endpointId, ids)));
+    return [...byEndpoint.values()].reduce((n, ids) => n + ids.length, 0);
   }
 
   /**

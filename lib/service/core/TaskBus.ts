@@ -41,8 +41,8 @@ export interface EndpointQueue {
  * memory it is Subjects and arrays; in Redis, streams with consumer groups and pub/sub.
  */
 export interface TaskBus {
-  /** Puts a task on its endpoint's queue. */
-  dispatch(endpointId: string, taskId: string): Promise<void>;
+  /** Puts tasks on their endpoint's queue, in order, and wakes its consumers once. */
+  dispatch(endpointId: string, taskIds: readonly string[]): Promise<void>;
   control(endpointId: string, event: ControlEvent): Promise<void>;
   controlEvents(endpointId: string): Observable<ControlEvent>;
   publish(event: GroupEvent): Promise<void>;

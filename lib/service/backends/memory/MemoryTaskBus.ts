@@ -20,9 +20,10 @@ export class MemoryTaskBus implements TaskBus {
   readonly #groups = new KeyedSubjects<GroupEvent>();
   #refs = 0;
 
-  async dispatch(endpointId: string, taskId: string): Promise<void> {
+  async dispatch(endpointId: string, taskIds: readonly string[]): Promise<void> {
+    if (taskIds.length === 0) return;
     const line = this.#line(endpointId);
-    line.ready.push(taskId);
+    for (const taskId of taskIds) line.ready.push(taskId);
     line.wake.next();
   }
 

@@ -23,7 +23,9 @@ export class RedisCounters implements Counters {
   }
 
   add(userId: string, counter: Counter, delta: number): void {
-    void this.#client.redis.multi().hincrby(this.#total, counter, delta).hincrby(this.#user(userId), counter, delta).exec().catch(() => {});
+    // Auto-pipelined with the tick's other commands; no transaction needed for two increments.
+    void this.#client.redis.hincrby(this.#total, counter, delta).catch(() => {});
+    void this.#client.redis.hincrby(this.#user(userId), counter, delta).catch(() => {});
   }
 
   moveTask(userId: string, from: TaskStatus | null, to: TaskStatus | null): void {

@@ -29,9 +29,13 @@ export class RedisTaskBus implements TaskBus {
     return this.#client.key('q', endpointId);
   }
 
-  async dispatch(endpointId: string, taskId: string): Promise<void> {
-    await this.#client.redis.xadd(this.#stream(endpointId), '*', 't', taskId);
-    await this.#client.redis.publish(this.#client.key('wake', endpointId), '');
+  async dispatch(endpointId: string, taskIds: readonly string[]): Promise<void> {
+    if (taskIds.length === 0) return;
+    const stream = this.#stream(endpointId);
+    // One pipeline: the entries in order, then one wake-up for all of them.
+    const batch = this.#client.redis.pipeline();
+    for (const taskId of taskIds) batch.xadd(stream, '*', 't', taskId);
+    await batch.publish(this.#client.key('wake', endpointId), '').exec();
   }
 
   async control(endpointId: string, event: ControlEvent): Promise<void> {
