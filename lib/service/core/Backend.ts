@@ -11,6 +11,8 @@ export interface Backend extends Repositories {
   readonly counters: Counters;
   readonly bus: TaskBus;
   readonly presence: Presence;
+  /** A Redis client for shared per-user rate limits, when the backend has one (else each replica counts its own). */
+  readonly rateLimitRedis?: unknown;
   /** Closes connections and timers. */
   close(): Promise<void>;
 }

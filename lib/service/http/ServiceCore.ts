@@ -7,6 +7,8 @@ export interface ServiceCore {
   readonly broker: TaskBroker;
   readonly accounts: Accounts;
   readonly options: ResolvedServiceOptions;
+  /** Where rate limits are counted when replicas share them (a Redis client), else in this process. */
+  readonly rateLimitRedis?: unknown;
 }
 
 /** Routes that answer without a token. */

@@ -89,6 +89,7 @@ export function createHttpApp(core: ServiceCore): FastifyInstance {
         max: options.rateLimit.max,
         timeWindow: options.rateLimit.windowMs,
         keyGenerator: (request) => request.userId || request.ip,
+        ...(core.rateLimitRedis === undefined ? {} : { redis: core.rateLimitRedis, nameSpace: 'fx-rate:' }),
         allowList: (request) => OPEN_ROUTES.has(request.url.split('?')[0]!),
         errorResponseBuilder: (_request, limit) =>
           new ApiError(ErrorCode.RATE_LIMITED, `Rate limit: at most ${limit.max} requests per ${limit.after}; retry in ${Math.ceil(limit.ttl / 1000)} s`, [limit.max, limit.ttl], Math.ceil(limit.ttl / 1000)),

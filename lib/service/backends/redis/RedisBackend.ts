@@ -91,6 +91,11 @@ export class RedisBackend implements Backend {
     return new RedisBackend(redis, subscriber, options);
   }
 
+  /** The connection @fastify/rate-limit counts requests in, so that limits are per user across replicas. */
+  get rateLimitRedis(): Redis {
+    return this.#client.redis;
+  }
+
   /** The key prefix. */
   get prefix(): string {
     return this.#client.prefix;
