@@ -348,6 +348,7 @@ export class TaskBroker {
       const endpoint = await endpoints.delete(id);
       if (!endpoint) continue;
       counters.add(endpoint.ownerId, 'endpoints', -1);
+      await this.#backend.bus.forget(id);
       endpointsDeleted++;
     }
     return { tasksDeleted, tasksExpired, groupsDeleted, functionsDeleted, endpointsDeleted };
@@ -395,6 +396,8 @@ export class TaskBroker {
     const { tasks, counters, groups, bus } = this.#backend;
     const before = await tasks.complete(taskId, end, endpointId);
     if (before === null) return null;
+    // Never sent (cancelled or expired while waiting): out of the queue, so a queue for an endpoint that never connects does not grow.
+    if (before.status === 'waiting-for-ep') await bus.withdraw(before.endpointId, taskId);
     counters.moveTask(before.ownerId, before.status, end.status);
     counters.add(before.ownerId, 'bytesHeld', (end.result?.length ?? 0) + (end.exception?.length ?? 0) - (before.payload?.length ?? 0));
     // Kept until a subscriber takes it: a socket that subscribes later drains it (§3 of the extensions).

@@ -188,6 +188,13 @@ export function backendContract(name: string, pair: BackendPair): void {
       assert.deepEqual(await control, { type: 'cancel', taskId: 't1' });
     });
 
+    it('bus - a forgotten queue (its endpoint deleted) has nothing to take', async () => {
+      const endpointId = uuidv4();
+      await a.bus.dispatch(endpointId, ['t1', 't2']);
+      await b.bus.forget(endpointId);
+      assert.deepEqual(await a.bus.queue(endpointId, 'replica-a/3').take(10), []);
+    });
+
     it('presence - heartbeats are seen from every handle and expire', async () => {
       const endpointId = uuidv4();
       await a.presence.heartbeat(endpointId, 'c1', 60_000);

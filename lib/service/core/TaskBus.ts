@@ -51,6 +51,13 @@ export interface TaskBus {
   /** Resolves once this process receives the group's events (a Redis SUBSCRIBE is acknowledged). */
   groupReady(groupId: string): Promise<void>;
   queue(endpointId: string, consumerId: string): EndpointQueue;
+  /**
+   * Takes an ended task out of its endpoint's queue if nobody took it yet. Best effort: a task
+   * still queued is skipped (and acknowledged) when taken, since only live tasks are sent.
+   */
+  withdraw(endpointId: string, taskId: string): Promise<void>;
+  /** Drops an endpoint's queue (the endpoint is deleted). */
+  forget(endpointId: string): Promise<void>;
   /** Takes back what consumers no longer alive had taken. @returns their task ids */
   reclaim(endpointId: string, alive: (consumerId: string) => boolean): Promise<string[]>;
 }

@@ -4,8 +4,8 @@ import { KeyedSubjects } from './KeyedSubjects.js';
 
 /** One endpoint's queue: task ids not yet taken, and what each consumer holds. */
 interface Line {
-  ready: string[];
-  head: number;
+  /** Task ids not yet taken, in order (a Set keeps insertion order and deletes in O(1)). */
+  readonly ready: Set<string>;
   readonly wake: Subject<void>;
   readonly taken: Map<string, Map<string, string>>;
 }
@@ -20,10 +20,15 @@ export class MemoryTaskBus implements TaskBus {
   readonly #groups = new KeyedSubjects<GroupEvent>();
   #refs = 0;
 
+  /** How many endpoint queues exist (for specs: a queue with no work and no consumer is dropped). */
+  get queues(): number {
+    return this.#lines.size;
+  }
+
   async dispatch(endpointId: string, taskIds: readonly string[]): Promise<void> {
     if (taskIds.length === 0) return;
     const line = this.#line(endpointId);
-    for (const taskId of taskIds) line.ready.push(taskId);
+    for (const taskId of taskIds) line.ready.add(taskId);
     line.wake.next();
   }
 
@@ -54,13 +59,13 @@ export class MemoryTaskBus implements TaskBus {
         const held = line.taken.get(consumerId);
         if (!held) return [];
         const out: TakenTask[] = [];
-        while (out.length < max && line.head < line.ready.length) {
-          const taskId = line.ready[line.head++]!;
+        for (const taskId of line.ready) {
+          if (out.length >= max) break;
+          line.ready.delete(taskId);
           const ref = String(++this.#refs);
           held.set(ref, taskId);
           out.push({ ref, taskId });
         }
-        this.#compact(line);
         return out;
       },
       ack: async (refs) => {
@@ -74,6 +79,17 @@ export class MemoryTaskBus implements TaskBus {
         return held ? [...held.values()] : [];
       },
     };
+  }
+
+  async withdraw(endpointId: string, taskId: string): Promise<void> {
+    const line = this.#lines.get(endpointId);
+    if (!line) return;
+    line.ready.delete(taskId);
+    this.#dropIfIdle(endpointId, line);
+  }
+
+  async forget(endpointId: string): Promise<void> {
+    this.#lines.delete(endpointId);
   }
 
   async reclaim(endpointId: string, alive: (consumerId: string) => boolean): Promise<string[]> {
@@ -91,19 +107,11 @@ export class MemoryTaskBus implements TaskBus {
 
   #line(endpointId: string): Line {
     let line = this.#lines.get(endpointId);
-    if (!line) this.#lines.set(endpointId, (line = { ready: [], head: 0, wake: new Subject(), taken: new Map() }));
+    if (!line) this.#lines.set(endpointId, (line = { ready: new Set(), wake: new Subject(), taken: new Map() }));
     return line;
   }
 
-  /** Taken entries are dropped from the front in chunks, so take() stays O(1) per task. */
-  #compact(line: Line): void {
-    if (line.head > 1024 && line.head * 2 > line.ready.length) {
-      line.ready = line.ready.slice(line.head);
-      line.head = 0;
-    }
-  }
-
   #dropIfIdle(endpointId: string, line: Line): void {
-    if (line.taken.size === 0 && line.head >= line.ready.length && !line.wake.observed) this.#lines.delete(endpointId);
+    if (line.taken.size === 0 && line.ready.size === 0 && !line.wake.observed) this.#lines.delete(endpointId);
   }
 }

@@ -93,6 +93,14 @@ export class RedisTaskBus implements TaskBus {
     };
   }
 
+  /** Stream entries are found by their own ids, not by task: a withdrawn task is skipped when taken. */
+  async withdraw(): Promise<void> {}
+
+  async forget(endpointId: string): Promise<void> {
+    await this.#client.redis.del(this.#stream(endpointId));
+    this.#groupsMade.delete(this.#stream(endpointId));
+  }
+
   async reclaim(endpointId: string, alive: (consumerId: string) => boolean): Promise<string[]> {
     const stream = this.#stream(endpointId);
     const redis = this.#client.redis;
