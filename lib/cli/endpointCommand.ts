@@ -10,6 +10,7 @@ export interface EndpointCommandOptions {
   readonly taskTimeout?: number;
   readonly python?: string;
   readonly pythonWorkers?: number;
+  readonly prefetch?: number;
 }
 
 /**
@@ -37,6 +38,7 @@ export async function endpointCommand(options: EndpointCommandOptions): Promise<
     ...(options.taskTimeout === undefined ? {} : { taskTimeoutMs: options.taskTimeout }),
     ...(options.python === undefined ? {} : { python: options.python }),
     ...(options.pythonWorkers === undefined ? {} : { pythonWorkers: options.pythonWorkers }),
+    ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
   });
   const py = endpoint.languages.python;
   process.stdout.write(`endpoint ${options.endpointId} connected to ${options.service}\n`);

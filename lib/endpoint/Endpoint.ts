@@ -136,7 +136,10 @@ export class Endpoint {
         this.#socket = socket;
         this.#attempt = 0;
         this.#connections++;
-        this.#send({ type: 'info', languages: this.#pool.languages });
+        // The credit: how many tasks the service may hold out to this process (docs/protocol-extensions.md §6),
+        // and which languages it runs.
+        socket.send(JSON.stringify({ type: 'hello', prefetch: this.#options.prefetch ?? Math.max(64, 4 * this.#pool.size), languages: this.#pool.languages }));
+        this.#scheduleFlush();
         resolve();
       });
       socket.on('message', (data, isBinary) => {

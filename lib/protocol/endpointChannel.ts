@@ -46,14 +46,18 @@ export interface EndpointLanguages {
     | { readonly available: false; readonly reason: string };
 }
 
-/** Endpoint to service, first on every connection: what this endpoint runs. */
-export interface EndpointInfoMessage {
-  readonly type: 'info';
-  readonly languages: EndpointLanguages;
+/**
+ * Endpoint to service, first on every connection: how many tasks it may be sent ahead of its free
+ * workers (its credit), and which languages it runs.
+ */
+export interface EndpointHelloMessage {
+  readonly type: 'hello';
+  readonly prefetch?: number;
+  readonly languages?: EndpointLanguages;
 }
 
 /** Anything the service sends an endpoint. */
 export type ServiceToEndpoint = EndpointTaskMessage | EndpointCancelMessage;
 
 /** Anything an endpoint sends the service. */
-export type EndpointToService = EndpointStatusMessage | EndpointResultMessage | EndpointInfoMessage;
+export type EndpointToService = EndpointStatusMessage | EndpointResultMessage | EndpointHelloMessage;

@@ -4,6 +4,7 @@ import { TaskCancelled } from '../errors/TaskCancelled.js';
 import type { SubmitRequest, SubmitResponse } from '../protocol/submit.js';
 import type { BatchStatusResponse, ServerFrame, TaskRecord } from '../protocol/task.js';
 import type { WebSocketMaker } from '../transport/WebSocketMaker.js';
+import type { TokenProvider } from '../client/TokenProvider.js';
 import { AsyncTask, type TaskControl } from './AsyncTask.js';
 import type { BackoffOptions } from './backoff.js';
 import { Hold } from './Hold.js';
@@ -16,7 +17,7 @@ import { TaskState } from './TaskState.js';
 export interface AsyncSessionOptions {
   readonly taskGroupId: string;
   readonly resultSocketUrl: string;
-  readonly token: string;
+  readonly token: TokenProvider;
   readonly makeWebSocket: WebSocketMaker;
   readonly submit: (request: SubmitRequest, signal: AbortSignal) => Promise<SubmitResponse>;
   readonly batchStatus: (taskIds: readonly string[]) => Promise<BatchStatusResponse>;

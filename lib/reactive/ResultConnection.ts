@@ -22,6 +22,7 @@ import type { BatchStatusResponse, ServerFrame, TaskRecord } from '../protocol/t
 import { makeWebSocketObservable } from '../transport/rxjsWebsockets.js';
 import type { WebSocketMaker } from '../transport/WebSocketMaker.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { token$, type TokenProvider } from '../client/TokenProvider.js';
 
 /** funcX's documented chunk for status queries. */
 const SWEEP_CHUNK = 1024;
@@ -29,7 +30,8 @@ const SWEEP_CHUNK = 1024;
 /** What a {@link ResultConnection} needs from its client. */
 export interface ResultConnectionOptions {
   readonly url: string;
-  readonly token: string;
+  /** Read again before every open, so a refreshed token is the one sent. */
+  readonly token: TokenProvider;
   readonly makeWebSocket: WebSocketMaker;
   /** Reads task records over HTTP (`POST /v2/batch_status`), for the sweep after a reconnect. */
   readonly batchStatus: (taskIds: readonly string[]) => Promise<BatchStatusResponse>;
@@ -70,10 +72,13 @@ export class ResultConnection {
     this.#options = options;
     this.frames$ = defer(() => {
       let opensThisSession = 0;
-      return makeWebSocketObservable<string>(options.url, {
-        protocols: [],
-        makeWebSocket: (url) => options.makeWebSocket(url, { token: options.token }),
-      }).pipe(
+      return token$(options.token).pipe(
+        switchMap((token) =>
+          makeWebSocketObservable<string>(options.url, {
+            protocols: [],
+            makeWebSocket: (url) => options.makeWebSocket(url, { token }),
+          }),
+        ),
         switchMap((getResponses) => {
           this.#opens++;
           const reopened = opensThisSession++ > 0;
