@@ -62,7 +62,8 @@ async function cancelOnce(): Promise<{ freed: number; echo: number }> {
     const echo = performance.now() - start;
     const loop = fxc.run({ functionId: spin, endpointId: local.endpointId });
     loop.catch(() => undefined);
-    while ((await fxc.getTask(loop.taskId)).status !== 'running') await new Promise((r) => setTimeout(r, 5));
+    // The task is posted asynchronously: until the service has it, it is not found.
+    while ((await fxc.getTask(loop.taskId).catch(() => null))?.status !== 'running') await new Promise((r) => setTimeout(r, 5));
     start = performance.now();
     loop.cancel();
     await fxc.run(target, 'after');
