@@ -4,6 +4,8 @@ import { availableParallelism, cpus } from 'node:os';
 import { cancelLoop } from './scenarios/cancelLoop.js';
 import { chaos } from './scenarios/chaos.js';
 import { latency } from './scenarios/latency.js';
+import { pythonWorkers } from './scenarios/python.js';
+import { redisMode } from './scenarios/redisMode.js';
 import { scale } from './scenarios/scale.js';
 import { seedBatch } from './scenarios/seedBatch.js';
 import { stress } from './scenarios/stress.js';
@@ -22,6 +24,8 @@ for (const [name, scenario] of [
   ['chaos', () => chaos(1)],
   ['cancellation', () => cancelLoop(3)],
   ['stress', () => stress()],
+  ['redis', () => redisMode(2, workers)],
+  ['python', () => pythonWorkers(3, workers)],
 ] as const) {
   const t = performance.now();
   rows.push(...(await scenario()));

@@ -12,6 +12,9 @@ export interface EndpointCommandOptions {
   readonly workers?: number;
   readonly taskTimeout?: number;
   readonly maxResultBytes?: number;
+  readonly python?: string;
+  readonly pythonWorkers?: number;
+  readonly prefetch?: number;
 }
 
 function fail(message: string, code: number): void {
@@ -66,8 +69,13 @@ export async function endpointCommand(options: EndpointCommandOptions): Promise<
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.taskTimeout === undefined ? {} : { taskTimeoutMs: options.taskTimeout }),
     ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
+    ...(options.python === undefined ? {} : { python: options.python }),
+    ...(options.pythonWorkers === undefined ? {} : { pythonWorkers: options.pythonWorkers }),
+    ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
   });
+  const py = endpoint.languages.python;
   process.stdout.write(`endpoint ${options.endpointId} connected to ${options.service}\n`);
+  process.stdout.write(py.available ? `runs JavaScript and Python ${py.version} (${py.executable}${py.dill ? `, dill ${py.dill}` : ', no dill'})\n` : `runs JavaScript only: ${py.reason}\n`);
   const signal = untilSignal();
   const reason = await Promise.race([endpoint.stopped, signal.then(() => undefined)]);
   if (reason !== undefined) return fail(`stopped: ${reason.message}`, 1);

@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError } from 'commander';
 import { serveCommand } from './serveCommand.js';
 import { endpointCommand } from './endpointCommand.js';
+import { registerEndpointCommand } from './registerEndpointCommand.js';
+import { tokenCommand } from './tokenCommand.js';
 import { registerFunctionCommand } from './registerFunctionCommand.js';
 
 function integer(min: number) {
@@ -33,8 +35,28 @@ program
   .option('--task-timeout <ms>', 'per-task time limit of the local endpoint, in milliseconds', integer(1))
   .option('--max-result-bytes <n>', 'largest serialized result of a task; a larger one fails its task (default 10000000)', integer(1))
   .option('--json', 'print one JSON line {"url","token","endpoint_id"} instead of text')
+  .option('--ping-interval <ms>', 'how often endpoint and result sockets are pinged (a dead replica\'s endpoint tasks are reclaimed after 3 intervals)', integer(10))
+  .option('--redis <url>', 'run as one replica of a service whose state is in this Redis (no local endpoint; issue credentials with `token create` and `endpoint-register`)')
   .option('--cors <origins>', 'comma-separated origins of web pages allowed to call the service (or * for any; never with cookies)', originList)
   .action(serveCommand);
+
+program
+  .command('token')
+  .description('bearer tokens in a shared store')
+  .command('create')
+  .description('make a user and a token that every replica knows; print the token once')
+  .requiredOption('--redis <url>', 'the Redis the replicas share')
+  .option('--operator', 'the token may read service-wide statistics')
+  .option('--json', 'print one JSON line {"user_id","token"}')
+  .action(tokenCommand);
+
+program
+  .command('endpoint-register')
+  .description('register an endpoint owned by the user of $FUNCX_TOKEN; print its id and secret once')
+  .requiredOption('--redis <url>', 'the Redis the replicas share')
+  .option('--name <name>', 'the endpoint\'s name', 'endpoint')
+  .option('--json', 'print one JSON line {"endpoint_id","secret"}')
+  .action(registerEndpointCommand);
 
 program
   .command('endpoint')
@@ -46,6 +68,9 @@ program
   .option('--workers <n>', 'worker threads', integer(1))
   .option('--task-timeout <ms>', 'per-task time limit, in milliseconds', integer(1))
   .option('--max-result-bytes <n>', 'largest serialized result of a task; a larger one fails its task (default 10000000)', integer(1))
+  .option('--python <path>', 'the Python interpreter for Python tasks (default: $FUNCX_PYTHON, else python3 or /usr/bin/python3 with dill)')
+  .option('--python-workers <n>', 'Python worker processes (default: as many as worker threads)', integer(1))
+  .option('--prefetch <n>', 'how many tasks the service may send ahead of free workers (default max(64, 4 × workers))', integer(1))
   .action(endpointCommand);
 
 program

@@ -1,4 +1,5 @@
 import { startLocalService } from '../local/startLocalService.js';
+import { FuncXService } from '../service/FuncXService.js';
 import { untilSignal } from './untilSignal.js';
 
 /** The options `funcx-rx serve` takes. */
@@ -9,6 +10,8 @@ export interface ServeOptions {
   readonly taskTimeout?: number;
   readonly maxResultBytes?: number;
   readonly json?: boolean;
+  readonly redis?: string;
+  readonly pingInterval?: number;
   readonly cors?: readonly string[];
 }
 
@@ -24,6 +27,7 @@ export interface ServeOptions {
  * ```
  */
 export async function serveCommand(options: ServeOptions): Promise<void> {
+  if (options.redis !== undefined) return serveReplica(options, options.redis);
   const local = await startLocalService({
     host: options.host,
     port: options.port,
@@ -42,4 +46,13 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   const signal = await untilSignal();
   if (!options.json) process.stderr.write(`${signal}: stopping\n`);
   await local.stop();
+}
+
+/** One replica on a shared Redis: no local endpoint and no new credentials (they live in the store). */
+async function serveReplica(options: ServeOptions, redis: string): Promise<void> {
+  const service = await FuncXService.start({ host: options.host, port: options.port, redis, cors: options.cors ?? [], ...(options.pingInterval === undefined ? {} : { pingIntervalMs: options.pingInterval }) });
+  process.stdout.write(options.json ? `${JSON.stringify({ url: service.url })}\n` : `funcx-rx replica listening\n  FUNCX_SERVICE_URL=${service.url}\nStop with Ctrl-C.\n`);
+  const signal = await untilSignal();
+  if (!options.json) process.stderr.write(`${signal}: stopping\n`);
+  await service.close();
 }

@@ -5,9 +5,11 @@ import { serializeError } from '../serialize/serialize.js';
 import { EndpointAuthError } from './EndpointAuthError.js';
 import type { EndpointOptions } from './EndpointOptions.js';
 import { FunctionCache } from './FunctionCache.js';
+import { LanguageQueue, type ReadyTask } from './LanguageQueue.js';
+import { findPython, type PythonSearch } from './python/findPython.js';
 import { ResultTooLarge } from './ResultTooLarge.js';
+import { TaskRunner } from './TaskRunner.js';
 import { WorkerCrashed } from './WorkerCrashed.js';
-import { WorkerPool } from './WorkerPool.js';
 
 /** Results kept after sending, to answer a task the service sends again after a reconnect. */
 const RECENT_RESULTS = 10_000;
@@ -18,17 +20,12 @@ const DEFAULT_MAX_RESULT_BYTES = 10_000_000;
 /** The largest result limit: an escaped result of this size still fits one frame. */
 const MAX_RESULT_LIMIT = 32 * 1024 * 1024;
 
-/** A task that can start: its function's code is here. */
-interface ReadyTask {
-  readonly task: EndpointTaskMessage;
-  readonly code: string;
-}
-
 /**
  * An endpoint: connects to the service over its own WebSocket, runs the tasks it is sent on a
- * {@link WorkerPool}, and reports statuses and results. It runs at most one task per worker and
- * queues the rest itself, so `running` is reported exactly when a worker takes a task and a
- * cancelled queued task simply leaves the queue. Tasks do not carry their function's code: it
+ * {@link TaskRunner} (worker threads for JavaScript, worker processes for Python), and reports
+ * statuses and results. It runs at most one task per worker and queues the rest itself, a line
+ * per language, so `running` is reported exactly when a worker takes a task and a cancelled
+ * queued task simply leaves the queue. Tasks do not carry their function's code: it
  * keeps the code of functions it has seen ({@link FunctionCache}) and asks the service for the
  * others, and their tasks wait until it comes. Results made while disconnected are sent after
  * reconnecting; the connection is retried with backoff until `close()`.
@@ -43,11 +40,11 @@ interface ReadyTask {
  */
 export class Endpoint {
   readonly #options: EndpointOptions;
-  readonly #pool: WorkerPool;
+  readonly #pool: TaskRunner;
   readonly #maxResultBytes: number;
   readonly #functions: FunctionCache;
   /** Tasks whose function's code is here, in arrival order. */
-  readonly #queue = new Map<string, ReadyTask>();
+  readonly #queue = new LanguageQueue();
   /** Tasks waiting for their function's code, by function id. */
   readonly #needing = new Map<string, Map<string, EndpointTaskMessage>>();
   /** Functions asked for, and on which connection (a new connection asks again). */
@@ -66,7 +63,7 @@ export class Endpoint {
   readonly #stopped: Promise<Error | undefined>;
   #resolveStopped!: (reason: Error | undefined) => void;
 
-  private constructor(options: EndpointOptions) {
+  private constructor(options: EndpointOptions, python: PythonSearch) {
     this.#options = options;
     this.#maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
     if (!Number.isInteger(this.#maxResultBytes) || this.#maxResultBytes < 1 || this.#maxResultBytes > MAX_RESULT_LIMIT) {
@@ -75,10 +72,7 @@ export class Endpoint {
     this.#functions = new FunctionCache(options.functionCache);
     this.#crashed = new Set(options.crashedTasks?.taskIds);
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
-    this.#pool = new WorkerPool({
-      ...(options.workers === undefined ? {} : { workers: options.workers }),
-      ...(options.maxOldGenerationSizeMb === undefined ? {} : { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb }),
-    });
+    this.#pool = new TaskRunner({ ...options, python });
   }
 
   /**
@@ -93,7 +87,7 @@ export class Endpoint {
    * ```
    */
   static async start(options: EndpointOptions): Promise<Endpoint> {
-    const endpoint = new Endpoint(options);
+    const endpoint = new Endpoint(options, await findPython(options.python));
     for (;;) {
       try {
         await endpoint.#connect();
@@ -123,6 +117,11 @@ export class Endpoint {
   /** How many times it has connected. */
   get connections(): number {
     return this.#connections;
+  }
+
+  /** Which languages this endpoint runs (Python when a CPython 3 was found), as it tells the service. */
+  get languages(): TaskRunner['languages'] {
+    return this.#pool.languages;
   }
 
   /** Tasks running and queued here now (queued includes tasks waiting for their function's code). */
@@ -203,6 +202,9 @@ export class Endpoint {
         this.#socket = socket;
         this.#attempt = 0;
         this.#connections++;
+        // The credit: how many tasks the service may hold out to this process (docs/protocol-extensions.md §6),
+        // and which languages it runs.
+        socket.send(JSON.stringify({ type: 'hello', prefetch: this.#options.prefetch ?? Math.max(64, 4 * this.#pool.size), languages: this.#pool.languages }));
         this.#scheduleFlush();
         resolve();
       });
@@ -274,9 +276,14 @@ export class Endpoint {
       else needing.set(id, task);
       this.#askFor(task.function_id);
     } else {
-      this.#queue.set(id, { task, code });
+      this.#enqueue(task, code);
     }
-    if (this.#running.size + this.load.queued > this.#pool.size) this.#send({ type: 'status', task_id: id, status: 'waiting-for-launch' });
+  }
+
+  /** Queues a task whose code is here, in its language's line; it waits for launch when that line's workers are busy. */
+  #enqueue(task: EndpointTaskMessage, code: string): void {
+    const language = this.#queue.add(task, code);
+    if (this.#pool.running(language) + this.#queue.count(language) > this.#pool.capacity(language)) this.#send({ type: 'status', task_id: task.task_id, status: 'waiting-for-launch' });
   }
 
   /** Asks for a function's code once per connection: the service answers only on the connection that sent its tasks. */
@@ -294,7 +301,7 @@ export class Endpoint {
     this.#needing.delete(id);
     if (typeof message.function_code === 'string') {
       this.#functions.set(id, message.function_code);
-      for (const task of tasks?.values() ?? []) this.#queue.set(task.task_id, { task, code: message.function_code });
+      for (const task of tasks?.values() ?? []) this.#enqueue(task, message.function_code);
       return;
     }
     const error = new Error(typeof message.error === 'string' ? message.error : `The service sent no code for function ${id}`);
@@ -310,21 +317,18 @@ export class Endpoint {
 
   /** Starts queued tasks while workers are free. */
   #pump(): void {
-    const starting: ReadyTask[] = [];
-    while (!this.#closed && this.#running.size + starting.length < this.#pool.size && this.#queue.size > 0) {
-      const [id, ready] = this.#queue.entries().next().value as [string, ReadyTask];
-      this.#queue.delete(id);
-      starting.push(ready);
+    while (!this.#closed) {
+      const ready = this.#queue.take((language) => this.#pool.hasRoom(language));
+      if (ready === undefined) return;
+      this.#start(ready);
     }
-    if (starting.length === 0) return;
-    // Told before any of them starts: a function may kill the process at once.
-    this.#options.onTaskRunning?.(starting.map((ready) => ready.task.task_id), true);
-    for (const ready of starting) this.#start(ready);
   }
 
   #start({ task, code }: ReadyTask): void {
     const controller = new AbortController();
     this.#running.set(task.task_id, controller);
+    // Told before it starts: a function may kill the process at once.
+    this.#options.onTaskRunning?.([task.task_id], true);
     this.#send({ type: 'status', task_id: task.task_id, status: 'running' });
     const timeoutMs = task.timeout_ms ?? this.#options.taskTimeoutMs;
     this.#pool

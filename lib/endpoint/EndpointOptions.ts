@@ -29,6 +29,13 @@ export interface EndpointOptions {
    */
   readonly maxOldGenerationSizeMb?: number;
   /**
+   * How many tasks the service may send ahead of free workers. Several endpoint processes serving
+   * one endpoint id share its work by this credit: the service sends each at most this many tasks
+   * at a time, so tasks go where workers are free.
+   * @default max(64, 4 × workers)
+   */
+  readonly prefetch?: number;
+  /**
    * How reconnects back off.
    * @default { initialDelayMs: 100, maxDelayMs: 5000 }
    */
@@ -37,6 +44,7 @@ export interface EndpointOptions {
    * The largest serialized result a task may return, in bytes (at most 32 MiB, so that any
    * result message fits the channel's frame limit). A larger result fails its task with
    * `ResultTooLarge`, which the client sees as a `TaskExecutionFailed`; the endpoint goes on.
+   * JavaScript and Python tasks alike.
    * @default 10_000_000 (10 MB, as Globus Compute)
    */
   readonly maxResultBytes?: number;
@@ -72,4 +80,23 @@ export interface EndpointOptions {
    * @default none
    */
   readonly crashedTasks?: { readonly taskIds: readonly string[]; readonly reason: string };
+  /**
+   * The Python interpreter for Python tasks. Without it, the `FUNCX_PYTHON` environment variable,
+   * else the first of `python3`, `/usr/bin/python3` and `python` that has dill, else the first that runs.
+   * @default found as said
+   */
+  readonly python?: string;
+  /**
+   * Python worker processes, beside the worker threads; each runs one task at a time. They start
+   * on the first Python task and then stay.
+   * @default workers
+   */
+  readonly pythonWorkers?: number;
+  /**
+   * Address-space limit (`RLIMIT_AS`) of each Python worker, in MB: past it the task fails with
+   * `MemoryError` and the process is replaced. Libraries that reserve much address space up front
+   * (some GPU and BLAS stacks) need more, or 0 for none.
+   * @default 2048
+   */
+  readonly pythonMemoryMb?: number;
 }

@@ -83,8 +83,8 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
     ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
   });
   try {
-    const { userId, token } = service.issueToken();
-    const { endpointId, secret } = service.registerEndpoint(userId, { name: 'local' });
+    const { userId, token } = await service.issueToken();
+    const { endpointId, secret } = await service.registerEndpoint(userId, { name: 'local' });
     const endpoint = await LocalEndpoint.start({
       serviceUrl: service.url,
       endpointId,

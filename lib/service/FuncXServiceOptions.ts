@@ -1,5 +1,5 @@
+import type { Backend } from './core/Backend.js';
 import { parseCorsOrigins } from './http/corsPlugin.js';
-import type { Stores } from './store/Stores.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -29,10 +29,16 @@ export interface FuncXServiceOptions {
    */
   readonly port?: number;
   /**
-   * Where tasks, functions, groups and endpoints live.
-   * @default new MemoryStores()
+   * Share state with other replicas through this Redis (7 or later), e.g. `redis://127.0.0.1:6379`.
+   * Tasks, tokens and endpoint credentials then survive a restart.
+   * @default in this process's memory
    */
-  readonly stores?: Stores;
+  readonly redis?: string;
+  /**
+   * A backend instance to use instead (the service does not close it).
+   * @default new MemoryBackend(), or a RedisBackend for `redis`
+   */
+  readonly backend?: Backend;
 
   /**
    * How long ended tasks are kept, in milliseconds (funcX kept them two weeks).
@@ -178,8 +184,7 @@ export interface FuncXServiceOptions {
 }
 
 /** The options with every default filled in. */
-export type ResolvedServiceOptions = Required<Omit<FuncXServiceOptions, 'stores' | 'rateLimit'>> & {
-  readonly stores?: Stores;
+export type ResolvedServiceOptions = Required<Omit<FuncXServiceOptions, 'backend' | 'redis' | 'rateLimit'>> & {
   readonly rateLimit: { readonly max: number; readonly windowMs: number } | false;
   /** The largest frame an endpoint may send: a full result and its envelope. */
   readonly maxEndpointFrameBytes: number;
@@ -202,7 +207,6 @@ export function resolveServiceOptions(options: FuncXServiceOptions): ResolvedSer
   const resolved = {
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
-    ...(options.stores === undefined ? {} : { stores: options.stores }),
     retentionMs,
     maxWaitMs: options.maxWaitMs ?? DAY,
     groupIdleMs: options.groupIdleMs ?? HOUR,

@@ -71,7 +71,7 @@ describe('funcx-rx endpoint', () => {
   });
 
   it('takes its secret from --secret-file, keeps it off its command line, and stops with 0 on SIGTERM', async () => {
-    const { endpointId, secret } = service.registerEndpoint(service.issueToken().userId);
+    const { endpointId, secret } = await service.registerEndpoint((await service.issueToken()).userId);
     const file = join(dir, 'secret');
     await writeFile(file, `${secret}\n`);
     await chmod(file, 0o600);
@@ -84,20 +84,20 @@ describe('funcx-rx endpoint', () => {
   });
 
   it('takes its secret from FUNCX_ENDPOINT_SECRET', async () => {
-    const { endpointId, secret } = service.registerEndpoint(service.issueToken().userId);
+    const { endpointId, secret } = await service.registerEndpoint((await service.issueToken()).userId);
     const cli = endpointCli(['--service', service.url, '--endpoint-id', endpointId], { FUNCX_ENDPOINT_SECRET: secret });
     await until(() => cli.out.stdout.includes('connected'), 'the endpoint to connect');
     assert.equal(await stopped(cli), 0);
   });
 
   it('without a secret, says how to give one and exits 2', async () => {
-    const cli = endpointCli(['--service', service.url, '--endpoint-id', service.registerEndpoint(service.issueToken().userId).endpointId]);
+    const cli = endpointCli(['--service', service.url, '--endpoint-id', (await service.registerEndpoint((await service.issueToken()).userId)).endpointId]);
     assert.equal((await cli.exited)[0], 2);
     assert.match(cli.out.stderr, /FUNCX_ENDPOINT_SECRET or with --secret-file/);
   });
 
   it('warns that --secret is deprecated, and says clearly when the service refuses it (exit 1)', async () => {
-    const { endpointId } = service.registerEndpoint(service.issueToken().userId);
+    const { endpointId } = await service.registerEndpoint((await service.issueToken()).userId);
     const cli = endpointCli(['--service', service.url, '--endpoint-id', endpointId, '--secret', 'wrong']);
     assert.equal((await cli.exited)[0], 1);
     assert.match(cli.out.stderr, /warning: --secret is deprecated: `ps` shows it/);
@@ -105,7 +105,7 @@ describe('funcx-rx endpoint', () => {
   });
 
   it('retries its first connection with backoff until the service is there', async () => {
-    const { endpointId, secret } = service.registerEndpoint(service.issueToken().userId);
+    const { endpointId, secret } = await service.registerEndpoint((await service.issueToken()).userId);
     const port = await freePort();
     const cli = endpointCli(['--service', `http://127.0.0.1:${port}`, '--endpoint-id', endpointId], { FUNCX_ENDPOINT_SECRET: secret });
     let proxy: Server | undefined;
@@ -125,7 +125,7 @@ describe('funcx-rx endpoint', () => {
   it('when a restarted service refuses its credentials, says so on stderr and exits 1', async () => {
     const first = await FuncXService.start();
     const port = Number(new URL(first.url).port);
-    const { endpointId, secret } = first.registerEndpoint(first.issueToken().userId);
+    const { endpointId, secret } = await first.registerEndpoint((await first.issueToken()).userId);
     const cli = endpointCli(['--service', first.url, '--endpoint-id', endpointId], { FUNCX_ENDPOINT_SECRET: secret });
     let second: FuncXService | undefined;
     try {

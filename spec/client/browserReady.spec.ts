@@ -31,7 +31,7 @@ describe('client - what a browser app relies on', () => {
   });
 
   it('token - a refreshed token is the one sent', async () => {
-    const other = local.service.issueToken();
+    const other = await local.service.issueToken();
     let current = local.token;
     const fxc = new FuncXClient({ serviceUrl: local.url, token: () => current });
     assert.equal((await fxc.version()).api.length > 0, true);

@@ -74,7 +74,7 @@ describe('the local endpoint runs functions in its own process', () => {
   });
 
   it('a function cannot find another user\'s token in its memory, which the service\'s memory holds', async () => {
-    const bob = local.service.issueToken();
+    const bob = await local.service.issueToken();
     const half = bob.token.length >> 1;
     const [head, tail] = [bob.token.slice(0, half), bob.token.slice(half)];
     // The control: the same search in the service's process finds the token, so the search works.

@@ -28,7 +28,7 @@ describe('service - browser access (CORS, Origin, subprotocol auth, status repla
     service = await FuncXService.start({ cors: [PAGE] });
     url = service.url;
     wsUrl = `${url.replace('http', 'ws')}/ws/v2/`;
-    alice = service.issueToken();
+    alice = await service.issueToken();
   });
   after(() => service.close());
 
@@ -78,7 +78,7 @@ describe('service - browser access (CORS, Origin, subprotocol auth, status repla
     try {
       const answer = await fetch(`${plain.url}/v2/version`, { headers: { origin: PAGE } });
       assert.equal(answer.headers.get('access-control-allow-origin'), null);
-      const { token } = plain.issueToken();
+      const { token } = await plain.issueToken();
       assert.equal(await handshakeStatus(`${plain.url.replace('http', 'ws')}/ws/v2/`, { origin: PAGE, authorization: `Bearer ${token}` }), 403);
     } finally {
       await plain.close();
@@ -106,7 +106,7 @@ describe('service - browser access (CORS, Origin, subprotocol auth, status repla
 
   it('statuses - subscribing with statuses replays the current status of unfinished tasks', async () => {
     const fn = await registerFunction(url, alice.token, (x: number) => x);
-    const endpoint = service.registerEndpoint(alice.userId);
+    const endpoint = await service.registerEndpoint(alice.userId);
     const ep = await FrameCollector.open(`${url.replace('http', 'ws')}/ws/v2/endpoints/${endpoint.endpointId}`, { authorization: `Bearer ${endpoint.secret}` });
     const [running, waiting] = [uuidv4(), uuidv4()];
     const group = uuidv4();

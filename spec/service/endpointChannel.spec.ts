@@ -54,14 +54,14 @@ describe('service - the endpoint channel', () => {
   let alice: { userId: string; token: string };
   before(async () => {
     service = await FuncXService.start();
-    alice = service.issueToken();
+    alice = await service.issueToken();
   });
   after(() => service.close());
 
   const status = async (id: string): Promise<any> => (await call(service.url, 'GET', `/v2/tasks/${id}`, { token: alice.token })).body;
 
   it('a 1 MB function and 200 tasks: the tasks travel without its code, which goes once, on request', async () => {
-    const { endpointId, secret } = service.registerEndpoint(alice.userId);
+    const { endpointId, secret } = await service.registerEndpoint(alice.userId);
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     const big = new Function('x', `/*${'-'.repeat(1_000_000)}*/ return x;`) as (x: number) => number;
     const functionCode = pack([serializeFunction(big)]);
@@ -92,7 +92,7 @@ describe('service - the endpoint channel', () => {
   });
 
   it('splits a backlog into frames of at most FRAME_LIMIT_BYTES, each task sent once', async () => {
-    const { endpointId, secret } = service.registerEndpoint(alice.userId);
+    const { endpointId, secret } = await service.registerEndpoint(alice.userId);
     const fn = await registerFunction(service.url, alice.token, (s: string) => s.length);
     const ids: string[] = [];
     // 40 tasks of 0.5 MB: 20 MB waiting for the endpoint, in 5 submits under the body limit.
@@ -114,7 +114,7 @@ describe('service - the endpoint channel', () => {
   });
 
   it('an endpoint that keeps sending a frame over the limit for a running task: the task fails with ResultTooLarge', async () => {
-    const { endpointId, secret } = service.registerEndpoint(alice.userId);
+    const { endpointId, secret } = await service.registerEndpoint(alice.userId);
     const fn = await registerFunction(service.url, alice.token, (x: number) => x);
     const id = uuidv4();
     await call(service.url, 'POST', '/v2/submit', { token: alice.token, body: { tasks: [task(fn, endpointId, [1], id)] } });
@@ -135,7 +135,7 @@ describe('service - the endpoint channel', () => {
   });
 
   it('a result over the service\'s result limit, in a frame it accepts: the task fails with ResultTooLarge', async () => {
-    const { endpointId, secret } = service.registerEndpoint(alice.userId);
+    const { endpointId, secret } = await service.registerEndpoint(alice.userId);
     const fn = await registerFunction(service.url, alice.token, (x: number) => x);
     const id = uuidv4();
     await call(service.url, 'POST', '/v2/submit', { token: alice.token, body: { tasks: [task(fn, endpointId, [1], id)] } });

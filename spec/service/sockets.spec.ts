@@ -18,9 +18,9 @@ describe('service sockets', () => {
     service = await FuncXService.start({ pingIntervalMs: 200 });
     url = service.url;
     wsUrl = url.replace('http', 'ws');
-    alice = service.issueToken();
+    alice = await service.issueToken();
     fn = await registerFunction(url, alice.token, (x: number) => x);
-    endpoint = service.registerEndpoint(alice.userId);
+    endpoint = await service.registerEndpoint(alice.userId);
   });
   after(async () => {
     for (const socket of open) await socket.close();
@@ -72,11 +72,11 @@ describe('service sockets', () => {
     await client.until((frames) => frames.length === 1);
     assert.deepEqual(Object.keys(client.frames[0]).sort(), ['completion_t', 'exception', 'result', 'status', 'task_id']);
     assert.equal(client.frames[0].status, 'success');
-    assert.equal(client.frames[0].result, '10\n42');
+    assert.equal(client.frames[0].result, '11\n42');
     assert.equal(client.frames[0].exception, null);
     ep.send({ type: 'result', task_id: id, result: serialize(43) });
     const record = await call(url, 'GET', `/v2/tasks/${id}`, { token: alice.token });
-    assert.equal(record.body.result, '10\n42', 'the first result wins');
+    assert.equal(record.body.result, '11\n42', 'the first result wins');
     await ep.close();
     await client.close();
   });
@@ -91,7 +91,7 @@ describe('service sockets', () => {
     const client = await resultSocket();
     client.send(group);
     await client.until((frames) => frames.some((f) => f.task_id === id));
-    assert.equal(client.frames[0].result, '10\n"later"');
+    assert.equal(client.frames[0].result, '11\n"later"');
     await ep.close();
   });
 
@@ -153,14 +153,14 @@ describe('service sockets', () => {
   });
 
   it('stats - result sockets counted open and in total, exactly', async () => {
-    const before = service.stats();
+    const before = (await service.stats());
     const a = await resultSocket();
     const b = await resultSocket();
-    assert.equal(service.stats().result_websockets_open, before.result_websockets_open + 2);
+    assert.equal((await service.stats()).result_websockets_open, before.result_websockets_open + 2);
     await a.close();
     await b.close();
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const after = service.stats();
+    const after = (await service.stats());
     assert.equal(after.result_websockets_open, before.result_websockets_open);
     assert.equal(after.result_websockets_total, before.result_websockets_total + 2);
   });

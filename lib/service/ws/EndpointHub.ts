@@ -1,111 +1,115 @@
+import { v4 as uuidv4 } from 'uuid';
+import type { Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
 import { ResultTooLarge } from '../../endpoint/ResultTooLarge.js';
-import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointFunctionMessage, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../../protocol/endpointChannel.js';
-import { packFrames } from '../../protocol/packFrames.js';
+import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointFunctionMessage, type EndpointLanguages, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../../protocol/endpointChannel.js';
 import { serializeError } from '../../serialize/serialize.js';
-import type { ServiceStats } from '../ServiceStats.js';
+import type { Backend } from '../core/Backend.js';
+import type { EndpointQueue } from '../core/TaskBus.js';
 import type { TaskBroker } from '../TaskBroker.js';
-import type { TaskEntry } from '../store/records.js';
-import type { Stores } from '../store/Stores.js';
 
-/** Unsent bytes a connection may hold before the hub waits for them to be written. */
-const SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
-
-/** The limits the hub enforces on what endpoints send. */
-export interface EndpointHubLimits {
-  /** The largest serialized result the service takes; a larger one fails its task with `ResultTooLarge`. */
-  readonly maxResultBytes: number;
-  /** The largest frame the endpoint socket accepts (the `ws` server's `maxPayload`). */
-  readonly maxFrameBytes: number;
-}
-
+/** What an endpoint that never says how many tasks it wants at once is sent at most. */
+const DEFAULT_PREFETCH = 1000;
+/** How long a connection that sends no hello waits for its first work. */
+const HELLO_GRACE_MS = 250;
 /**
  * How many times a task may be running on a connection that the endpoint then overflowed (a
- * frame over `maxFrameBytes`) before the task fails instead of being sent again: a result
- * that cannot fit would otherwise cycle through reconnects forever.
+ * frame over `maxFrameBytes`) before it fails instead of being sent again: a result that cannot
+ * fit would otherwise cycle through reconnects forever.
  */
 const OVERFLOW_STRIKES = 2;
 
-/** One endpoint's queue and its current connection. */
-interface EndpointLine {
-  socket: WebSocket | null;
-  alive: boolean;
-  /** Tasks waiting to be sent, in submit order. */
-  readonly waiting: Set<string>;
-  /** Tasks sent to the current connection and not ended. */
-  readonly inflight: Set<string>;
-  /** Functions of the tasks sent to the current connection: the ones it may ask for. */
+/** Options of {@link EndpointHub}. */
+export interface EndpointHubOptions {
+  /** Connections are pinged this often; one silent for a whole interval is dropped. */
+  readonly pingIntervalMs: number;
+  /** The largest serialized result the service takes; a larger one fails its task with `ResultTooLarge`. @default 10 MiB */
+  readonly maxResultBytes?: number;
+  /** The largest frame the endpoint socket accepts (the `ws` server's `maxPayload`). @default 64 MiB */
+  readonly maxFrameBytes?: number;
+}
+
+/** One endpoint connection: a consumer of its endpoint's queue, holding at most `prefetch` tasks. */
+interface Connection {
+  readonly socket: WebSocket;
+  readonly endpointId: string;
+  readonly consumerId: string;
+  readonly queue: EndpointQueue;
+  /** Task id → queue reference, for the tasks sent and not ended. */
+  readonly inflight: Map<string, string>;
+  /** Tasks it said are running, and not ended. */
+  readonly running: Set<string>;
+  /** Functions of the tasks sent to it: the ones it may ask for. */
   readonly offered: Set<string>;
-  flushScheduled: boolean;
-  /** A frame is waiting in the socket's buffer; its send callback resumes the flush. */
-  paused: boolean;
-  /** The current connection sent a frame over the limit (ws closes it with 1009). */
+  /** It sent a frame over the limit (ws closes it with 1009). */
   overflowed: boolean;
+  prefetch: number;
+  /** Whether it may be sent work yet: after its hello (with its credit), or a moment without one. */
+  ready: boolean;
+  alive: boolean;
+  /** What the endpoint said it runs, in its hello. */
+  languages: EndpointLanguages | null;
+  pumping: boolean;
+  again: boolean;
+  readonly subscriptions: Subscription[];
 }
 
 /**
- * The endpoint side of the service (docs/protocol-extensions.md §6): one connection per endpoint
- * id, waiting tasks sent in batched frames, statuses and results taken back, unfinished tasks
- * requeued when a connection drops, and dead connections found by ping.
+ * The endpoint side of one replica: the endpoint connections it holds, each a consumer of its
+ * endpoint's queue on the bus. Several connections (processes, machines) may serve one endpoint
+ * id; each takes only as many tasks as it said it has room for, so work goes where workers are
+ * free. A closed connection gives its unfinished tasks back; those of a replica that died are
+ * reclaimed once its heartbeat expires.
  *
  * @example
  * ```ts
- * hub.attach(socket, endpointId);
- * hub.enqueue(task);
+ * const hub = new EndpointHub(backend, broker, { pingIntervalMs: 10_000 });
+ * hub.attach(socket, endpointId, ownerId);
  * ```
  */
 export class EndpointHub {
-  readonly #lines = new Map<string, EndpointLine>();
-  readonly #stores: Stores;
-  readonly #stats: ServiceStats;
+  readonly #backend: Backend;
+  readonly #broker: TaskBroker;
   readonly #pingIntervalMs: number;
-  readonly #limits: EndpointHubLimits;
+  readonly #maxResultBytes: number;
+  readonly #maxFrameBytes: number;
   /** Tasks that were running on overflowed connections, and how many times; deleted when they end. */
   readonly #strikes = new Map<string, number>();
-  #broker: TaskBroker | null = null;
-  #pingTimer: NodeJS.Timeout | null = null;
+  readonly #replicaId = uuidv4();
+  readonly #connections = new Set<Connection>();
+  #timer: NodeJS.Timeout | null = null;
 
   /**
-   * @param stores - where tasks and functions are
-   * @param stats - the live counters
-   * @param pingIntervalMs - how often connections are pinged; one silent for a whole interval is dropped
-   * @param limits - result and frame limits (default: 10 MiB results, 64 MiB frames)
-   */
-  constructor(stores: Stores, stats: ServiceStats, pingIntervalMs: number, limits: EndpointHubLimits = { maxResultBytes: 10 * 1024 * 1024, maxFrameBytes: 64 * 1024 * 1024 }) {
-    this.#stores = stores;
-    this.#stats = stats;
-    this.#pingIntervalMs = pingIntervalMs;
-    this.#limits = limits;
-  }
-
-  /**
-   * Connects the hub to the broker it reports to (they refer to each other).
-   *
+   * @param backend - the bus, presence and repositories
    * @param broker - the task logic
-   * @returns nothing
+   * @param options - ping interval, result and frame limits
    */
-  bind(broker: TaskBroker): void {
+  constructor(backend: Backend, broker: TaskBroker, options: EndpointHubOptions) {
+    this.#backend = backend;
     this.#broker = broker;
+    this.#pingIntervalMs = options.pingIntervalMs;
+    this.#maxResultBytes = options.maxResultBytes ?? 10 * 1024 * 1024;
+    this.#maxFrameBytes = options.maxFrameBytes ?? 64 * 1024 * 1024;
   }
 
   /**
-   * Whether an endpoint has an open connection.
+   * Which languages an endpoint said it runs, in the hello of a connection it has to this replica.
    *
    * @param endpointId - the endpoint
-   * @returns true while connected
+   * @returns its languages, or null when it has no such connection here or never said
    */
-  isOnline(endpointId: string): boolean {
-    return this.#lines.get(endpointId)?.socket != null;
+  languages(endpointId: string): EndpointLanguages | null {
+    for (const connection of this.#connections) if (connection.endpointId === endpointId && connection.languages) return connection.languages;
+    return null;
   }
 
-  /** The open endpoint connections. */
+  /** The open endpoint connections of this replica. */
   get sockets(): WebSocket[] {
-    return [...this.#lines.values()].flatMap((line) => (line.socket ? [line.socket] : []));
+    return [...this.#connections].map((c) => c.socket);
   }
 
   /**
-   * Takes an authenticated endpoint connection; a previous connection for the same id is
-   * dropped and its unfinished tasks go to the new one.
+   * Takes an authenticated endpoint connection and starts feeding it work.
    *
    * @param socket - the connection
    * @param endpointId - the endpoint
@@ -113,72 +117,71 @@ export class EndpointHub {
    * @returns nothing
    */
   attach(socket: WebSocket, endpointId: string, ownerId: string): void {
-    const line = this.#line(endpointId);
     // An oversized frame from the endpoint: ws reports it here, then closes with 1009.
     socket.on('error', (error: Error & { code?: string }) => {
-      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' && line.socket === socket) line.overflowed = true;
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') connection.overflowed = true;
     });
-    if (line.socket !== null) {
-      const old = line.socket;
-      this.#release(endpointId, line);
-      old.terminate();
-    }
-    line.socket = socket;
-    line.alive = true;
-    line.paused = false;
-    line.overflowed = false;
-    this.#stats.add(ownerId, 'endpointConnectionsOpen', 1);
-    this.#broker?.endpointSeen(endpointId);
-    this.#startPings();
+    const consumerId = `${this.#replicaId}/${uuidv4()}`;
+    const connection: Connection = {
+      socket,
+      endpointId,
+      consumerId,
+      queue: this.#backend.bus.queue(endpointId, consumerId),
+      inflight: new Map(),
+      running: new Set(),
+      offered: new Set(),
+      overflowed: false,
+      prefetch: DEFAULT_PREFETCH,
+      ready: false,
+      alive: true,
+      languages: null,
+      pumping: false,
+      again: false,
+      subscriptions: [],
+    };
+    this.#connections.add(connection);
+    this.#backend.counters.add(ownerId, 'endpointConnectionsOpen', 1);
+    void this.#backend.endpoints.touch(endpointId, Date.now());
+    void this.#heartbeat(connection);
+    this.#startTimer();
+    connection.subscriptions.push(
+      connection.queue.wake$.subscribe(() => this.#pump(connection)),
+      this.#backend.bus.controlEvents(endpointId).subscribe((event) => {
+        const ref = connection.inflight.get(event.taskId);
+        if (ref === undefined) return;
+        connection.inflight.delete(event.taskId);
+        connection.running.delete(event.taskId);
+        this.#strikes.delete(event.taskId);
+        void connection.queue.ack([ref]).catch(() => {});
+        this.#send(connection, [{ type: 'cancel', task_id: event.taskId }]);
+        this.#pump(connection);
+      }),
+    );
     socket.on('message', (data, isBinary) => {
-      line.alive = true;
-      if (!isBinary) this.#receive(endpointId, line, String(data));
+      connection.alive = true;
+      if (!isBinary) void this.#receive(connection, String(data)).catch(() => {});
     });
-    socket.on('pong', () => (line.alive = true));
+    socket.on('pong', () => (connection.alive = true));
     socket.on('close', () => {
-      this.#stats.add(ownerId, 'endpointConnectionsOpen', -1);
-      this.#broker?.endpointSeen(endpointId);
-      if (line.socket === socket) this.#release(endpointId, line);
-      this.#dropIfIdle(endpointId, line);
-      this.#stopPingsIfIdle();
+      this.#connections.delete(connection);
+      for (const s of connection.subscriptions) s.unsubscribe();
+      this.#backend.counters.add(ownerId, 'endpointConnectionsOpen', -1);
+      void this.#backend.endpoints.touch(endpointId, Date.now());
+      void this.#backend.presence.leave(endpointId, consumerId);
+      if (connection.overflowed) this.#strike(connection);
+      // What it had not finished goes back on the queue, for this endpoint's next connection.
+      void connection.queue.release().then((ids) => this.#broker.requeue(ids)).catch(() => {});
+      if (this.#connections.size === 0) this.close();
     });
-    this.#scheduleFlush(line);
+    // An endpoint that says no hello (an older one) is fed with the default credit after a moment.
+    setTimeout(() => {
+      connection.ready = true;
+      this.#pump(connection);
+    }, HELLO_GRACE_MS).unref();
   }
 
   /**
-   * Queues a task for its endpoint; it is sent at once if the endpoint is connected.
-   *
-   * @param task - a task waiting for its endpoint
-   * @returns nothing
-   */
-  enqueue(task: TaskEntry): void {
-    const line = this.#line(task.endpointId);
-    line.waiting.add(task.id);
-    this.#scheduleFlush(line);
-  }
-
-  /**
-   * Withdraws a cancelled task: dropped from the queue, or the endpoint told to stop it.
-   *
-   * @param task - the cancelled task
-   * @returns nothing
-   */
-  cancel(task: TaskEntry): void {
-    const line = this.#lines.get(task.endpointId);
-    if (line === undefined) return;
-    line.waiting.delete(task.id);
-    this.#strikes.delete(task.id);
-    if (line.inflight.delete(task.id) && line.socket) this.#send(line.socket, [{ type: 'cancel', task_id: task.id }]);
-    this.#dropIfIdle(task.endpointId, line);
-  }
-
-  /** The hub owns #lines: a line with no connection and no work is deleted. */
-  #dropIfIdle(endpointId: string, line: EndpointLine): void {
-    if (line.socket === null && line.waiting.size === 0 && line.inflight.size === 0) this.#lines.delete(endpointId);
-  }
-
-  /**
-   * Drops every endpoint connection abruptly, for tests and chaos runs.
+   * Drops every endpoint connection of this replica abruptly, for tests and chaos runs.
    *
    * @returns how many were dropped
    */
@@ -190,134 +193,120 @@ export class EndpointHub {
 
   /** Stops the ping timer; the sockets themselves are closed by the server. */
   close(): void {
-    if (this.#pingTimer) clearInterval(this.#pingTimer);
-    this.#pingTimer = null;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
   }
 
-  #line(endpointId: string): EndpointLine {
-    let line = this.#lines.get(endpointId);
-    if (line === undefined) {
-      line = { socket: null, alive: false, waiting: new Set(), inflight: new Set(), offered: new Set(), flushScheduled: false, paused: false, overflowed: false };
-      this.#lines.set(endpointId, line);
+  /** Takes work while the connection has room; one pump at a time per connection. */
+  #pump(connection: Connection): void {
+    if (!connection.ready) return;
+    if (connection.pumping) {
+      connection.again = true;
+      return;
     }
-    return line;
+    connection.pumping = true;
+    void (async () => {
+      try {
+        do {
+          connection.again = false;
+          while (connection.socket.readyState === connection.socket.OPEN && connection.inflight.size < connection.prefetch) {
+            const taken = await connection.queue.take(connection.prefetch - connection.inflight.size);
+            if (taken.length === 0) break;
+            await this.#dispatch(connection, taken);
+          }
+        } while (connection.again);
+      } catch {
+        // A failed take (the backend unreachable) is retried by the next wake or heartbeat.
+      } finally {
+        connection.pumping = false;
+      }
+    })();
+  }
+
+  async #dispatch(connection: Connection, taken: readonly { ref: string; taskId: string }[]): Promise<void> {
+    const refs = new Map(taken.map((t) => [t.taskId, t.ref]));
+    const claimed = await this.#broker.claimForDispatch(connection.endpointId, [...refs.keys()]);
+    const sent = new Set<string>();
+    const functions = new Map<string, string | undefined>();
+    const messages: EndpointTaskMessage[] = [];
+    for (const task of claimed) {
+      if (task.payload === null) continue;
+      if (!functions.has(task.functionId)) functions.set(task.functionId, (await this.#backend.functions.get(task.functionId))?.code);
+      const code = functions.get(task.functionId);
+      if (code === undefined) continue;
+      // The code itself travels only when the endpoint asks for it (get_function).
+      messages.push({ type: 'task', task_id: task.id, function_id: task.functionId, payload: task.payload });
+      connection.offered.add(task.functionId);
+      connection.inflight.set(task.id, refs.get(task.id)!);
+      sent.add(task.id);
+    }
+    // Taken but not sent (queued twice, ended meanwhile): acknowledged so it is not taken again.
+    const skipped = taken.filter((t) => !sent.has(t.taskId)).map((t) => t.ref);
+    if (skipped.length > 0) await connection.queue.ack(skipped);
+    this.#send(connection, messages);
   }
 
   /**
-   * The connection is gone: what it had not finished waits for the next one, except a task that
-   * was running each time the endpoint overflowed a frame, which fails (see OVERFLOW_STRIKES).
+   * Fails the tasks that were running on an overflowed connection for the second time, with
+   * `ResultTooLarge`; the others go back on the queue as usual.
    */
-  #release(endpointId: string, line: EndpointLine): void {
-    line.socket = null;
-    line.offered.clear();
-    const unfinished = [...line.inflight];
-    line.inflight.clear();
-    if (line.overflowed) this.#strike(endpointId, unfinished);
-    const requeued = new Set<string>();
-    for (const id of unfinished) if (this.#broker?.requeue(id)) requeued.add(id);
-    // Requeued tasks go first: they were submitted before anything still waiting.
-    const waiting = [...requeued, ...line.waiting];
-    line.waiting.clear();
-    for (const id of waiting) line.waiting.add(id);
-  }
-
-  #strike(endpointId: string, taskIds: readonly string[]): void {
-    // Struck tasks that ended some other way (cancelled, expired) are forgotten here.
-    for (const id of this.#strikes.keys()) {
-      const task = this.#stores.tasks.get(id);
-      if (task === undefined || task.completedAt !== null) this.#strikes.delete(id);
-    }
-    for (const id of taskIds) {
-      if (this.#stores.tasks.get(id)?.status !== 'running') continue;
+  #strike(connection: Connection): void {
+    for (const id of connection.running) {
       const strikes = (this.#strikes.get(id) ?? 0) + 1;
       if (strikes < OVERFLOW_STRIKES) {
         this.#strikes.set(id, strikes);
         continue;
       }
       this.#strikes.delete(id);
-      const error = new ResultTooLarge(undefined, this.#limits.maxFrameBytes, `the endpoint's connection was closed ${strikes} times for a frame over the channel's limit while this task was running`);
-      this.#broker?.finish(endpointId, { type: 'result', task_id: id, exception: serializeError(error) });
+      const error = new ResultTooLarge(undefined, this.#maxFrameBytes, `the endpoint's connection was closed ${strikes} times for a frame over the channel's limit while this task was running`);
+      void this.#broker.finish(connection.endpointId, { type: 'result', task_id: id, exception: serializeError(error) }).catch(() => {});
     }
-  }
-
-  #scheduleFlush(line: EndpointLine): void {
-    if (line.flushScheduled || line.socket === null || line.waiting.size === 0) return;
-    line.flushScheduled = true;
-    // Submits in one tick go out together, in as few frames as possible.
-    setImmediate(() => {
-      line.flushScheduled = false;
-      this.#flush(line);
-    });
-  }
-
-  /**
-   * Sends waiting tasks in frames of at most FRAME_LIMIT_BYTES (a task larger than that goes
-   * alone). Once the socket holds SOCKET_BUFFER_BYTES unsent it stops, and goes on when its last
-   * frame is written, so a large backlog stays in the store rather than in the socket's buffer.
-   */
-  #flush(line: EndpointLine): void {
-    const socket = line.socket;
-    if (socket === null || line.paused) return;
-    let parts: string[] = [];
-    let size = 2;
-    const sendFrame = (last: boolean): boolean => {
-      const frame = `[${parts.join(',')}]`;
-      parts = [];
-      size = 2;
-      if (!last && socket.bufferedAmount + frame.length > SOCKET_BUFFER_BYTES) {
-        line.paused = true;
-        socket.send(frame, () => {
-          if (line.socket !== socket) return;
-          line.paused = false;
-          this.#scheduleFlush(line);
-        });
-        return false;
-      }
-      socket.send(frame);
-      return true;
-    };
-    for (const id of line.waiting) {
-      const task = this.#stores.tasks.get(id);
-      // A live task always has its payload; an ended one (payload dropped) is not sent.
-      if (task === undefined || task.status !== 'waiting-for-ep' || task.payload === null) {
-        line.waiting.delete(id);
-        continue;
-      }
-      const message: EndpointTaskMessage = { type: 'task', task_id: id, function_id: task.functionId, payload: task.payload };
-      const json = JSON.stringify(message);
-      const bytes = Buffer.byteLength(json);
-      // This task stays waiting when the frame before it fills the socket's buffer.
-      if (parts.length > 0 && size + 1 + bytes > FRAME_LIMIT_BYTES && !sendFrame(false)) return;
-      line.waiting.delete(id);
-      line.inflight.add(id);
-      line.offered.add(task.functionId);
-      this.#broker?.setStatus(task.endpointId, id, 'waiting-for-nodes');
-      size += (parts.length > 0 ? 1 : 0) + bytes;
-      parts.push(json);
-    }
-    if (parts.length > 0) sendFrame(true);
-  }
-
-  #send(socket: WebSocket, messages: readonly ServiceToEndpoint[]): void {
-    for (const frame of packFrames(messages, FRAME_LIMIT_BYTES)) socket.send(frame);
   }
 
   /** Answers an endpoint's request for a function's code: only functions of tasks sent to it. */
-  #sendFunction(line: EndpointLine, functionId: string): void {
-    const socket = line.socket;
-    if (socket === null) return;
-    const fn = line.offered.has(functionId) ? this.#stores.functions.get(functionId) : undefined;
+  async #sendFunction(connection: Connection, functionId: string): Promise<void> {
+    const code = connection.offered.has(functionId) ? (await this.#backend.functions.get(functionId))?.code : undefined;
     let message: EndpointFunctionMessage =
-      fn === undefined
+      code === undefined
         ? { type: 'function', function_id: functionId, error: `Function ${functionId} is unknown, or no task sent to this endpoint uses it` }
-        : { type: 'function', function_id: functionId, function_code: fn.code };
-    if (fn !== undefined && Buffer.byteLength(fn.code) > FRAME_MAX_BYTES - 1024) {
-      message = { type: 'function', function_id: functionId, error: `Function ${functionId} is ${fn.code.length} bytes, over the endpoint channel's frame limit of ${FRAME_MAX_BYTES} bytes` };
+        : { type: 'function', function_id: functionId, function_code: code };
+    if (code !== undefined && Buffer.byteLength(code) > FRAME_MAX_BYTES - 1024) {
+      message = { type: 'function', function_id: functionId, error: `Function ${functionId} is over the endpoint channel's frame limit of ${FRAME_MAX_BYTES} bytes` };
     }
-    this.#send(socket, [message]);
+    this.#send(connection, [message]);
   }
 
-  #receive(endpointId: string, line: EndpointLine, text: string): void {
+  /** An endpoint that does not keep the service's result limit gets its result refused here. */
+  #withinLimit(message: EndpointResultMessage): EndpointResultMessage {
+    // The field the broker keeps: the exception when it is a string, else the result (any type).
+    const text: unknown = typeof message.exception === 'string' ? message.exception : message.result;
+    if (typeof text !== 'string' || text.length <= this.#maxResultBytes) return message;
+    const bytes = Buffer.byteLength(text);
+    if (bytes <= this.#maxResultBytes) return message;
+    return { type: 'result', task_id: message.task_id, exception: serializeError(new ResultTooLarge(bytes, this.#maxResultBytes)) };
+  }
+
+  /** Sends messages in frames of at most FRAME_LIMIT_BYTES (a larger message goes alone). */
+  #send(connection: Connection, messages: readonly ServiceToEndpoint[]): void {
+    if (connection.socket.readyState !== connection.socket.OPEN) return;
+    let batch: string[] = [];
+    let size = 2;
+    const flush = (): void => {
+      if (batch.length > 0) connection.socket.send(`[${batch.join(',')}]`);
+      batch = [];
+      size = 2;
+    };
+    for (const message of messages) {
+      const text = JSON.stringify(message);
+      const bytes = Buffer.byteLength(text);
+      if (batch.length > 0 && size + bytes + 1 > FRAME_LIMIT_BYTES) flush();
+      batch.push(text);
+      size += bytes + 1;
+    }
+    flush();
+  }
+
+  async #receive(connection: Connection, text: string): Promise<void> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -325,51 +314,87 @@ export class EndpointHub {
       return; // a malformed frame is dropped; the connection goes on
     }
     const messages = (Array.isArray(parsed) ? parsed : [parsed]) as EndpointToService[];
+    const acks: string[] = [];
+    const work: Promise<unknown>[] = [];
     for (const message of messages) {
       if (typeof message !== 'object' || message === null) continue;
+      if (message.type === 'hello') {
+        // The endpoint says how many tasks it wants at once (its workers plus a small queue).
+        if (typeof message.prefetch === 'number' && Number.isInteger(message.prefetch) && message.prefetch > 0) connection.prefetch = Math.min(message.prefetch, 100_000);
+        connection.languages = readLanguages(message.languages);
+        connection.ready = true;
+        continue;
+      }
       if (message.type === 'get_function') {
-        if (typeof message.function_id === 'string') this.#sendFunction(line, message.function_id);
+        if (typeof message.function_id === 'string') work.push(this.#sendFunction(connection, message.function_id));
         continue;
       }
       if (typeof message.task_id !== 'string') continue;
       if (message.type === 'status' && (message.status === 'waiting-for-launch' || message.status === 'running')) {
-        this.#broker?.setStatus(endpointId, message.task_id, message.status);
+        if (message.status === 'running' && connection.inflight.has(message.task_id)) connection.running.add(message.task_id);
+        work.push(this.#broker.setStatus(connection.endpointId, message.task_id, message.status));
       } else if (message.type === 'result' && (typeof message.result === 'string' || typeof message.exception === 'string')) {
-        line.inflight.delete(message.task_id);
+        connection.running.delete(message.task_id);
         this.#strikes.delete(message.task_id);
-        this.#broker?.finish(endpointId, this.#withinLimit(message));
+        work.push(this.#broker.finish(connection.endpointId, this.#withinLimit(message)));
+        const ref = connection.inflight.get(message.task_id);
+        if (ref !== undefined) acks.push(ref);
+        connection.inflight.delete(message.task_id);
+      }
+    }
+    await Promise.all(work);
+    if (acks.length > 0) await connection.queue.ack(acks);
+    this.#pump(connection);
+  }
+
+  async #heartbeat(connection: Connection): Promise<void> {
+    await this.#backend.presence.heartbeat(connection.endpointId, connection.consumerId, 3 * this.#pingIntervalMs).catch(() => {});
+  }
+
+  #startTimer(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => void this.#tick(), this.#pingIntervalMs);
+    this.#timer.unref();
+  }
+
+  /** Pings, heartbeats, and reclaims the tasks of consumers (here or on dead replicas) no longer alive. */
+  async #tick(): Promise<void> {
+    const endpoints = new Set<string>();
+    for (const connection of this.#connections) {
+      endpoints.add(connection.endpointId);
+      if (!connection.alive) {
+        connection.socket.terminate();
+        continue;
+      }
+      connection.alive = false;
+      connection.socket.ping();
+      await this.#heartbeat(connection);
+      this.#pump(connection);
+    }
+    for (const endpointId of endpoints) {
+      try {
+        const alive = await this.#backend.presence.consumers(endpointId);
+        const reclaimed = await this.#backend.bus.reclaim(endpointId, (consumerId) => alive.has(consumerId));
+        if (reclaimed.length > 0) await this.#broker.requeue(reclaimed);
+      } catch {
+        // The backend is unreachable: the next tick tries again.
       }
     }
   }
+}
 
-  /** An endpoint that does not keep the service's result limit gets its result refused here. */
-  #withinLimit(message: EndpointResultMessage): EndpointResultMessage {
-    // The field the broker keeps: the exception when it is a string, else the result (any type).
-    const text: unknown = typeof message.exception === 'string' ? message.exception : message.result;
-    if (typeof text !== 'string' || text.length <= this.#limits.maxResultBytes) return message;
-    const bytes = Buffer.byteLength(text);
-    if (bytes <= this.#limits.maxResultBytes) return message;
-    return { type: 'result', task_id: message.task_id, exception: serializeError(new ResultTooLarge(bytes, this.#limits.maxResultBytes)) };
-  }
+const text = (value: unknown): string => String(value).slice(0, 300);
 
-  #startPings(): void {
-    if (this.#pingTimer) return;
-    this.#pingTimer = setInterval(() => {
-      for (const line of this.#lines.values()) {
-        const socket = line.socket;
-        if (socket === null) continue;
-        if (!line.alive) {
-          socket.terminate();
-          continue;
-        }
-        line.alive = false;
-        socket.ping();
-      }
-    }, this.#pingIntervalMs);
-    this.#pingTimer.unref();
-  }
-
-  #stopPingsIfIdle(): void {
-    if (this.sockets.length === 0) this.close();
-  }
+/** Keeps only the known fields of an endpoint's languages, as short strings: the endpoint is not trusted. */
+function readLanguages(value: unknown): EndpointLanguages | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { javascript, python } = value as Record<string, Record<string, unknown> | undefined>;
+  if (typeof javascript !== 'object' || javascript === null || typeof python !== 'object' || python === null) return null;
+  return {
+    javascript: { version: text(javascript.version), workers: Number(javascript.workers) || 0 },
+    python:
+      python.available === true
+        ? { available: true, version: text(python.version), executable: text(python.executable), dill: python.dill == null ? null : text(python.dill), workers: Number(python.workers) || 0 }
+        : { available: false, reason: text(python.reason) },
+  };
 }

@@ -1,0 +1,25 @@
+import type { EndpointLanguages } from '../../protocol/endpointChannel.js';
+import type { Accounts } from '../auth/Accounts.js';
+import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
+import type { TaskBroker } from '../TaskBroker.js';
+
+/** What the HTTP plugins see: the broker, the accounts, and the limits. Never a store or a socket. */
+export interface ServiceCore {
+  readonly broker: TaskBroker;
+  readonly accounts: Accounts;
+  readonly options: ResolvedServiceOptions;
+  /** Where rate limits are counted when replicas share them (a Redis client), else in this process. */
+  readonly rateLimitRedis?: unknown;
+  /** Which languages an endpoint connected to this replica said it runs (null if none is, or it never said). */
+  readonly endpointLanguages?: (endpointId: string) => EndpointLanguages | null;
+}
+
+/** Routes that answer without a token. */
+export const OPEN_ROUTES: ReadonlySet<string> = new Set(['/v2/version', '/v2/health']);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    userId: string;
+    operator: boolean;
+  }
+}
