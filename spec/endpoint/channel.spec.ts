@@ -41,7 +41,8 @@ class FakeService {
       socket.on('message', (data) => {
         const text = String(data);
         this.frameSizes.push(Buffer.byteLength(text));
-        for (const message of JSON.parse(text) as any[]) {
+        const parsed = JSON.parse(text) as any;
+        for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
           this.received.push(message);
           if (message.type !== 'get_function') continue;
           const code = this.functions.get(message.function_id);
