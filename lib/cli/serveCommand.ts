@@ -8,6 +8,7 @@ export interface ServeOptions {
   readonly port: number;
   readonly workers?: number;
   readonly taskTimeout?: number;
+  readonly maxResultBytes?: number;
   readonly json?: boolean;
   readonly redis?: string;
   readonly pingInterval?: number;
@@ -32,6 +33,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     port: options.port,
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.taskTimeout === undefined ? {} : { taskTimeoutMs: options.taskTimeout }),
+    ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
     cors: options.cors ?? [],
   });
   if (options.json) {

@@ -1,21 +1,33 @@
 import WebSocket from 'ws';
-import type { EndpointResultMessage, EndpointTaskMessage, EndpointToService, ServiceToEndpoint } from '../protocol/endpointChannel.js';
+import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointFunctionMessage, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../protocol/endpointChannel.js';
 import { backoffDelay } from '../reactive/backoff.js';
+import { serializeError } from '../serialize/serialize.js';
 import { EndpointAuthError } from './EndpointAuthError.js';
 import type { EndpointOptions } from './EndpointOptions.js';
-import { LanguageQueue } from './LanguageQueue.js';
+import { FunctionCache } from './FunctionCache.js';
+import { LanguageQueue, type ReadyTask } from './LanguageQueue.js';
 import { findPython, type PythonSearch } from './python/findPython.js';
+import { ResultTooLarge } from './ResultTooLarge.js';
 import { TaskRunner } from './TaskRunner.js';
+import { WorkerCrashed } from './WorkerCrashed.js';
 
 /** Results kept after sending, to answer a task the service sends again after a reconnect. */
 const RECENT_RESULTS = 10_000;
+
+/** The default result limit: 10 MB, as Globus Compute's. */
+const DEFAULT_MAX_RESULT_BYTES = 10_000_000;
+
+/** The largest result limit: an escaped result of this size still fits one frame. */
+const MAX_RESULT_LIMIT = 32 * 1024 * 1024;
 
 /**
  * An endpoint: connects to the service over its own WebSocket, runs the tasks it is sent on a
  * {@link TaskRunner} (worker threads for JavaScript, worker processes for Python), and reports
  * statuses and results. It runs at most one task per worker and queues the rest itself, a line
- * per language, so `running` is reported exactly when a worker takes a task and a
- * cancelled queued task simply leaves the queue. Results made while disconnected are sent after
+ * per language, so `running` is reported exactly when a worker takes a task and a cancelled
+ * queued task simply leaves the queue. Tasks do not carry their function's code: it
+ * keeps the code of functions it has seen ({@link FunctionCache}) and asks the service for the
+ * others, and their tasks wait until it comes. Results made while disconnected are sent after
  * reconnecting; the connection is retried with backoff until `close()`.
  *
  * @example
@@ -29,7 +41,16 @@ const RECENT_RESULTS = 10_000;
 export class Endpoint {
   readonly #options: EndpointOptions;
   readonly #pool: TaskRunner;
+  readonly #maxResultBytes: number;
+  readonly #functions: FunctionCache;
+  /** Tasks whose function's code is here, in arrival order. */
   readonly #queue = new LanguageQueue();
+  /** Tasks waiting for their function's code, by function id. */
+  readonly #needing = new Map<string, Map<string, EndpointTaskMessage>>();
+  /** Functions asked for, and on which connection (a new connection asks again). */
+  readonly #requested = new Map<string, number>();
+  /** Tasks that were running when a previous process died; deleted as each is failed. */
+  readonly #crashed: Set<string>;
   readonly #running = new Map<string, AbortController>();
   readonly #recent = new Map<string, EndpointResultMessage>();
   #outbox: EndpointToService[] = [];
@@ -39,9 +60,18 @@ export class Endpoint {
   #attempt = 0;
   #reconnectTimer: NodeJS.Timeout | null = null;
   #connections = 0;
+  readonly #stopped: Promise<Error | undefined>;
+  #resolveStopped!: (reason: Error | undefined) => void;
 
   private constructor(options: EndpointOptions, python: PythonSearch) {
     this.#options = options;
+    this.#maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
+    if (!Number.isInteger(this.#maxResultBytes) || this.#maxResultBytes < 1 || this.#maxResultBytes > MAX_RESULT_LIMIT) {
+      throw new TypeError(`Expected \`maxResultBytes\` to be a whole number from 1 to ${MAX_RESULT_LIMIT}, got \`${String(options.maxResultBytes)}\``);
+    }
+    this.#functions = new FunctionCache(options.functionCache);
+    this.#crashed = new Set(options.crashedTasks?.taskIds);
+    this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     this.#pool = new TaskRunner({ ...options, python });
   }
 
@@ -58,13 +88,20 @@ export class Endpoint {
    */
   static async start(options: EndpointOptions): Promise<Endpoint> {
     const endpoint = new Endpoint(options, await findPython(options.python));
-    try {
-      await endpoint.#connect();
-    } catch (error) {
-      await endpoint.close();
-      throw error;
+    for (;;) {
+      try {
+        await endpoint.#connect();
+        return endpoint;
+      } catch (error) {
+        if (!options.retryFirstConnection || error instanceof EndpointAuthError || endpoint.#closed) {
+          await endpoint.close();
+          throw error;
+        }
+        const delay = backoffDelay(++endpoint.#attempt, options.reconnect);
+        options.onConnectError?.(error as Error, delay);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
     }
-    return endpoint;
   }
 
   /** This endpoint's id. */
@@ -87,9 +124,31 @@ export class Endpoint {
     return this.#pool.languages;
   }
 
-  /** Tasks running and queued here now. */
+  /** Tasks running and queued here now (queued includes tasks waiting for their function's code). */
   get load(): { running: number; queued: number } {
-    return { running: this.#running.size, queued: this.#queue.size };
+    let needing = 0;
+    for (const tasks of this.#needing.values()) needing += tasks.size;
+    return { running: this.#running.size, queued: this.#queue.size + needing };
+  }
+
+  /** How many functions' code it keeps now. */
+  get cachedFunctions(): number {
+    return this.#functions.size;
+  }
+
+  /**
+   * Settles when the endpoint has stopped: with undefined after `close()`, or with the reason it
+   * stopped by itself (an {@link EndpointAuthError} when a service refuses its credentials on a
+   * reconnect).
+   *
+   * @example
+   * ```ts
+   * const reason = await endpoint.stopped;
+   * if (reason) console.error(`stopped: ${reason.message}`);
+   * ```
+   */
+  get stopped(): Promise<Error | undefined> {
+    return this.#stopped;
   }
 
   /**
@@ -103,14 +162,21 @@ export class Endpoint {
    * ```
    */
   async close(): Promise<void> {
+    return this.#stop(undefined);
+  }
+
+  async #stop(reason: Error | undefined): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     this.#queue.clear();
+    this.#needing.clear();
+    this.#requested.clear();
     for (const controller of this.#running.values()) controller.abort(new Error('The endpoint is closing'));
     this.#socket?.close(1001);
     this.#socket = null;
     await this.#pool.close();
+    this.#resolveStopped(reason);
   }
 
   #url(): string {
@@ -123,7 +189,7 @@ export class Endpoint {
   /** Opens one connection; resolves when open, rejects when refused or failed. */
   #connect(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(this.#url(), { headers: { authorization: `Bearer ${this.#options.secret}` }, maxPayload: 64 * 1024 * 1024 });
+      const socket = new WebSocket(this.#url(), { headers: { authorization: `Bearer ${this.#options.secret}` }, maxPayload: FRAME_MAX_BYTES });
       let opened = false;
       socket.on('unexpected-response', (_request, response) => {
         const status = response.statusCode ?? 0;
@@ -163,8 +229,11 @@ export class Endpoint {
       if (this.#closed) return;
       this.#connect().catch((error: unknown) => {
         // Credentials refused after a restart of the service: nothing more to do.
-        if (error instanceof EndpointAuthError) void this.close();
-        else this.#reconnectLater();
+        if (error instanceof EndpointAuthError) void this.#stop(error);
+        else {
+          this.#options.onConnectError?.(error as Error, backoffDelay(this.#attempt + 1, this.#options.reconnect));
+          this.#reconnectLater();
+        }
       });
     }, delay);
   }
@@ -177,8 +246,13 @@ export class Endpoint {
       return; // a malformed frame is dropped; the connection goes on
     }
     for (const message of (Array.isArray(parsed) ? parsed : [parsed]) as ServiceToEndpoint[]) {
-      if (typeof message !== 'object' || message === null || typeof message.task_id !== 'string') continue;
-      if (message.type === 'task') this.#accept(message);
+      if (typeof message !== 'object' || message === null) continue;
+      if (message.type === 'function') {
+        if (typeof message.function_id === 'string') this.#receiveFunction(message);
+        continue;
+      }
+      if (typeof message.task_id !== 'string') continue;
+      if (message.type === 'task' && typeof message.function_id === 'string' && typeof message.payload === 'string') this.#accept(message);
       else if (message.type === 'cancel') this.#cancel(message.task_id);
     }
     this.#pump();
@@ -187,48 +261,102 @@ export class Endpoint {
   #accept(task: EndpointTaskMessage): void {
     const id = task.task_id;
     if (this.#running.has(id) || this.#queue.has(id)) return;
+    const needing = this.#needing.get(task.function_id);
+    if (needing?.has(id)) return this.#askFor(task.function_id);
     // Sent again after a reconnect, but already done here: its result may have been lost in the old connection.
     const done = this.#recent.get(id);
     if (done) return this.#send(done);
-    const language = this.#queue.add(task);
-    if (this.#pool.running(language) + this.#queue.count(language) > this.#pool.capacity(language)) this.#send({ type: 'status', task_id: id, status: 'waiting-for-launch' });
+    if (this.#crashed.delete(id)) {
+      const reason = this.#options.crashedTasks?.reason ?? 'the endpoint process died';
+      return this.#finish({ type: 'result', task_id: id, exception: serializeError(new WorkerCrashed(`${reason} while this task was running`)) });
+    }
+    const code = this.#functions.get(task.function_id);
+    if (code === undefined) {
+      if (needing === undefined) this.#needing.set(task.function_id, new Map([[id, task]]));
+      else needing.set(id, task);
+      this.#askFor(task.function_id);
+    } else {
+      this.#enqueue(task, code);
+    }
+  }
+
+  /** Queues a task whose code is here, in its language's line; it waits for launch when that line's workers are busy. */
+  #enqueue(task: EndpointTaskMessage, code: string): void {
+    const language = this.#queue.add(task, code);
+    if (this.#pool.running(language) + this.#queue.count(language) > this.#pool.capacity(language)) this.#send({ type: 'status', task_id: task.task_id, status: 'waiting-for-launch' });
+  }
+
+  /** Asks for a function's code once per connection: the service answers only on the connection that sent its tasks. */
+  #askFor(functionId: string): void {
+    if (this.#requested.get(functionId) === this.#connections) return;
+    this.#requested.set(functionId, this.#connections);
+    this.#send({ type: 'get_function', function_id: functionId });
+  }
+
+  /** A function's code came (its waiting tasks become ready), or the service cannot give it (they fail). */
+  #receiveFunction(message: EndpointFunctionMessage): void {
+    const id = message.function_id;
+    this.#requested.delete(id);
+    const tasks = this.#needing.get(id);
+    this.#needing.delete(id);
+    if (typeof message.function_code === 'string') {
+      this.#functions.set(id, message.function_code);
+      for (const task of tasks?.values() ?? []) this.#enqueue(task, message.function_code);
+      return;
+    }
+    const error = new Error(typeof message.error === 'string' ? message.error : `The service sent no code for function ${id}`);
+    error.name = 'FunctionUnavailable';
+    for (const task of tasks?.values() ?? []) this.#finish({ type: 'result', task_id: task.task_id, exception: serializeError(error) });
   }
 
   #cancel(taskId: string): void {
     if (this.#queue.delete(taskId)) return;
+    for (const tasks of this.#needing.values()) if (tasks.delete(taskId)) return;
     this.#running.get(taskId)?.abort(new Error('Cancelled by the service'));
   }
 
   /** Starts queued tasks while workers are free. */
   #pump(): void {
     while (!this.#closed) {
-      const task = this.#queue.take((language) => this.#pool.hasRoom(language));
-      if (task === undefined) return;
-      this.#start(task);
+      const ready = this.#queue.take((language) => this.#pool.hasRoom(language));
+      if (ready === undefined) return;
+      this.#start(ready);
     }
   }
 
-  #start(task: EndpointTaskMessage): void {
+  #start({ task, code }: ReadyTask): void {
     const controller = new AbortController();
     this.#running.set(task.task_id, controller);
+    // Told before it starts: a function may kill the process at once.
+    this.#options.onTaskRunning?.([task.task_id], true);
     this.#send({ type: 'status', task_id: task.task_id, status: 'running' });
     const timeoutMs = task.timeout_ms ?? this.#options.taskTimeoutMs;
     this.#pool
-      .run({ functionId: task.function_id, functionCode: task.function_code, payload: task.payload }, { signal: controller.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) })
+      .run(
+        { functionId: task.function_id, functionCode: code, payload: task.payload, maxResultBytes: this.#maxResultBytes },
+        { signal: controller.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
+      )
       .then(
-        (outcome) => {
-          const message: EndpointResultMessage = { type: 'result', task_id: task.task_id, ...outcome };
-          this.#remember(message);
-          this.#send(message);
-        },
+        (outcome) => this.#finish({ type: 'result', task_id: task.task_id, ...outcome }),
         () => {
           // Aborted: cancelled by the service or stopped by close(); nobody waits for an answer.
         },
       )
       .finally(() => {
         this.#running.delete(task.task_id);
+        this.#options.onTaskRunning?.([task.task_id], false);
         this.#pump();
       });
+  }
+
+  /** Sends a task's end, replacing an outcome over the result limit (a huge exception too) by `ResultTooLarge`. */
+  #finish(message: EndpointResultMessage): void {
+    const text = message.result ?? message.exception ?? '';
+    if (text.length > this.#maxResultBytes && Buffer.byteLength(text) > this.#maxResultBytes) {
+      message = { type: 'result', task_id: message.task_id, exception: serializeError(new ResultTooLarge(Buffer.byteLength(text), this.#maxResultBytes)) };
+    }
+    this.#remember(message);
+    this.#send(message);
   }
 
   #remember(message: EndpointResultMessage): void {
@@ -245,17 +373,34 @@ export class Endpoint {
   #scheduleFlush(): void {
     if (this.#flushScheduled || this.#outbox.length === 0 || !this.connected) return;
     this.#flushScheduled = true;
-    // Messages made in one tick go out in one frame.
+    // Messages made in one tick go out together, in frames of at most FRAME_LIMIT_BYTES.
     setImmediate(() => {
       this.#flushScheduled = false;
       const socket = this.#socket;
       if (socket === null || socket.readyState !== WebSocket.OPEN || this.#outbox.length === 0) return;
       const batch = this.#outbox;
       this.#outbox = [];
-      socket.send(JSON.stringify(batch), (error) => {
-        // Not sent: keep it for the next connection (the service drops duplicates).
-        if (error) this.#outbox.unshift(...batch);
-      });
+      let parts: string[] = [];
+      let size = 2;
+      let first = 0;
+      const sendFrame = (end: number): void => {
+        const messages = batch.slice(first, end);
+        first = end;
+        socket.send(`[${parts.join(',')}]`, (error) => {
+          // Not sent: keep it for the next connection (the service drops duplicates).
+          if (error) this.#outbox.unshift(...messages);
+        });
+        parts = [];
+        size = 2;
+      };
+      for (let i = 0; i < batch.length; i++) {
+        const json = JSON.stringify(batch[i]);
+        const bytes = Buffer.byteLength(json);
+        if (parts.length > 0 && size + 1 + bytes > FRAME_LIMIT_BYTES) sendFrame(i);
+        size += (parts.length > 0 ? 1 : 0) + bytes;
+        parts.push(json);
+      }
+      if (parts.length > 0) sendFrame(batch.length);
     });
   }
 }

@@ -1,8 +1,14 @@
 import type { EndpointTaskMessage } from '../protocol/endpointChannel.js';
 import { codeLanguage, type Language } from '../serialize/codeLanguage.js';
 
-interface Entry {
+/** A task that can start: its function's code is here. */
+export interface ReadyTask {
   readonly task: EndpointTaskMessage;
+  readonly code: string;
+}
+
+interface Entry {
+  readonly ready: ReadyTask;
   readonly order: number;
 }
 
@@ -13,7 +19,7 @@ interface Entry {
  * @example
  * ```ts
  * const queue = new LanguageQueue();
- * queue.add(task);
+ * queue.add(task, code);
  * const next = queue.take((language) => runner.hasRoom(language));
  * ```
  */
@@ -50,11 +56,12 @@ export class LanguageQueue {
    * Adds a task at the end of its language's line.
    *
    * @param task - the task
+   * @param code - its function's code, which says its language
    * @returns its language
    */
-  add(task: EndpointTaskMessage): Language {
-    const language = codeLanguage(task.function_code);
-    this.#lines[language].set(task.task_id, { task, order: this.#order++ });
+  add(task: EndpointTaskMessage, code: string): Language {
+    const language = codeLanguage(code);
+    this.#lines[language].set(task.task_id, { ready: { task, code }, order: this.#order++ });
     return language;
   }
 
@@ -78,9 +85,9 @@ export class LanguageQueue {
    * Takes the task that has waited longest among the languages that have room.
    *
    * @param hasRoom - whether a language's workers can take a task now
-   * @returns the task, removed from the queue, or undefined when none can start
+   * @returns the task and its code, removed from the queue, or undefined when none can start
    */
-  take(hasRoom: (language: Language) => boolean): EndpointTaskMessage | undefined {
+  take(hasRoom: (language: Language) => boolean): ReadyTask | undefined {
     let best: { line: Map<string, Entry>; entry: Entry } | null = null;
     for (const language of ['javascript', 'python'] as const) {
       const line = this.#lines[language];
@@ -89,7 +96,7 @@ export class LanguageQueue {
       if (best === null || entry.order < best.entry.order) best = { line, entry };
     }
     if (best === null) return undefined;
-    best.line.delete(best.entry.task.task_id);
-    return best.entry.task;
+    best.line.delete(best.entry.ready.task.task_id);
+    return best.entry.ready;
   }
 }

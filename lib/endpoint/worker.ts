@@ -5,17 +5,22 @@
  */
 import { serialize, serializeError, unpackPayload } from '../serialize/serialize.js';
 import { loadFunction, type RemoteFunction } from './loadFunction.js';
+import { ResultTooLarge } from './ResultTooLarge.js';
 
 /** What the pool sends a worker. */
 export interface WorkerTask {
   readonly functionId: string;
   readonly functionCode: string;
   readonly payload: string;
+  /** The largest serialized result it may return, in bytes; a larger one fails with `ResultTooLarge`. */
+  readonly maxResultBytes?: number;
 }
 
 /** What a worker sends back: a serialized result or a serialized exception. */
 export type WorkerOutcome = { readonly result: string } | { readonly exception: string };
 
+/** Compiled functions kept per worker, most recently used last; the oldest goes past this count. */
+const COMPILED_FUNCTIONS = 256;
 const functions = new Map<string, RemoteFunction>();
 
 function explain(error: unknown): unknown {
@@ -43,11 +48,20 @@ export default async function runTask(task: WorkerTask): Promise<WorkerOutcome> 
     let fn = functions.get(task.functionId);
     if (fn === undefined) {
       fn = loadFunction(task.functionCode);
-      functions.set(task.functionId, fn);
+      if (functions.size >= COMPILED_FUNCTIONS) functions.delete(functions.keys().next().value as string);
+    } else {
+      functions.delete(task.functionId);
     }
+    functions.set(task.functionId, fn);
     const { args, kwargs } = unpackPayload(task.payload);
     const value = await fn(...(Object.keys(kwargs).length > 0 ? [...args, kwargs] : args));
-    return { result: serialize(value) };
+    const result = serialize(value);
+    // Checked here, so an oversized result is never copied out of the worker.
+    if (task.maxResultBytes !== undefined && result.length > task.maxResultBytes) {
+      const bytes = Buffer.byteLength(result);
+      if (bytes > task.maxResultBytes) return { exception: serializeError(new ResultTooLarge(bytes, task.maxResultBytes)) };
+    }
+    return { result };
   } catch (error) {
     return { exception: serializeError(explain(error)) };
   }

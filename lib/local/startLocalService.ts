@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { Endpoint } from '../endpoint/Endpoint.js';
 import { FuncXService } from '../service/FuncXService.js';
+import { LocalEndpoint } from './LocalEndpoint.js';
 import type { FuncXServiceOptions } from '../service/FuncXServiceOptions.js';
 
 /** Options of {@link startLocalService}. */
@@ -24,6 +24,12 @@ export interface LocalServiceOptions {
   /** Per-task time limit of the local endpoint, in milliseconds. @default no limit */
   readonly taskTimeoutMs?: number;
   /**
+   * The largest serialized result of a task on the local endpoint, in bytes; a larger one fails
+   * its task with `ResultTooLarge`.
+   * @default 10_000_000
+   */
+  readonly maxResultBytes?: number;
+  /**
    * Origins of web pages allowed to call the service from a browser (CORS and the result
    * socket's `Origin` check); see {@link FuncXServiceOptions.cors}.
    * @default []
@@ -41,15 +47,20 @@ export interface LocalService {
   readonly endpointId: string;
   /** The service itself, for more users, endpoints, statistics and fault injection. */
   readonly service: FuncXService;
-  /** The local endpoint. */
-  readonly endpoint: Endpoint;
+  /**
+   * The local endpoint: its own child process (functions cannot read this process's memory or
+   * stop it), restarted when it dies.
+   */
+  readonly endpoint: LocalEndpoint;
   /** Stops the endpoint and the service; afterwards nothing of theirs keeps the process alive. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts the embedded funcX-compatible service on an ephemeral port, with one user and one
- * local endpoint connected to it over a real WebSocket, as a remote endpoint would be.
+ * local endpoint connected to it over a real WebSocket, as a remote endpoint would be. The
+ * endpoint runs in a child process of its own ({@link LocalEndpoint}), so user functions run
+ * outside the service's process.
  *
  * @param options - host, port, worker count, task time limit
  * @returns the URL, token and endpoint id to use, and `stop()`
@@ -64,16 +75,23 @@ export interface LocalService {
  * ```
  */
 export async function startLocalService(options: LocalServiceOptions = {}): Promise<LocalService> {
-  const service = await FuncXService.start({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, cors: options.cors ?? [] });
+  const service = await FuncXService.start({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    cors: options.cors ?? [],
+    // The service takes results as large as its endpoint may make them.
+    ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
+  });
   try {
     const { userId, token } = await service.issueToken();
     const { endpointId, secret } = await service.registerEndpoint(userId, { name: 'local' });
-    const endpoint = await Endpoint.start({
+    const endpoint = await LocalEndpoint.start({
       serviceUrl: service.url,
       endpointId,
       secret,
       workers: options.workers ?? Math.max(16, availableParallelism()),
       ...(options.taskTimeoutMs === undefined ? {} : { taskTimeoutMs: options.taskTimeoutMs }),
+      ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
     });
     let stopping: Promise<void> | null = null;
     return {
@@ -83,7 +101,7 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
       service,
       endpoint,
       stop: () => (stopping ??= (async () => {
-        await endpoint.close();
+        await endpoint.stop();
         await service.close();
       })()),
     };

@@ -1,16 +1,32 @@
 /**
  * Messages on the endpoint channel: the WebSocket an endpoint opens to the service at
  * `/ws/v2/endpoints/<endpoint_id>` with `Authorization: Bearer <endpoint secret>`
- * (docs/protocol-extensions.md). Each text frame holds one message or a JSON array of them.
+ * (docs/protocol-extensions.md §6). Each text frame holds one message or a JSON array of them,
+ * and no frame is larger than {@link FRAME_LIMIT_BYTES} unless it carries a single message that
+ * cannot be split.
  */
 
-/** Service to endpoint: run this task. */
+/**
+ * The size a sender keeps its batched frames under, in bytes: batches are split to fit. A single
+ * message larger than this goes alone in its frame, so the only large frames are single results,
+ * which the receiver's limit (the service's: twice its result limit plus 1 MiB) is made for.
+ */
+export const FRAME_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * The largest frame an endpoint accepts from the service, in bytes (the service sends functions
+ * and payloads far smaller than this).
+ */
+export const FRAME_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Service to endpoint: run this task. Its function's code is not in it: the endpoint keeps the
+ * code of the functions it has seen and asks for the others ({@link EndpointGetFunctionMessage}).
+ */
 export interface EndpointTaskMessage {
   readonly type: 'task';
   readonly task_id: string;
   readonly function_id: string;
-  /** `pack([serialize(fn)])`, as registered. */
-  readonly function_code: string;
   /** `pack([serialize(args), serialize(kwargs)])`. */
   readonly payload: string;
   /** Per-task time limit in milliseconds, if the submitter set one. */
@@ -21,6 +37,18 @@ export interface EndpointTaskMessage {
 export interface EndpointCancelMessage {
   readonly type: 'cancel';
   readonly task_id: string;
+}
+
+/**
+ * Service to endpoint: the code of a function the endpoint asked for, or `error` when the service
+ * cannot give it (unknown function, or none of this connection's tasks uses it).
+ */
+export interface EndpointFunctionMessage {
+  readonly type: 'function';
+  readonly function_id: string;
+  /** `pack([serialize(fn)])`, as registered. */
+  readonly function_code?: string;
+  readonly error?: string;
 }
 
 /** Endpoint to service: the task moved on (`waiting-for-launch` when queued, `running` when a worker took it). */
@@ -36,6 +64,12 @@ export interface EndpointResultMessage {
   readonly task_id: string;
   readonly result?: string;
   readonly exception?: string;
+}
+
+/** Endpoint to service: send me this function's code; tasks of it wait here until it comes. */
+export interface EndpointGetFunctionMessage {
+  readonly type: 'get_function';
+  readonly function_id: string;
 }
 
 /** Which languages an endpoint runs: JavaScript always; Python when a CPython 3 was found. */
@@ -57,7 +91,7 @@ export interface EndpointHelloMessage {
 }
 
 /** Anything the service sends an endpoint. */
-export type ServiceToEndpoint = EndpointTaskMessage | EndpointCancelMessage;
+export type ServiceToEndpoint = EndpointTaskMessage | EndpointCancelMessage | EndpointFunctionMessage;
 
 /** Anything an endpoint sends the service. */
-export type EndpointToService = EndpointStatusMessage | EndpointResultMessage | EndpointHelloMessage;
+export type EndpointToService = EndpointStatusMessage | EndpointResultMessage | EndpointGetFunctionMessage | EndpointHelloMessage;

@@ -57,7 +57,7 @@ export class FuncXService {
     this.#broker = new TaskBroker(backend, options);
     this.#accounts = new Accounts(backend, this.#broker);
     this.#results = new ResultHub(backend, options);
-    this.#endpoints = new EndpointHub(backend, this.#broker, options);
+    this.#endpoints = new EndpointHub(backend, this.#broker, { pingIntervalMs: options.pingIntervalMs, maxResultBytes: options.maxResultBytes, maxFrameBytes: options.maxEndpointFrameBytes });
     this.#resultServer = this.#socketServer(options.maxResultSocketFrameBytes);
     this.#endpointServer = this.#socketServer(options.maxEndpointFrameBytes);
     this.#app = createHttpApp({

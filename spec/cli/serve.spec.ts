@@ -42,21 +42,3 @@ describe('funcx-rx serve', () => {
     assert.match(stderr, /Expected a whole number from 1 and up, got `zero`/);
   });
 });
-
-describe('funcx-rx endpoint', () => {
-  it('should say clearly when the service refuses its secret, and exit 1', async () => {
-    const { FuncXService } = await import('../../lib/service/FuncXService.js');
-    const service = await FuncXService.start();
-    try {
-      const { endpointId } = await service.registerEndpoint((await service.issueToken()).userId);
-      const child = cli('endpoint', '--service', service.url, '--endpoint-id', endpointId, '--secret', 'wrong', '--workers', '1');
-      let stderr = '';
-      child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-      const [code] = (await once(child, 'exit')) as [number];
-      assert.equal(code, 1);
-      assert.match(stderr, /^funcx-rx: The service refused the endpoint's credentials \(HTTP 403\)\n$/);
-    } finally {
-      await service.close();
-    }
-  });
-});

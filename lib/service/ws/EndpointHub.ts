@@ -1,7 +1,9 @@
 import { v4 as uuidv4 } from 'uuid';
 import type { Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
-import type { EndpointLanguages, EndpointTaskMessage, EndpointToService, ServiceToEndpoint } from '../../protocol/endpointChannel.js';
+import { ResultTooLarge } from '../../endpoint/ResultTooLarge.js';
+import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointFunctionMessage, type EndpointLanguages, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../../protocol/endpointChannel.js';
+import { serializeError } from '../../serialize/serialize.js';
 import type { Backend } from '../core/Backend.js';
 import type { EndpointQueue } from '../core/TaskBus.js';
 import type { TaskBroker } from '../TaskBroker.js';
@@ -10,8 +12,22 @@ import type { TaskBroker } from '../TaskBroker.js';
 const DEFAULT_PREFETCH = 1000;
 /** How long a connection that sends no hello waits for its first work. */
 const HELLO_GRACE_MS = 250;
-/** The largest frame sent to an endpoint; batches are split below it. */
-const MAX_FRAME_CHARS = 8 * 1024 * 1024;
+/**
+ * How many times a task may be running on a connection that the endpoint then overflowed (a
+ * frame over `maxFrameBytes`) before it fails instead of being sent again: a result that cannot
+ * fit would otherwise cycle through reconnects forever.
+ */
+const OVERFLOW_STRIKES = 2;
+
+/** Options of {@link EndpointHub}. */
+export interface EndpointHubOptions {
+  /** Connections are pinged this often; one silent for a whole interval is dropped. */
+  readonly pingIntervalMs: number;
+  /** The largest serialized result the service takes; a larger one fails its task with `ResultTooLarge`. @default 10 MiB */
+  readonly maxResultBytes?: number;
+  /** The largest frame the endpoint socket accepts (the `ws` server's `maxPayload`). @default 64 MiB */
+  readonly maxFrameBytes?: number;
+}
 
 /** One endpoint connection: a consumer of its endpoint's queue, holding at most `prefetch` tasks. */
 interface Connection {
@@ -21,6 +37,12 @@ interface Connection {
   readonly queue: EndpointQueue;
   /** Task id → queue reference, for the tasks sent and not ended. */
   readonly inflight: Map<string, string>;
+  /** Tasks it said are running, and not ended. */
+  readonly running: Set<string>;
+  /** Functions of the tasks sent to it: the ones it may ask for. */
+  readonly offered: Set<string>;
+  /** It sent a frame over the limit (ws closes it with 1009). */
+  overflowed: boolean;
   prefetch: number;
   /** Whether it may be sent work yet: after its hello (with its credit), or a moment without one. */
   ready: boolean;
@@ -49,6 +71,10 @@ export class EndpointHub {
   readonly #backend: Backend;
   readonly #broker: TaskBroker;
   readonly #pingIntervalMs: number;
+  readonly #maxResultBytes: number;
+  readonly #maxFrameBytes: number;
+  /** Tasks that were running on overflowed connections, and how many times; deleted when they end. */
+  readonly #strikes = new Map<string, number>();
   readonly #replicaId = uuidv4();
   readonly #connections = new Set<Connection>();
   #timer: NodeJS.Timeout | null = null;
@@ -56,12 +82,14 @@ export class EndpointHub {
   /**
    * @param backend - the bus, presence and repositories
    * @param broker - the task logic
-   * @param options - `pingIntervalMs`: connections are pinged this often; one silent for a whole interval is dropped
+   * @param options - ping interval, result and frame limits
    */
-  constructor(backend: Backend, broker: TaskBroker, options: { pingIntervalMs: number }) {
+  constructor(backend: Backend, broker: TaskBroker, options: EndpointHubOptions) {
     this.#backend = backend;
     this.#broker = broker;
     this.#pingIntervalMs = options.pingIntervalMs;
+    this.#maxResultBytes = options.maxResultBytes ?? 10 * 1024 * 1024;
+    this.#maxFrameBytes = options.maxFrameBytes ?? 64 * 1024 * 1024;
   }
 
   /**
@@ -89,7 +117,10 @@ export class EndpointHub {
    * @returns nothing
    */
   attach(socket: WebSocket, endpointId: string, ownerId: string): void {
-    socket.on('error', () => {});
+    // An oversized frame from the endpoint: ws reports it here, then closes with 1009.
+    socket.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') connection.overflowed = true;
+    });
     const consumerId = `${this.#replicaId}/${uuidv4()}`;
     const connection: Connection = {
       socket,
@@ -97,6 +128,9 @@ export class EndpointHub {
       consumerId,
       queue: this.#backend.bus.queue(endpointId, consumerId),
       inflight: new Map(),
+      running: new Set(),
+      offered: new Set(),
+      overflowed: false,
       prefetch: DEFAULT_PREFETCH,
       ready: false,
       alive: true,
@@ -116,6 +150,8 @@ export class EndpointHub {
         const ref = connection.inflight.get(event.taskId);
         if (ref === undefined) return;
         connection.inflight.delete(event.taskId);
+        connection.running.delete(event.taskId);
+        this.#strikes.delete(event.taskId);
         void connection.queue.ack([ref]).catch(() => {});
         this.#send(connection, [{ type: 'cancel', task_id: event.taskId }]);
         this.#pump(connection);
@@ -132,6 +168,7 @@ export class EndpointHub {
       this.#backend.counters.add(ownerId, 'endpointConnectionsOpen', -1);
       void this.#backend.endpoints.touch(endpointId, Date.now());
       void this.#backend.presence.leave(endpointId, consumerId);
+      if (connection.overflowed) this.#strike(connection);
       // What it had not finished goes back on the queue, for this endpoint's next connection.
       void connection.queue.release().then((ids) => this.#broker.requeue(ids)).catch(() => {});
       if (this.#connections.size === 0) this.close();
@@ -197,7 +234,9 @@ export class EndpointHub {
       if (!functions.has(task.functionId)) functions.set(task.functionId, (await this.#backend.functions.get(task.functionId))?.code);
       const code = functions.get(task.functionId);
       if (code === undefined) continue;
-      messages.push({ type: 'task', task_id: task.id, function_id: task.functionId, function_code: code, payload: task.payload });
+      // The code itself travels only when the endpoint asks for it (get_function).
+      messages.push({ type: 'task', task_id: task.id, function_id: task.functionId, payload: task.payload });
+      connection.offered.add(task.functionId);
       connection.inflight.set(task.id, refs.get(task.id)!);
       sent.add(task.id);
     }
@@ -207,7 +246,47 @@ export class EndpointHub {
     this.#send(connection, messages);
   }
 
-  /** Sends messages in frames below the frame limit. */
+  /**
+   * Fails the tasks that were running on an overflowed connection for the second time, with
+   * `ResultTooLarge`; the others go back on the queue as usual.
+   */
+  #strike(connection: Connection): void {
+    for (const id of connection.running) {
+      const strikes = (this.#strikes.get(id) ?? 0) + 1;
+      if (strikes < OVERFLOW_STRIKES) {
+        this.#strikes.set(id, strikes);
+        continue;
+      }
+      this.#strikes.delete(id);
+      const error = new ResultTooLarge(undefined, this.#maxFrameBytes, `the endpoint's connection was closed ${strikes} times for a frame over the channel's limit while this task was running`);
+      void this.#broker.finish(connection.endpointId, { type: 'result', task_id: id, exception: serializeError(error) }).catch(() => {});
+    }
+  }
+
+  /** Answers an endpoint's request for a function's code: only functions of tasks sent to it. */
+  async #sendFunction(connection: Connection, functionId: string): Promise<void> {
+    const code = connection.offered.has(functionId) ? (await this.#backend.functions.get(functionId))?.code : undefined;
+    let message: EndpointFunctionMessage =
+      code === undefined
+        ? { type: 'function', function_id: functionId, error: `Function ${functionId} is unknown, or no task sent to this endpoint uses it` }
+        : { type: 'function', function_id: functionId, function_code: code };
+    if (code !== undefined && Buffer.byteLength(code) > FRAME_MAX_BYTES - 1024) {
+      message = { type: 'function', function_id: functionId, error: `Function ${functionId} is over the endpoint channel's frame limit of ${FRAME_MAX_BYTES} bytes` };
+    }
+    this.#send(connection, [message]);
+  }
+
+  /** An endpoint that does not keep the service's result limit gets its result refused here. */
+  #withinLimit(message: EndpointResultMessage): EndpointResultMessage {
+    // The field the broker keeps: the exception when it is a string, else the result (any type).
+    const text: unknown = typeof message.exception === 'string' ? message.exception : message.result;
+    if (typeof text !== 'string' || text.length <= this.#maxResultBytes) return message;
+    const bytes = Buffer.byteLength(text);
+    if (bytes <= this.#maxResultBytes) return message;
+    return { type: 'result', task_id: message.task_id, exception: serializeError(new ResultTooLarge(bytes, this.#maxResultBytes)) };
+  }
+
+  /** Sends messages in frames of at most FRAME_LIMIT_BYTES (a larger message goes alone). */
   #send(connection: Connection, messages: readonly ServiceToEndpoint[]): void {
     if (connection.socket.readyState !== connection.socket.OPEN) return;
     let batch: string[] = [];
@@ -219,9 +298,10 @@ export class EndpointHub {
     };
     for (const message of messages) {
       const text = JSON.stringify(message);
-      if (size + text.length + 1 > MAX_FRAME_CHARS) flush();
+      const bytes = Buffer.byteLength(text);
+      if (batch.length > 0 && size + bytes + 1 > FRAME_LIMIT_BYTES) flush();
       batch.push(text);
-      size += text.length + 1;
+      size += bytes + 1;
     }
     flush();
   }
@@ -245,11 +325,18 @@ export class EndpointHub {
         connection.ready = true;
         continue;
       }
+      if (message.type === 'get_function') {
+        if (typeof message.function_id === 'string') work.push(this.#sendFunction(connection, message.function_id));
+        continue;
+      }
       if (typeof message.task_id !== 'string') continue;
       if (message.type === 'status' && (message.status === 'waiting-for-launch' || message.status === 'running')) {
+        if (message.status === 'running' && connection.inflight.has(message.task_id)) connection.running.add(message.task_id);
         work.push(this.#broker.setStatus(connection.endpointId, message.task_id, message.status));
       } else if (message.type === 'result' && (typeof message.result === 'string' || typeof message.exception === 'string')) {
-        work.push(this.#broker.finish(connection.endpointId, message));
+        connection.running.delete(message.task_id);
+        this.#strikes.delete(message.task_id);
+        work.push(this.#broker.finish(connection.endpointId, this.#withinLimit(message)));
         const ref = connection.inflight.get(message.task_id);
         if (ref !== undefined) acks.push(ref);
         connection.inflight.delete(message.task_id);
