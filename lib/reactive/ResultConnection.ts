@@ -2,7 +2,6 @@ import {
   EMPTY,
   Subject,
   concat,
-  concatMap,
   defer,
   from,
   map,
@@ -18,21 +17,23 @@ import {
 } from 'rxjs';
 import { ServiceError } from '../errors/ServiceError.js';
 import { ErrorCode } from '../protocol/errorCodes.js';
-import type { BatchStatusResponse, ServerFrame, TaskRecord } from '../protocol/task.js';
+import type { ServerFrame, TaskRecord } from '../protocol/task.js';
 import { makeWebSocketObservable } from '../transport/rxjsWebsockets.js';
 import type { WebSocketMaker } from '../transport/WebSocketMaker.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
-
-/** funcX's documented chunk for status queries. */
-const SWEEP_CHUNK = 1024;
+import { lookupStatuses } from './lookupStatuses.js';
+import type { RetryPolicy } from './retryIdempotent.js';
+import type { ServiceApi } from './ServiceApi.js';
 
 /** What a {@link ResultConnection} needs from its client. */
 export interface ResultConnectionOptions {
   readonly url: string;
   readonly token: string;
   readonly makeWebSocket: WebSocketMaker;
-  /** Reads task records over HTTP (`POST /v2/batch_status`), for the sweep after a reconnect. */
-  readonly batchStatus: (taskIds: readonly string[]) => Promise<BatchStatusResponse>;
+  /** The service, for the sweep (`POST /v2/batch_status`) after a reconnect. */
+  readonly api: ServiceApi;
+  /** How a sweep's lookups are retried. */
+  readonly retry: RetryPolicy;
   /** The ids of tasks the service has accepted and the client still waits for. */
   readonly postedTaskIds: () => string[];
   readonly reconnect?: BackoffOptions | undefined;
@@ -51,7 +52,7 @@ export interface ResultConnectionOptions {
  *
  * @example
  * ```ts
- * const connection = new ResultConnection({ url, token, makeWebSocket, batchStatus, postedTaskIds });
+ * const connection = new ResultConnection({ url, token, makeWebSocket, api, retry, postedTaskIds });
  * connection.addGroup(groupId);
  * connection.frames$.subscribe((frame) => registry.route(frame));
  * ```
@@ -64,6 +65,7 @@ export class ResultConnection {
   readonly #options: ResultConnectionOptions;
   #statuses = false;
   #opens = 0;
+  #reopens = 0;
 
   /** @param options - where to connect and how to recover */
   constructor(options: ResultConnectionOptions) {
@@ -77,6 +79,7 @@ export class ResultConnection {
         switchMap((getResponses) => {
           this.#opens++;
           const reopened = opensThisSession++ > 0;
+          if (reopened) this.#reopens++;
           const input$ = concat(defer(() => from([...this.#groups])), this.#send$).pipe(map((group) => this.#frameFor(group)));
           return merge(getResponses(input$).pipe(mergeMap((data) => parseFrame(data))), reopened ? this.#sweep() : EMPTY);
         }),
@@ -100,6 +103,15 @@ export class ResultConnection {
   /** How many times a socket has opened, over the client's life. */
   get opens(): number {
     return this.#opens;
+  }
+
+  /**
+   * How many times a socket has opened again after one dropped while tasks were outstanding.
+   * Each reopen sweeps the tasks posted by then; a task whose post spans a reopen needs its own
+   * sweep (the owner compares this count from before and after its post).
+   */
+  get reopens(): number {
+    return this.#reopens;
   }
 
   /**
@@ -131,23 +143,9 @@ export class ResultConnection {
     return this.#statuses ? JSON.stringify({ task_group_id: group, statuses: true }) : group;
   }
 
-  /** Records of the accepted tasks still outstanding, read over HTTP in chunks of 1024. */
+  /** Records of the accepted tasks still outstanding, read over HTTP (one chunked, retried lookup). */
   #sweep(): Observable<TaskRecord> {
-    return defer(() => {
-      const ids = this.#options.postedTaskIds();
-      const chunks: string[][] = [];
-      for (let i = 0; i < ids.length; i += SWEEP_CHUNK) chunks.push(ids.slice(i, i + SWEEP_CHUNK));
-      return from(chunks).pipe(
-        concatMap((chunk) =>
-          from(this.#options.batchStatus(chunk)).pipe(
-            mergeMap((answer) =>
-              // An accepted task the service no longer knows would otherwise wait forever.
-              chunk.map((id): TaskRecord | ServerFrame => answer.results[id] ?? { task_id: id, status: 'Failed', reason: 'Unknown task id' }),
-            ),
-          ),
-        ),
-      );
-    }) as Observable<TaskRecord>;
+    return defer(() => lookupStatuses(this.#options.api, this.#options.postedTaskIds(), this.#options.retry)) as Observable<TaskRecord>;
   }
 }
 

@@ -68,7 +68,8 @@ export class TaskBroker {
     const group = this.#groupFor(userId, groupId);
     this.#stats.submitRequests++;
     const results = tasks.map((task) => {
-      const taskId = task[3] ?? uuidv4();
+      // Stored in lower case, as every route looks ids up, so an id sent in upper case is found.
+      const taskId = (task[3] ?? uuidv4()).toLowerCase();
       try {
         this.#accept(userId, group, task, taskId);
         return { status: 'Success', task_uuid: taskId, http_status_code: 200 } as const;

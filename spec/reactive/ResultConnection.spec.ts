@@ -13,10 +13,15 @@ function connection(sweeps: string[][] = [], posted: string[] = []): ResultConne
     url: 'ws://service/ws/v2/',
     token: 't',
     makeWebSocket: () => new FakeSocket(),
-    batchStatus: async (ids): Promise<BatchStatusResponse> => {
-      sweeps.push([...ids]);
-      return { response: 'batch', results: {} };
+    api: {
+      batchStatus: async (ids): Promise<BatchStatusResponse> => {
+        sweeps.push([...ids]);
+        return { response: 'batch', results: {} };
+      },
+      submit: async () => assert.fail('the connection never submits'),
+      cancel: async () => assert.fail('the connection never cancels'),
     },
+    retry: { deadlineMs: 0, attemptTimeoutMs: 1000 },
     postedTaskIds: () => posted,
     reconnect: { initialDelayMs: 2, maxDelayMs: 2 },
   });
@@ -129,7 +134,12 @@ describe('ResultConnection linger', () => {
         url: 'ws://service/ws/v2/',
         token: 't',
         makeWebSocket: () => new FakeSocket(),
-        batchStatus: async () => ({ response: 'batch', results: {} }),
+        api: {
+          batchStatus: async () => ({ response: 'batch', results: {} }),
+          submit: async () => assert.fail('the connection never submits'),
+          cancel: async () => assert.fail('the connection never cancels'),
+        },
+        retry: { deadlineMs: 0, attemptTimeoutMs: 1000 },
         postedTaskIds: () => [],
         lingerMs: 5,
       });

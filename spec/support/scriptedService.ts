@@ -76,7 +76,15 @@ export class ScriptedService {
     };
     if (req.url === '/v2/functions') return reply(200, { function_uuid: '11111111-1111-4111-8111-111111111111' });
     if (req.url === '/v2/cancel' || req.url?.endsWith('/cancel')) return reply(200, { response: 'batch', results: {} });
-    if (req.url === '/v2/batch_status') return reply(200, { response: 'batch', results: {} });
+    if (req.url === '/v2/batch_status') {
+      // Like the real service: every id is answered; the tasks it was sent are still waiting.
+      const submitted = new Set(this.submits.flatMap((r) => r.tasks.map((t) => t[3])));
+      const ids = (JSON.parse(body) as { task_ids: string[] }).task_ids;
+      const results = Object.fromEntries(
+        ids.map((id) => [id, submitted.has(id) ? { task_id: id, status: 'waiting-for-ep', completion_t: null } : { task_id: id, status: 'Failed', reason: 'Unknown task id' }]),
+      );
+      return reply(200, { response: 'batch', results });
+    }
     if (req.url === '/v2/submit') {
       const request = JSON.parse(body) as SubmitRequest;
       const index = this.submits.push(request) - 1;

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { v4 as uuidv4, validate as isUuid } from 'uuid';
 import { ErrorCode } from '../../protocol/errorCodes.js';
-import type { TaskRecord } from '../../protocol/task.js';
+import type { TaskRecord, UnknownTaskFrame } from '../../protocol/task.js';
 import { ApiError } from '../ApiError.js';
 import type { ServiceStats } from '../ServiceStats.js';
 import { toRecord, type TaskBroker } from '../TaskBroker.js';
@@ -127,10 +127,11 @@ export function createHttpApp(context: HttpAppContext): FastifyInstance {
 
   app.post('/v2/batch_status', async (request) => {
     const { task_ids } = parseBody(taskIdsBody, request.body);
-    const results: Record<string, TaskRecord> = {};
+    const results: Record<string, TaskRecord | UnknownTaskFrame> = {};
     for (const id of task_ids) {
       const task = stores.tasks.get(id.toLowerCase());
-      if (task !== undefined && task.ownerId === request.userId) results[id] = toRecord(task);
+      // Every id asked about is answered, as funcX did: a client sweeping its tasks learns that one is gone.
+      results[id] = task !== undefined && task.ownerId === request.userId ? toRecord(task) : { task_id: id, status: 'Failed', reason: 'Unknown task id' };
     }
     return { response: 'batch', results };
   });
