@@ -74,7 +74,7 @@ export interface FuncXClientOptions<Async extends boolean = boolean> {
    * @default 0 (closes at once)
    */
   readonly socketLingerMs?: number;
-  /** The `fetch` to call (a seam for tests and special runtimes). @default cross-fetch */
+  /** The `fetch` to call (a seam for tests and special runtimes). @default the runtime's `fetch`, or cross-fetch where there is none */
   readonly fetch?: FetchLike;
   /** Opens the result socket (a seam for tests). @default `ws` in Node, the global `WebSocket` elsewhere */
   readonly makeWebSocket?: WebSocketMaker;

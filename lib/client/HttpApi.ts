@@ -32,12 +32,14 @@ export class HttpApi {
   /**
    * @param apiUrl - the REST base, ending in `/v2`
    * @param token - the bearer token
-   * @param fetchImpl - the fetch to call (a seam for tests); cross-fetch by default
+   * @param fetchImpl - the fetch to call (a seam for tests); the runtime's own `fetch` by default, cross-fetch where there is none
    */
   constructor(apiUrl: string, token: string, fetchImpl?: FetchLike) {
     this.#base = apiUrl;
     this.#token = token;
-    this.#fetch = fetchImpl ?? (crossFetch as unknown as FetchLike);
+    // The runtime's fetch (undici in Node, the browser's) rejects a body cut mid-way; cross-fetch's
+    // node-fetch can wait forever for the rest of a body whose connection was reset.
+    this.#fetch = fetchImpl ?? (typeof globalThis.fetch === 'function' ? globalThis.fetch.bind(globalThis) : (crossFetch as unknown as FetchLike));
   }
 
   /**

@@ -44,7 +44,10 @@ class Link {
   readonly client: Socket;
   readonly upstream: Socket;
   websocket = false;
+  /** Reset or closed: nothing passes any more. */
   dead = false;
+  /** Cut: nothing more passes; the reset follows once the cut bytes are written. */
+  cut = false;
   /** The fault aimed at the exchange in flight, if any. */
   armed: Armed | null = null;
   /** Answer bytes held back while the armed fault decides where to cut. */
@@ -271,15 +274,15 @@ export class FaultProxy {
   }
 
   #fromClient(link: Link, chunk: Buffer): void {
-    if (link.dead) return;
+    if (link.dead || link.cut) return;
     if (!link.websocket) {
       // Node's agent sends one request at a time per connection, so a chunk that starts with a
       // request line starts the next exchange.
       const line = requestLine(chunk);
       if (line !== null) {
         link.held = Buffer.alloc(0);
-        const upgrade = /^GET /.test(line) && /\r\nupgrade: websocket/i.test(chunk.toString('latin1'));
-        link.armed = upgrade ? null : this.#take(line, (at) => at !== 'frame');
+        // A WebSocket handshake can be lost (`request`) or its 101 answer lost (`answer`), like any exchange.
+        link.armed = this.#take(line, (at) => at !== 'frame');
         if (link.armed?.at === 'request') {
           this.counters.cuts++;
           link.reset();
@@ -291,8 +294,8 @@ export class FaultProxy {
   }
 
   #fromService(link: Link, chunk: Buffer): void {
-    if (link.dead) return;
-    if (!link.websocket && chunk.subarray(0, 12).toString('latin1') === 'HTTP/1.1 101') {
+    if (link.dead || link.cut) return;
+    if (!link.websocket && link.armed === null && chunk.subarray(0, 12).toString('latin1') === 'HTTP/1.1 101') {
       link.websocket = true;
       link.armed = null;
       // The handshake answer may carry the first frames in the same chunk.
@@ -323,7 +326,7 @@ export class FaultProxy {
     if (armed.at === 'headers') {
       this.counters.cuts++;
       link.client.write(link.held.subarray(0, headerEnd + 4), () => link.reset());
-      link.dead = true;
+      link.cut = true;
       return;
     }
     const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(link.held.subarray(0, headerEnd).toString('latin1'))?.[1] ?? 0);
@@ -333,7 +336,7 @@ export class FaultProxy {
     this.counters.cuts++;
     const keep = headerEnd + 4 + Math.max(1, Math.floor(length / 2));
     link.client.write(link.held.subarray(0, keep), () => link.reset());
-    link.dead = true;
+    link.cut = true;
   }
 
   /** Forwards server frames whole; one whose text matches an armed frame rule is cut in half. */
@@ -353,7 +356,7 @@ export class FaultProxy {
       if (rule !== null) {
         this.counters.cuts++;
         link.client.write(frame.subarray(0, size.header + Math.max(1, Math.floor((size.total - size.header) / 2))), () => link.reset());
-        link.dead = true;
+        link.cut = true;
         return;
       }
       link.client.write(frame);
@@ -361,7 +364,7 @@ export class FaultProxy {
   }
 
   #stall(link: Link, ms: number): boolean {
-    if (link.dead || link.stallTimer !== null) return false;
+    if (link.dead || link.cut || link.stallTimer !== null) return false;
     this.counters.stalls++;
     link.client.pause();
     link.upstream.pause();
