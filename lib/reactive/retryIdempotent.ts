@@ -21,7 +21,7 @@ export interface RetryPolicy {
  * timeout, a 5xx, a 429 (after its `Retry-After`). It stops at the policy's deadline, so a
  * service that restarts within it costs a delay, not a failure. Task ids are chosen by the
  * client, so a repeated submit, cancel or status lookup names the same tasks and nothing runs
- * twice (docs/protocol.md §4.1). Unsubscribing aborts the attempt in flight.
+ * twice (docs/protocol.md §5). Unsubscribing aborts the attempt in flight.
  *
  * @param what - names the request in the timeout's error, such as `POST /submit`
  * @param send - sends the request once; aborting the signal abandons it

@@ -1,6 +1,6 @@
 /**
  * Serialization method ids: the two characters before the first newline of every serialized
- * value (PROTOCOL.md §2). `00`–`04` are funcX's Python ids; funcx-rx's JavaScript ids start at
+ * value (docs/protocol.md §2, docs/serialization.md). `00`–`04` are funcX's Python ids; funcx-rx's JavaScript ids start at
  * `10` (docs/serialization.md).
  */
 export const Method = {

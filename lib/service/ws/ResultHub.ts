@@ -18,7 +18,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The result side of the service: result sockets, their group subscriptions, and delivery of
- * finished tasks (PROTOCOL.md §3 and docs/protocol-extensions.md §3). A result with no
+ * finished tasks (docs/protocol.md §3 and docs/protocol-extensions.md §3). A result with no
  * subscriber waits as undelivered for the next one. Subscriptions to groups that do not exist
  * yet are kept; delivery checks that the group's owner is the socket's user.
  *
