@@ -20,7 +20,7 @@ export async function proxyChaos(): Promise<Row[]> {
   const zero = (value: number): { text: string; met: boolean } => ({ text: '0', met: value === 0 });
   return [
     { scenario: s, metric: 'tasks (async client + executor)', value: faulty.tasks, unit: 'tasks' },
-    { scenario: s, metric: 'faults injected by the two proxies (resets, closes, stalls, refused)', value: faulty.faults, unit: 'faults', note: `endpoint SIGKILLed ${faulty.endpointKills}×, client link partitioned 1.5 s` },
+    { scenario: s, metric: 'faults injected by the two proxies (resets, closes, stalls, refused)', value: faulty.faults, unit: 'faults', note: `endpoint SIGKILLed and restarted ${faulty.endpointKills}×; client link partitioned 1.5 s, ${faulty.partitionRefused} connections refused` },
     { scenario: s, metric: 'hung tasks', value: faulty.hung, unit: 'tasks', target: zero(faulty.hung) },
     { scenario: s, metric: 'lost tasks (failed although not cancelled)', value: faulty.lost, unit: 'tasks', target: zero(faulty.lost) },
     { scenario: s, metric: 'duplicate deliveries to user code', value: faulty.duplicates, unit: 'tasks', target: zero(faulty.duplicates) },

@@ -13,6 +13,8 @@ export interface ProxyChaosReport {
   /** Faults the two proxies injected: resets, closes, stalls, connections refused in the partition. */
   readonly faults: number;
   readonly endpointKills: number;
+  /** Connections the client link refused during its final partition. */
+  readonly partitionRefused: number;
   /** Tasks that never settled within the bound. */
   readonly hung: number;
   /** Tasks that settled with an error although nobody cancelled them. */
@@ -179,6 +181,7 @@ export async function proxyChaosRun(options: { tasks: number; cancels: number; f
     tasks: n,
     faults: [clientProxy, endpointProxy].reduce((sum, p) => sum + p.counters.resets + p.counters.closes + p.counters.stalls + p.counters.refused, 0),
     endpointKills,
+    partitionRefused: clientProxy.counters.refused,
     hung: outcomes.filter((o) => o === undefined).length,
     lost,
     duplicates: deliveries.reduce((sum, d) => sum + Math.max(0, d - 1), 0),

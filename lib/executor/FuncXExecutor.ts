@@ -3,6 +3,7 @@ import { v4 as uuidv4 } from 'uuid';
 import type { FuncXClient } from '../client/FuncXClient.js';
 import type { AnyFunction, FunctionId } from '../client/FunctionId.js';
 import { FuncXError } from '../errors/FuncXError.js';
+import { CLIENT_DEFAULTS } from '../reactive/defaults.js';
 import { orderedMergeMap } from '../reactive/orderedMergeMap.js';
 import { FuncXFuture } from './FuncXFuture.js';
 import type { FuncXExecutorOptions, MapOptions, SubmitOptions } from './FuncXExecutorOptions.js';
@@ -41,8 +42,8 @@ export class FuncXExecutor {
     const batchEnabled = options.batchEnabled ?? true;
     this.#client = client.withOptions({
       asynchronous: true,
-      batchInterval: batchEnabled ? (options.batchInterval ?? 10) : 0,
-      batchSize: options.batchSize ?? 128,
+      batchInterval: batchEnabled ? (options.batchInterval ?? CLIENT_DEFAULTS.batchInterval) : 0,
+      batchSize: options.batchSize ?? CLIENT_DEFAULTS.batchSize,
     });
   }
 
