@@ -7,6 +7,7 @@ import { latency } from './scenarios/latency.js';
 import { proxyChaos } from './scenarios/proxyChaos.js';
 import { scale } from './scenarios/scale.js';
 import { seedBatch } from './scenarios/seedBatch.js';
+import { stress } from './scenarios/stress.js';
 import { throughput } from './scenarios/throughput.js';
 import { progress } from './support/progress.js';
 import { toMarkdown, type Row } from './support/report.js';
@@ -23,6 +24,7 @@ for (const [name, scenario] of [
   ['scale', () => scale()],
   ['chaos', () => chaos(1)],
   ['cancellation', () => cancelLoop(3)],
+  ['stress', () => stress()],
   ['proxy chaos', () => proxyChaos()],
 ] as const) {
   if (only.length > 0 && !only.includes(name)) continue;

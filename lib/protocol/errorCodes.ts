@@ -43,6 +43,24 @@ export const ErrorCode = {
   ROUTE_NOT_FOUND: 102,
   /** Too many requests from this client in the current window. */
   RATE_LIMITED: 103,
+  /** A per-user quota (outstanding tasks, bytes held, registrations) is used up. */
+  QUOTA_EXCEEDED: 104,
+  /** The route exists, but not for this method. */
+  METHOD_NOT_ALLOWED: 105,
+  /** The request line or a path parameter is longer than the service accepts. */
+  URI_TOO_LONG: 106,
+  /** The request's headers are larger than the service accepts. */
+  HEADERS_TOO_LARGE: 107,
+  /** The request did not arrive in time. */
+  REQUEST_TIMEOUT: 108,
+  /** The body's content type is not JSON. */
+  UNSUPPORTED_MEDIA_TYPE: 109,
+  /** Too many open connections of this kind, for this user or in all. */
+  CONNECTION_LIMIT: 110,
+  /** A value (function, payload, result, frame) is larger than its limit. */
+  VALUE_TOO_LARGE: 111,
+  /** The WebSocket handshake comes from an origin the service does not allow. */
+  ORIGIN_FORBIDDEN: 112,
 } as const;
 
 /** One of the values of {@link ErrorCode}. */
@@ -51,7 +69,8 @@ export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 const HTTP_STATUS: Readonly<Record<ErrorCodeValue, number>> = {
   0: 500, 1: 401, 2: 404, 3: 404, 4: 404, 5: 404, 6: 404, 7: 404, 8: 403, 9: 403, 10: 403,
   11: 400, 12: 502, 13: 502, 14: 500, 15: 502, 16: 400, 17: 400, 18: 500, 19: 400, 20: 404,
-  21: 403, 22: 400, 100: 409, 101: 413, 102: 404, 103: 429,
+  21: 403, 22: 400, 100: 409, 101: 413, 102: 404, 103: 429, 104: 429, 105: 405, 106: 414,
+  107: 431, 108: 408, 109: 415, 110: 429, 111: 413, 112: 403,
 };
 
 /**

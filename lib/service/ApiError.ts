@@ -17,18 +17,22 @@ export class ApiError extends Error {
   readonly httpStatus: number;
   /** The envelope's `error_args`. */
   readonly errorArgs: readonly unknown[];
+  /** For 429 answers: the `Retry-After` header, in seconds. */
+  readonly retryAfterSeconds: number | undefined;
 
   /**
    * @param code - an {@link ErrorCode}
    * @param reason - the human-readable reason
    * @param errorArgs - the values the reason is about
+   * @param retryAfterSeconds - when the client may try again (sent as `Retry-After`)
    */
-  constructor(code: number, reason: string, errorArgs: readonly unknown[] = []) {
+  constructor(code: number, reason: string, errorArgs: readonly unknown[] = [], retryAfterSeconds?: number) {
     super(reason);
     this.name = 'ApiError';
     this.code = code;
     this.httpStatus = httpStatusOf(code);
     this.errorArgs = errorArgs;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 
   /**

@@ -3,22 +3,22 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { v4 as uuidv4, validate as isUuid } from 'uuid';
+import { v4 as uuidv4 } from 'uuid';
 import { WebSocketServer } from 'ws';
 import { ErrorCode } from '../protocol/errorCodes.js';
 import { ApiError } from './ApiError.js';
-import type { FuncXServiceOptions } from './FuncXServiceOptions.js';
+import { secretHash, secretMatches } from './auth/secretHash.js';
+import { TokenRegistry } from './auth/TokenRegistry.js';
+import { resolveServiceOptions, type FuncXServiceOptions, type ResolvedServiceOptions } from './FuncXServiceOptions.js';
 import { createHttpApp } from './http/createHttpApp.js';
+import { writeRawAnswer } from './http/writeRawAnswer.js';
 import { ServiceStats, type ServiceStatsSnapshot } from './ServiceStats.js';
 import { MemoryStores } from './store/MemoryStores.js';
 import type { Stores } from './store/Stores.js';
-import { TaskBroker } from './TaskBroker.js';
+import { TaskBroker, type SweepReport } from './TaskBroker.js';
 import { EndpointHub } from './ws/EndpointHub.js';
-import { rejectUpgrade } from './ws/rejectUpgrade.js';
+import { parseUpgradePath } from './ws/parseUpgradePath.js';
 import { ResultHub } from './ws/ResultHub.js';
-
-const TWO_WEEKS_MS = 14 * 24 * 60 * 60 * 1000;
-const ENDPOINT_FRAME_LIMIT = 64 * 1024 * 1024;
 
 /**
  * The funcX-compatible service: funcX's v2 REST API and result WebSocket on one port, plus the
@@ -38,39 +38,50 @@ const ENDPOINT_FRAME_LIMIT = 64 * 1024 * 1024;
 export class FuncXService {
   readonly #app: FastifyInstance;
   readonly #stores: Stores;
+  readonly #options: ResolvedServiceOptions;
   readonly #stats = new ServiceStats();
-  readonly #tokens = new Map<string, string>();
+  readonly #tokens = new TokenRegistry();
+  readonly #broker: TaskBroker;
   readonly #results: ResultHub;
   readonly #endpoints: EndpointHub;
-  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: ENDPOINT_FRAME_LIMIT });
-  readonly #retentionTimer: NodeJS.Timeout;
+  /** Result sockets carry only tiny subscribe frames from clients; endpoints send whole results. */
+  readonly #resultServer: WebSocketServer;
+  readonly #endpointServer: WebSocketServer;
+  readonly #sweepTimer: NodeJS.Timeout;
   #url = '';
 
   private constructor(options: FuncXServiceOptions) {
-    this.#stores = options.stores ?? new MemoryStores();
-    this.#results = new ResultHub(this.#stores.groups, this.#stores.tasks, this.#stats);
-    this.#endpoints = new EndpointHub(this.#stores, this.#stats, options.pingIntervalMs ?? 10_000);
-    const broker = new TaskBroker(this.#stores, this.#stats, {
-      taskWaiting: (task) => this.#endpoints.enqueue(task),
-      taskCancelled: (task) => this.#endpoints.cancel(task),
-      taskStatus: (task) => this.#results.pushStatus(task),
-      taskFinished: (task, group) => this.#results.deliver(task, group),
-    });
+    const resolved = (this.#options = resolveServiceOptions(options));
+    this.#stores = resolved.stores ?? new MemoryStores();
+    this.#results = new ResultHub(this.#stores.groups, this.#stores.tasks, this.#stats, resolved);
+    this.#endpoints = new EndpointHub(this.#stores, this.#stats, resolved.pingIntervalMs);
+    const broker = (this.#broker = new TaskBroker(
+      this.#stores,
+      this.#stats,
+      {
+        taskWaiting: (task) => this.#endpoints.enqueue(task),
+        taskWithdrawn: (task) => this.#endpoints.cancel(task),
+        taskStatus: (task) => this.#results.pushStatus(task),
+        taskFinished: (task, group) => this.#results.deliver(task, group),
+      },
+      resolved,
+    ));
     this.#endpoints.bind(broker);
+    this.#resultServer = this.#socketServer(resolved.maxResultSocketFrameBytes);
+    this.#endpointServer = this.#socketServer(resolved.maxEndpointFrameBytes);
     this.#app = createHttpApp({
       stores: this.#stores,
       broker,
       endpoints: this.#endpoints,
       stats: this.#stats,
-      userOf: (token) => this.#tokens.get(token),
+      holderOf: (token) => this.#tokens.holderOf(token),
       registerEndpoint: (userId, name) => this.registerEndpoint(userId, { name }),
-      bodyLimit: options.maxBodyBytes ?? 5 * 1024 * 1024,
+      options: resolved,
     });
     this.#app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(request, socket, head));
-    const retentionMs = options.retentionMs ?? TWO_WEEKS_MS;
     // The sweep never keeps the process alive; close() clears it.
-    this.#retentionTimer = setInterval(() => broker.expire(Date.now(), retentionMs), Math.max(10, Math.min(retentionMs, 60_000)));
-    this.#retentionTimer.unref();
+    this.#sweepTimer = setInterval(() => this.sweep(), resolved.sweepIntervalMs);
+    this.#sweepTimer.unref();
   }
 
   /**
@@ -85,7 +96,7 @@ export class FuncXService {
    */
   static async start(options: FuncXServiceOptions = {}): Promise<FuncXService> {
     const service = new FuncXService(options);
-    await service.#app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+    await service.#app.listen({ host: service.#options.host, port: service.#options.port });
     const address = service.#app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     service.#url = `http://${host}:${address.port}`;
@@ -98,19 +109,32 @@ export class FuncXService {
   }
 
   /**
-   * Makes a new user and a random bearer token for it.
+   * Makes a new user and a random bearer token for it. The service keeps only the token's hash.
    *
+   * @param options - `operator`: the token may read service-wide statistics
    * @returns the user's id and token
    * @example
    * ```ts
    * const { token } = service.issueToken();
+   * const admin = service.issueToken({ operator: true });
    * ```
    */
-  issueToken(): { userId: string; token: string } {
-    const userId = uuidv4();
-    const token = randomBytes(24).toString('base64url');
-    this.#tokens.set(token, userId);
-    return { userId, token };
+  issueToken(options: { operator?: boolean } = {}): { userId: string; token: string } {
+    return this.#tokens.issue(options);
+  }
+
+  /**
+   * Revokes a token: later requests and handshakes with it get 401.
+   *
+   * @param token - the bearer token
+   * @returns true when it was known
+   * @example
+   * ```ts
+   * service.revokeToken(token);
+   * ```
+   */
+  revokeToken(token: string): boolean {
+    return this.#tokens.revoke(token);
   }
 
   /**
@@ -118,7 +142,8 @@ export class FuncXService {
    *
    * @param userId - the owner
    * @param options - `name`: shown nowhere yet, kept for status
-   * @returns the endpoint id and secret
+   * @returns the endpoint id and secret (the service keeps only the secret's hash)
+   * @throws {@link ApiError} 104 when the user already has `maxEndpointsPerUser`
    * @example
    * ```ts
    * const { endpointId, secret } = service.registerEndpoint(userId, { name: 'gpu-box' });
@@ -127,21 +152,44 @@ export class FuncXService {
   registerEndpoint(userId: string, options: { name?: string } = {}): { endpointId: string; secret: string } {
     const endpointId = uuidv4();
     const secret = randomBytes(24).toString('base64url');
-    this.#stores.endpoints.put({ id: endpointId, ownerId: userId, name: options.name ?? 'endpoint', secret });
+    this.#broker.registerEndpoint(userId, { id: endpointId, name: options.name ?? 'endpoint', secretHash: secretHash(secret) });
     return { endpointId, secret };
   }
 
   /**
-   * The live counters, as `GET /v2/stats` answers them.
+   * The live counters, as `GET /v2/stats` answers them: the service's totals (what an operator
+   * sees), or one user's.
    *
+   * @param userId - a user, for that user's counters only
    * @returns a snapshot
    * @example
    * ```ts
    * service.stats().result_websockets_open;
+   * service.stats(userId).tasks_outstanding;
    * ```
    */
-  stats(): ServiceStatsSnapshot {
-    return this.#stats.snapshot();
+  stats(userId?: string): ServiceStatsSnapshot {
+    return userId === undefined ? this.#stats.snapshot() : this.#stats.userSnapshot(userId);
+  }
+
+  /** How many task groups some result socket follows (bounded: entries go with their sockets). */
+  get subscribedGroups(): number {
+    return this.#results.subscribedGroups;
+  }
+
+  /**
+   * Runs the expiry sweep now (it also runs every `sweepIntervalMs`): ended tasks past retention,
+   * tasks that waited too long for their endpoint, idle empty groups and unused registrations.
+   *
+   * @param now - the time to expire against, epoch milliseconds
+   * @returns what was removed
+   * @example
+   * ```ts
+   * service.sweep(Date.now() + 15 * 24 * 3600 * 1000).tasksDeleted;
+   * ```
+   */
+  sweep(now: number = Date.now()): SweepReport {
+    return this.#broker.sweep(now, (endpointId) => this.#endpoints.isOnline(endpointId));
   }
 
   /**
@@ -181,37 +229,52 @@ export class FuncXService {
    * ```
    */
   async close(): Promise<void> {
-    clearInterval(this.#retentionTimer);
+    clearInterval(this.#sweepTimer);
     this.#endpoints.close();
-    for (const socket of this.#wss.clients) socket.terminate();
-    this.#wss.close();
+    this.#results.close();
+    for (const server of [this.#resultServer, this.#endpointServer]) {
+      for (const socket of server.clients) socket.terminate();
+      server.close();
+    }
     await this.#app.close();
   }
 
+  #socketServer(maxPayload: number): WebSocketServer {
+    // clientTracking lets close() terminate every socket; ws's own refusals become envelopes.
+    const server = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
+    server.on('wsClientError', (error: Error, socket: Duplex) => {
+      const refusal = error.message === 'Invalid HTTP method'
+        ? new ApiError(ErrorCode.METHOD_NOT_ALLOWED, 'A WebSocket handshake must be a GET', ['GET'])
+        : new ApiError(ErrorCode.REQUEST_MALFORMED, `Bad WebSocket handshake: ${error.message}`, []);
+      writeRawAnswer(socket, refusal, /Version/.test(error.message) ? { 'Sec-WebSocket-Version': '13' } : {});
+    });
+    return server;
+  }
+
   #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(request.url ?? '/', 'http://service');
-    const path = url.pathname.replace(/\/+$/, '');
+    // Before anything can be written: a peer that resets must not crash the process.
+    socket.on('error', () => socket.destroy());
+    if (request.method !== 'GET') return writeRawAnswer(socket, new ApiError(ErrorCode.METHOD_NOT_ALLOWED, 'A WebSocket handshake must be a GET', ['GET']), { Allow: 'GET' });
+    const target = parseUpgradePath(request.url);
+    if (target instanceof ApiError) return writeRawAnswer(socket, target);
     const header = request.headers.authorization;
     const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    if (path === '/ws/v2') {
-      const token = bearer ?? url.searchParams.get('access_token') ?? undefined;
-      if (token === undefined) return rejectUpgrade(socket, 401, new ApiError(ErrorCode.USER_UNAUTHENTICATED, 'An Authorization: Bearer <token> header is required'));
-      const userId = this.#tokens.get(token);
-      if (userId === undefined) return rejectUpgrade(socket, 400, new ApiError(ErrorCode.USER_UNAUTHENTICATED, 'The bearer token is not valid'));
-      this.#wss.handleUpgrade(request, socket, head, (ws) => this.#results.attach(ws, userId));
+    if (target.kind === 'results') {
+      const token = bearer ?? target.accessToken;
+      if (token === undefined) return writeRawAnswer(socket, new ApiError(ErrorCode.USER_UNAUTHENTICATED, 'An Authorization: Bearer <token> header is required'));
+      const holder = this.#tokens.holderOf(token);
+      if (holder === undefined) return writeRawAnswer(socket, new ApiError(ErrorCode.USER_UNAUTHENTICATED, 'The bearer token is not valid'));
+      const refusal = this.#results.refusal(holder.userId);
+      if (refusal !== null) return writeRawAnswer(socket, refusal);
+      this.#resultServer.handleUpgrade(request, socket, head, (ws) => this.#results.attach(ws, holder.userId));
       return;
     }
-    const match = /^\/ws\/v2\/endpoints\/([^/]+)$/.exec(path);
-    if (match) {
-      const endpointId = decodeURIComponent(match[1]!).toLowerCase();
-      if (bearer === undefined) return rejectUpgrade(socket, 401, new ApiError(ErrorCode.USER_UNAUTHENTICATED, 'An Authorization: Bearer <endpoint secret> header is required'));
-      const endpoint = isUuid(endpointId) ? this.#stores.endpoints.get(endpointId) : undefined;
-      if (endpoint === undefined || endpoint.secret !== bearer) {
-        return rejectUpgrade(socket, 403, new ApiError(ErrorCode.ENDPOINT_ACCESS_FORBIDDEN, 'Unknown endpoint or wrong endpoint secret', [endpointId]));
-      }
-      this.#wss.handleUpgrade(request, socket, head, (ws) => this.#endpoints.attach(ws, endpointId));
-      return;
+    const { endpointId } = target;
+    if (bearer === undefined) return writeRawAnswer(socket, new ApiError(ErrorCode.USER_UNAUTHENTICATED, 'An Authorization: Bearer <endpoint secret> header is required'));
+    const endpoint = this.#stores.endpoints.get(endpointId);
+    if (endpoint === undefined || !secretMatches(bearer, endpoint.secretHash)) {
+      return writeRawAnswer(socket, new ApiError(ErrorCode.ENDPOINT_ACCESS_FORBIDDEN, 'Unknown endpoint or wrong endpoint secret', [endpointId]));
     }
-    rejectUpgrade(socket, 404, new ApiError(ErrorCode.ROUTE_NOT_FOUND, `No WebSocket route ${url.pathname}`, [url.pathname]));
+    this.#endpointServer.handleUpgrade(request, socket, head, (ws) => this.#endpoints.attach(ws, endpointId, endpoint.ownerId));
   }
 }

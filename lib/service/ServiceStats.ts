@@ -1,4 +1,4 @@
-import { TASK_STATUSES, type TaskStatus } from '../protocol/task.js';
+import { TASK_STATUSES, isFinalStatus, type TaskStatus } from '../protocol/task.js';
 
 /** The answer of `GET /v2/stats` (docs/protocol-extensions.md §7). */
 export interface ServiceStatsSnapshot {
@@ -9,43 +9,26 @@ export interface ServiceStatsSnapshot {
   readonly submit_requests: number;
   readonly tasks_submitted: number;
   readonly tasks_by_status: Readonly<Record<TaskStatus, number>>;
+  /** Tasks accepted and not ended. */
+  readonly tasks_outstanding: number;
+  /** Bytes of payloads and results held. */
+  readonly bytes_held: number;
 }
 
-/**
- * The service's live counters, kept exact as things happen (never recounted by scanning).
- *
- * @example
- * ```ts
- * stats.moveTask('running', 'success');
- * stats.snapshot().tasks_by_status.success;
- * ```
- */
-export class ServiceStats {
+/** One set of counters: the service's totals, or one user's. */
+class Counters {
   resultSocketsOpen = 0;
   resultSocketsTotal = 0;
   endpointConnectionsOpen = 0;
   submitRequests = 0;
   tasksSubmitted = 0;
   invocations = 0;
-  readonly #byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+  outstanding = 0;
+  bytesHeld = 0;
+  functions = 0;
+  endpoints = 0;
+  readonly byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
 
-  /**
-   * Counts a task leaving one status for another (`from` null: a new task; `to` null: dropped).
-   *
-   * @param from - the old status
-   * @param to - the new status
-   * @returns nothing
-   */
-  moveTask(from: TaskStatus | null, to: TaskStatus | null): void {
-    if (from !== null) this.#byStatus[from]--;
-    if (to !== null) this.#byStatus[to]++;
-  }
-
-  /**
-   * The counters as `GET /v2/stats` reports them.
-   *
-   * @returns a copy
-   */
   snapshot(): ServiceStatsSnapshot {
     return {
       total_function_invocations: this.invocations,
@@ -54,7 +37,109 @@ export class ServiceStats {
       endpoint_connections_open: this.endpointConnectionsOpen,
       submit_requests: this.submitRequests,
       tasks_submitted: this.tasksSubmitted,
-      tasks_by_status: { ...this.#byStatus },
+      tasks_by_status: { ...this.byStatus },
+      tasks_outstanding: this.outstanding,
+      bytes_held: this.bytesHeld,
     };
+  }
+}
+
+type Counter = Exclude<keyof Counters, 'byStatus' | 'snapshot'>;
+
+/**
+ * The service's live counters, kept exact as things happen (never recounted by scanning): the
+ * totals, and the same counters per user, which the per-user quotas read. A user's counters are
+ * dropped when they all fall back to zero, so the map holds only users with something live.
+ *
+ * @example
+ * ```ts
+ * stats.add(userId, 'submitRequests', 1);
+ * stats.moveTask(userId, 'running', 'success');
+ * stats.snapshot().tasks_by_status.success;
+ * ```
+ */
+export class ServiceStats {
+  readonly #total = new Counters();
+  readonly #users = new Map<string, Counters>();
+
+  /**
+   * Adds to a counter, for the user and in total.
+   *
+   * @param userId - whose counter
+   * @param counter - which one
+   * @param delta - how much (negative to take away)
+   * @returns nothing
+   */
+  add(userId: string, counter: Counter, delta: number): void {
+    this.#total[counter] += delta;
+    const user = this.#user(userId);
+    user[counter] += delta;
+    if (delta < 0) this.#dropIfIdle(userId, user);
+  }
+
+  /**
+   * Counts a task leaving one status for another (`from` null: a new task; `to` null: dropped).
+   *
+   * @param userId - the task's owner
+   * @param from - the old status
+   * @param to - the new status
+   * @returns nothing
+   */
+  moveTask(userId: string, from: TaskStatus | null, to: TaskStatus | null): void {
+    const user = this.#user(userId);
+    for (const counters of [this.#total, user]) {
+      if (from !== null) counters.byStatus[from]--;
+      if (to !== null) counters.byStatus[to]++;
+    }
+    const wasOpen = from !== null && !isFinalStatus(from);
+    const isOpen = to !== null && !isFinalStatus(to);
+    if (wasOpen !== isOpen) {
+      const delta = isOpen ? 1 : -1;
+      this.#total.outstanding += delta;
+      user.outstanding += delta;
+    }
+    this.#dropIfIdle(userId, user);
+  }
+
+  /**
+   * A user's current counter.
+   *
+   * @param userId - the user
+   * @param counter - which one
+   * @returns its value (0 for a user with nothing live)
+   */
+  of(userId: string, counter: Counter): number {
+    return this.#users.get(userId)?.[counter] ?? 0;
+  }
+
+  /**
+   * The service-wide counters, as `GET /v2/stats` answers an operator.
+   *
+   * @returns a copy
+   */
+  snapshot(): ServiceStatsSnapshot {
+    return this.#total.snapshot();
+  }
+
+  /**
+   * One user's counters, as `GET /v2/stats` answers that user. Cumulative counts cover what the
+   * user did since the user last had nothing live.
+   *
+   * @param userId - the user
+   * @returns a copy
+   */
+  userSnapshot(userId: string): ServiceStatsSnapshot {
+    return (this.#users.get(userId) ?? new Counters()).snapshot();
+  }
+
+  #user(userId: string): Counters {
+    let user = this.#users.get(userId);
+    if (user === undefined) this.#users.set(userId, (user = new Counters()));
+    return user;
+  }
+
+  #dropIfIdle(userId: string, user: Counters): void {
+    const live = user.outstanding + user.bytesHeld + user.resultSocketsOpen + user.endpointConnectionsOpen + user.functions + user.endpoints;
+    if (live === 0 && Object.values(user.byStatus).every((n) => n === 0)) this.#users.delete(userId);
   }
 }

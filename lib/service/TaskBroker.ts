@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { v4 as uuidv4, validate as isUuid } from 'uuid';
 import { ErrorCode } from '../protocol/errorCodes.js';
 import type { EndpointResultMessage } from '../protocol/endpointChannel.js';
@@ -5,16 +6,17 @@ import type { SubmitFailure, SubmitSuccess, SubmitTask } from '../protocol/submi
 import { isFinalStatus, type TaskRecord, type TaskStatus } from '../protocol/task.js';
 import { serializeError } from '../serialize/serialize.js';
 import { ApiError } from './ApiError.js';
+import type { ResolvedServiceOptions } from './FuncXServiceOptions.js';
 import type { ServiceStats } from './ServiceStats.js';
-import type { GroupEntry, TaskEntry } from './store/records.js';
+import type { FunctionEntry, GroupEntry, TaskEntry } from './store/records.js';
 import type { Stores } from './store/Stores.js';
 
 /** Who the broker tells when tasks move: the endpoint hub (to run them) and the result hub (to deliver them). */
 export interface BrokerListeners {
   /** A task is waiting for its endpoint. */
   taskWaiting(task: TaskEntry): void;
-  /** A task that may be at its endpoint was cancelled. */
-  taskCancelled(task: TaskEntry): void;
+  /** A task that may be queued for or at its endpoint ended without it (cancelled, expired). */
+  taskWithdrawn(task: TaskEntry): void;
   /** A task changed status before ending. */
   taskStatus(task: TaskEntry): void;
   /** A task ended. */
@@ -26,7 +28,38 @@ class TaskCancelled extends Error {
   constructor(taskId: string) {
     super(`Task ${taskId} was cancelled`);
     this.name = 'TaskCancelled';
+    // The service's own stack is of no use to the client, and tells it about the service.
+    this.stack = `${this.name}: ${this.message}`;
   }
+}
+
+/** The error a task ends with when its endpoint never took it within `maxWaitMs`. */
+class EndpointUnavailable extends Error {
+  constructor(task: TaskEntry, waitedMs: number) {
+    super(`Task ${task.id} waited ${Math.round(waitedMs / 1000)} s for endpoint ${task.endpointId}, which did not take it (the limit is the service's maxWaitMs)`);
+    this.name = 'EndpointUnavailable';
+    this.stack = `${this.name}: ${this.message}`;
+  }
+}
+
+/** The limits the broker enforces. */
+export type BrokerLimits = Pick<
+  ResolvedServiceOptions,
+  'maxPayloadBytes' | 'maxFunctionBytes' | 'maxOutstandingTasksPerUser' | 'maxBytesPerUser' | 'maxFunctionsPerUser' | 'maxEndpointsPerUser'
+  | 'retentionMs' | 'maxWaitMs' | 'groupIdleMs' | 'registrationIdleMs'
+>;
+
+/** What {@link TaskBroker.sweep} removed. */
+export interface SweepReport {
+  readonly tasksDeleted: number;
+  readonly tasksExpired: number;
+  readonly groupsDeleted: number;
+  readonly functionsDeleted: number;
+  readonly endpointsDeleted: number;
+}
+
+function digest(payload: string): string {
+  return createHash('sha1').update(payload).digest('base64');
 }
 
 /**
@@ -43,16 +76,64 @@ export class TaskBroker {
   readonly #stores: Stores;
   readonly #stats: ServiceStats;
   readonly #listeners: BrokerListeners;
+  readonly #limits: BrokerLimits;
 
   /**
    * @param stores - where tasks, functions, groups and endpoints live
    * @param stats - the live counters
    * @param listeners - the hubs that run and deliver tasks
+   * @param limits - sizes, quotas and expiry times
    */
-  constructor(stores: Stores, stats: ServiceStats, listeners: BrokerListeners) {
+  constructor(stores: Stores, stats: ServiceStats, listeners: BrokerListeners, limits: BrokerLimits) {
     this.#stores = stores;
     this.#stats = stats;
     this.#listeners = listeners;
+    this.#limits = limits;
+  }
+
+  /**
+   * Registers a function for a user, within the size limit and the user's quota.
+   *
+   * @param userId - the owner
+   * @param fn - its name, entry point, serialized code, source and description
+   * @returns the new function's id
+   * @throws {@link ApiError} 111 for code or source over the limit, 104 over the quota
+   */
+  registerFunction(userId: string, fn: Omit<FunctionEntry, 'id' | 'ownerId' | 'lastUsedAt'>): string {
+    const limit = this.#limits.maxFunctionBytes;
+    for (const [what, text] of [['function_code', fn.code], ['function_source', fn.source]] as const) {
+      if (text.length > limit) throw new ApiError(ErrorCode.VALUE_TOO_LARGE, `The function's ${what} is ${text.length} bytes; the limit is ${limit}`, [what, text.length, limit]);
+    }
+    this.#checkQuota(userId, 'functions', 1, this.#limits.maxFunctionsPerUser, 'registered functions');
+    const id = uuidv4();
+    this.#stores.functions.put({ ...fn, id, ownerId: userId, lastUsedAt: Date.now() });
+    this.#stats.add(userId, 'functions', 1);
+    return id;
+  }
+
+  /**
+   * Registers an endpoint for a user, within the user's quota.
+   *
+   * @param userId - the owner
+   * @param endpoint - its id, name and secret hash
+   * @returns nothing
+   * @throws {@link ApiError} 104 over the quota
+   */
+  registerEndpoint(userId: string, endpoint: { id: string; name: string; secretHash: string }): void {
+    this.#checkQuota(userId, 'endpoints', 1, this.#limits.maxEndpointsPerUser, 'registered endpoints');
+    this.#stores.endpoints.put({ ...endpoint, ownerId: userId, lastSeenAt: Date.now() });
+    this.#stats.add(userId, 'endpoints', 1);
+  }
+
+  /**
+   * Notes that an endpoint connected or disconnected, so that a used endpoint is not expired.
+   *
+   * @param endpointId - the endpoint
+   * @returns nothing
+   */
+  endpointSeen(endpointId: string): void {
+    const endpoint = this.#stores.endpoints.get(endpointId);
+    if (endpoint) endpoint.lastSeenAt = Date.now();
   }
 
   /**
@@ -65,8 +146,14 @@ export class TaskBroker {
    * @throws {@link ApiError} for a malformed group id (22) or another user's group (21)
    */
   submit(userId: string, groupId: string | undefined, tasks: readonly SubmitTask[]): { groupId: string; results: (SubmitSuccess | SubmitFailure)[] } {
+    // Quotas refuse the whole request up front: 429 tells a batching client to back off and retry.
+    this.#checkQuota(userId, 'outstanding', tasks.length, this.#limits.maxOutstandingTasksPerUser, 'outstanding tasks', 1);
+    let bytes = 0;
+    for (const task of tasks) bytes += task[2].length;
+    this.#checkQuota(userId, 'bytesHeld', bytes, this.#limits.maxBytesPerUser, 'bytes held', 60);
     const group = this.#groupFor(userId, groupId);
-    this.#stats.submitRequests++;
+    group.touchedAt = Date.now();
+    this.#stats.add(userId, 'submitRequests', 1);
     const results = tasks.map((task) => {
       // Stored in lower case, as every route looks ids up, so an id sent in upper case is found.
       const taskId = (task[3] ?? uuidv4()).toLowerCase();
@@ -146,7 +233,10 @@ export class TaskBroker {
   requeue(taskId: string): TaskEntry | undefined {
     const task = this.#stores.tasks.get(taskId);
     if (task === undefined || isFinalStatus(task.status)) return undefined;
-    if (task.status !== 'waiting-for-ep') this.#move(task, 'waiting-for-ep');
+    if (task.status !== 'waiting-for-ep') {
+      this.#move(task, 'waiting-for-ep');
+      task.queuedAt = Date.now();
+    }
     return task;
   }
 
@@ -162,9 +252,7 @@ export class TaskBroker {
     const task = this.#stores.tasks.get(message.task_id);
     if (task === undefined || task.endpointId !== endpointId || isFinalStatus(task.status)) return false;
     const failed = typeof message.exception === 'string';
-    task.result = failed ? null : (message.result ?? 'null');
-    task.exception = failed ? message.exception! : null;
-    this.#end(task, failed ? 'failed' : 'success');
+    this.#end(task, failed ? 'failed' : 'success', failed ? null : (message.result ?? 'null'), failed ? message.exception! : null);
     return true;
   }
 
@@ -176,43 +264,91 @@ export class TaskBroker {
    */
   cancel(task: TaskEntry): void {
     if (isFinalStatus(task.status)) return;
-    task.result = null;
-    task.exception = serializeError(new TaskCancelled(task.id));
-    this.#listeners.taskCancelled(task);
-    this.#end(task, 'cancelled');
+    this.#listeners.taskWithdrawn(task);
+    this.#end(task, 'cancelled', null, serializeError(new TaskCancelled(task.id)));
   }
 
   /**
-   * Deletes tasks that ended more than `retentionMs` ago.
+   * Expires what has outlived its time, so memory stays bounded however long the service runs:
+   * ended tasks after `retentionMs`; tasks that waited `maxWaitMs` for their endpoint (they fail);
+   * empty groups idle for `groupIdleMs`; functions not submitted to, and endpoints not connected,
+   * for `registrationIdleMs` (never while a live task needs them).
    *
    * @param now - the current time, epoch milliseconds
-   * @param retentionMs - how long ended tasks are kept
-   * @returns how many were deleted
+   * @param isOnline - whether an endpoint is connected now
+   * @returns what was removed
    */
-  expire(now: number, retentionMs: number): number {
-    let deleted = 0;
+  sweep(now: number, isOnline: (endpointId: string) => boolean): SweepReport {
+    const limits = this.#limits;
+    let tasksDeleted = 0;
+    let tasksExpired = 0;
+    const needed = new Set<string>();
     for (const task of [...this.#stores.tasks.values()]) {
-      if (task.completedAt === null || now - task.completedAt < retentionMs) continue;
-      this.#stores.tasks.delete(task.id);
-      const group = this.#stores.groups.get(task.groupId);
-      group?.taskIds.delete(task.id);
-      group?.undelivered.delete(task.id);
-      this.#stats.moveTask(task.status, null);
-      deleted++;
+      if (task.completedAt !== null) {
+        if (now - task.completedAt < limits.retentionMs) continue;
+        this.#delete(task);
+        tasksDeleted++;
+      } else if (task.status === 'waiting-for-ep' && now - task.queuedAt >= limits.maxWaitMs) {
+        this.#listeners.taskWithdrawn(task);
+        this.#end(task, 'failed', null, serializeError(new EndpointUnavailable(task, now - task.queuedAt)));
+        tasksExpired++;
+      } else {
+        needed.add(task.functionId).add(task.endpointId);
+      }
     }
-    return deleted;
+    let groupsDeleted = 0;
+    for (const group of [...this.#stores.groups.values()]) {
+      if (group.taskIds.size > 0 || now - group.touchedAt < limits.groupIdleMs) continue;
+      this.#stores.groups.delete(group.id);
+      groupsDeleted++;
+    }
+    let functionsDeleted = 0;
+    for (const fn of [...this.#stores.functions.values()]) {
+      if (needed.has(fn.id) || now - fn.lastUsedAt < limits.registrationIdleMs) continue;
+      this.#stores.functions.delete(fn.id);
+      this.#stats.add(fn.ownerId, 'functions', -1);
+      functionsDeleted++;
+    }
+    let endpointsDeleted = 0;
+    for (const endpoint of [...this.#stores.endpoints.values()]) {
+      if (needed.has(endpoint.id) || isOnline(endpoint.id) || now - endpoint.lastSeenAt < limits.registrationIdleMs) continue;
+      this.#stores.endpoints.delete(endpoint.id);
+      this.#stats.add(endpoint.ownerId, 'endpoints', -1);
+      endpointsDeleted++;
+    }
+    return { tasksDeleted, tasksExpired, groupsDeleted, functionsDeleted, endpointsDeleted };
+  }
+
+  #delete(task: TaskEntry): void {
+    this.#stores.tasks.delete(task.id);
+    const group = this.#stores.groups.get(task.groupId);
+    group?.taskIds.delete(task.id);
+    group?.undelivered.delete(task.id);
+    this.#stats.moveTask(task.ownerId, task.status, null);
+    this.#stats.add(task.ownerId, 'bytesHeld', -heldBytes(task));
+  }
+
+  #checkQuota(userId: string, counter: 'outstanding' | 'bytesHeld' | 'functions' | 'endpoints', adding: number, limit: number, what: string, retryAfterSeconds?: number): void {
+    const current = this.#stats.of(userId, counter);
+    if (current + adding <= limit) return;
+    throw new ApiError(
+      ErrorCode.QUOTA_EXCEEDED,
+      `Quota exceeded: ${what} would be ${current + adding}; the limit per user is ${limit}`,
+      [what, current + adding, limit],
+      retryAfterSeconds,
+    );
   }
 
   #groupFor(userId: string, groupId: string | undefined): GroupEntry {
     if (groupId === undefined) {
-      const group: GroupEntry = { id: uuidv4(), ownerId: userId, taskIds: new Set(), undelivered: new Set() };
+      const group: GroupEntry = { id: uuidv4(), ownerId: userId, taskIds: new Set(), undelivered: new Set(), touchedAt: Date.now() };
       this.#stores.groups.put(group);
       return group;
     }
     if (!isUuid(groupId)) throw new ApiError(ErrorCode.INVALID_UUID, `Invalid task_group_id: ${groupId}`, [groupId]);
     const existing = this.#stores.groups.get(groupId);
     if (existing === undefined) {
-      const group: GroupEntry = { id: groupId, ownerId: userId, taskIds: new Set(), undelivered: new Set() };
+      const group: GroupEntry = { id: groupId, ownerId: userId, taskIds: new Set(), undelivered: new Set(), touchedAt: Date.now() };
       this.#stores.groups.put(group);
       return group;
     }
@@ -223,6 +359,9 @@ export class TaskBroker {
   #accept(userId: string, group: GroupEntry, task: SubmitTask, taskId: string): void {
     const [functionId, endpointId, payload] = task;
     if (!isUuid(taskId)) throw new ApiError(ErrorCode.INVALID_UUID, `Invalid task id: ${taskId}`, [taskId]);
+    if (payload.length > this.#limits.maxPayloadBytes) {
+      throw new ApiError(ErrorCode.VALUE_TOO_LARGE, `The task's payload is ${payload.length} bytes; the limit is ${this.#limits.maxPayloadBytes}`, ['payload', payload.length, this.#limits.maxPayloadBytes]);
+    }
     const fn = this.#stores.functions.get(functionId);
     if (fn === undefined) throw new ApiError(ErrorCode.FUNCTION_NOT_FOUND, `Function ${functionId} not found`, [functionId]);
     if (fn.ownerId !== userId) throw new ApiError(ErrorCode.FUNCTION_ACCESS_FORBIDDEN, `Function ${functionId} belongs to another user`, [functionId]);
@@ -232,26 +371,39 @@ export class TaskBroker {
     const existing = this.#stores.tasks.get(taskId);
     if (existing !== undefined) {
       // A retried submit names the same task again: accepted, not run twice.
-      const same = existing.ownerId === userId && existing.functionId === functionId && existing.endpointId === endpointId && existing.payload === payload;
+      const samePayload = existing.payload === null ? existing.payloadDigest === digest(payload) : existing.payload === payload;
+      const same = existing.ownerId === userId && existing.functionId === functionId && existing.endpointId === endpointId && samePayload;
       if (same) return;
       throw new ApiError(ErrorCode.TASK_ID_CONFLICT, `Task id ${taskId} is already used by another task`, [taskId]);
     }
-    const entry: TaskEntry = { id: taskId, ownerId: userId, groupId: group.id, functionId, endpointId, payload, status: 'waiting-for-ep', result: null, exception: null, completedAt: null };
+    const now = Date.now();
+    const entry: TaskEntry = { id: taskId, ownerId: userId, groupId: group.id, functionId, endpointId, payload, payloadDigest: null, status: 'waiting-for-ep', result: null, exception: null, queuedAt: now, completedAt: null };
     this.#stores.tasks.put(entry);
+    fn.lastUsedAt = now;
     group.taskIds.add(taskId);
-    this.#stats.tasksSubmitted++;
-    this.#stats.invocations++;
-    this.#stats.moveTask(null, 'waiting-for-ep');
+    this.#stats.add(userId, 'tasksSubmitted', 1);
+    this.#stats.add(userId, 'invocations', 1);
+    this.#stats.add(userId, 'bytesHeld', payload.length);
+    this.#stats.moveTask(userId, null, 'waiting-for-ep');
     this.#listeners.taskWaiting(entry);
   }
 
   #move(task: TaskEntry, status: TaskStatus): void {
-    this.#stats.moveTask(task.status, status);
+    this.#stats.moveTask(task.ownerId, task.status, status);
     task.status = status;
   }
 
-  #end(task: TaskEntry, status: 'success' | 'failed' | 'cancelled'): void {
+  /** Ends a task: its payload is no longer needed (only its digest, for retried submits). */
+  #end(task: TaskEntry, status: 'success' | 'failed' | 'cancelled', result: string | null, exception: string | null): void {
+    const before = heldBytes(task);
+    if (task.payload !== null) {
+      task.payloadDigest = digest(task.payload);
+      task.payload = null;
+    }
+    task.result = result;
+    task.exception = exception;
     task.completedAt = Date.now();
+    this.#stats.add(task.ownerId, 'bytesHeld', heldBytes(task) - before);
     this.#move(task, status);
     const group = this.#stores.groups.get(task.groupId);
     if (group) this.#listeners.taskFinished(task, group);
@@ -270,6 +422,11 @@ const RANK: Readonly<Record<TaskStatus, number>> = {
 
 function rank(status: TaskStatus): number {
   return RANK[status];
+}
+
+/** The bytes a task holds: its payload while live, its result or exception once ended. */
+function heldBytes(task: TaskEntry): number {
+  return (task.payload?.length ?? 0) + (task.result?.length ?? 0) + (task.exception?.length ?? 0);
 }
 
 /**

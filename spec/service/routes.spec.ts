@@ -182,13 +182,22 @@ describe('service REST routes', () => {
     envelope(102, 404)(await call(url, 'GET', '/v2/nothing-here', { token: alice.token }));
   });
 
-  it('GET /v2/stats - counts submits and tasks by status', async () => {
-    const before = service.stats();
+  it('GET /v2/stats - counts submits and tasks by status, a user\'s own for users, totals for operators', async () => {
+    const before = service.stats(alice.userId);
+    const totalBefore = service.stats();
     await call(url, 'POST', '/v2/submit', { token: alice.token, body: { tasks: [task(fn, endpointId, [1])] } });
     const stats = (await call(url, 'GET', '/v2/stats', { token: alice.token })).body;
     assert.equal(stats.submit_requests, before.submit_requests + 1);
     assert.equal(stats.tasks_by_status['waiting-for-ep'], before.tasks_by_status['waiting-for-ep'] + 1);
     assert.equal(stats.total_function_invocations, before.total_function_invocations + 1);
+    assert.equal(stats.tasks_outstanding, before.tasks_outstanding + 1);
+    const bobs = (await call(url, 'GET', '/v2/stats', { token: bob.token })).body;
+    assert.equal(bobs.total_function_invocations, 0, "bob does not see alice's counts");
+    assert.equal(bobs.tasks_outstanding, 0);
+    const operator = service.issueToken({ operator: true });
+    const totals = (await call(url, 'GET', '/v2/stats', { token: operator.token })).body;
+    assert.equal(totals.total_function_invocations, totalBefore.total_function_invocations + 1);
+    assert.ok(totals.total_function_invocations >= stats.total_function_invocations);
   });
 });
 

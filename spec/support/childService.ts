@@ -19,7 +19,7 @@ export interface ChildService {
  * @returns the running service
  */
 export async function startChildService(workers = 4): Promise<ChildService> {
-  const child = fork(fileURLToPath(new URL('./serviceProcess.ts', import.meta.url)), [String(workers)], {
+  const child = fork(fileURLToPath(new URL('./localServiceProcess.ts', import.meta.url)), [String(workers)], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

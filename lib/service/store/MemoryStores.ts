@@ -1,7 +1,7 @@
 import type { EndpointEntry, FunctionEntry, GroupEntry, TaskEntry } from './records.js';
-import type { EndpointStore, FunctionStore, GroupStore, Stores, TaskStore } from './Stores.js';
+import type { EndpointStore, EntryStore, FunctionStore, GroupStore, Stores, TaskStore } from './Stores.js';
 
-class MapStore<T extends { readonly id: string }> {
+class MapStore<T extends { readonly id: string }> implements EntryStore<T> {
   protected readonly map = new Map<string, T>();
   get(id: string): T | undefined {
     return this.map.get(id);

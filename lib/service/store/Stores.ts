@@ -1,35 +1,29 @@
 import type { EndpointEntry, FunctionEntry, GroupEntry, TaskEntry } from './records.js';
 
+/** What every store offers: entries by id, and all of them for the expiry sweep. */
+export interface EntryStore<T extends { readonly id: string }> {
+  get(id: string): T | undefined;
+  put(entry: T): void;
+  delete(id: string): void;
+  /** Every entry, for expiry sweeps. */
+  values(): IterableIterator<T>;
+  readonly size: number;
+}
+
 /**
  * Where the service keeps tasks. The in-memory one is {@link MemoryStores}; another backend
  * (Redis, a database) implements the same small interfaces without touching the routes.
  */
-export interface TaskStore {
-  get(id: string): TaskEntry | undefined;
-  put(task: TaskEntry): void;
-  delete(id: string): void;
-  /** Every task, for retention sweeps. */
-  values(): IterableIterator<TaskEntry>;
-  readonly size: number;
-}
+export type TaskStore = EntryStore<TaskEntry>;
 
 /** Where the service keeps functions. */
-export interface FunctionStore {
-  get(id: string): FunctionEntry | undefined;
-  put(fn: FunctionEntry): void;
-}
+export type FunctionStore = EntryStore<FunctionEntry>;
 
 /** Where the service keeps task groups. */
-export interface GroupStore {
-  get(id: string): GroupEntry | undefined;
-  put(group: GroupEntry): void;
-}
+export type GroupStore = EntryStore<GroupEntry>;
 
 /** Where the service keeps endpoints. */
-export interface EndpointStore {
-  get(id: string): EndpointEntry | undefined;
-  put(endpoint: EndpointEntry): void;
-}
+export type EndpointStore = EntryStore<EndpointEntry>;
 
 /** All the stores a service needs. */
 export interface Stores {

@@ -7,10 +7,15 @@ export interface TaskEntry {
   readonly groupId: string;
   readonly functionId: string;
   readonly endpointId: string;
-  readonly payload: string;
+  /** The arguments, held until the task ends; then only their digest is kept. */
+  payload: string | null;
+  /** SHA-1 of the payload, set when the payload is dropped (a retried submit is compared to it). */
+  payloadDigest: string | null;
   status: TaskStatus;
   result: string | null;
   exception: string | null;
+  /** Epoch milliseconds when it last started waiting for its endpoint. */
+  queuedAt: number;
   /** Epoch milliseconds when it ended, or null. */
   completedAt: number | null;
 }
@@ -24,6 +29,8 @@ export interface FunctionEntry {
   readonly code: string;
   readonly source: string;
   readonly description: string;
+  /** Epoch milliseconds of its registration or its latest submit. */
+  lastUsedAt: number;
 }
 
 /** A task group: its owner and its tasks in submit order. */
@@ -33,6 +40,8 @@ export interface GroupEntry {
   readonly taskIds: Set<string>;
   /** Finished tasks no subscriber has received yet. */
   readonly undelivered: Set<string>;
+  /** Epoch milliseconds of its creation or its latest submit. */
+  touchedAt: number;
 }
 
 /** A registered endpoint and its credential. */
@@ -40,5 +49,8 @@ export interface EndpointEntry {
   readonly id: string;
   readonly ownerId: string;
   readonly name: string;
-  readonly secret: string;
+  /** SHA-256 of its secret (lib/service/auth/secretHash.ts); the secret itself is never kept. */
+  readonly secretHash: string;
+  /** Epoch milliseconds of its registration or its latest connection. */
+  lastSeenAt: number;
 }

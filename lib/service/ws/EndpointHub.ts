@@ -80,9 +80,11 @@ export class EndpointHub {
    *
    * @param socket - the connection
    * @param endpointId - the endpoint
+   * @param ownerId - the endpoint's owner, whose counters it shows in
    * @returns nothing
    */
-  attach(socket: WebSocket, endpointId: string): void {
+  attach(socket: WebSocket, endpointId: string, ownerId: string): void {
+    socket.on('error', () => {});
     const line = this.#line(endpointId);
     if (line.socket !== null) {
       const old = line.socket;
@@ -91,7 +93,8 @@ export class EndpointHub {
     }
     line.socket = socket;
     line.alive = true;
-    this.#stats.endpointConnectionsOpen++;
+    this.#stats.add(ownerId, 'endpointConnectionsOpen', 1);
+    this.#broker?.endpointSeen(endpointId);
     this.#startPings();
     socket.on('message', (data, isBinary) => {
       line.alive = true;
@@ -99,11 +102,12 @@ export class EndpointHub {
     });
     socket.on('pong', () => (line.alive = true));
     socket.on('close', () => {
-      this.#stats.endpointConnectionsOpen--;
+      this.#stats.add(ownerId, 'endpointConnectionsOpen', -1);
+      this.#broker?.endpointSeen(endpointId);
       if (line.socket === socket) this.#release(line);
+      this.#dropIfIdle(endpointId, line);
       this.#stopPingsIfIdle();
     });
-    socket.on('error', () => {});
     this.#scheduleFlush(line);
   }
 
@@ -130,6 +134,12 @@ export class EndpointHub {
     if (line === undefined) return;
     line.waiting.delete(task.id);
     if (line.inflight.delete(task.id) && line.socket) this.#send(line.socket, [{ type: 'cancel', task_id: task.id }]);
+    this.#dropIfIdle(task.endpointId, line);
+  }
+
+  /** The hub owns #lines: a line with no connection and no work is deleted. */
+  #dropIfIdle(endpointId: string, line: EndpointLine): void {
+    if (line.socket === null && line.waiting.size === 0 && line.inflight.size === 0) this.#lines.delete(endpointId);
   }
 
   /**
@@ -188,7 +198,8 @@ export class EndpointHub {
     for (const id of line.waiting) {
       line.waiting.delete(id);
       const task = this.#stores.tasks.get(id);
-      if (task === undefined || task.status !== 'waiting-for-ep') continue;
+      // A live task always has its payload; an ended one (payload dropped) is not sent.
+      if (task === undefined || task.status !== 'waiting-for-ep' || task.payload === null) continue;
       const fn = this.#stores.functions.get(task.functionId);
       if (fn === undefined) continue;
       batch.push({ type: 'task', task_id: id, function_id: fn.id, function_code: fn.code, payload: task.payload });

@@ -1,5 +1,8 @@
 import type { WebSocket } from 'ws';
+import { ErrorCode } from '../../protocol/errorCodes.js';
 import type { ResultFrame, StatusFrame, SubscribeFrame } from '../../protocol/task.js';
+import { ApiError } from '../ApiError.js';
+import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
 import type { ServiceStats } from '../ServiceStats.js';
 import type { GroupEntry, TaskEntry } from '../store/records.js';
 import type { GroupStore } from '../store/Stores.js';
@@ -12,7 +15,15 @@ interface Listener {
   readonly userId: string;
   /** Group id → whether it wants status frames. */
   readonly groups: Map<string, boolean>;
+  /** Whether it answered the last ping (or sent anything since). */
+  alive: boolean;
 }
+
+/** The limits a result hub enforces. */
+export type ResultHubLimits = Pick<ResolvedServiceOptions, 'maxResultSocketsPerUser' | 'maxResultSockets' | 'maxSubscriptionsPerSocket' | 'pingIntervalMs'>;
+
+/** WebSocket close code for a socket that broke a limit (RFC 6455: policy violation). */
+const POLICY_VIOLATION = 1008;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -34,16 +45,37 @@ export class ResultHub {
   readonly #groups: GroupStore;
   readonly #stats: ServiceStats;
   readonly #tasks: { get(id: string): TaskEntry | undefined };
+  readonly #limits: ResultHubLimits;
+  #pingTimer: NodeJS.Timeout | null = null;
 
   /**
    * @param groups - the group store
    * @param tasks - reads tasks, to send undelivered results
    * @param stats - the live counters
+   * @param limits - socket caps, subscriptions per socket, ping interval
    */
-  constructor(groups: GroupStore, tasks: { get(id: string): TaskEntry | undefined }, stats: ServiceStats) {
+  constructor(groups: GroupStore, tasks: { get(id: string): TaskEntry | undefined }, stats: ServiceStats, limits: ResultHubLimits) {
     this.#groups = groups;
     this.#tasks = tasks;
     this.#stats = stats;
+    this.#limits = limits;
+  }
+
+  /**
+   * Whether a user may open one more result socket (checked before the handshake completes).
+   *
+   * @param userId - the user
+   * @returns null when it may, else the refusal
+   */
+  refusal(userId: string): ApiError | null {
+    const own = this.#stats.of(userId, 'resultSocketsOpen');
+    if (own >= this.#limits.maxResultSocketsPerUser) {
+      return new ApiError(ErrorCode.CONNECTION_LIMIT, `This user already has ${own} result sockets open; the limit is ${this.#limits.maxResultSocketsPerUser}`, [own, this.#limits.maxResultSocketsPerUser], 5);
+    }
+    if (this.#listeners.size >= this.#limits.maxResultSockets) {
+      return new ApiError(ErrorCode.CONNECTION_LIMIT, `The service has ${this.#listeners.size} result sockets open, its limit`, [this.#listeners.size], 5);
+    }
+    return null;
   }
 
   /** The open result sockets. */
@@ -59,20 +91,60 @@ export class ResultHub {
    * @returns nothing
    */
   attach(socket: WebSocket, userId: string): void {
-    const listener: Listener = { socket, userId, groups: new Map(), pending: [] };
-    this.#listeners.add(listener);
-    this.#stats.resultSocketsOpen++;
-    this.#stats.resultSocketsTotal++;
-    socket.on('message', (data, isBinary) => {
-      if (!isBinary) this.#subscribe(listener, String(data));
-    });
-    socket.on('close', () => {
-      this.#listeners.delete(listener);
-      this.#stats.resultSocketsOpen--;
-      for (const group of listener.groups.keys()) this.#byGroup.get(group)?.delete(listener);
-    });
     // A socket error is followed by close; without a listener it would be thrown.
     socket.on('error', () => {});
+    const listener: Listener = { socket, userId, groups: new Map(), pending: [], alive: true };
+    this.#listeners.add(listener);
+    this.#stats.add(userId, 'resultSocketsOpen', 1);
+    this.#stats.add(userId, 'resultSocketsTotal', 1);
+    socket.on('message', (data, isBinary) => {
+      listener.alive = true;
+      if (!isBinary) this.#subscribe(listener, String(data));
+    });
+    socket.on('pong', () => (listener.alive = true));
+    socket.on('close', () => {
+      this.#listeners.delete(listener);
+      this.#stats.add(userId, 'resultSocketsOpen', -1);
+      // The hub owns #byGroup: a closed socket's entries, and sets left empty, go with it.
+      for (const group of listener.groups.keys()) {
+        const set = this.#byGroup.get(group);
+        set?.delete(listener);
+        if (set?.size === 0) this.#byGroup.delete(group);
+      }
+      listener.groups.clear();
+      if (this.#listeners.size === 0) this.#stopPings();
+    });
+    this.#startPings();
+  }
+
+  /** How many groups have at least one subscribed socket (for specs and the stress bench). */
+  get subscribedGroups(): number {
+    return this.#byGroup.size;
+  }
+
+  /** Stops the ping timer; the sockets themselves are closed by the server. */
+  close(): void {
+    this.#stopPings();
+  }
+
+  #startPings(): void {
+    if (this.#pingTimer) return;
+    this.#pingTimer = setInterval(() => {
+      for (const listener of this.#listeners) {
+        if (!listener.alive) {
+          listener.socket.terminate();
+          continue;
+        }
+        listener.alive = false;
+        listener.socket.ping();
+      }
+    }, this.#limits.pingIntervalMs);
+    this.#pingTimer.unref();
+  }
+
+  #stopPings(): void {
+    if (this.#pingTimer) clearInterval(this.#pingTimer);
+    this.#pingTimer = null;
   }
 
   /**
@@ -147,6 +219,10 @@ export class ResultHub {
     // Malformed frames are ignored, as a funcX client would never send them.
     if (request === null) return;
     const groupId = request.task_group_id.toLowerCase();
+    if (!listener.groups.has(groupId) && listener.groups.size >= this.#limits.maxSubscriptionsPerSocket) {
+      listener.socket.close(POLICY_VIOLATION, `more than ${this.#limits.maxSubscriptionsPerSocket} task groups on one socket`);
+      return;
+    }
     listener.groups.set(groupId, request.statuses === true);
     let set = this.#byGroup.get(groupId);
     if (set === undefined) this.#byGroup.set(groupId, (set = new Set()));
