@@ -63,6 +63,9 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
   readonly #cancels = new Subject<string>();
   readonly #cancelHold: Hold;
   #lastError: unknown = null;
+  /** A sweep of the posted tasks is running; another is owed when the socket reopened meanwhile. */
+  #sweeping = false;
+  #sweepOwed = false;
 
   /** @param options - connection, transport, batching and retries */
   constructor(options: AsyncSessionOptions) {
@@ -71,9 +74,7 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
       url: options.resultSocketUrl,
       token: options.token,
       makeWebSocket: options.makeWebSocket,
-      api: options.api,
-      retry: options.retry,
-      postedTaskIds: () => this.#postedTaskIds(),
+      onReopen: () => this.#sweepPosted(),
       reconnect: options.reconnect,
       lingerMs: options.socketLingerMs,
       scheduler: options.scheduler,
@@ -293,6 +294,30 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
   #settleCancelled(state: TaskState, fallback?: unknown): void {
     const reason = state.cancelReason?.reason ?? fallback;
     state.settle({ error: new TaskCancelled(state.taskId, reason === undefined ? undefined : { cause: reason }) }, 'cancelled');
+  }
+
+  /**
+   * Sweeps every posted task after a reopen. Sweeps never overlap and are never cut short by
+   * the socket dropping again (under load a sweep of many tasks can outlast a socket): a reopen
+   * during a sweep owes one more, run when it ends, which covers what the newest dead socket may
+   * have swallowed. A sweep that fails for good (past the deadline) is owed again too.
+   */
+  #sweepPosted(): void {
+    if (this.#sweeping) {
+      this.#sweepOwed = true;
+      return;
+    }
+    this.#sweeping = true;
+    this.#sweepOwed = false;
+    const done = (failed: boolean): void => {
+      this.#sweeping = false;
+      if ((this.#sweepOwed || failed) && this.#registry.size > 0) this.#sweepPosted();
+    };
+    lookupStatuses(this.#options.api, this.#postedTaskIds(), this.#options.retry).subscribe({
+      next: (record) => this.#apply(record),
+      error: () => done(true),
+      complete: () => done(false),
+    });
   }
 
   /**

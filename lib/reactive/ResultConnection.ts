@@ -21,21 +21,17 @@ import type { ServerFrame, TaskRecord } from '../protocol/task.js';
 import { makeWebSocketObservable } from '../transport/rxjsWebsockets.js';
 import type { WebSocketMaker } from '../transport/WebSocketMaker.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
-import { lookupStatuses } from './lookupStatuses.js';
-import type { RetryPolicy } from './retryIdempotent.js';
-import type { ServiceApi } from './ServiceApi.js';
 
 /** What a {@link ResultConnection} needs from its client. */
 export interface ResultConnectionOptions {
   readonly url: string;
   readonly token: string;
   readonly makeWebSocket: WebSocketMaker;
-  /** The service, for the sweep (`POST /v2/batch_status`) after a reconnect. */
-  readonly api: ServiceApi;
-  /** How a sweep's lookups are retried. */
-  readonly retry: RetryPolicy;
-  /** The ids of tasks the service has accepted and the client still waits for. */
-  readonly postedTaskIds: () => string[];
+  /**
+   * Told after every *re*open, once the groups are subscribed again: results sent into the
+   * socket that died must now be read back (the owner sweeps `POST /v2/batch_status`).
+   */
+  readonly onReopen: () => void;
   readonly reconnect?: BackoffOptions | undefined;
   /** Milliseconds the socket stays open after its last subscriber leaves; 0 closes it at once. */
   readonly lingerMs?: number | undefined;
@@ -47,12 +43,13 @@ export interface ResultConnectionOptions {
  * the first subscriber and closes after the last (`share({ resetOnRefCountZero: true })`). On
  * each open it subscribes every known task group; groups added later are subscribed on the open
  * socket. A socket that closes or fails is reopened with backoff for as long as anyone
- * subscribes (`retry` with `resetOnSuccess`), and after every *re*open the tasks the service had
- * accepted are swept over HTTP, so results sent into a dying socket are not lost.
+ * subscribes (`retry` with `resetOnSuccess`), and every *re*open is reported to the owner, which
+ * sweeps the accepted tasks over HTTP, so results sent into a dying socket are not lost. The sweep
+ * lives outside the socket's stream: a socket that drops again does not cancel it.
  *
  * @example
  * ```ts
- * const connection = new ResultConnection({ url, token, makeWebSocket, api, retry, postedTaskIds });
+ * const connection = new ResultConnection({ url, token, makeWebSocket, onReopen: () => sweep() });
  * connection.addGroup(groupId);
  * connection.frames$.subscribe((frame) => registry.route(frame));
  * ```
@@ -62,14 +59,12 @@ export class ResultConnection {
   readonly frames$: Observable<ServerFrame | TaskRecord>;
   readonly #groups = new Set<string>();
   readonly #send$ = new Subject<string>();
-  readonly #options: ResultConnectionOptions;
   #statuses = false;
   #opens = 0;
   #reopens = 0;
 
   /** @param options - where to connect and how to recover */
   constructor(options: ResultConnectionOptions) {
-    this.#options = options;
     this.frames$ = defer(() => {
       let opensThisSession = 0;
       return makeWebSocketObservable<string>(options.url, {
@@ -81,7 +76,12 @@ export class ResultConnection {
           const reopened = opensThisSession++ > 0;
           if (reopened) this.#reopens++;
           const input$ = concat(defer(() => from([...this.#groups])), this.#send$).pipe(map((group) => this.#frameFor(group)));
-          return merge(getResponses(input$).pipe(mergeMap((data) => parseFrame(data))), reopened ? this.#sweep() : EMPTY);
+          // merge subscribes in order: the groups are subscribed again before the owner sweeps.
+          const reported$ = defer(() => {
+            if (reopened) options.onReopen();
+            return EMPTY;
+          });
+          return merge(getResponses(input$).pipe(mergeMap((data) => parseFrame(data))), reported$);
         }),
         retry({
           resetOnSuccess: true,
@@ -141,11 +141,6 @@ export class ResultConnection {
 
   #frameFor(group: string): string {
     return this.#statuses ? JSON.stringify({ task_group_id: group, statuses: true }) : group;
-  }
-
-  /** Records of the accepted tasks still outstanding, read over HTTP (one chunked, retried lookup). */
-  #sweep(): Observable<TaskRecord> {
-    return defer(() => lookupStatuses(this.#options.api, this.#options.postedTaskIds(), this.#options.retry)) as Observable<TaskRecord>;
   }
 }
 
