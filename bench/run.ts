@@ -5,6 +5,7 @@ import { cancelLoop } from './scenarios/cancelLoop.js';
 import { chaos } from './scenarios/chaos.js';
 import { latency } from './scenarios/latency.js';
 import { proxyChaos } from './scenarios/proxyChaos.js';
+import { redisMode } from './scenarios/redisMode.js';
 import { scale } from './scenarios/scale.js';
 import { seedBatch } from './scenarios/seedBatch.js';
 import { stress } from './scenarios/stress.js';
@@ -25,6 +26,7 @@ for (const [name, scenario] of [
   ['chaos', () => chaos(1)],
   ['cancellation', () => cancelLoop(3)],
   ['stress', () => stress()],
+  ['redis', () => redisMode(2, workers)],
   ['proxy chaos', () => proxyChaos()],
 ] as const) {
   if (only.length > 0 && !only.includes(name)) continue;

@@ -7,9 +7,14 @@
 export { FuncXService } from './service/FuncXService.js';
 export type { FuncXServiceOptions } from './service/FuncXServiceOptions.js';
 export type { ServiceStatsSnapshot } from './service/ServiceStats.js';
-export type { Stores, TaskStore, FunctionStore, GroupStore, EndpointStore } from './service/store/Stores.js';
-export type { TaskEntry, FunctionEntry, GroupEntry, EndpointEntry } from './service/store/records.js';
-export { MemoryStores } from './service/store/MemoryStores.js';
+export type { Backend } from './service/core/Backend.js';
+export type { TaskRepo, GroupRepo, FunctionRepo, EndpointRepo, IdentityRepo, Repositories } from './service/core/repositories.js';
+export type { TaskBus, EndpointQueue, GroupEvent, ControlEvent, Presence } from './service/core/TaskBus.js';
+export type { Counters, Counter } from './service/core/Counters.js';
+export type { TaskEntry, TaskEnd, FunctionEntry, GroupEntry, EndpointEntry, TokenHolder } from './service/core/records.js';
+export { MemoryBackend } from './service/backends/memory/MemoryBackend.js';
+export { RedisBackend } from './service/backends/redis/RedisBackend.js';
+export type { SweepReport } from './service/TaskBroker.js';
 export { ApiError } from './service/ApiError.js';
 export { Endpoint } from './endpoint/Endpoint.js';
 export type { EndpointOptions } from './endpoint/EndpointOptions.js';

@@ -3,9 +3,9 @@ import { FuncXService } from 'funcx-rx/service';
 import { heapAfterGc } from './ipc.js';
 
 const service = await FuncXService.start();
-const { userId, token } = service.issueToken();
+const { userId, token } = await service.issueToken();
 // Registered but never connected: submitted tasks stay outstanding (waiting-for-ep).
-const { endpointId } = service.registerEndpoint(userId);
+const { endpointId } = await service.registerEndpoint(userId);
 
 process.on('message', (message: string) => {
   if (message === 'info') process.send!({ url: service.url, token, endpointId });

@@ -4,15 +4,15 @@ import { FuncXService } from 'funcx-rx/service';
 import { heapAfterGc } from './ipc.js';
 
 const service = await FuncXService.start(JSON.parse(process.argv[2] ?? '{}'));
-const users = Array.from({ length: 8 }, () => service.issueToken());
+const users = await Promise.all(Array.from({ length: 8 }, () => service.issueToken()));
 // Registered but never connected: submitted tasks wait until cancelled, then expire.
-const { endpointId } = service.registerEndpoint(users[0]!.userId);
+const { endpointId } = await service.registerEndpoint(users[0]!.userId);
 
 process.on('message', (message: string) => {
   if (message === 'info') process.send!({ url: service.url, tokens: users.map((u) => u.token), endpointId });
   else if (message === 'heap') process.send!(heapAfterGc());
   // Far enough ahead that every ended task is past its retention.
-  else if (message === 'sweep') process.send!(service.sweep(Date.now() + 15 * 24 * 3600 * 1000));
-  else if (message === 'stats') process.send!(service.stats());
+  else if (message === 'sweep') void service.sweep(Date.now() + 15 * 24 * 3600 * 1000).then((report) => process.send!(report));
+  else if (message === 'stats') void service.stats().then((stats) => process.send!(stats));
   else if (message === 'stop') void service.close().then(() => process.disconnect());
 });

@@ -18,17 +18,17 @@ async function executorRate(workers: number): Promise<{ rate: number; peakSocket
     const fx = new FuncXExecutor(new FuncXClient({ serviceUrl: local.url, token: local.token }), { endpointId: local.endpointId, batchInterval: 10, batchSize: 2000 });
     await fx.submit(noop, 0); // registers the function and warms the workers
     // The warm-up's socket closes once it settles; the measured run starts when it has.
-    while (local.service.stats().result_websockets_open > 0) await new Promise((r) => setTimeout(r, 5));
+    while ((await local.service.stats()).result_websockets_open > 0) await new Promise((r) => setTimeout(r, 5));
     let peakSockets = 0;
-    const sampler = setInterval(() => (peakSockets = Math.max(peakSockets, local.service.stats().result_websockets_open)), 2);
+    const sampler = setInterval(() => void local.service.stats().then((s) => (peakSockets = Math.max(peakSockets, s.result_websockets_open))), 2);
     const start = performance.now();
     const futures = Array.from({ length: TASKS }, (_, i) => fx.submit(noop, i));
     for (const future of futures) await future;
     const seconds = (performance.now() - start) / 1000;
     clearInterval(sampler);
     await fx.shutdown();
-    for (let i = 0; i < 100 && local.service.stats().result_websockets_open > 0; i++) await new Promise((r) => setTimeout(r, 10));
-    return { rate: TASKS / seconds, peakSockets, finalSockets: local.service.stats().result_websockets_open };
+    for (let i = 0; i < 100 && (await local.service.stats()).result_websockets_open > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    return { rate: TASKS / seconds, peakSockets, finalSockets: (await local.service.stats()).result_websockets_open };
   } finally {
     await local.stop();
   }

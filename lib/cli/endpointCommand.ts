@@ -8,6 +8,7 @@ export interface EndpointCommandOptions {
   readonly secret?: string;
   readonly workers?: number;
   readonly taskTimeout?: number;
+  readonly prefetch?: number;
 }
 
 /**
@@ -33,6 +34,7 @@ export async function endpointCommand(options: EndpointCommandOptions): Promise<
     secret,
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.taskTimeout === undefined ? {} : { taskTimeoutMs: options.taskTimeout }),
+    ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
   });
   process.stdout.write(`endpoint ${options.endpointId} connected to ${options.service}\n`);
   await untilSignal();

@@ -2,6 +2,9 @@ import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError } from 'commander';
 import { serveCommand } from './serveCommand.js';
 import { endpointCommand } from './endpointCommand.js';
+import { registerEndpointCommand } from './registerEndpointCommand.js';
+import { tokenCommand } from './tokenCommand.js';
+import { registerFunctionCommand } from './registerFunctionCommand.js';
 
 function integer(min: number) {
   return (value: string): number => {
@@ -9,6 +12,10 @@ function integer(min: number) {
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`Expected a whole number from ${min} and up, got \`${value}\``);
     return n;
   };
+}
+
+function originList(value: string): string[] {
+  return value.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
 }
 
 // The same relative path from lib/cli (sources) and dist/cli (built).
@@ -27,7 +34,28 @@ program
   .option('--workers <n>', 'worker threads of the local endpoint', integer(1))
   .option('--task-timeout <ms>', 'per-task time limit of the local endpoint, in milliseconds', integer(1))
   .option('--json', 'print one JSON line {"url","token","endpoint_id"} instead of text')
+  .option('--ping-interval <ms>', 'how often endpoint and result sockets are pinged (a dead replica\'s endpoint tasks are reclaimed after 3 intervals)', integer(10))
+  .option('--redis <url>', 'run as one replica of a service whose state is in this Redis (no local endpoint; issue credentials with `token create` and `endpoint-register`)')
+  .option('--cors <origins>', 'comma-separated origins of web pages allowed to call the service (or * for any; never with cookies)', originList)
   .action(serveCommand);
+
+program
+  .command('token')
+  .description('bearer tokens in a shared store')
+  .command('create')
+  .description('make a user and a token that every replica knows; print the token once')
+  .requiredOption('--redis <url>', 'the Redis the replicas share')
+  .option('--operator', 'the token may read service-wide statistics')
+  .option('--json', 'print one JSON line {"user_id","token"}')
+  .action(tokenCommand);
+
+program
+  .command('endpoint-register')
+  .description('register an endpoint owned by the user of $FUNCX_TOKEN; print its id and secret once')
+  .requiredOption('--redis <url>', 'the Redis the replicas share')
+  .option('--name <name>', 'the endpoint\'s name', 'endpoint')
+  .option('--json', 'print one JSON line {"endpoint_id","secret"}')
+  .action(registerEndpointCommand);
 
 program
   .command('endpoint')
@@ -37,7 +65,21 @@ program
   .option('--secret <secret>', 'the endpoint secret (default: $FUNCX_ENDPOINT_SECRET)')
   .option('--workers <n>', 'worker threads', integer(1))
   .option('--task-timeout <ms>', 'per-task time limit, in milliseconds', integer(1))
+  .option('--prefetch <n>', 'how many tasks the service may send ahead of free workers (default max(64, 4 × workers))', integer(1))
   .action(endpointCommand);
+
+program
+  .command('function')
+  .description('manage registered functions')
+  .command('register')
+  .description('register the function whose source is in <file> (one function expression) and print its id')
+  .argument('<file>', 'a file holding one self-contained function expression, such as `async (x) => x * 2`')
+  .option('--service <url>', 'the service URL (default: $FUNCX_SERVICE_URL)')
+  .option('--token <token>', 'the bearer token (default: $FUNCX_TOKEN)')
+  .option('--name <name>', "the function's name (default: the file name without extension)")
+  .option('--description <text>', 'stored with the function')
+  .option('--json', 'print {"function_id","name"} instead of the bare id')
+  .action(registerFunctionCommand);
 
 try {
   await program.parseAsync(process.argv);

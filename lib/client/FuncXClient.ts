@@ -14,7 +14,7 @@ import { lookupStatuses } from '../reactive/lookupStatuses.js';
 import { retryIdempotent, type RetryPolicy } from '../reactive/retryIdempotent.js';
 import type { ServiceApi } from '../reactive/ServiceApi.js';
 import { pack } from '../serialize/pack.js';
-import { packPayload, serializeFunction } from '../serialize/serialize.js';
+import { packPayload, serializeFunction, serializeFunctionSource, type FunctionSource } from '../serialize/serialize.js';
 import { Batch } from './Batch.js';
 import type { BatchResultEntry } from './BatchResult.js';
 import type { FuncXClientOptions } from './FuncXClientOptions.js';
@@ -141,22 +141,54 @@ export class FuncXClient<Async extends boolean = false> {
    * Registers a function, sent as its source text. The function must be self-contained: it runs
    * in a worker far from the variables around it, and may `await import()` what it needs.
    *
+   * A function that a build rewrote to call the bundle's helpers (an async function lowered to
+   * `__async(...)` for zone.js, say) is refused: give its source text instead, as
+   * `{ name, source }`, which no bundler changes, or register it once on the server side (or with
+   * `funcx-rx function register <file>`) and run it by id.
+   *
    * @param fn - a plain, arrow, async or method-shorthand function
    * @param options - `description`: stored with it
    * @returns the function's id, typed with the function
-   * @throws {@link SerializationError} for native or bound functions and classes; {@link ServiceError} from the service
+   * @throws {@link SerializationError} for native or bound functions, classes, and functions a build rewrote; {@link ServiceError} from the service
    * @example
    * ```ts
    * const functionId = await fxc.registerFunction(async (x: number) => x * 2);
+   * const byText = await fxc.registerFunction<(x: number) => number>({ name: 'double', source: 'async (x) => x * 2' });
    * ```
    */
-  async registerFunction<F extends AnyFunction>(fn: F, options: { description?: string } = {}): Promise<FunctionId<F>> {
-    const code = serializeFunction(fn);
+  registerFunction<F extends AnyFunction>(fn: F, options?: { description?: string }): Promise<FunctionId<F>>;
+  /**
+   * Registers a function given as source text: one self-contained function expression. Name the
+   * function's type to have `run` check its arguments and type its result.
+   *
+   * @param fn - `name`: how it is listed; `source`: such as `'async (x) => x * 2'`
+   * @param options - `description`: stored with it
+   * @returns the function's id
+   * @throws {@link SerializationError} when `name` or `source` is missing; {@link ServiceError} from the service
+   * @example
+   * ```ts
+   * const functionId = await fxc.registerFunction<(x: number) => number>({ name: 'double', source: '(x) => x * 2' });
+   * ```
+   */
+  registerFunction<F extends AnyFunction = AnyFunction>(fn: FunctionSource, options?: { description?: string }): Promise<FunctionId<F>>;
+  async registerFunction<F extends AnyFunction>(fn: F | FunctionSource, options: { description?: string } = {}): Promise<FunctionId<F>> {
+    let code: string;
+    let name: string;
+    let source: string;
+    if (typeof fn === 'function') {
+      code = serializeFunction(fn);
+      name = fn.name || 'anonymous';
+      source = Function.prototype.toString.call(fn);
+    } else {
+      code = serializeFunctionSource(fn);
+      name = fn.name || 'anonymous';
+      source = fn.source;
+    }
     const { body } = await this.#api.post<RegisterFunctionResponse>('/functions', {
-      function_name: fn.name || 'anonymous',
-      entry_point: fn.name || 'anonymous',
+      function_name: name,
+      entry_point: name,
       function_code: pack([code]),
-      function_source: Function.prototype.toString.call(fn),
+      function_source: source,
       description: options.description ?? '',
     });
     return body.function_uuid as FunctionId<F>;

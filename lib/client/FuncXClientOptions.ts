@@ -2,6 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { BackoffOptions } from '../reactive/backoff.js';
 import type { WebSocketMaker } from '../transport/WebSocketMaker.js';
 import type { FetchLike } from './HttpApi.js';
+import type { TokenProvider } from '../transport/TokenProvider.js';
 
 /**
  * Options of {@link FuncXClient}.
@@ -18,10 +19,15 @@ export interface FuncXClientOptions<Async extends boolean = boolean> {
    */
   readonly serviceUrl?: string;
   /**
-   * The bearer token.
+   * The bearer token, or a function (sync or async) that gives the current one: it is called
+   * before each HTTP request and each result-socket open, so a browser app can refresh tokens.
    * @default process.env.FUNCX_TOKEN
+   * @example
+   * ```ts
+   * new FuncXClient({ serviceUrl, token: () => sessionStorage.getItem('funcx-token') ?? '' });
+   * ```
    */
-  readonly token?: string;
+  readonly token?: TokenProvider;
   /**
    * `true` makes `run` return an awaitable Observable of the result, delivered over one shared
    * WebSocket; `false` makes it return the task id, for polling with `getResult`.
@@ -74,7 +80,10 @@ export interface FuncXClientOptions<Async extends boolean = boolean> {
    * @default 0 (closes at once)
    */
   readonly socketLingerMs?: number;
-  /** The `fetch` to call (a seam for tests and special runtimes). @default the runtime's `fetch`, or cross-fetch where there is none */
+  /**
+   * The `fetch` to call (a seam for tests and special runtimes).
+   * @default the runtime's global `fetch`, called bound to `globalThis`; cross-fetch where there is none
+   */
   readonly fetch?: FetchLike;
   /** Opens the result socket (a seam for tests). @default `ws` in Node, the global `WebSocket` elsewhere */
   readonly makeWebSocket?: WebSocketMaker;

@@ -1,8 +1,9 @@
-import crossFetch from 'cross-fetch';
 import { FuncXError } from '../errors/FuncXError.js';
 import { ServiceError } from '../errors/ServiceError.js';
 import { ErrorCode } from '../protocol/errorCodes.js';
 import { isErrorEnvelope } from '../protocol/envelope.js';
+import { defaultFetch } from './defaultFetch.js';
+import { readToken, type TokenProvider } from '../transport/TokenProvider.js';
 
 /** The `fetch` this client calls: the global one's signature. */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -26,20 +27,18 @@ export interface HttpAnswer<T> {
  */
 export class HttpApi {
   readonly #base: string;
-  readonly #token: string;
+  readonly #token: TokenProvider;
   readonly #fetch: FetchLike;
 
   /**
    * @param apiUrl - the REST base, ending in `/v2`
-   * @param token - the bearer token
-   * @param fetchImpl - the fetch to call (a seam for tests); the runtime's own `fetch` by default, cross-fetch where there is none
+   * @param token - the bearer token, or a function giving the current one (called per request)
+   * @param fetchImpl - the fetch to call (a seam for tests); the runtime's own by default
    */
-  constructor(apiUrl: string, token: string, fetchImpl?: FetchLike) {
+  constructor(apiUrl: string, token: TokenProvider, fetchImpl?: FetchLike) {
     this.#base = apiUrl;
     this.#token = token;
-    // The runtime's fetch (undici in Node, the browser's) rejects a body cut mid-way; cross-fetch's
-    // node-fetch can wait forever for the rest of a body whose connection was reset.
-    this.#fetch = fetchImpl ?? (typeof globalThis.fetch === 'function' ? globalThis.fetch.bind(globalThis) : (crossFetch as unknown as FetchLike));
+    this.#fetch = fetchImpl ?? defaultFetch;
   }
 
   /**
@@ -81,14 +80,15 @@ export class HttpApi {
    * @param body - sent as JSON when defined
    * @param signal - aborts the request
    * @returns the parsed answer for any 2xx status
-   * @throws {@link ServiceError} for an error envelope; {@link FuncXError} for a network failure or a non-JSON answer
+   * @throws {@link ServiceError} for an error envelope; {@link FuncXError} for a network failure, a non-JSON answer or a failing `token` function
    * @example
    * ```ts
    * await api.request('GET', '/authenticate');
    * ```
    */
   async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<HttpAnswer<T>> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: 'application/json' };
+    const token = await readToken(this.#token);
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
     const init: RequestInit = { method, headers };
     if (body !== undefined) {
       headers['content-type'] = 'application/json';
@@ -97,7 +97,10 @@ export class HttpApi {
     if (signal) init.signal = signal;
     let response: Response;
     try {
-      response = await this.#fetch(`${this.#base}${path}`, init);
+      // Called detached, never as a method of this class: a browser's own fetch, injected as
+      // `fetch: window.fetch`, throws "Illegal invocation" for any `this` but the window.
+      const fetchImpl = this.#fetch;
+      response = await fetchImpl(`${this.#base}${path}`, init);
     } catch (error) {
       if (signal?.aborted) throw error;
       throw new FuncXError(`${method} ${path} failed: ${(error as Error).message}`, { cause: error });

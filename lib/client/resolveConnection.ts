@@ -1,3 +1,5 @@
+import type { TokenProvider } from '../transport/TokenProvider.js';
+
 /** Where the service is and who the user is, after defaults and environment were applied. */
 export interface ResolvedConnection {
   /** The service's base URL, without a trailing `/v2`: `http://127.0.0.1:8080`. */
@@ -6,7 +8,8 @@ export interface ResolvedConnection {
   readonly apiUrl: string;
   /** The result WebSocket: `ws(s)://.../ws/v2/`. */
   readonly resultSocketUrl: string;
-  readonly token: string;
+  /** The token, or the function that gives the current one. */
+  readonly token: TokenProvider;
 }
 
 function env(name: string): string | undefined {
@@ -27,7 +30,7 @@ function env(name: string): string | undefined {
  * resolveConnection({ serviceUrl: 'http://127.0.0.1:8080/v2', token: 't' }).resultSocketUrl; // "ws://127.0.0.1:8080/ws/v2/"
  * ```
  */
-export function resolveConnection(options: { serviceUrl?: string | undefined; token?: string | undefined }): ResolvedConnection {
+export function resolveConnection(options: { serviceUrl?: string | undefined; token?: TokenProvider | undefined }): ResolvedConnection {
   const raw = options.serviceUrl ?? env('FUNCX_SERVICE_URL');
   const token = options.token ?? env('FUNCX_TOKEN');
   if (raw === undefined) {
@@ -35,6 +38,9 @@ export function resolveConnection(options: { serviceUrl?: string | undefined; to
   }
   if (token === undefined) {
     throw new TypeError('Expected `token` (or the FUNCX_TOKEN environment variable) to hold a bearer token, got nothing');
+  }
+  if (typeof token !== 'string' && typeof token !== 'function') {
+    throw new TypeError(`Expected \`token\` to be a string or a function giving one, got \`${String(token)}\` (${typeof token})`);
   }
   let url: URL;
   try {

@@ -131,6 +131,8 @@ export class Endpoint {
         this.#socket = socket;
         this.#attempt = 0;
         this.#connections++;
+        // The credit: how many tasks the service may hold out to this process (docs/protocol-extensions.md §6).
+        socket.send(JSON.stringify({ type: 'hello', prefetch: this.#options.prefetch ?? Math.max(64, 4 * this.#pool.size) }));
         this.#scheduleFlush();
         resolve();
       });

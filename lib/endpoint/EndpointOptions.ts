@@ -28,6 +28,13 @@ export interface EndpointOptions {
    */
   readonly maxOldGenerationSizeMb?: number;
   /**
+   * How many tasks the service may send ahead of free workers. Several endpoint processes serving
+   * one endpoint id share its work by this credit: the service sends each at most this many tasks
+   * at a time, so tasks go where workers are free.
+   * @default max(64, 4 × workers)
+   */
+  readonly prefetch?: number;
+  /**
    * How reconnects back off.
    * @default { initialDelayMs: 100, maxDelayMs: 5000 }
    */

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Endpoint } from '../endpoint/Endpoint.js';
 import { FuncXService } from '../service/FuncXService.js';
+import type { FuncXServiceOptions } from '../service/FuncXServiceOptions.js';
 
 /** Options of {@link startLocalService}. */
 export interface LocalServiceOptions {
@@ -22,6 +23,12 @@ export interface LocalServiceOptions {
   readonly workers?: number;
   /** Per-task time limit of the local endpoint, in milliseconds. @default no limit */
   readonly taskTimeoutMs?: number;
+  /**
+   * Origins of web pages allowed to call the service from a browser (CORS and the result
+   * socket's `Origin` check); see {@link FuncXServiceOptions.cors}.
+   * @default []
+   */
+  readonly cors?: readonly string[];
 }
 
 /** A running embedded service with its local endpoint. */
@@ -57,10 +64,10 @@ export interface LocalService {
  * ```
  */
 export async function startLocalService(options: LocalServiceOptions = {}): Promise<LocalService> {
-  const service = await FuncXService.start({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  const service = await FuncXService.start({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, cors: options.cors ?? [] });
   try {
-    const { userId, token } = service.issueToken();
-    const { endpointId, secret } = service.registerEndpoint(userId, { name: 'local' });
+    const { userId, token } = await service.issueToken();
+    const { endpointId, secret } = await service.registerEndpoint(userId, { name: 'local' });
     const endpoint = await Endpoint.start({
       serviceUrl: service.url,
       endpointId,

@@ -6,6 +6,7 @@ import { TaskSubmissionFailed } from '../errors/TaskSubmissionFailed.js';
 import type { SubmitResponse } from '../protocol/submit.js';
 import type { ServerFrame, TaskRecord } from '../protocol/task.js';
 import type { WebSocketMaker } from '../transport/WebSocketMaker.js';
+import type { TokenProvider } from '../transport/TokenProvider.js';
 import { AsyncTask, type TaskControl } from './AsyncTask.js';
 import type { BackoffOptions } from './backoff.js';
 import { CLIENT_DEFAULTS } from './defaults.js';
@@ -23,7 +24,7 @@ import { TaskState } from './TaskState.js';
 export interface AsyncSessionOptions {
   readonly taskGroupId: string;
   readonly resultSocketUrl: string;
-  readonly token: string;
+  readonly token: TokenProvider;
   readonly makeWebSocket: WebSocketMaker;
   /** The service's submit, status and cancel calls. */
   readonly api: ServiceApi;

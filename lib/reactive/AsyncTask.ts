@@ -18,6 +18,14 @@ export interface TaskControl {
  * cancels an HTTP request in RxJS: a `timeout()`, `takeUntil()` or `switchMap` upstream stops
  * remote work. Awaiting is a listener that never unsubscribes.
  *
+ * **Being awaitable has a cost: anything that looks for `then` sees a Promise.** Returned from an
+ * `async` function, or resolved by `Promise.resolve`, the task is unwrapped into its result, and
+ * `taskId`, `status$` and `cancel` are gone; Angular's `async` pipe subscribes to it as a Promise,
+ * so leaving the view does not cancel it. Hand out one of the explicit views instead:
+ * {@link AsyncTask.asObservable} (a plain Observable: `async` pipe, `toSignal`, RxJS operators; the
+ * last unsubscribe cancels) or {@link AsyncTask.asPromise} (a plain Promise of the result), and
+ * return the task itself from `async` code wrapped in an object (`return { task }`).
+ *
  * @example
  * ```ts
  * const task = fxc.run({ functionId, endpointId }, 50);
@@ -83,6 +91,37 @@ export class AsyncTask<T> extends Observable<T> implements PromiseLike<T> {
    */
   cancel(reason?: unknown): void {
     this.#control.cancel(this.#state as TaskState, reason);
+  }
+
+  /**
+   * The task as a plain Observable, which nothing mistakes for a Promise: for Angular's `async`
+   * pipe, `toSignal`, and anything else that checks for `then` first. Unsubscribing its last
+   * subscriber (the view is destroyed, `switchMap` moves on) before the result cancels the task,
+   * as with the task itself.
+   *
+   * @returns an Observable of the result: one value then complete, or the task's error
+   * @example
+   * ```ts
+   * // In a component: the async pipe unsubscribes on destroy, which cancels the task.
+   * readonly result$ = this.fxc.run({ functionId, endpointId }, 50).asObservable();
+   * ```
+   */
+  asObservable(): Observable<T> {
+    return new Observable<T>((subscriber) => this.subscribe(subscriber));
+  }
+
+  /**
+   * The task's result as a plain Promise, for code that wants a Promise and not a thenable
+   * Observable. Like `await task`, it listens without ever cancelling.
+   *
+   * @returns a Promise of the result, rejected with the task's error
+   * @example
+   * ```ts
+   * const value = await task.asPromise();
+   * ```
+   */
+  asPromise(): Promise<T> {
+    return this.then();
   }
 
   /**

@@ -21,11 +21,13 @@ import type { ServerFrame, TaskRecord } from '../protocol/task.js';
 import { makeWebSocketObservable } from '../transport/rxjsWebsockets.js';
 import type { WebSocketMaker } from '../transport/WebSocketMaker.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { token$, type TokenProvider } from '../transport/TokenProvider.js';
 
 /** What a {@link ResultConnection} needs from its client. */
 export interface ResultConnectionOptions {
   readonly url: string;
-  readonly token: string;
+  /** Read again before every open, so a refreshed token is the one sent. */
+  readonly token: TokenProvider;
   readonly makeWebSocket: WebSocketMaker;
   /**
    * Told after every *re*open, once the groups are subscribed again: results sent into the
@@ -67,10 +69,13 @@ export class ResultConnection {
   constructor(options: ResultConnectionOptions) {
     this.frames$ = defer(() => {
       let opensThisSession = 0;
-      return makeWebSocketObservable<string>(options.url, {
-        protocols: [],
-        makeWebSocket: (url) => options.makeWebSocket(url, { token: options.token }),
-      }).pipe(
+      return token$(options.token).pipe(
+        switchMap((token) =>
+          makeWebSocketObservable<string>(options.url, {
+            protocols: [],
+            makeWebSocket: (url) => options.makeWebSocket(url, { token }),
+          }),
+        ),
         switchMap((getResponses) => {
           this.#opens++;
           const reopened = opensThisSession++ > 0;

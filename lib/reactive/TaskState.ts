@@ -1,4 +1,4 @@
-import { AsyncSubject, BehaviorSubject, type Observable } from 'rxjs';
+import { AsyncSubject, BehaviorSubject, of, type Observable } from 'rxjs';
 import type { TaskStatus } from '../protocol/task.js';
 
 /**
@@ -96,8 +96,13 @@ export class TaskState<T = unknown> {
     return this.#status;
   }
 
-  /** The statuses from now on, ending when the task ends (a final status is its last value). */
+  /**
+   * The statuses, starting with the latest known and ending when the task ends (a final status is
+   * its last value). A subscriber after the end gets the final status, then completion.
+   */
   get status$(): Observable<ClientTaskStatus> {
+    // A completed BehaviorSubject replays nothing; late subscribers still need the final status.
+    if (this.settled) return of(this.#status);
     if (this.#status$ === null) {
       this.#status$ = new BehaviorSubject<ClientTaskStatus>(this.#status);
       if (this.settled) this.#status$.complete();

@@ -1,4 +1,5 @@
 import { SerializationError } from '../errors/SerializationError.js';
+import { findBundlerHelper } from './findBundlerHelper.js';
 import { Method } from './methods.js';
 import { pack, unpack } from './pack.js';
 
@@ -94,7 +95,8 @@ export interface FunctionSource {
  *
  * @param fn - a plain, arrow or async function
  * @returns `"11\n{"name", "source"}"`
- * @throws {@link SerializationError} for native and bound functions and classes, which have no usable source
+ * @throws {@link SerializationError} for native and bound functions and classes, which have no usable source, and
+ * for functions a build rewrote to call its helpers (see {@link serializeFunctionSource})
  * @example
  * ```ts
  * serializeFunction((x: number) => x * 2); // '11\n{"name":"","source":"(x) => x * 2"}'
@@ -111,7 +113,43 @@ export function serializeFunction(fn: (...args: never[]) => unknown): string {
   if (/^class\b/.test(source)) {
     throw new SerializationError(`\`${fn.name}\` is a class, not a function`, { method: Method.JS_FUNCTION });
   }
+  const helper = findBundlerHelper(source);
+  if (helper !== null) {
+    const name = fn.name || 'anonymous';
+    throw new SerializationError(
+      `Function \`${name}\` was rewritten by a bundler or transpiler: its source calls \`${helper}\`, a helper that exists only in your bundle, ` +
+        'so it cannot run remotely (async functions are rewritten so when a build targets older JavaScript, as Angular does with zone.js). ' +
+        `Register it by source text, which builds leave alone: registerFunction({ name: '${name}', source: 'async (x) => ...' }); ` +
+        'or register it once on the server side or with `funcx-rx function register <file>`, and run it by id.',
+      { method: Method.JS_FUNCTION },
+    );
+  }
   return `${Method.JS_FUNCTION}\n${JSON.stringify({ name: fn.name, source })}`;
+}
+
+/**
+ * Serializes a function given as source text (method `11`), for code a bundler must not touch:
+ * a string survives any build as it is, while a function's `toString()` shows what the build
+ * made of it.
+ *
+ * @param fn - `name`: how it is listed; `source`: one function expression (`async (x) => x * 2`,
+ * `function f(x) { ... }`), self-contained
+ * @returns `"11\n{"name", "source"}"`
+ * @throws {@link SerializationError} when `name` or `source` is not a string, or `source` is empty
+ * @example
+ * ```ts
+ * serializeFunctionSource({ name: 'double', source: '(x) => x * 2' }); // '11\n{"name":"double","source":"(x) => x * 2"}'
+ * ```
+ */
+export function serializeFunctionSource(fn: FunctionSource): string {
+  const { name, source } = (fn ?? {}) as Partial<FunctionSource>;
+  if (typeof name !== 'string') {
+    throw new SerializationError(`Expected \`name\` to be a string, got \`${String(name)}\` (${typeof name})`, { method: Method.JS_FUNCTION });
+  }
+  if (typeof source !== 'string' || source.trim() === '') {
+    throw new SerializationError(`Expected \`source\` to be the non-empty source text of a function, got \`${String(source)}\` (${typeof source})`, { method: Method.JS_FUNCTION });
+  }
+  return `${Method.JS_FUNCTION}\n${JSON.stringify({ name, source })}`;
 }
 
 /**

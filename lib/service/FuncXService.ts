@@ -1,21 +1,20 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { v4 as uuidv4 } from 'uuid';
 import { WebSocketServer } from 'ws';
 import { ErrorCode } from '../protocol/errorCodes.js';
 import { ApiError } from './ApiError.js';
-import { secretHash, secretMatches } from './auth/secretHash.js';
-import { TokenRegistry } from './auth/TokenRegistry.js';
+import { Accounts } from './auth/Accounts.js';
+import { MemoryBackend } from './backends/memory/MemoryBackend.js';
+import type { Backend } from './core/Backend.js';
 import { resolveServiceOptions, type FuncXServiceOptions, type ResolvedServiceOptions } from './FuncXServiceOptions.js';
 import { createHttpApp } from './http/createHttpApp.js';
 import { writeRawAnswer } from './http/writeRawAnswer.js';
-import { ServiceStats, type ServiceStatsSnapshot } from './ServiceStats.js';
-import { MemoryStores } from './store/MemoryStores.js';
-import type { Stores } from './store/Stores.js';
+import type { ServiceStatsSnapshot } from './ServiceStats.js';
 import { TaskBroker, type SweepReport } from './TaskBroker.js';
+import { bearerFromRequest, selectSubprotocol } from './ws/bearerFromRequest.js';
+import { checkOrigin } from './ws/checkOrigin.js';
 import { EndpointHub } from './ws/EndpointHub.js';
 import { parseUpgradePath } from './ws/parseUpgradePath.js';
 import { ResultHub } from './ws/ResultHub.js';
@@ -29,19 +28,20 @@ import { ResultHub } from './ws/ResultHub.js';
  * ```ts
  * import { FuncXService } from 'funcx-rx/service';
  * const service = await FuncXService.start({ port: 0 });
- * const { userId, token } = service.issueToken();
- * const { endpointId, secret } = service.registerEndpoint(userId, { name: 'laptop' });
+ * const { userId, token } = await service.issueToken();
+ * const { endpointId, secret } = await service.registerEndpoint(userId, { name: 'laptop' });
  * console.log(service.url); // http://127.0.0.1:PORT
  * await service.close();
  * ```
  */
 export class FuncXService {
   readonly #app: FastifyInstance;
-  readonly #stores: Stores;
+  readonly #backend: Backend;
+  /** Whether close() closes the backend too (it made it, from `redis` or by default). */
+  readonly #ownsBackend: boolean;
   readonly #options: ResolvedServiceOptions;
-  readonly #stats = new ServiceStats();
-  readonly #tokens = new TokenRegistry();
   readonly #broker: TaskBroker;
+  readonly #accounts: Accounts;
   readonly #results: ResultHub;
   readonly #endpoints: EndpointHub;
   /** Result sockets carry only tiny subscribe frames from clients; endpoints send whole results. */
@@ -50,53 +50,49 @@ export class FuncXService {
   readonly #sweepTimer: NodeJS.Timeout;
   #url = '';
 
-  private constructor(options: FuncXServiceOptions) {
-    const resolved = (this.#options = resolveServiceOptions(options));
-    this.#stores = resolved.stores ?? new MemoryStores();
-    this.#results = new ResultHub(this.#stores.groups, this.#stores.tasks, this.#stats, resolved);
-    this.#endpoints = new EndpointHub(this.#stores, this.#stats, resolved.pingIntervalMs);
-    const broker = (this.#broker = new TaskBroker(
-      this.#stores,
-      this.#stats,
-      {
-        taskWaiting: (task) => this.#endpoints.enqueue(task),
-        taskWithdrawn: (task) => this.#endpoints.cancel(task),
-        taskStatus: (task) => this.#results.pushStatus(task),
-        taskFinished: (task, group) => this.#results.deliver(task, group),
-      },
-      resolved,
-    ));
-    this.#endpoints.bind(broker);
-    this.#resultServer = this.#socketServer(resolved.maxResultSocketFrameBytes);
-    this.#endpointServer = this.#socketServer(resolved.maxEndpointFrameBytes);
-    this.#app = createHttpApp({
-      stores: this.#stores,
-      broker,
-      endpoints: this.#endpoints,
-      stats: this.#stats,
-      holderOf: (token) => this.#tokens.holderOf(token),
-      registerEndpoint: (userId, name) => this.registerEndpoint(userId, { name }),
-      options: resolved,
-    });
-    this.#app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(request, socket, head));
-    // The sweep never keeps the process alive; close() clears it.
-    this.#sweepTimer = setInterval(() => this.sweep(), resolved.sweepIntervalMs);
+  private constructor(options: ResolvedServiceOptions, backend: Backend, ownsBackend: boolean) {
+    this.#backend = backend;
+    this.#ownsBackend = ownsBackend;
+    this.#options = options;
+    this.#broker = new TaskBroker(backend, options);
+    this.#accounts = new Accounts(backend, this.#broker);
+    this.#results = new ResultHub(backend, options);
+    this.#endpoints = new EndpointHub(backend, this.#broker, options);
+    this.#resultServer = this.#socketServer(options.maxResultSocketFrameBytes);
+    this.#endpointServer = this.#socketServer(options.maxEndpointFrameBytes);
+    this.#app = createHttpApp({ broker: this.#broker, accounts: this.#accounts, options, ...(backend.rateLimitRedis === undefined ? {} : { rateLimitRedis: backend.rateLimitRedis }) });
+    this.#app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(request, socket, head));
+    // The sweep never keeps the process alive; close() clears it. Every replica sweeps: removals are atomic.
+    this.#sweepTimer = setInterval(() => void this.sweep().catch(() => {}), options.sweepIntervalMs);
     this.#sweepTimer.unref();
   }
 
   /**
-   * Starts a service and waits until it listens.
+   * Starts a service and waits until it listens: on its own in memory (the default), or as one
+   * replica of many sharing a Redis (`redis: 'redis://host:6379'`).
    *
-   * @param options - host, port, retention, limits, stores
+   * @param options - host, port, backend or Redis URL, retention, limits
    * @returns the listening service
    * @example
    * ```ts
    * const service = await FuncXService.start();
+   * const replica = await FuncXService.start({ redis: 'redis://127.0.0.1:6379', port: 8081 });
    * ```
    */
   static async start(options: FuncXServiceOptions = {}): Promise<FuncXService> {
-    const service = new FuncXService(options);
-    await service.#app.listen({ host: service.#options.host, port: service.#options.port });
+    const resolved = resolveServiceOptions(options);
+    let backend = options.backend;
+    if (backend === undefined && options.redis !== undefined) {
+      const { RedisBackend } = await import('./backends/redis/RedisBackend.js');
+      backend = await RedisBackend.connect(options.redis);
+    }
+    const service = new FuncXService(resolved, backend ?? new MemoryBackend(), options.backend === undefined);
+    try {
+      await service.#app.listen({ host: resolved.host, port: resolved.port });
+    } catch (error) {
+      await service.close();
+      throw error;
+    }
     const address = service.#app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     service.#url = `http://${host}:${address.port}`;
@@ -115,12 +111,12 @@ export class FuncXService {
    * @returns the user's id and token
    * @example
    * ```ts
-   * const { token } = service.issueToken();
-   * const admin = service.issueToken({ operator: true });
+   * const { token } = await service.issueToken();
+   * const admin = await service.issueToken({ operator: true });
    * ```
    */
-  issueToken(options: { operator?: boolean } = {}): { userId: string; token: string } {
-    return this.#tokens.issue(options);
+  issueToken(options: { operator?: boolean } = {}): Promise<{ userId: string; token: string }> {
+    return this.#accounts.issueToken(options);
   }
 
   /**
@@ -130,11 +126,11 @@ export class FuncXService {
    * @returns true when it was known
    * @example
    * ```ts
-   * service.revokeToken(token);
+   * await service.revokeToken(token);
    * ```
    */
-  revokeToken(token: string): boolean {
-    return this.#tokens.revoke(token);
+  revokeToken(token: string): Promise<boolean> {
+    return this.#accounts.revoke(token);
   }
 
   /**
@@ -146,14 +142,11 @@ export class FuncXService {
    * @throws {@link ApiError} 104 when the user already has `maxEndpointsPerUser`
    * @example
    * ```ts
-   * const { endpointId, secret } = service.registerEndpoint(userId, { name: 'gpu-box' });
+   * const { endpointId, secret } = await service.registerEndpoint(userId, { name: 'gpu-box' });
    * ```
    */
-  registerEndpoint(userId: string, options: { name?: string } = {}): { endpointId: string; secret: string } {
-    const endpointId = uuidv4();
-    const secret = randomBytes(24).toString('base64url');
-    this.#broker.registerEndpoint(userId, { id: endpointId, name: options.name ?? 'endpoint', secretHash: secretHash(secret) });
-    return { endpointId, secret };
+  registerEndpoint(userId: string, options: { name?: string } = {}): Promise<{ endpointId: string; secret: string }> {
+    return this.#accounts.createEndpoint(userId, options.name ?? 'endpoint');
   }
 
   /**
@@ -164,12 +157,12 @@ export class FuncXService {
    * @returns a snapshot
    * @example
    * ```ts
-   * service.stats().result_websockets_open;
-   * service.stats(userId).tasks_outstanding;
+   * (await service.stats()).result_websockets_open;
+   * (await service.stats(userId)).tasks_outstanding;
    * ```
    */
-  stats(userId?: string): ServiceStatsSnapshot {
-    return userId === undefined ? this.#stats.snapshot() : this.#stats.userSnapshot(userId);
+  stats(userId?: string): Promise<ServiceStatsSnapshot> {
+    return userId === undefined ? this.#backend.counters.snapshot() : this.#backend.counters.userSnapshot(userId);
   }
 
   /** How many task groups some result socket follows (bounded: entries go with their sockets). */
@@ -185,11 +178,11 @@ export class FuncXService {
    * @returns what was removed
    * @example
    * ```ts
-   * service.sweep(Date.now() + 15 * 24 * 3600 * 1000).tasksDeleted;
+   * (await service.sweep(Date.now() + 15 * 24 * 3600 * 1000)).tasksDeleted;
    * ```
    */
-  sweep(now: number = Date.now()): SweepReport {
-    return this.#broker.sweep(now, (endpointId) => this.#endpoints.isOnline(endpointId));
+  sweep(now: number = Date.now()): Promise<SweepReport> {
+    return this.#broker.sweep(now);
   }
 
   /**
@@ -237,11 +230,13 @@ export class FuncXService {
       server.close();
     }
     await this.#app.close();
+    if (this.#ownsBackend) await this.#backend.close();
   }
 
   #socketServer(maxPayload: number): WebSocketServer {
     // clientTracking lets close() terminate every socket; ws's own refusals become envelopes.
-    const server = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
+    // handleProtocols: browsers offer the token as a subprotocol; only `funcx.v2` is ever echoed.
+    const server = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false, handleProtocols: selectSubprotocol });
     server.on('wsClientError', (error: Error, socket: Duplex) => {
       const refusal = error.message === 'Invalid HTTP method'
         ? new ApiError(ErrorCode.METHOD_NOT_ALLOWED, 'A WebSocket handshake must be a GET', ['GET'])
@@ -251,30 +246,36 @@ export class FuncXService {
     return server;
   }
 
-  #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  async #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     // Before anything can be written: a peer that resets must not crash the process.
     socket.on('error', () => socket.destroy());
-    if (request.method !== 'GET') return writeRawAnswer(socket, new ApiError(ErrorCode.METHOD_NOT_ALLOWED, 'A WebSocket handshake must be a GET', ['GET']), { Allow: 'GET' });
-    const target = parseUpgradePath(request.url);
-    if (target instanceof ApiError) return writeRawAnswer(socket, target);
-    const header = request.headers.authorization;
-    const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    if (target.kind === 'results') {
-      const token = bearer ?? target.accessToken;
-      if (token === undefined) return writeRawAnswer(socket, new ApiError(ErrorCode.USER_UNAUTHENTICATED, 'An Authorization: Bearer <token> header is required'));
-      const holder = this.#tokens.holderOf(token);
-      if (holder === undefined) return writeRawAnswer(socket, new ApiError(ErrorCode.USER_UNAUTHENTICATED, 'The bearer token is not valid'));
-      const refusal = this.#results.refusal(holder.userId);
-      if (refusal !== null) return writeRawAnswer(socket, refusal);
-      this.#resultServer.handleUpgrade(request, socket, head, (ws) => this.#results.attach(ws, holder.userId));
-      return;
+    try {
+      if (request.method !== 'GET') return writeRawAnswer(socket, new ApiError(ErrorCode.METHOD_NOT_ALLOWED, 'A WebSocket handshake must be a GET', ['GET']), { Allow: 'GET' });
+      const target = parseUpgradePath(request.url);
+      if (target instanceof ApiError) return writeRawAnswer(socket, target);
+      const header = request.headers.authorization;
+      const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+      if (target.kind === 'results') {
+        if (!checkOrigin(request.headers.origin, this.#options.cors)) {
+          return writeRawAnswer(socket, new ApiError(ErrorCode.ORIGIN_FORBIDDEN, `Origin ${request.headers.origin} may not open a result socket (see serve --cors)`, [request.headers.origin]));
+        }
+        const token = bearerFromRequest(request, target.accessToken)?.token;
+        if (token === undefined) return writeRawAnswer(socket, new ApiError(ErrorCode.USER_UNAUTHENTICATED, 'An Authorization: Bearer <token> header is required'));
+        const holder = await this.#accounts.holderOf(token);
+        if (holder === undefined) return writeRawAnswer(socket, new ApiError(ErrorCode.USER_UNAUTHENTICATED, 'The bearer token is not valid'));
+        const refusal = await this.#results.refusal(holder.userId);
+        if (refusal !== null) return writeRawAnswer(socket, refusal);
+        this.#resultServer.handleUpgrade(request, socket, head, (ws) => this.#results.attach(ws, holder.userId));
+        return;
+      }
+      const { endpointId } = target;
+      if (bearer === undefined) return writeRawAnswer(socket, new ApiError(ErrorCode.USER_UNAUTHENTICATED, 'An Authorization: Bearer <endpoint secret> header is required'));
+      const ownerId = await this.#accounts.endpointOwner(endpointId, bearer);
+      if (ownerId === undefined) return writeRawAnswer(socket, new ApiError(ErrorCode.ENDPOINT_ACCESS_FORBIDDEN, 'Unknown endpoint or wrong endpoint secret', [endpointId]));
+      this.#endpointServer.handleUpgrade(request, socket, head, (ws) => this.#endpoints.attach(ws, endpointId, ownerId));
+    } catch (error) {
+      // The backend failed (Redis unreachable): the client gets an envelope and may retry.
+      writeRawAnswer(socket, new ApiError(ErrorCode.INTERNAL_ERROR, `The service could not check the handshake: ${error instanceof Error ? error.message : String(error)}`));
     }
-    const { endpointId } = target;
-    if (bearer === undefined) return writeRawAnswer(socket, new ApiError(ErrorCode.USER_UNAUTHENTICATED, 'An Authorization: Bearer <endpoint secret> header is required'));
-    const endpoint = this.#stores.endpoints.get(endpointId);
-    if (endpoint === undefined || !secretMatches(bearer, endpoint.secretHash)) {
-      return writeRawAnswer(socket, new ApiError(ErrorCode.ENDPOINT_ACCESS_FORBIDDEN, 'Unknown endpoint or wrong endpoint secret', [endpointId]));
-    }
-    this.#endpointServer.handleUpgrade(request, socket, head, (ws) => this.#endpoints.attach(ws, endpointId, endpoint.ownerId));
   }
 }

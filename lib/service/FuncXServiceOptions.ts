@@ -1,4 +1,5 @@
-import type { Stores } from './store/Stores.js';
+import type { Backend } from './core/Backend.js';
+import { parseCorsOrigins } from './http/corsPlugin.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -28,10 +29,16 @@ export interface FuncXServiceOptions {
    */
   readonly port?: number;
   /**
-   * Where tasks, functions, groups and endpoints live.
-   * @default new MemoryStores()
+   * Share state with other replicas through this Redis (7 or later), e.g. `redis://127.0.0.1:6379`.
+   * Tasks, tokens and endpoint credentials then survive a restart.
+   * @default in this process's memory
    */
-  readonly stores?: Stores;
+  readonly redis?: string;
+  /**
+   * A backend instance to use instead (the service does not close it).
+   * @default new MemoryBackend(), or a RedisBackend for `redis`
+   */
+  readonly backend?: Backend;
 
   /**
    * How long ended tasks are kept, in milliseconds (funcX kept them two weeks).
@@ -163,11 +170,21 @@ export interface FuncXServiceOptions {
    * @default 10000
    */
   readonly pingIntervalMs?: number;
+  /**
+   * Origins of web pages allowed to use the service from a browser: CORS answers for the REST
+   * API (preflights answered before authentication), and the `Origin` check of result sockets.
+   * `['*']` allows every origin; credentials (cookies) are never allowed.
+   * @default [] (no browser page of another origin may call it)
+   * @example
+   * ```ts
+   * await FuncXService.start({ cors: ['http://localhost:4200'] });
+   * ```
+   */
+  readonly cors?: readonly string[];
 }
 
 /** The options with every default filled in. */
-export type ResolvedServiceOptions = Required<Omit<FuncXServiceOptions, 'stores' | 'rateLimit'>> & {
-  readonly stores?: Stores;
+export type ResolvedServiceOptions = Required<Omit<FuncXServiceOptions, 'backend' | 'redis' | 'rateLimit'>> & {
   readonly rateLimit: { readonly max: number; readonly windowMs: number } | false;
   /** The largest frame an endpoint may send: a full result and its envelope. */
   readonly maxEndpointFrameBytes: number;
@@ -178,7 +195,7 @@ export type ResolvedServiceOptions = Required<Omit<FuncXServiceOptions, 'stores'
  *
  * @param options - what the caller gave
  * @returns every option set
- * @throws TypeError for a number that is not positive (or a port out of range)
+ * @throws TypeError for a number that is not positive (or a port out of range), or a `cors` entry that is not an origin
  * @example
  * ```ts
  * resolveServiceOptions({ maxTasksPerSubmit: 100 }).maxBodyBytes; // 5 MiB
@@ -190,7 +207,6 @@ export function resolveServiceOptions(options: FuncXServiceOptions): ResolvedSer
   const resolved = {
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
-    ...(options.stores === undefined ? {} : { stores: options.stores }),
     retentionMs,
     maxWaitMs: options.maxWaitMs ?? DAY,
     groupIdleMs: options.groupIdleMs ?? HOUR,
@@ -216,6 +232,7 @@ export function resolveServiceOptions(options: FuncXServiceOptions): ResolvedSer
     maxSubscriptionsPerSocket: options.maxSubscriptionsPerSocket ?? 10_000,
     maxResultSocketFrameBytes: options.maxResultSocketFrameBytes ?? 4096,
     pingIntervalMs: options.pingIntervalMs ?? 10 * SECOND,
+    cors: parseCorsOrigins(options.cors ?? []),
     // A result frame carries the result plus its id and JSON quoting; leave room for batching.
     maxEndpointFrameBytes: 2 * maxResultBytes + MB,
   };

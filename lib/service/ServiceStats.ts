@@ -1,4 +1,5 @@
 import { TASK_STATUSES, isFinalStatus, type TaskStatus } from '../protocol/task.js';
+import type { Counter, Counters } from './core/Counters.js';
 
 /** The answer of `GET /v2/stats` (docs/protocol-extensions.md §7). */
 export interface ServiceStatsSnapshot {
@@ -16,7 +17,7 @@ export interface ServiceStatsSnapshot {
 }
 
 /** One set of counters: the service's totals, or one user's. */
-class Counters {
+class Tally {
   resultSocketsOpen = 0;
   resultSocketsTotal = 0;
   endpointConnectionsOpen = 0;
@@ -44,10 +45,9 @@ class Counters {
   }
 }
 
-type Counter = Exclude<keyof Counters, 'byStatus' | 'snapshot'>;
 
 /**
- * The service's live counters, kept exact as things happen (never recounted by scanning): the
+ * The service's live counters in one process (the memory backend's {@link Counters}), kept exact as things happen (never recounted by scanning): the
  * totals, and the same counters per user, which the per-user quotas read. A user's counters are
  * dropped when they all fall back to zero, so the map holds only users with something live.
  *
@@ -58,9 +58,9 @@ type Counter = Exclude<keyof Counters, 'byStatus' | 'snapshot'>;
  * stats.snapshot().tasks_by_status.success;
  * ```
  */
-export class ServiceStats {
-  readonly #total = new Counters();
-  readonly #users = new Map<string, Counters>();
+export class ServiceStats implements Counters {
+  readonly #total = new Tally();
+  readonly #users = new Map<string, Tally>();
 
   /**
    * Adds to a counter, for the user and in total.
@@ -87,9 +87,9 @@ export class ServiceStats {
    */
   moveTask(userId: string, from: TaskStatus | null, to: TaskStatus | null): void {
     const user = this.#user(userId);
-    for (const counters of [this.#total, user]) {
-      if (from !== null) counters.byStatus[from]--;
-      if (to !== null) counters.byStatus[to]++;
+    for (const tally of [this.#total, user]) {
+      if (from !== null) tally.byStatus[from]--;
+      if (to !== null) tally.byStatus[to]++;
     }
     const wasOpen = from !== null && !isFinalStatus(from);
     const isOpen = to !== null && !isFinalStatus(to);
@@ -108,7 +108,7 @@ export class ServiceStats {
    * @param counter - which one
    * @returns its value (0 for a user with nothing live)
    */
-  of(userId: string, counter: Counter): number {
+  async of(userId: string, counter: Counter): Promise<number> {
     return this.#users.get(userId)?.[counter] ?? 0;
   }
 
@@ -117,7 +117,7 @@ export class ServiceStats {
    *
    * @returns a copy
    */
-  snapshot(): ServiceStatsSnapshot {
+  async snapshot(): Promise<ServiceStatsSnapshot> {
     return this.#total.snapshot();
   }
 
@@ -128,17 +128,17 @@ export class ServiceStats {
    * @param userId - the user
    * @returns a copy
    */
-  userSnapshot(userId: string): ServiceStatsSnapshot {
-    return (this.#users.get(userId) ?? new Counters()).snapshot();
+  async userSnapshot(userId: string): Promise<ServiceStatsSnapshot> {
+    return (this.#users.get(userId) ?? new Tally()).snapshot();
   }
 
-  #user(userId: string): Counters {
+  #user(userId: string): Tally {
     let user = this.#users.get(userId);
-    if (user === undefined) this.#users.set(userId, (user = new Counters()));
+    if (user === undefined) this.#users.set(userId, (user = new Tally()));
     return user;
   }
 
-  #dropIfIdle(userId: string, user: Counters): void {
+  #dropIfIdle(userId: string, user: Tally): void {
     const live = user.outstanding + user.bytesHeld + user.resultSocketsOpen + user.endpointConnectionsOpen + user.functions + user.endpoints;
     if (live === 0 && Object.values(user.byStatus).every((n) => n === 0)) this.#users.delete(userId);
   }

@@ -3,42 +3,21 @@ import { v4 as uuidv4, validate as isUuid } from 'uuid';
 import { ErrorCode } from '../protocol/errorCodes.js';
 import type { EndpointResultMessage } from '../protocol/endpointChannel.js';
 import type { SubmitFailure, SubmitSuccess, SubmitTask } from '../protocol/submit.js';
-import { isFinalStatus, type TaskRecord, type TaskStatus } from '../protocol/task.js';
+import type { TaskRecord, TaskStatus } from '../protocol/task.js';
 import { serializeError } from '../serialize/serialize.js';
 import { ApiError } from './ApiError.js';
+import type { Backend } from './core/Backend.js';
+import type { Counter } from './core/Counters.js';
+import type { EndpointEntry, FunctionEntry, GroupEntry, TaskEnd, TaskEntry, TokenHolder } from './core/records.js';
+import type { ServiceStatsSnapshot } from './ServiceStats.js';
 import type { ResolvedServiceOptions } from './FuncXServiceOptions.js';
-import type { ServiceStats } from './ServiceStats.js';
-import type { FunctionEntry, GroupEntry, TaskEntry } from './store/records.js';
-import type { Stores } from './store/Stores.js';
 
-/** Who the broker tells when tasks move: the endpoint hub (to run them) and the result hub (to deliver them). */
-export interface BrokerListeners {
-  /** A task is waiting for its endpoint. */
-  taskWaiting(task: TaskEntry): void;
-  /** A task that may be queued for or at its endpoint ended without it (cancelled, expired). */
-  taskWithdrawn(task: TaskEntry): void;
-  /** A task changed status before ending. */
-  taskStatus(task: TaskEntry): void;
-  /** A task ended. */
-  taskFinished(task: TaskEntry, group: GroupEntry): void;
-}
-
-/** The error a cancelled task ends with; the client reads it back as `TaskCancelled`. */
-class TaskCancelled extends Error {
-  constructor(taskId: string) {
-    super(`Task ${taskId} was cancelled`);
-    this.name = 'TaskCancelled';
-    // The service's own stack is of no use to the client, and tells it about the service.
-    this.stack = `${this.name}: ${this.message}`;
-  }
-}
-
-/** The error a task ends with when its endpoint never took it within `maxWaitMs`. */
-class EndpointUnavailable extends Error {
-  constructor(task: TaskEntry, waitedMs: number) {
-    super(`Task ${task.id} waited ${Math.round(waitedMs / 1000)} s for endpoint ${task.endpointId}, which did not take it (the limit is the service's maxWaitMs)`);
-    this.name = 'EndpointUnavailable';
-    this.stack = `${this.name}: ${this.message}`;
+/** An error made by the service itself: its stack would only tell the client about the service. */
+class ServiceMadeError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+    this.stack = `${name}: ${message}`;
   }
 }
 
@@ -58,36 +37,31 @@ export interface SweepReport {
   readonly endpointsDeleted: number;
 }
 
-function digest(payload: string): string {
-  return createHash('sha1').update(payload).digest('base64');
-}
+/** The most entries one sweep handles of each kind; the next sweep takes the rest. */
+const SWEEP_BATCH = 50_000;
 
 /**
- * The service's task logic, free of HTTP and sockets: submits (idempotent per client-chosen
- * id), status changes, results (the first one wins), cancellation and retention.
+ * The service's task logic, free of HTTP and sockets. It is the only writer: it validates, writes
+ * through the backend's repositories (whose operations are atomic, so replicas may race), and
+ * publishes events on the bus. It knows no hub: the hubs listen to the bus for the sockets they
+ * own.
  *
  * @example
  * ```ts
- * const broker = new TaskBroker(stores, stats, listeners);
- * const { groupId, results } = broker.submit(userId, undefined, tasks);
+ * const broker = new TaskBroker(backend, limits);
+ * const { groupId, results } = await broker.submit(userId, undefined, tasks);
  * ```
  */
 export class TaskBroker {
-  readonly #stores: Stores;
-  readonly #stats: ServiceStats;
-  readonly #listeners: BrokerListeners;
+  readonly #backend: Backend;
   readonly #limits: BrokerLimits;
 
   /**
-   * @param stores - where tasks, functions, groups and endpoints live
-   * @param stats - the live counters
-   * @param listeners - the hubs that run and deliver tasks
+   * @param backend - repositories, counters, bus and presence
    * @param limits - sizes, quotas and expiry times
    */
-  constructor(stores: Stores, stats: ServiceStats, listeners: BrokerListeners, limits: BrokerLimits) {
-    this.#stores = stores;
-    this.#stats = stats;
-    this.#listeners = listeners;
+  constructor(backend: Backend, limits: BrokerLimits) {
+    this.#backend = backend;
     this.#limits = limits;
   }
 
@@ -99,15 +73,15 @@ export class TaskBroker {
    * @returns the new function's id
    * @throws {@link ApiError} 111 for code or source over the limit, 104 over the quota
    */
-  registerFunction(userId: string, fn: Omit<FunctionEntry, 'id' | 'ownerId' | 'lastUsedAt'>): string {
+  async registerFunction(userId: string, fn: Omit<FunctionEntry, 'id' | 'ownerId' | 'lastUsedAt'>): Promise<string> {
     const limit = this.#limits.maxFunctionBytes;
     for (const [what, text] of [['function_code', fn.code], ['function_source', fn.source]] as const) {
       if (text.length > limit) throw new ApiError(ErrorCode.VALUE_TOO_LARGE, `The function's ${what} is ${text.length} bytes; the limit is ${limit}`, [what, text.length, limit]);
     }
-    this.#checkQuota(userId, 'functions', 1, this.#limits.maxFunctionsPerUser, 'registered functions');
+    await this.#checkQuota(userId, 'functions', 1, this.#limits.maxFunctionsPerUser, 'registered functions');
     const id = uuidv4();
-    this.#stores.functions.put({ ...fn, id, ownerId: userId, lastUsedAt: Date.now() });
-    this.#stats.add(userId, 'functions', 1);
+    await this.#backend.functions.insert({ ...fn, id, ownerId: userId, lastUsedAt: Date.now() });
+    this.#backend.counters.add(userId, 'functions', 1);
     return id;
   }
 
@@ -119,21 +93,10 @@ export class TaskBroker {
    * @returns nothing
    * @throws {@link ApiError} 104 over the quota
    */
-  registerEndpoint(userId: string, endpoint: { id: string; name: string; secretHash: string }): void {
-    this.#checkQuota(userId, 'endpoints', 1, this.#limits.maxEndpointsPerUser, 'registered endpoints');
-    this.#stores.endpoints.put({ ...endpoint, ownerId: userId, lastSeenAt: Date.now() });
-    this.#stats.add(userId, 'endpoints', 1);
-  }
-
-  /**
-   * Notes that an endpoint connected or disconnected, so that a used endpoint is not expired.
-   *
-   * @param endpointId - the endpoint
-   * @returns nothing
-   */
-  endpointSeen(endpointId: string): void {
-    const endpoint = this.#stores.endpoints.get(endpointId);
-    if (endpoint) endpoint.lastSeenAt = Date.now();
+  async registerEndpoint(userId: string, endpoint: { id: string; name: string; secretHash: string }): Promise<void> {
+    await this.#checkQuota(userId, 'endpoints', 1, this.#limits.maxEndpointsPerUser, 'registered endpoints');
+    await this.#backend.endpoints.insert({ ...endpoint, ownerId: userId, lastSeenAt: Date.now() });
+    this.#backend.counters.add(userId, 'endpoints', 1);
   }
 
   /**
@@ -143,41 +106,42 @@ export class TaskBroker {
    * @param groupId - the group to join; a new one when undefined
    * @param tasks - the tasks, each optionally with its client-chosen id
    * @returns the group id and one answer per task
-   * @throws {@link ApiError} for a malformed group id (22) or another user's group (21)
+   * @throws {@link ApiError} for a malformed group id (22), another user's group (21), a quota (104)
    */
-  submit(userId: string, groupId: string | undefined, tasks: readonly SubmitTask[]): { groupId: string; results: (SubmitSuccess | SubmitFailure)[] } {
+  async submit(userId: string, groupId: string | undefined, tasks: readonly SubmitTask[]): Promise<{ groupId: string; results: (SubmitSuccess | SubmitFailure)[] }> {
     // Quotas refuse the whole request up front: 429 tells a batching client to back off and retry.
-    this.#checkQuota(userId, 'outstanding', tasks.length, this.#limits.maxOutstandingTasksPerUser, 'outstanding tasks', 1);
+    await this.#checkQuota(userId, 'outstanding', tasks.length, this.#limits.maxOutstandingTasksPerUser, 'outstanding tasks', 1);
     let bytes = 0;
     for (const task of tasks) bytes += task[2].length;
-    this.#checkQuota(userId, 'bytesHeld', bytes, this.#limits.maxBytesPerUser, 'bytes held', 60);
-    const group = this.#groupFor(userId, groupId);
-    group.touchedAt = Date.now();
-    this.#stats.add(userId, 'submitRequests', 1);
-    const results = tasks.map((task) => {
-      // Stored in lower case, as every route looks ids up, so an id sent in upper case is found.
-      const taskId = (task[3] ?? uuidv4()).toLowerCase();
-      try {
-        this.#accept(userId, group, task, taskId);
-        return { status: 'Success', task_uuid: taskId, http_status_code: 200 } as const;
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        return { ...error.toEnvelope(), task_uuid: taskId };
-      }
-    });
+    await this.#checkQuota(userId, 'bytesHeld', bytes, this.#limits.maxBytesPerUser, 'bytes held', 60);
+    if (groupId !== undefined && !isUuid(groupId)) throw new ApiError(ErrorCode.INVALID_UUID, `Invalid task_group_id: ${groupId}`, [groupId]);
+    const group = await this.#backend.groups.claim(groupId ?? uuidv4(), userId, Date.now());
+    if (group.ownerId !== userId) throw new ApiError(ErrorCode.TASK_GROUP_ACCESS_FORBIDDEN, `Task group ${group.id} belongs to another user`, [group.id]);
+    this.#backend.counters.add(userId, 'submitRequests', 1);
+    const lookups = new Lookups(this.#backend);
+    const accepted: TaskEntry[] = [];
+    const results = await Promise.all(
+      tasks.map(async (task) => {
+        const taskId = (task[3] ?? uuidv4()).toLowerCase();
+        try {
+          const entry = await this.#accept(userId, group, task, taskId, lookups);
+          if (entry) accepted.push(entry);
+          return { status: 'Success', task_uuid: taskId, http_status_code: 200 } as const;
+        } catch (error) {
+          if (!(error instanceof ApiError)) throw error;
+          return { ...error.toEnvelope(), task_uuid: taskId };
+        }
+      }),
+    );
+    if (accepted.length > 0) {
+      await this.#backend.groups.addTasks(group.id, accepted.map((t) => t.id));
+      const now = Date.now();
+      await Promise.all([...new Set(accepted.map((t) => t.functionId))].map((id) => this.#backend.functions.touch(id, now)));
+      const byEndpoint = new Map<string, string[]>();
+      for (const t of accepted) (byEndpoint.get(t.endpointId) ?? byEndpoint.set(t.endpointId, []).get(t.endpointId)!).push(t.id);
+      await Promise.all([...byEndpoint].map(([endpointId, ids]) => this.#backend.bus.dispatch(endpointId, ids)));
+    }
     return { groupId: group.id, results };
-  }
-
-  /**
-   * The task as funcX's `GET /v2/tasks/<id>` answers it.
-   *
-   * @param userId - the reader
-   * @param taskId - the task
-   * @returns its record
-   * @throws {@link ApiError} 6 for an unknown task or another user's
-   */
-  record(userId: string, taskId: string): TaskRecord {
-    return toRecord(this.visibleTask(userId, taskId));
   }
 
   /**
@@ -188,10 +152,27 @@ export class TaskBroker {
    * @returns the task
    * @throws {@link ApiError} 6 otherwise
    */
-  visibleTask(userId: string, taskId: string): TaskEntry {
-    const task = this.#stores.tasks.get(taskId);
+  async visibleTask(userId: string, taskId: string): Promise<TaskEntry> {
+    const task = await this.#backend.tasks.get(taskId.toLowerCase());
     if (task === undefined || task.ownerId !== userId) throw new ApiError(ErrorCode.TASK_NOT_FOUND, `Task ${taskId} not found`, [taskId]);
     return task;
+  }
+
+  /**
+   * The tasks the user may see, by the ids asked for (as asked, in any case).
+   *
+   * @param userId - the reader
+   * @param taskIds - the ids
+   * @returns the visible ones
+   */
+  async visibleTasks(userId: string, taskIds: readonly string[]): Promise<Map<string, TaskEntry>> {
+    const found = await this.#backend.tasks.getMany(taskIds.map((id) => id.toLowerCase()));
+    const out = new Map<string, TaskEntry>();
+    for (const id of taskIds) {
+      const task = found.get(id.toLowerCase());
+      if (task !== undefined && task.ownerId === userId) out.set(id, task);
+    }
+    return out;
   }
 
   /**
@@ -199,14 +180,63 @@ export class TaskBroker {
    *
    * @param userId - the reader
    * @param groupId - the group
-   * @returns the group
+   * @returns the group and its task ids in submit order
    * @throws {@link ApiError} 20 for none, 21 for another user's
    */
-  visibleGroup(userId: string, groupId: string): GroupEntry {
-    const group = this.#stores.groups.get(groupId);
+  async visibleGroup(userId: string, groupId: string): Promise<GroupEntry> {
+    const group = await this.#backend.groups.get(groupId);
     if (group === undefined) throw new ApiError(ErrorCode.TASK_GROUP_NOT_FOUND, `Task group ${groupId} not found`, [groupId]);
     if (group.ownerId !== userId) throw new ApiError(ErrorCode.TASK_GROUP_ACCESS_FORBIDDEN, `Task group ${groupId} belongs to another user`, [groupId]);
     return group;
+  }
+
+  /**
+   * The task ids of a group, in submit order.
+   *
+   * @param groupId - the group
+   * @returns its task ids
+   */
+  groupTaskIds(groupId: string): Promise<string[]> {
+    return this.#backend.groups.taskIds(groupId);
+  }
+
+  /**
+   * An endpoint's status as its owner sees it: online while any replica holds a live connection.
+   *
+   * @param userId - the reader
+   * @param endpointId - the endpoint
+   * @returns `online` or `offline`
+   * @throws {@link ApiError} 4 for none, 9 for another user's
+   */
+  async endpointStatus(userId: string, endpointId: string): Promise<'online' | 'offline'> {
+    const endpoint = await this.#backend.endpoints.get(endpointId);
+    if (endpoint === undefined) throw new ApiError(ErrorCode.ENDPOINT_NOT_FOUND, `Endpoint ${endpointId} not found`, [endpointId]);
+    if (endpoint.ownerId !== userId) throw new ApiError(ErrorCode.ENDPOINT_ACCESS_FORBIDDEN, `Endpoint ${endpointId} belongs to another user`, [endpointId]);
+    return (await this.#backend.presence.isOnline(endpointId)) ? 'online' : 'offline';
+  }
+
+  /**
+   * The statistics a token may see: a user's own counters, or an operator's totals across replicas.
+   *
+   * @param holder - who asks
+   * @returns the counters
+   */
+  stats(holder: TokenHolder): Promise<ServiceStatsSnapshot> {
+    return holder.operator ? this.#backend.counters.snapshot() : this.#backend.counters.userSnapshot(holder.userId);
+  }
+
+  /**
+   * Claims waiting tasks for dispatch to one endpoint connection: each moves from `waiting-for-ep`
+   * to `waiting-for-nodes`, and only the caller that moved it sends it (a task queued twice, or
+   * cancelled meanwhile, is not).
+   *
+   * @param endpointId - the endpoint
+   * @param taskIds - ids taken from its queue
+   * @returns the tasks to send, as they are now
+   */
+  async claimForDispatch(endpointId: string, taskIds: readonly string[]): Promise<TaskEntry[]> {
+    const claimed = await Promise.all(taskIds.map((id) => this.#advance(endpointId, id, 'waiting-for-nodes')));
+    return claimed.filter((t): t is TaskEntry => t !== null);
   }
 
   /**
@@ -217,211 +247,197 @@ export class TaskBroker {
    * @param status - its new status
    * @returns nothing
    */
-  setStatus(endpointId: string, taskId: string, status: TaskStatus): void {
-    const task = this.#stores.tasks.get(taskId);
-    if (task === undefined || task.endpointId !== endpointId || isFinalStatus(task.status) || rank(status) <= rank(task.status)) return;
-    this.#move(task, status);
-    this.#listeners.taskStatus(task);
+  async setStatus(endpointId: string, taskId: string, status: TaskStatus): Promise<void> {
+    await this.#advance(endpointId, taskId, status);
   }
 
   /**
-   * Puts a task back to `waiting-for-ep` (its endpoint's connection dropped before it ended).
+   * Puts a live task back to `waiting-for-ep` and on its endpoint's queue again (its connection
+   * went away before it ended).
    *
-   * @param taskId - the task
-   * @returns the task when it was requeued
+   * @param taskIds - the tasks
+   * @returns how many were requeued
    */
-  requeue(taskId: string): TaskEntry | undefined {
-    const task = this.#stores.tasks.get(taskId);
-    if (task === undefined || isFinalStatus(task.status)) return undefined;
-    if (task.status !== 'waiting-for-ep') {
-      this.#move(task, 'waiting-for-ep');
-      task.queuedAt = Date.now();
+  async requeue(taskIds: readonly string[]): Promise<number> {
+    const now = Date.now();
+    const byEndpoint = new Map<string, string[]>();
+    for (const before of await Promise.all(taskIds.map((id) => this.#backend.tasks.requeue(id, now)))) {
+      if (before === null) continue;
+      if (before.status !== 'waiting-for-ep') this.#backend.counters.moveTask(before.ownerId, before.status, 'waiting-for-ep');
+      (byEndpoint.get(before.endpointId) ?? byEndpoint.set(before.endpointId, []).get(before.endpointId)!).push(before.id);
     }
-    return task;
+    await Promise.all([...byEndpoint].map(([endpointId, ids]) => this.#backend.bus.dispatch(endpointId, ids)));
+    return [...byEndpoint.values()].reduce((n, ids) => n + ids.length, 0);
   }
 
   /**
-   * Records a result an endpoint sent. The first result for a task wins; later ones (a re-run
-   * after a reconnect, a result for a cancelled task) are ignored.
+   * Records a result an endpoint sent. The first end of a task wins; later ones (a re-run after a
+   * reconnect, a result for a cancelled task) are ignored.
    *
    * @param endpointId - the reporting endpoint
    * @param message - the result or exception
    * @returns true when the message ended the task
    */
-  finish(endpointId: string, message: EndpointResultMessage): boolean {
-    const task = this.#stores.tasks.get(message.task_id);
-    if (task === undefined || task.endpointId !== endpointId || isFinalStatus(task.status)) return false;
+  async finish(endpointId: string, message: EndpointResultMessage): Promise<boolean> {
     const failed = typeof message.exception === 'string';
-    this.#end(task, failed ? 'failed' : 'success', failed ? null : (message.result ?? 'null'), failed ? message.exception! : null);
-    return true;
+    const end: TaskEnd = { status: failed ? 'failed' : 'success', result: failed ? null : (message.result ?? 'null'), exception: failed ? message.exception! : null, completedAt: Date.now() };
+    return (await this.#end(message.task_id, end, endpointId)) !== null;
   }
 
   /**
-   * Cancels a task that has not ended; an ended task is left as it is.
+   * Cancels a task that has not ended (its endpoint is told to drop or stop it); an ended task is
+   * left as it is.
    *
    * @param task - the task
-   * @returns nothing
+   * @returns the task as it is after the call
    */
-  cancel(task: TaskEntry): void {
-    if (isFinalStatus(task.status)) return;
-    this.#listeners.taskWithdrawn(task);
-    this.#end(task, 'cancelled', null, serializeError(new TaskCancelled(task.id)));
+  async cancel(task: TaskEntry): Promise<TaskEntry> {
+    const end: TaskEnd = { status: 'cancelled', result: null, exception: serializeError(new ServiceMadeError('TaskCancelled', `Task ${task.id} was cancelled`)), completedAt: Date.now() };
+    const before = await this.#end(task.id, end);
+    if (before !== null) await this.#backend.bus.control(before.endpointId, { type: 'cancel', taskId: task.id });
+    return (await this.#backend.tasks.get(task.id)) ?? task;
   }
 
   /**
    * Expires what has outlived its time, so memory stays bounded however long the service runs:
    * ended tasks after `retentionMs`; tasks that waited `maxWaitMs` for their endpoint (they fail);
    * empty groups idle for `groupIdleMs`; functions not submitted to, and endpoints not connected,
-   * for `registrationIdleMs` (never while a live task needs them).
+   * for `registrationIdleMs` (never while a live task needs them). Replicas may sweep at once:
+   * every removal is atomic, and counted by the one that made it.
    *
    * @param now - the current time, epoch milliseconds
-   * @param isOnline - whether an endpoint is connected now
    * @returns what was removed
    */
-  sweep(now: number, isOnline: (endpointId: string) => boolean): SweepReport {
+  async sweep(now: number): Promise<SweepReport> {
+    const { tasks, groups, functions, endpoints, counters, presence } = this.#backend;
     const limits = this.#limits;
-    let tasksDeleted = 0;
     let tasksExpired = 0;
-    const needed = new Set<string>();
-    for (const task of [...this.#stores.tasks.values()]) {
-      if (task.completedAt !== null) {
-        if (now - task.completedAt < limits.retentionMs) continue;
-        this.#delete(task);
-        tasksDeleted++;
-      } else if (task.status === 'waiting-for-ep' && now - task.queuedAt >= limits.maxWaitMs) {
-        this.#listeners.taskWithdrawn(task);
-        this.#end(task, 'failed', null, serializeError(new EndpointUnavailable(task, now - task.queuedAt)));
-        tasksExpired++;
-      } else {
-        needed.add(task.functionId).add(task.endpointId);
-      }
+    for (const id of await tasks.waitingSince(now - limits.maxWaitMs, SWEEP_BATCH)) {
+      const task = await tasks.get(id);
+      if (!task) continue;
+      const waited = now - task.queuedAt;
+      const error = new ServiceMadeError('EndpointUnavailable', `Task ${id} waited ${Math.round(waited / 1000)} s for endpoint ${task.endpointId}, which did not take it (the limit is the service's maxWaitMs)`);
+      if ((await this.#end(id, { status: 'failed', result: null, exception: serializeError(error), completedAt: now })) !== null) tasksExpired++;
+    }
+    let tasksDeleted = 0;
+    for (const id of await tasks.endedBefore(now - limits.retentionMs, SWEEP_BATCH)) {
+      const task = await tasks.delete(id);
+      if (!task) continue;
+      counters.moveTask(task.ownerId, task.status, null);
+      counters.add(task.ownerId, 'bytesHeld', -heldBytes(task));
+      await groups.removeTask(task.groupId, id);
+      tasksDeleted++;
     }
     let groupsDeleted = 0;
-    for (const group of [...this.#stores.groups.values()]) {
-      if (group.taskIds.size > 0 || now - group.touchedAt < limits.groupIdleMs) continue;
-      this.#stores.groups.delete(group.id);
+    for (const id of await groups.idleBefore(now - limits.groupIdleMs, SWEEP_BATCH)) {
+      if ((await groups.size(id)) > 0) continue;
+      await groups.delete(id);
       groupsDeleted++;
     }
     let functionsDeleted = 0;
-    for (const fn of [...this.#stores.functions.values()]) {
-      if (needed.has(fn.id) || now - fn.lastUsedAt < limits.registrationIdleMs) continue;
-      this.#stores.functions.delete(fn.id);
-      this.#stats.add(fn.ownerId, 'functions', -1);
+    for (const id of await functions.idleBefore(now - limits.registrationIdleMs, SWEEP_BATCH)) {
+      if (await tasks.isReferenced(id)) continue;
+      const fn = await functions.delete(id);
+      if (!fn) continue;
+      counters.add(fn.ownerId, 'functions', -1);
       functionsDeleted++;
     }
     let endpointsDeleted = 0;
-    for (const endpoint of [...this.#stores.endpoints.values()]) {
-      if (needed.has(endpoint.id) || isOnline(endpoint.id) || now - endpoint.lastSeenAt < limits.registrationIdleMs) continue;
-      this.#stores.endpoints.delete(endpoint.id);
-      this.#stats.add(endpoint.ownerId, 'endpoints', -1);
+    for (const id of await endpoints.idleBefore(now - limits.registrationIdleMs, SWEEP_BATCH)) {
+      if ((await tasks.isReferenced(id)) || (await presence.isOnline(id))) continue;
+      const endpoint = await endpoints.delete(id);
+      if (!endpoint) continue;
+      counters.add(endpoint.ownerId, 'endpoints', -1);
+      await this.#backend.bus.forget(id);
       endpointsDeleted++;
     }
     return { tasksDeleted, tasksExpired, groupsDeleted, functionsDeleted, endpointsDeleted };
   }
 
-  #delete(task: TaskEntry): void {
-    this.#stores.tasks.delete(task.id);
-    const group = this.#stores.groups.get(task.groupId);
-    group?.taskIds.delete(task.id);
-    group?.undelivered.delete(task.id);
-    this.#stats.moveTask(task.ownerId, task.status, null);
-    this.#stats.add(task.ownerId, 'bytesHeld', -heldBytes(task));
-  }
-
-  #checkQuota(userId: string, counter: 'outstanding' | 'bytesHeld' | 'functions' | 'endpoints', adding: number, limit: number, what: string, retryAfterSeconds?: number): void {
-    const current = this.#stats.of(userId, counter);
-    if (current + adding <= limit) return;
-    throw new ApiError(
-      ErrorCode.QUOTA_EXCEEDED,
-      `Quota exceeded: ${what} would be ${current + adding}; the limit per user is ${limit}`,
-      [what, current + adding, limit],
-      retryAfterSeconds,
-    );
-  }
-
-  #groupFor(userId: string, groupId: string | undefined): GroupEntry {
-    if (groupId === undefined) {
-      const group: GroupEntry = { id: uuidv4(), ownerId: userId, taskIds: new Set(), undelivered: new Set(), touchedAt: Date.now() };
-      this.#stores.groups.put(group);
-      return group;
-    }
-    if (!isUuid(groupId)) throw new ApiError(ErrorCode.INVALID_UUID, `Invalid task_group_id: ${groupId}`, [groupId]);
-    const existing = this.#stores.groups.get(groupId);
-    if (existing === undefined) {
-      const group: GroupEntry = { id: groupId, ownerId: userId, taskIds: new Set(), undelivered: new Set(), touchedAt: Date.now() };
-      this.#stores.groups.put(group);
-      return group;
-    }
-    if (existing.ownerId !== userId) throw new ApiError(ErrorCode.TASK_GROUP_ACCESS_FORBIDDEN, `Task group ${groupId} belongs to another user`, [groupId]);
-    return existing;
-  }
-
-  #accept(userId: string, group: GroupEntry, task: SubmitTask, taskId: string): void {
+  async #accept(userId: string, group: GroupEntry, task: SubmitTask, taskId: string, lookups: Lookups): Promise<TaskEntry | null> {
     const [functionId, endpointId, payload] = task;
     if (!isUuid(taskId)) throw new ApiError(ErrorCode.INVALID_UUID, `Invalid task id: ${taskId}`, [taskId]);
     if (payload.length > this.#limits.maxPayloadBytes) {
       throw new ApiError(ErrorCode.VALUE_TOO_LARGE, `The task's payload is ${payload.length} bytes; the limit is ${this.#limits.maxPayloadBytes}`, ['payload', payload.length, this.#limits.maxPayloadBytes]);
     }
-    const fn = this.#stores.functions.get(functionId);
+    const fn = await lookups.fn(functionId);
     if (fn === undefined) throw new ApiError(ErrorCode.FUNCTION_NOT_FOUND, `Function ${functionId} not found`, [functionId]);
     if (fn.ownerId !== userId) throw new ApiError(ErrorCode.FUNCTION_ACCESS_FORBIDDEN, `Function ${functionId} belongs to another user`, [functionId]);
-    const endpoint = this.#stores.endpoints.get(endpointId);
+    const endpoint = await lookups.endpoint(endpointId);
     if (endpoint === undefined) throw new ApiError(ErrorCode.ENDPOINT_NOT_FOUND, `Endpoint ${endpointId} not found`, [endpointId]);
     if (endpoint.ownerId !== userId) throw new ApiError(ErrorCode.ENDPOINT_ACCESS_FORBIDDEN, `Endpoint ${endpointId} belongs to another user`, [endpointId]);
-    const existing = this.#stores.tasks.get(taskId);
-    if (existing !== undefined) {
+    const entry: TaskEntry = { id: taskId, ownerId: userId, groupId: group.id, functionId: fn.id, endpointId: endpoint.id, payload, payloadDigest: null, status: 'waiting-for-ep', result: null, exception: null, queuedAt: Date.now(), completedAt: null };
+    const existing = await this.#backend.tasks.insertIfAbsent(entry);
+    if (existing !== null) {
       // A retried submit names the same task again: accepted, not run twice.
       const samePayload = existing.payload === null ? existing.payloadDigest === digest(payload) : existing.payload === payload;
-      const same = existing.ownerId === userId && existing.functionId === functionId && existing.endpointId === endpointId && samePayload;
-      if (same) return;
+      if (existing.ownerId === userId && existing.functionId === fn.id && existing.endpointId === endpoint.id && samePayload) return null;
       throw new ApiError(ErrorCode.TASK_ID_CONFLICT, `Task id ${taskId} is already used by another task`, [taskId]);
     }
-    const now = Date.now();
-    const entry: TaskEntry = { id: taskId, ownerId: userId, groupId: group.id, functionId, endpointId, payload, payloadDigest: null, status: 'waiting-for-ep', result: null, exception: null, queuedAt: now, completedAt: null };
-    this.#stores.tasks.put(entry);
-    fn.lastUsedAt = now;
-    group.taskIds.add(taskId);
-    this.#stats.add(userId, 'tasksSubmitted', 1);
-    this.#stats.add(userId, 'invocations', 1);
-    this.#stats.add(userId, 'bytesHeld', payload.length);
-    this.#stats.moveTask(userId, null, 'waiting-for-ep');
-    this.#listeners.taskWaiting(entry);
+    const { counters } = this.#backend;
+    counters.add(userId, 'tasksSubmitted', 1);
+    counters.add(userId, 'invocations', 1);
+    counters.add(userId, 'bytesHeld', payload.length);
+    counters.moveTask(userId, null, 'waiting-for-ep');
+    return entry;
   }
 
-  #move(task: TaskEntry, status: TaskStatus): void {
-    this.#stats.moveTask(task.ownerId, task.status, status);
-    task.status = status;
+  /** Moves a task forward, and counts and publishes the move when it happened. */
+  async #advance(endpointId: string, taskId: string, to: TaskStatus): Promise<TaskEntry | null> {
+    const before = await this.#backend.tasks.advance(taskId, endpointId, to);
+    if (before === null) return null;
+    this.#backend.counters.moveTask(before.ownerId, before.status, to);
+    await this.#backend.bus.publish({ groupId: before.groupId, ownerId: before.ownerId, taskId, frame: { type: 'status', task_id: taskId, status: to } });
+    return { ...before, status: to };
   }
 
-  /** Ends a task: its payload is no longer needed (only its digest, for retried submits). */
-  #end(task: TaskEntry, status: 'success' | 'failed' | 'cancelled', result: string | null, exception: string | null): void {
-    const before = heldBytes(task);
-    if (task.payload !== null) {
-      task.payloadDigest = digest(task.payload);
-      task.payload = null;
-    }
-    task.result = result;
-    task.exception = exception;
-    task.completedAt = Date.now();
-    this.#stats.add(task.ownerId, 'bytesHeld', heldBytes(task) - before);
-    this.#move(task, status);
-    const group = this.#stores.groups.get(task.groupId);
-    if (group) this.#listeners.taskFinished(task, group);
+  /** Ends a task (first end wins): counts it, keeps it as undelivered, publishes its result. */
+  async #end(taskId: string, end: TaskEnd, endpointId?: string): Promise<TaskEntry | null> {
+    const { tasks, counters, groups, bus } = this.#backend;
+    const before = await tasks.complete(taskId, end, endpointId);
+    if (before === null) return null;
+    // Never sent (cancelled or expired while waiting): out of the queue, so a queue for an endpoint that never connects does not grow.
+    if (before.status === 'waiting-for-ep') await bus.withdraw(before.endpointId, taskId);
+    counters.moveTask(before.ownerId, before.status, end.status);
+    counters.add(before.ownerId, 'bytesHeld', (end.result?.length ?? 0) + (end.exception?.length ?? 0) - (before.payload?.length ?? 0));
+    // Kept until a subscriber takes it: a socket that subscribes later drains it (§3 of the extensions).
+    await groups.addUndelivered(before.groupId, taskId);
+    const frame = { task_id: taskId, status: end.status, result: end.result, completion_t: (end.completedAt / 1000).toFixed(3), exception: end.exception };
+    await bus.publish({ groupId: before.groupId, ownerId: before.ownerId, taskId, frame });
+    return before;
+  }
+
+  async #checkQuota(userId: string, counter: Counter, adding: number, limit: number, what: string, retryAfterSeconds?: number): Promise<void> {
+    const current = await this.#backend.counters.of(userId, counter);
+    if (current + adding <= limit) return;
+    throw new ApiError(ErrorCode.QUOTA_EXCEEDED, `Quota exceeded: ${what} would be ${current + adding}; the limit per user is ${limit}`, [what, current + adding, limit], retryAfterSeconds);
   }
 }
 
-const RANK: Readonly<Record<TaskStatus, number>> = {
-  'waiting-for-ep': 0,
-  'waiting-for-nodes': 1,
-  'waiting-for-launch': 2,
-  running: 3,
-  success: 4,
-  failed: 4,
-  cancelled: 4,
-};
+/** One submit's function and endpoint look-ups: each id is read once however many tasks name it. */
+class Lookups {
+  readonly #backend: Backend;
+  readonly #fns = new Map<string, Promise<FunctionEntry | undefined>>();
+  readonly #endpoints = new Map<string, Promise<EndpointEntry | undefined>>();
+  constructor(backend: Backend) {
+    this.#backend = backend;
+  }
+  fn(id: string): Promise<FunctionEntry | undefined> {
+    const key = id.toLowerCase();
+    let found = this.#fns.get(key);
+    if (!found) this.#fns.set(key, (found = isUuid(key) ? this.#backend.functions.get(key) : Promise.resolve(undefined)));
+    return found;
+  }
+  endpoint(id: string): Promise<EndpointEntry | undefined> {
+    const key = id.toLowerCase();
+    let found = this.#endpoints.get(key);
+    if (!found) this.#endpoints.set(key, (found = isUuid(key) ? this.#backend.endpoints.get(key) : Promise.resolve(undefined)));
+    return found;
+  }
+}
 
-function rank(status: TaskStatus): number {
-  return RANK[status];
+function digest(payload: string): string {
+  return createHash('sha1').update(payload).digest('hex');
 }
 
 /** The bytes a task holds: its payload while live, its result or exception once ended. */
@@ -445,3 +461,4 @@ export function toRecord(task: TaskEntry): TaskRecord {
     ...(task.exception === null ? {} : { exception: task.exception }),
   };
 }
+

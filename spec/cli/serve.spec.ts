@@ -48,7 +48,7 @@ describe('funcx-rx endpoint', () => {
     const { FuncXService } = await import('../../lib/service/FuncXService.js');
     const service = await FuncXService.start();
     try {
-      const { endpointId } = service.registerEndpoint(service.issueToken().userId);
+      const { endpointId } = await service.registerEndpoint((await service.issueToken()).userId);
       const child = cli('endpoint', '--service', service.url, '--endpoint-id', endpointId, '--secret', 'wrong', '--workers', '1');
       let stderr = '';
       child.stderr.on('data', (chunk) => (stderr += String(chunk)));

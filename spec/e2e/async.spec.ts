@@ -54,26 +54,26 @@ describe('asynchronous client end to end', () => {
   it('should run 1,000 concurrent tasks over exactly one result socket, and leave none open', async () => {
     const fxc = client();
     const functionId = await fxc.registerFunction((x: number) => x + 1);
-    const before = local.service.stats();
+    const before = (await local.service.stats());
     const tasks = Array.from({ length: 1000 }, (_, i) => fxc.run({ functionId, endpointId: local.endpointId }, i));
     let peakOpen = 0;
-    const sampler = setInterval(() => (peakOpen = Math.max(peakOpen, local.service.stats().result_websockets_open)), 5);
+    const sampler = setInterval(() => void local.service.stats().then((s) => (peakOpen = Math.max(peakOpen, s.result_websockets_open))), 5);
     const results = await Promise.all(tasks);
     clearInterval(sampler);
     assert.deepEqual(results, Array.from({ length: 1000 }, (_, i) => i + 1));
-    const during = local.service.stats();
+    const during = (await local.service.stats());
     assert.equal(during.result_websockets_total - before.result_websockets_total, 1, 'one socket was opened for all 1,000 tasks');
     assert.ok(peakOpen <= 1, `at most one socket open at once (saw ${peakOpen})`);
-    for (let i = 0; i < 100 && local.service.stats().result_websockets_open > 0; i++) await sleep(10);
-    assert.equal(local.service.stats().result_websockets_open, 0, 'none open once every task settled');
+    for (let i = 0; i < 100 && (await local.service.stats()).result_websockets_open > 0; i++) await sleep(10);
+    assert.equal((await local.service.stats()).result_websockets_open, 0, 'none open once every task settled');
   });
 
   it('should send 50 submissions made within one interval in one or two posts', async () => {
     const fxc = client({ batchInterval: 200 });
     const functionId = await fxc.registerFunction((x: number) => x);
-    const before = local.service.stats().submit_requests;
+    const before = (await local.service.stats()).submit_requests;
     await Promise.all(Array.from({ length: 50 }, (_, i) => fxc.run({ functionId, endpointId: local.endpointId }, i)));
-    const posts = local.service.stats().submit_requests - before;
+    const posts = (await local.service.stats()).submit_requests - before;
     assert.ok(posts >= 1 && posts <= 2, `posts: ${posts}`);
     assert.equal(fxc.stats.posts, posts);
   });

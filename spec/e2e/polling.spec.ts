@@ -119,7 +119,7 @@ describe('polling client end to end (real service, endpoint and worker threads)'
   it('should hide a task from another user\'s token', async () => {
     const functionId = await fxc.registerFunction(() => 'secret');
     const taskId = await fxc.run({ functionId, endpointId: local.endpointId });
-    const other = new FuncXClient({ serviceUrl: local.url, token: local.service.issueToken().token });
+    const other = new FuncXClient({ serviceUrl: local.url, token: (await local.service.issueToken()).token });
     await assert.rejects(other.getTask(taskId), (error: unknown) => error instanceof ServiceError && error.code === ErrorCode.TASK_NOT_FOUND && error.httpStatus === 404);
     await assert.rejects(other.getResult(taskId), ServiceError);
   });

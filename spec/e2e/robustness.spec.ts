@@ -49,14 +49,14 @@ describe('robustness end to end', () => {
       },
     });
     const functionId = await fxc.registerFunction((x: number) => x + 100);
-    const before = local.service.stats().tasks_submitted;
+    const before = (await local.service.stats()).tasks_submitted;
     const results = await Promise.all([1, 2, 3].map((x) => fxc.run({ functionId, endpointId: local.endpointId }, x)));
     assert.deepEqual(results, [101, 102, 103]);
     // The results may arrive over the socket before the retry is even sent: wait for the retry.
     await until(() => lost === 2, 'the retried post');
     await sleep(50);
     assert.equal(lost, 2, 'one lost answer, one retry');
-    assert.equal(local.service.stats().tasks_submitted - before, 3, 'the retry did not submit the tasks again');
+    assert.equal((await local.service.stats()).tasks_submitted - before, 3, 'the retry did not submit the tasks again');
   });
 
   it('should let a new client reattach to a task group and settle finished and running tasks', async () => {
@@ -123,6 +123,6 @@ describe('robustness end to end', () => {
     await fxc.close({ cancel: true });
     await assert.rejects(Promise.resolve(task), TaskCancelled);
     assert.equal(fxc.stats.outstanding, 0);
-    await until(() => local.service.stats().result_websockets_open === 0, 'the socket to close');
+    await until(async () => (await local.service.stats()).result_websockets_open === 0, 'the socket to close');
   });
 });

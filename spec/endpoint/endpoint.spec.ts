@@ -13,19 +13,19 @@ describe('Endpoint against a real service', () => {
   let alice: { userId: string; token: string };
   before(async () => {
     service = await FuncXService.start();
-    alice = service.issueToken();
+    alice = await service.issueToken();
   });
   after(() => service.close());
 
   const status = async (id: string): Promise<string> => (await call(service.url, 'GET', `/v2/tasks/${id}`, { token: alice.token })).body.status;
 
   it('.start() - rejects wrong credentials with EndpointAuthError', async () => {
-    const { endpointId } = service.registerEndpoint(alice.userId);
+    const { endpointId } = await service.registerEndpoint(alice.userId);
     await assert.rejects(Endpoint.start({ serviceUrl: service.url, endpointId, secret: 'wrong', workers: 1 }), (e: unknown) => e instanceof EndpointAuthError && e.status === 403);
   });
 
   it('runs tasks, reports running, and queues beyond its workers', async () => {
-    const { endpointId, secret } = service.registerEndpoint(alice.userId);
+    const { endpointId, secret } = await service.registerEndpoint(alice.userId);
     const endpoint = await Endpoint.start({ serviceUrl: service.url, endpointId, secret, workers: 1 });
     try {
       const fn = await registerFunction(service.url, alice.token, async (ms: number) => {
@@ -44,7 +44,7 @@ describe('Endpoint against a real service', () => {
   });
 
   it('cancellation stops a running infinite loop and the worker serves the next task', async () => {
-    const { endpointId, secret } = service.registerEndpoint(alice.userId);
+    const { endpointId, secret } = await service.registerEndpoint(alice.userId);
     const endpoint = await Endpoint.start({ serviceUrl: service.url, endpointId, secret, workers: 1 });
     try {
       const spin = await registerFunction(service.url, alice.token, () => { for (;;) { /* spin */ } });
@@ -63,7 +63,7 @@ describe('Endpoint against a real service', () => {
   });
 
   it('reconnects after its connection drops and loses no task', async () => {
-    const { endpointId, secret } = service.registerEndpoint(alice.userId);
+    const { endpointId, secret } = await service.registerEndpoint(alice.userId);
     const endpoint = await Endpoint.start({ serviceUrl: service.url, endpointId, secret, workers: 2, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } });
     try {
       const fn = await registerFunction(service.url, alice.token, async (x: number) => {

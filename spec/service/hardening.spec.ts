@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { v4 as uuidv4 } from 'uuid';
 import WebSocket from 'ws';
 import { FuncXService } from '../../lib/service/FuncXService.js';
-import { MemoryStores } from '../../lib/service/store/MemoryStores.js';
+import { MemoryBackend } from '../../lib/service/backends/memory/MemoryBackend.js';
 import { secretHash } from '../../lib/service/auth/secretHash.js';
 import { FrameCollector, call, handshakeStatus, registerFunction, task } from '../support/rawApi.js';
 import { rawExchange, upgradeRequest, type RawAnswer } from '../support/rawHttp.js';
@@ -108,9 +108,9 @@ describe('service limits - every size and count has a limit with a clear error',
       maxEndpointsPerUser: 2,
       rateLimit: false,
     });
-    alice = service.issueToken();
+    alice = await service.issueToken();
     fn = await registerFunction(service.url, alice.token, (x: number) => x);
-    endpointId = service.registerEndpoint(alice.userId).endpointId;
+    endpointId = (await service.registerEndpoint(alice.userId)).endpointId;
   });
   after(() => service.close());
 
@@ -126,7 +126,7 @@ describe('service limits - every size and count has a limit with a clear error',
   it('a 5 MB submit of tiny invalid tasks is answered with one short envelope', async () => {
     const big = await FuncXService.start({ rateLimit: false });
     try {
-      const bob = big.issueToken();
+      const bob = await big.issueToken();
       const invalid = Array.from({ length: 200_000 }, () => ['f', 'e', 'p']);
       const response = await fetch(`${big.url}/v2/submit`, { method: 'POST', headers: { authorization: `Bearer ${bob.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ tasks: invalid }) });
       const text = await response.text();
@@ -151,7 +151,7 @@ describe('service limits - every size and count has a limit with a clear error',
     const large = await call(service.url, 'POST', '/v2/functions', { token: alice.token, body: { function_name: 'f', function_code: 'x'.repeat(5000) } });
     assert.equal(large.status, 413);
     assert.equal(large.body.code, 111);
-    const bob = service.issueToken();
+    const bob = await service.issueToken();
     const codes: number[] = [];
     for (let i = 0; i < 4; i++) codes.push((await call(service.url, 'POST', '/v2/functions', { token: bob.token, body: { function_name: 'f', function_code: '10\nx' } })).status);
     assert.deepEqual(codes, [200, 200, 200, 429]);
@@ -175,9 +175,9 @@ describe('service limits - every size and count has a limit with a clear error',
   });
 
   it('outstanding tasks per user - the whole submit is answered 429 code 104 with Retry-After, and frees as tasks end', async () => {
-    const carol = service.issueToken();
+    const carol = await service.issueToken();
     const carolFn = await registerFunction(service.url, carol.token, (x: number) => x);
-    const carolEp = service.registerEndpoint(carol.userId).endpointId;
+    const carolEp = (await service.registerEndpoint(carol.userId)).endpointId;
     const submit = (n: number) => fetch(`${service.url}/v2/submit`, {
       method: 'POST',
       headers: { authorization: `Bearer ${carol.token}`, 'content-type': 'application/json' },
@@ -197,16 +197,16 @@ describe('service limits - every size and count has a limit with a clear error',
   });
 
   it('bytes held per user - 429 code 104, counted from payloads and results', async () => {
-    const dave = service.issueToken();
+    const dave = await service.issueToken();
     const daveFn = await registerFunction(service.url, dave.token, (x: string) => x);
-    const daveEp = service.registerEndpoint(dave.userId).endpointId;
+    const daveEp = (await service.registerEndpoint(dave.userId)).endpointId;
     const body = (n: number) => ({ tasks: Array.from({ length: n }, () => task(daveFn, daveEp, ['y'.repeat(900)])) });
     assert.equal((await call(service.url, 'POST', '/v2/submit', { token: dave.token, body: body(10) })).status, 200);
     const over = await call(service.url, 'POST', '/v2/submit', { token: dave.token, body: body(5) });
     assert.equal(over.status, 429);
     assert.equal(over.body.code, 104);
     assert.match(over.body.reason, /bytes held/);
-    assert.ok(service.stats(dave.userId).bytes_held > 9000);
+    assert.ok((await service.stats(dave.userId)).bytes_held > 9000);
   });
 });
 
@@ -214,8 +214,8 @@ describe('service rate limits', () => {
   it('answers 429 code 103 with Retry-After past the per-user rate, and other users go on', async () => {
     const service = await FuncXService.start({ rateLimit: { max: 5, windowMs: 60_000 } });
     try {
-      const alice = service.issueToken();
-      const bob = service.issueToken();
+      const alice = await service.issueToken();
+      const bob = await service.issueToken();
       const statuses: number[] = [];
       for (let i = 0; i < 6; i++) statuses.push((await call(service.url, 'GET', '/v2/authenticate', { token: alice.token })).status);
       assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
@@ -238,42 +238,42 @@ describe('service memory stays bounded - everything expires', () => {
   let alice: { userId: string; token: string };
   before(async () => {
     service = await FuncXService.start({ retentionMs: 60_000, maxWaitMs: 60_000, groupIdleMs: 60_000, registrationIdleMs: 120_000, rateLimit: false });
-    alice = service.issueToken();
+    alice = await service.issueToken();
   });
   after(() => service.close());
 
   it('tasks that never reach their endpoint fail after maxWaitMs, then go after retentionMs, with their bytes', async () => {
     const fn = await registerFunction(service.url, alice.token, (x: number) => x);
-    const { endpointId } = service.registerEndpoint(alice.userId); // never connected
+    const { endpointId } = await service.registerEndpoint(alice.userId); // never connected
     const id = uuidv4();
     const group = uuidv4();
     await call(service.url, 'POST', '/v2/submit', { token: alice.token, body: { task_group_id: group, tasks: [task(fn, endpointId, ['z'.repeat(500)], id)] } });
-    assert.ok(service.stats(alice.userId).bytes_held >= 500);
-    assert.equal(service.sweep(Date.now() + 30_000).tasksExpired, 0, 'not yet');
-    assert.equal(service.sweep(Date.now() + 61_000).tasksExpired, 1);
+    assert.ok((await service.stats(alice.userId)).bytes_held >= 500);
+    assert.equal((await service.sweep(Date.now() + 30_000)).tasksExpired, 0, 'not yet');
+    assert.equal((await service.sweep(Date.now() + 61_000)).tasksExpired, 1);
     const record = await call(service.url, 'GET', `/v2/tasks/${id}`, { token: alice.token });
     assert.equal(record.body.status, 'failed');
     assert.match(record.body.exception, /EndpointUnavailable/);
-    assert.equal(service.stats(alice.userId).tasks_outstanding, 0);
-    assert.ok(service.stats(alice.userId).bytes_held < 500, 'the payload is dropped when the task ends');
-    const swept = service.sweep(Date.now() + 200_000);
+    assert.equal((await service.stats(alice.userId)).tasks_outstanding, 0);
+    assert.ok((await service.stats(alice.userId)).bytes_held < 500, 'the payload is dropped when the task ends');
+    const swept = (await service.sweep(Date.now() + 200_000));
     assert.equal(swept.tasksDeleted, 1);
     assert.equal(swept.groupsDeleted, 1, 'its group, empty now, goes too');
     assert.equal(swept.functionsDeleted, 1, 'an unused function goes after registrationIdleMs');
     assert.equal(swept.endpointsDeleted, 1, 'an endpoint that never connects goes after registrationIdleMs');
     assert.equal((await call(service.url, 'GET', `/v2/tasks/${id}`, { token: alice.token })).status, 404);
     assert.equal((await call(service.url, 'GET', `/v2/task_groups/${group}`, { token: alice.token })).status, 404);
-    assert.equal(service.stats(alice.userId).bytes_held, 0);
+    assert.equal((await service.stats(alice.userId)).bytes_held, 0);
   });
 
   it('a connected endpoint and a function a live task needs are kept', async () => {
     const fn = await registerFunction(service.url, alice.token, (x: number) => x);
-    const endpoint = service.registerEndpoint(alice.userId);
+    const endpoint = await service.registerEndpoint(alice.userId);
     const ep = await FrameCollector.open(`${service.url.replace('http', 'ws')}/ws/v2/endpoints/${endpoint.endpointId}`, { authorization: `Bearer ${endpoint.secret}` });
     try {
       await call(service.url, 'POST', '/v2/submit', { token: alice.token, body: { tasks: [task(fn, endpoint.endpointId, [1])] } });
       await ep.until((frames) => frames.some((f) => f.type === 'task'));
-      const swept = service.sweep(Date.now() + 200_000);
+      const swept = (await service.sweep(Date.now() + 200_000));
       assert.equal(swept.functionsDeleted, 0);
       assert.equal(swept.endpointsDeleted, 0);
       assert.equal((await call(service.url, 'GET', `/v2/endpoints/${endpoint.endpointId}/status`, { token: alice.token })).body.status, 'online');
@@ -298,7 +298,7 @@ describe('service result sockets - caps, frame limit, pings', () => {
   let wsUrl: string;
   before(async () => {
     service = await FuncXService.start({ maxResultSocketsPerUser: 2, maxSubscriptionsPerSocket: 3, pingIntervalMs: 100, rateLimit: false });
-    alice = service.issueToken();
+    alice = await service.issueToken();
     wsUrl = `${service.url.replace('http', 'ws')}/ws/v2/`;
   });
   after(() => service.close());
@@ -308,14 +308,14 @@ describe('service result sockets - caps, frame limit, pings', () => {
     const b = await FrameCollector.open(wsUrl, { authorization: `Bearer ${alice.token}` });
     try {
       assertEnvelope(await rawExchange(service.url, upgradeRequest('/ws/v2/', { Authorization: `Bearer ${alice.token}` })), 429, 110);
-      const bob = service.issueToken();
+      const bob = await service.issueToken();
       const c = await FrameCollector.open(wsUrl, { authorization: `Bearer ${bob.token}` });
       await c.close();
     } finally {
       await a.close();
       await b.close();
     }
-    await until(() => service.stats(alice.userId).result_websockets_open === 0, 'sockets counted closed');
+    await until(async () => (await service.stats(alice.userId)).result_websockets_open === 0, 'sockets counted closed');
     const again = await FrameCollector.open(wsUrl, { authorization: `Bearer ${alice.token}` });
     await again.close();
   });
@@ -348,19 +348,21 @@ describe('service result sockets - caps, frame limit, pings', () => {
 
 describe('service secrets', () => {
   it('keeps only hashes of tokens and endpoint secrets; a revoked token is refused', async () => {
-    const stores = new MemoryStores();
-    const service = await FuncXService.start({ stores, rateLimit: false });
+    const backend = new MemoryBackend();
+    const service = await FuncXService.start({ backend, rateLimit: false });
     try {
-      const alice = service.issueToken();
-      const { endpointId, secret } = service.registerEndpoint(alice.userId);
-      const stored = stores.endpoints.get(endpointId)!;
+      const alice = await service.issueToken();
+      const { endpointId, secret } = await service.registerEndpoint(alice.userId);
+      const stored = (await backend.endpoints.get(endpointId))!;
       assert.equal(stored.secretHash, secretHash(secret));
-      assert.ok(!JSON.stringify([...stores.endpoints.values()]).includes(secret), 'no plaintext secret in the store');
+      assert.ok(!JSON.stringify(stored).includes(secret), 'no plaintext secret in the store');
+      assert.equal(await backend.identity.holder(alice.token), undefined, 'tokens are not kept as they are');
+      assert.deepEqual(await backend.identity.holder(secretHash(alice.token)), { userId: alice.userId, operator: false }, 'only their hashes');
       assert.equal(await handshakeStatus(`${service.url.replace('http', 'ws')}/ws/v2/endpoints/${endpointId}`, { authorization: `Bearer ${secret}x` }), 403);
       const ep = await FrameCollector.open(`${service.url.replace('http', 'ws')}/ws/v2/endpoints/${endpointId}`, { authorization: `Bearer ${secret}` });
       await ep.close();
       assert.equal((await call(service.url, 'GET', '/v2/authenticate', { token: alice.token })).status, 200);
-      assert.ok(service.revokeToken(alice.token));
+      assert.ok(await service.revokeToken(alice.token));
       assert.equal((await call(service.url, 'GET', '/v2/authenticate', { token: alice.token })).status, 401);
     } finally {
       await service.close();

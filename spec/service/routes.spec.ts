@@ -15,10 +15,10 @@ describe('service REST routes', () => {
   before(async () => {
     service = await FuncXService.start({ maxBodyBytes: 64 * 1024 });
     url = service.url;
-    alice = service.issueToken();
-    bob = service.issueToken();
+    alice = await service.issueToken();
+    bob = await service.issueToken();
     fn = await registerFunction(url, alice.token, (x: number) => x * 2);
-    endpointId = service.registerEndpoint(alice.userId).endpointId;
+    endpointId = (await service.registerEndpoint(alice.userId)).endpointId;
   });
   after(() => service.close());
 
@@ -46,7 +46,7 @@ describe('service REST routes', () => {
   });
 
   it('auth - an endpoint secret is not a user token', async () => {
-    const { secret } = service.registerEndpoint(alice.userId);
+    const { secret } = await service.registerEndpoint(alice.userId);
     envelope(1, 401)(await call(url, 'GET', '/v2/authenticate', { token: secret }));
   });
 
@@ -69,7 +69,7 @@ describe('service REST routes', () => {
     const unknownFn = uuidv4();
     const unknownEp = uuidv4();
     const bobsFn = await registerFunction(url, bob.token, () => 1);
-    const bobsEp = service.registerEndpoint(bob.userId).endpointId;
+    const bobsEp = (await service.registerEndpoint(bob.userId)).endpointId;
     const answer = await call(url, 'POST', '/v2/submit', {
       token: alice.token,
       body: { tasks: [task(fn, endpointId, [1]), task(unknownFn, endpointId, [1]), task(fn, unknownEp, [1]), task(bobsFn, endpointId, [1]), task(fn, bobsEp, [1]), task(fn, endpointId, [1], 'not-a-uuid')] },
@@ -96,9 +96,9 @@ describe('service REST routes', () => {
     const again = await call(url, 'POST', '/v2/submit', { token: alice.token, body });
     assert.deepEqual([first.status, again.status], [200, 200]);
     assert.equal(again.body.results[0].task_uuid, id);
-    const submitted = service.stats().tasks_submitted;
+    const submitted = (await service.stats()).tasks_submitted;
     await call(url, 'POST', '/v2/submit', { token: alice.token, body });
-    assert.equal(service.stats().tasks_submitted, submitted, 'a retried task is not submitted again');
+    assert.equal((await service.stats()).tasks_submitted, submitted, 'a retried task is not submitted again');
     const conflict = await call(url, 'POST', '/v2/submit', { token: alice.token, body: { tasks: [task(fn, endpointId, [6], id)] } });
     assert.equal(conflict.status, 207);
     assert.equal(conflict.body.results[0].code, 100);
@@ -183,8 +183,8 @@ describe('service REST routes', () => {
   });
 
   it('GET /v2/stats - counts submits and tasks by status, a user\'s own for users, totals for operators', async () => {
-    const before = service.stats(alice.userId);
-    const totalBefore = service.stats();
+    const before = (await service.stats(alice.userId));
+    const totalBefore = (await service.stats());
     await call(url, 'POST', '/v2/submit', { token: alice.token, body: { tasks: [task(fn, endpointId, [1])] } });
     const stats = (await call(url, 'GET', '/v2/stats', { token: alice.token })).body;
     assert.equal(stats.submit_requests, before.submit_requests + 1);
@@ -194,7 +194,7 @@ describe('service REST routes', () => {
     const bobs = (await call(url, 'GET', '/v2/stats', { token: bob.token })).body;
     assert.equal(bobs.total_function_invocations, 0, "bob does not see alice's counts");
     assert.equal(bobs.tasks_outstanding, 0);
-    const operator = service.issueToken({ operator: true });
+    const operator = await service.issueToken({ operator: true });
     const totals = (await call(url, 'GET', '/v2/stats', { token: operator.token })).body;
     assert.equal(totals.total_function_invocations, totalBefore.total_function_invocations + 1);
     assert.ok(totals.total_function_invocations >= stats.total_function_invocations);
@@ -205,9 +205,9 @@ describe('service retention', () => {
   it('should keep ended tasks for retentionMs after they end, then forget them', async () => {
     const service = await FuncXService.start({ retentionMs: 150 });
     try {
-      const alice = service.issueToken();
+      const alice = await service.issueToken();
       const fn = await registerFunction(service.url, alice.token, () => 1);
-      const { endpointId } = service.registerEndpoint(alice.userId);
+      const { endpointId } = await service.registerEndpoint(alice.userId);
       const id = uuidv4();
       await call(service.url, 'POST', '/v2/submit', { token: alice.token, body: { tasks: [task(fn, endpointId, [], id)] } });
       await call(service.url, 'POST', `/v2/tasks/${id}/cancel`, { token: alice.token });
@@ -219,7 +219,7 @@ describe('service retention', () => {
         status = (await call(service.url, 'GET', `/v2/tasks/${id}`, { token: alice.token })).status;
       }
       assert.equal(status, 404);
-      assert.equal(service.stats().tasks_by_status.cancelled, 0);
+      assert.equal((await service.stats()).tasks_by_status.cancelled, 0);
     } finally {
       await service.close();
     }

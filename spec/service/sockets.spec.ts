@@ -18,9 +18,9 @@ describe('service sockets', () => {
     service = await FuncXService.start({ pingIntervalMs: 200 });
     url = service.url;
     wsUrl = url.replace('http', 'ws');
-    alice = service.issueToken();
+    alice = await service.issueToken();
     fn = await registerFunction(url, alice.token, (x: number) => x);
-    endpoint = service.registerEndpoint(alice.userId);
+    endpoint = await service.registerEndpoint(alice.userId);
   });
   after(async () => {
     for (const socket of open) await socket.close();
@@ -153,14 +153,14 @@ describe('service sockets', () => {
   });
 
   it('stats - result sockets counted open and in total, exactly', async () => {
-    const before = service.stats();
+    const before = (await service.stats());
     const a = await resultSocket();
     const b = await resultSocket();
-    assert.equal(service.stats().result_websockets_open, before.result_websockets_open + 2);
+    assert.equal((await service.stats()).result_websockets_open, before.result_websockets_open + 2);
     await a.close();
     await b.close();
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const after = service.stats();
+    const after = (await service.stats());
     assert.equal(after.result_websockets_open, before.result_websockets_open);
     assert.equal(after.result_websockets_total, before.result_websockets_total + 2);
   });

@@ -3,7 +3,7 @@
 import { FuncXService } from '../../lib/service/FuncXService.js';
 
 const service = await FuncXService.start(JSON.parse(process.env.FUNCX_SERVICE_OPTIONS ?? '{}'));
-const alice = service.issueToken();
-const endpoint = service.registerEndpoint(alice.userId, { name: 'spec' });
+const alice = await service.issueToken();
+const endpoint = await service.registerEndpoint(alice.userId, { name: 'spec' });
 process.stdout.write(`${JSON.stringify({ url: service.url, token: alice.token, userId: alice.userId, endpointId: endpoint.endpointId, secret: endpoint.secret })}\n`);
 process.once('SIGTERM', () => void service.close().then(() => process.exit(0)));

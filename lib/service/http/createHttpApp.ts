@@ -1,77 +1,35 @@
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { validate as isUuid } from 'uuid';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { ErrorCode } from '../../protocol/errorCodes.js';
-import type { TaskRecord, UnknownTaskFrame } from '../../protocol/task.js';
 import { ApiError } from '../ApiError.js';
-import type { TokenHolder } from '../auth/TokenRegistry.js';
-import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
-import type { ServiceStats } from '../ServiceStats.js';
-import { toRecord, type TaskBroker } from '../TaskBroker.js';
-import type { Stores } from '../store/Stores.js';
-import type { EndpointHub } from '../ws/EndpointHub.js';
 import { answerClientError } from './answerClientError.js';
+import { authPlugin } from './authPlugin.js';
+import { endpointsRoutes } from './routes/endpointsRoutes.js';
+import { functionsRoutes } from './routes/functionsRoutes.js';
+import { groupsRoutes } from './routes/groupsRoutes.js';
+import { infoRoutes } from './routes/infoRoutes.js';
+import { tasksRoutes } from './routes/tasksRoutes.js';
+import { OPEN_ROUTES, type ServiceCore } from './ServiceCore.js';
+import { registerCors } from './corsPlugin.js';
 import { toApiError } from './toApiError.js';
-import { parseBody, registerEndpointBody, registerFunctionBody, submitBody, taskIdsBody } from './schemas.js';
 
-/** The service's version, reported by `GET /v2/version`. */
-export const API_VERSION = '0.1.0';
-
-/** What the routes work with. */
-export interface HttpAppContext {
-  readonly stores: Stores;
-  readonly broker: TaskBroker;
-  readonly endpoints: EndpointHub;
-  readonly stats: ServiceStats;
-  /** The holder of a bearer token, if any. */
-  readonly holderOf: (token: string) => TokenHolder | undefined;
-  /** Registers an endpoint for a user. */
-  readonly registerEndpoint: (userId: string, name: string) => { endpointId: string; secret: string };
-  readonly options: ResolvedServiceOptions;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    userId: string;
-    operator: boolean;
-  }
-}
-
-const OPEN_ROUTES = new Set(['/v2/version', '/v2/health']);
-/** Longer request targets are answered 414 before routing. */
-const MAX_URL_LENGTH = 4096;
-
-function uuidParam(value: string, what: string): string {
-  if (!isUuid(value)) throw new ApiError(ErrorCode.INVALID_UUID, `Invalid ${what}: ${value}`, [value]);
-  return value.toLowerCase();
-}
-
-function idOf(request: FastifyRequest): string {
-  return (request.params as { id: string }).id;
-}
-
-/** Refuses a list longer than `max` before any per-item work, so a huge request fails fast. */
-function checkCount(body: unknown, key: string, max: number): void {
-  const list = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[key] : undefined;
-  if (Array.isArray(list) && list.length > max) {
-    throw new ApiError(ErrorCode.VALUE_TOO_LARGE, `\`${key}\` has ${list.length} entries; the limit is ${max} per request`, [key, list.length, max]);
-  }
-}
+export { API_VERSION } from './routes/infoRoutes.js';
 
 /**
- * The funcX v2 REST API on fastify: auth, per-user rate limits, routes, and every error (the
- * framework's and Node's parser errors included) as funcX's envelope.
+ * The funcX v2 REST API on fastify: the auth plugin, per-user rate limits, one plugin per group
+ * of routes, and every error (the framework's and Node's parser errors included) as funcX's
+ * envelope. The plugins see only the broker and the accounts.
  *
- * @param context - stores, task logic, endpoint hub, counters, auth, limits
+ * @param core - the broker, the accounts and the limits
  * @returns the fastify instance, not yet listening
  * @example
  * ```ts
- * const app = createHttpApp(context);
+ * const app = createHttpApp(core);
  * await app.listen({ port: 0, host: '127.0.0.1' });
  * ```
  */
-export function createHttpApp(context: HttpAppContext): FastifyInstance {
-  const { stores, broker, endpoints, stats, options } = context;
+export function createHttpApp(core: ServiceCore): FastifyInstance {
+  const { options } = core;
   const app = Fastify({
     logger: false,
     bodyLimit: options.maxBodyBytes,
@@ -91,31 +49,19 @@ export function createHttpApp(context: HttpAppContext): FastifyInstance {
     },
   });
   app.server.maxConnections = options.maxConnections;
-  app.decorateRequest('userId', '');
-  app.decorateRequest('operator', false);
+  // Before the bearer check: preflights carry no Authorization header.
+  registerCors(app, options.cors);
 
   // Every route's path pattern and methods, so an unknown method on a known path is 405, not 404.
   const routes: { readonly pattern: RegExp; readonly methods: Set<string> }[] = [];
   app.addHook('onRoute', (route) => {
+    // The CORS plugin's catch-all `OPTIONS *` answers preflights; it is no path of the API.
+    if (route.url.includes('*')) return;
     const pattern = new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+')}/?$`);
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const known = routes.find((r) => r.pattern.source === pattern.source);
     if (known) for (const m of methods) known.methods.add(m);
     else routes.push({ pattern, methods: new Set(methods) });
-  });
-
-  app.addHook('onRequest', async (request) => {
-    if (request.url.length > MAX_URL_LENGTH) throw new ApiError(ErrorCode.URI_TOO_LONG, `The request target is longer than ${MAX_URL_LENGTH} characters`, [request.url.length]);
-    const path = request.url.split('?')[0]!;
-    if (OPEN_ROUTES.has(path)) return;
-    const header = request.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    const holder = token === undefined ? undefined : context.holderOf(token);
-    if (holder === undefined) {
-      throw new ApiError(ErrorCode.USER_UNAUTHENTICATED, header ? 'The bearer token is not valid' : 'An Authorization: Bearer <token> header is required');
-    }
-    request.userId = holder.userId;
-    request.operator = holder.operator;
   });
 
   app.setErrorHandler((error, _request, reply) => {
@@ -134,6 +80,7 @@ export function createHttpApp(context: HttpAppContext): FastifyInstance {
     return reply.code(error.httpStatus).send(error.toEnvelope());
   });
 
+  void app.register(authPlugin(core));
   void app.register(async (api) => {
     if (options.rateLimit !== false) {
       // After authentication (preHandler), so the limit is per user, not per address.
@@ -142,99 +89,18 @@ export function createHttpApp(context: HttpAppContext): FastifyInstance {
         max: options.rateLimit.max,
         timeWindow: options.rateLimit.windowMs,
         keyGenerator: (request) => request.userId || request.ip,
+        ...(core.rateLimitRedis === undefined ? {} : { redis: core.rateLimitRedis, nameSpace: 'fx-rate:' }),
         allowList: (request) => OPEN_ROUTES.has(request.url.split('?')[0]!),
         errorResponseBuilder: (_request, limit) =>
           new ApiError(ErrorCode.RATE_LIMITED, `Rate limit: at most ${limit.max} requests per ${limit.after}; retry in ${Math.ceil(limit.ttl / 1000)} s`, [limit.max, limit.ttl], Math.ceil(limit.ttl / 1000)),
       });
     }
-    registerRoutes(api);
+    await api.register(infoRoutes(core));
+    await api.register(functionsRoutes(core));
+    await api.register(tasksRoutes(core));
+    await api.register(groupsRoutes(core));
+    await api.register(endpointsRoutes(core));
   });
-
-  function registerRoutes(api: FastifyInstance): void {
-    api.get('/v2/health', async () => ({ status: 'ok' }));
-    api.get('/v2/version', async () => ({ api: API_VERSION, min_sdk_version: API_VERSION, min_ep_version: API_VERSION }));
-    // funcX answers the JSON string "OK"; fastify would send a bare string as text/plain.
-    api.get('/v2/authenticate', async (_request, reply) => reply.type('application/json').send('"OK"'));
-    // Users see their own counters; only an operator sees the service's totals.
-    api.get('/v2/stats', async (request) => (request.operator ? stats.snapshot() : stats.userSnapshot(request.userId)));
-
-    api.post('/v2/functions', async (request) => {
-      const body = parseBody(registerFunctionBody, request.body);
-      const id = broker.registerFunction(request.userId, {
-        name: body.function_name,
-        entryPoint: body.entry_point ?? body.function_name,
-        code: body.function_code,
-        source: body.function_source ?? '',
-        description: body.description ?? '',
-      });
-      return { function_uuid: id };
-    });
-
-    api.post('/v2/submit', async (request, reply) => {
-      checkCount(request.body, 'tasks', options.maxTasksPerSubmit);
-      const body = parseBody(submitBody, request.body);
-      const { groupId, results } = broker.submit(request.userId, body.task_group_id?.toLowerCase(), body.tasks);
-      const allOk = results.every((r) => r.status === 'Success');
-      return reply.code(allOk ? 200 : 207).send({ response: 'batch', task_group_id: groupId, results });
-    });
-
-    api.get('/v2/tasks/:id', async (request) => broker.record(request.userId, uuidParam(idOf(request), 'task id')));
-
-    api.post('/v2/tasks/:id/cancel', async (request) => {
-      const task = broker.visibleTask(request.userId, uuidParam(idOf(request), 'task id'));
-      broker.cancel(task);
-      return toRecord(task);
-    });
-
-    api.post('/v2/batch_status', async (request) => {
-      checkCount(request.body, 'task_ids', options.maxIdsPerRequest);
-      const { task_ids } = parseBody(taskIdsBody, request.body);
-      const results: Record<string, TaskRecord | UnknownTaskFrame> = {};
-      for (const id of task_ids) {
-        const task = stores.tasks.get(id.toLowerCase());
-        // Every id asked about is answered, as funcX did: a client sweeping its tasks learns that one is gone.
-        results[id] = task !== undefined && task.ownerId === request.userId ? toRecord(task) : { task_id: id, status: 'Failed', reason: 'Unknown task id' };
-      }
-      return { response: 'batch', results };
-    });
-
-    api.post('/v2/cancel', async (request) => {
-      checkCount(request.body, 'task_ids', options.maxIdsPerRequest);
-      const { task_ids } = parseBody(taskIdsBody, request.body);
-      const results: Record<string, TaskRecord> = {};
-      for (const id of task_ids) {
-        const task = stores.tasks.get(id.toLowerCase());
-        if (task === undefined || task.ownerId !== request.userId) continue;
-        broker.cancel(task);
-        results[id] = toRecord(task);
-      }
-      return { response: 'batch', results };
-    });
-
-    api.get('/v2/task_groups/:id', async (request) => {
-      broker.visibleGroup(request.userId, uuidParam(idOf(request), 'task group id'));
-      return { authorized: true };
-    });
-
-    api.get('/v2/task_groups/:id/tasks', async (request) => {
-      const group = broker.visibleGroup(request.userId, uuidParam(idOf(request), 'task group id'));
-      return { task_group_id: group.id, task_ids: [...group.taskIds] };
-    });
-
-    api.post('/v2/endpoints', async (request) => {
-      const body = parseBody(registerEndpointBody, request.body);
-      const { endpointId, secret } = context.registerEndpoint(request.userId, body.endpoint_name);
-      return { endpoint_id: endpointId, secret };
-    });
-
-    api.get('/v2/endpoints/:id/status', async (request) => {
-      const id = uuidParam(idOf(request), 'endpoint id');
-      const endpoint = stores.endpoints.get(id);
-      if (endpoint === undefined) throw new ApiError(ErrorCode.ENDPOINT_NOT_FOUND, `Endpoint ${id} not found`, [id]);
-      if (endpoint.ownerId !== request.userId) throw new ApiError(ErrorCode.ENDPOINT_ACCESS_FORBIDDEN, `Endpoint ${id} belongs to another user`, [id]);
-      return { status: endpoints.isOnline(id) ? 'online' : 'offline', logs: [] };
-    });
-  }
 
   return app;
 }

@@ -1,82 +1,74 @@
+import { v4 as uuidv4 } from 'uuid';
+import type { Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
 import type { EndpointTaskMessage, EndpointToService, ServiceToEndpoint } from '../../protocol/endpointChannel.js';
-import type { ServiceStats } from '../ServiceStats.js';
+import type { Backend } from '../core/Backend.js';
+import type { EndpointQueue } from '../core/TaskBus.js';
 import type { TaskBroker } from '../TaskBroker.js';
-import type { TaskEntry } from '../store/records.js';
-import type { Stores } from '../store/Stores.js';
 
-/** How many messages one frame to an endpoint carries at most. */
-const FRAME_BATCH = 1000;
+/** What an endpoint that never says how many tasks it wants at once is sent at most. */
+const DEFAULT_PREFETCH = 1000;
+/** How long a connection that sends no hello waits for its first work. */
+const HELLO_GRACE_MS = 250;
+/** The largest frame sent to an endpoint; batches are split below it. */
+const MAX_FRAME_CHARS = 8 * 1024 * 1024;
 
-/** One endpoint's queue and its current connection. */
-interface EndpointLine {
-  socket: WebSocket | null;
+/** One endpoint connection: a consumer of its endpoint's queue, holding at most `prefetch` tasks. */
+interface Connection {
+  readonly socket: WebSocket;
+  readonly endpointId: string;
+  readonly consumerId: string;
+  readonly queue: EndpointQueue;
+  /** Task id → queue reference, for the tasks sent and not ended. */
+  readonly inflight: Map<string, string>;
+  prefetch: number;
+  /** Whether it may be sent work yet: after its hello (with its credit), or a moment without one. */
+  ready: boolean;
   alive: boolean;
-  /** Tasks waiting to be sent, in submit order. */
-  readonly waiting: Set<string>;
-  /** Tasks sent to the current connection and not ended. */
-  readonly inflight: Set<string>;
-  flushScheduled: boolean;
+  pumping: boolean;
+  again: boolean;
+  readonly subscriptions: Subscription[];
 }
 
 /**
- * The endpoint side of the service (docs/protocol-extensions.md §6): one connection per endpoint
- * id, waiting tasks sent in batched frames, statuses and results taken back, unfinished tasks
- * requeued when a connection drops, and dead connections found by ping.
+ * The endpoint side of one replica: the endpoint connections it holds, each a consumer of its
+ * endpoint's queue on the bus. Several connections (processes, machines) may serve one endpoint
+ * id; each takes only as many tasks as it said it has room for, so work goes where workers are
+ * free. A closed connection gives its unfinished tasks back; those of a replica that died are
+ * reclaimed once its heartbeat expires.
  *
  * @example
  * ```ts
- * hub.attach(socket, endpointId);
- * hub.enqueue(task);
+ * const hub = new EndpointHub(backend, broker, { pingIntervalMs: 10_000 });
+ * hub.attach(socket, endpointId, ownerId);
  * ```
  */
 export class EndpointHub {
-  readonly #lines = new Map<string, EndpointLine>();
-  readonly #stores: Stores;
-  readonly #stats: ServiceStats;
+  readonly #backend: Backend;
+  readonly #broker: TaskBroker;
   readonly #pingIntervalMs: number;
-  #broker: TaskBroker | null = null;
-  #pingTimer: NodeJS.Timeout | null = null;
+  readonly #replicaId = uuidv4();
+  readonly #connections = new Set<Connection>();
+  #timer: NodeJS.Timeout | null = null;
 
   /**
-   * @param stores - where tasks and functions are
-   * @param stats - the live counters
-   * @param pingIntervalMs - how often connections are pinged; one silent for a whole interval is dropped
-   */
-  constructor(stores: Stores, stats: ServiceStats, pingIntervalMs: number) {
-    this.#stores = stores;
-    this.#stats = stats;
-    this.#pingIntervalMs = pingIntervalMs;
-  }
-
-  /**
-   * Connects the hub to the broker it reports to (they refer to each other).
-   *
+   * @param backend - the bus, presence and repositories
    * @param broker - the task logic
-   * @returns nothing
+   * @param options - `pingIntervalMs`: connections are pinged this often; one silent for a whole interval is dropped
    */
-  bind(broker: TaskBroker): void {
+  constructor(backend: Backend, broker: TaskBroker, options: { pingIntervalMs: number }) {
+    this.#backend = backend;
     this.#broker = broker;
+    this.#pingIntervalMs = options.pingIntervalMs;
   }
 
-  /**
-   * Whether an endpoint has an open connection.
-   *
-   * @param endpointId - the endpoint
-   * @returns true while connected
-   */
-  isOnline(endpointId: string): boolean {
-    return this.#lines.get(endpointId)?.socket != null;
-  }
-
-  /** The open endpoint connections. */
+  /** The open endpoint connections of this replica. */
   get sockets(): WebSocket[] {
-    return [...this.#lines.values()].flatMap((line) => (line.socket ? [line.socket] : []));
+    return [...this.#connections].map((c) => c.socket);
   }
 
   /**
-   * Takes an authenticated endpoint connection; a previous connection for the same id is
-   * dropped and its unfinished tasks go to the new one.
+   * Takes an authenticated endpoint connection and starts feeding it work.
    *
    * @param socket - the connection
    * @param endpointId - the endpoint
@@ -85,65 +77,60 @@ export class EndpointHub {
    */
   attach(socket: WebSocket, endpointId: string, ownerId: string): void {
     socket.on('error', () => {});
-    const line = this.#line(endpointId);
-    if (line.socket !== null) {
-      const old = line.socket;
-      this.#release(line);
-      old.terminate();
-    }
-    line.socket = socket;
-    line.alive = true;
-    this.#stats.add(ownerId, 'endpointConnectionsOpen', 1);
-    this.#broker?.endpointSeen(endpointId);
-    this.#startPings();
+    const consumerId = `${this.#replicaId}/${uuidv4()}`;
+    const connection: Connection = {
+      socket,
+      endpointId,
+      consumerId,
+      queue: this.#backend.bus.queue(endpointId, consumerId),
+      inflight: new Map(),
+      prefetch: DEFAULT_PREFETCH,
+      ready: false,
+      alive: true,
+      pumping: false,
+      again: false,
+      subscriptions: [],
+    };
+    this.#connections.add(connection);
+    this.#backend.counters.add(ownerId, 'endpointConnectionsOpen', 1);
+    void this.#backend.endpoints.touch(endpointId, Date.now());
+    void this.#heartbeat(connection);
+    this.#startTimer();
+    connection.subscriptions.push(
+      connection.queue.wake$.subscribe(() => this.#pump(connection)),
+      this.#backend.bus.controlEvents(endpointId).subscribe((event) => {
+        const ref = connection.inflight.get(event.taskId);
+        if (ref === undefined) return;
+        connection.inflight.delete(event.taskId);
+        void connection.queue.ack([ref]).catch(() => {});
+        this.#send(connection, [{ type: 'cancel', task_id: event.taskId }]);
+        this.#pump(connection);
+      }),
+    );
     socket.on('message', (data, isBinary) => {
-      line.alive = true;
-      if (!isBinary) this.#receive(endpointId, line, String(data));
+      connection.alive = true;
+      if (!isBinary) void this.#receive(connection, String(data)).catch(() => {});
     });
-    socket.on('pong', () => (line.alive = true));
+    socket.on('pong', () => (connection.alive = true));
     socket.on('close', () => {
-      this.#stats.add(ownerId, 'endpointConnectionsOpen', -1);
-      this.#broker?.endpointSeen(endpointId);
-      if (line.socket === socket) this.#release(line);
-      this.#dropIfIdle(endpointId, line);
-      this.#stopPingsIfIdle();
+      this.#connections.delete(connection);
+      for (const s of connection.subscriptions) s.unsubscribe();
+      this.#backend.counters.add(ownerId, 'endpointConnectionsOpen', -1);
+      void this.#backend.endpoints.touch(endpointId, Date.now());
+      void this.#backend.presence.leave(endpointId, consumerId);
+      // What it had not finished goes back on the queue, for this endpoint's next connection.
+      void connection.queue.release().then((ids) => this.#broker.requeue(ids)).catch(() => {});
+      if (this.#connections.size === 0) this.close();
     });
-    this.#scheduleFlush(line);
+    // An endpoint that says no hello (an older one) is fed with the default credit after a moment.
+    setTimeout(() => {
+      connection.ready = true;
+      this.#pump(connection);
+    }, HELLO_GRACE_MS).unref();
   }
 
   /**
-   * Queues a task for its endpoint; it is sent at once if the endpoint is connected.
-   *
-   * @param task - a task waiting for its endpoint
-   * @returns nothing
-   */
-  enqueue(task: TaskEntry): void {
-    const line = this.#line(task.endpointId);
-    line.waiting.add(task.id);
-    this.#scheduleFlush(line);
-  }
-
-  /**
-   * Withdraws a cancelled task: dropped from the queue, or the endpoint told to stop it.
-   *
-   * @param task - the cancelled task
-   * @returns nothing
-   */
-  cancel(task: TaskEntry): void {
-    const line = this.#lines.get(task.endpointId);
-    if (line === undefined) return;
-    line.waiting.delete(task.id);
-    if (line.inflight.delete(task.id) && line.socket) this.#send(line.socket, [{ type: 'cancel', task_id: task.id }]);
-    this.#dropIfIdle(task.endpointId, line);
-  }
-
-  /** The hub owns #lines: a line with no connection and no work is deleted. */
-  #dropIfIdle(endpointId: string, line: EndpointLine): void {
-    if (line.socket === null && line.waiting.size === 0 && line.inflight.size === 0) this.#lines.delete(endpointId);
-  }
-
-  /**
-   * Drops every endpoint connection abruptly, for tests and chaos runs.
+   * Drops every endpoint connection of this replica abruptly, for tests and chaos runs.
    *
    * @returns how many were dropped
    */
@@ -155,105 +142,141 @@ export class EndpointHub {
 
   /** Stops the ping timer; the sockets themselves are closed by the server. */
   close(): void {
-    if (this.#pingTimer) clearInterval(this.#pingTimer);
-    this.#pingTimer = null;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
   }
 
-  #line(endpointId: string): EndpointLine {
-    let line = this.#lines.get(endpointId);
-    if (line === undefined) {
-      line = { socket: null, alive: false, waiting: new Set(), inflight: new Set(), flushScheduled: false };
-      this.#lines.set(endpointId, line);
+  /** Takes work while the connection has room; one pump at a time per connection. */
+  #pump(connection: Connection): void {
+    if (!connection.ready) return;
+    if (connection.pumping) {
+      connection.again = true;
+      return;
     }
-    return line;
-  }
-
-  /** The connection is gone: what it had not finished waits for the next one. */
-  #release(line: EndpointLine): void {
-    line.socket = null;
-    const unfinished = [...line.inflight];
-    line.inflight.clear();
-    const requeued = new Set<string>();
-    for (const id of unfinished) if (this.#broker?.requeue(id)) requeued.add(id);
-    // Requeued tasks go first: they were submitted before anything still waiting.
-    const waiting = [...requeued, ...line.waiting];
-    line.waiting.clear();
-    for (const id of waiting) line.waiting.add(id);
-  }
-
-  #scheduleFlush(line: EndpointLine): void {
-    if (line.flushScheduled || line.socket === null || line.waiting.size === 0) return;
-    line.flushScheduled = true;
-    // Submits in one tick go out together, in as few frames as possible.
-    setImmediate(() => {
-      line.flushScheduled = false;
-      this.#flush(line);
-    });
-  }
-
-  #flush(line: EndpointLine): void {
-    const socket = line.socket;
-    if (socket === null) return;
-    let batch: EndpointTaskMessage[] = [];
-    for (const id of line.waiting) {
-      line.waiting.delete(id);
-      const task = this.#stores.tasks.get(id);
-      // A live task always has its payload; an ended one (payload dropped) is not sent.
-      if (task === undefined || task.status !== 'waiting-for-ep' || task.payload === null) continue;
-      const fn = this.#stores.functions.get(task.functionId);
-      if (fn === undefined) continue;
-      batch.push({ type: 'task', task_id: id, function_id: fn.id, function_code: fn.code, payload: task.payload });
-      line.inflight.add(id);
-      this.#broker?.setStatus(task.endpointId, id, 'waiting-for-nodes');
-      if (batch.length === FRAME_BATCH) {
-        this.#send(socket, batch);
-        batch = [];
+    connection.pumping = true;
+    void (async () => {
+      try {
+        do {
+          connection.again = false;
+          while (connection.socket.readyState === connection.socket.OPEN && connection.inflight.size < connection.prefetch) {
+            const taken = await connection.queue.take(connection.prefetch - connection.inflight.size);
+            if (taken.length === 0) break;
+            await this.#dispatch(connection, taken);
+          }
+        } while (connection.again);
+      } catch {
+        // A failed take (the backend unreachable) is retried by the next wake or heartbeat.
+      } finally {
+        connection.pumping = false;
       }
+    })();
+  }
+
+  async #dispatch(connection: Connection, taken: readonly { ref: string; taskId: string }[]): Promise<void> {
+    const refs = new Map(taken.map((t) => [t.taskId, t.ref]));
+    const claimed = await this.#broker.claimForDispatch(connection.endpointId, [...refs.keys()]);
+    const sent = new Set<string>();
+    const functions = new Map<string, string | undefined>();
+    const messages: EndpointTaskMessage[] = [];
+    for (const task of claimed) {
+      if (task.payload === null) continue;
+      if (!functions.has(task.functionId)) functions.set(task.functionId, (await this.#backend.functions.get(task.functionId))?.code);
+      const code = functions.get(task.functionId);
+      if (code === undefined) continue;
+      messages.push({ type: 'task', task_id: task.id, function_id: task.functionId, function_code: code, payload: task.payload });
+      connection.inflight.set(task.id, refs.get(task.id)!);
+      sent.add(task.id);
     }
-    if (batch.length > 0) this.#send(socket, batch);
+    // Taken but not sent (queued twice, ended meanwhile): acknowledged so it is not taken again.
+    const skipped = taken.filter((t) => !sent.has(t.taskId)).map((t) => t.ref);
+    if (skipped.length > 0) await connection.queue.ack(skipped);
+    this.#send(connection, messages);
   }
 
-  #send(socket: WebSocket, messages: readonly ServiceToEndpoint[]): void {
-    socket.send(JSON.stringify(messages));
+  /** Sends messages in frames below the frame limit. */
+  #send(connection: Connection, messages: readonly ServiceToEndpoint[]): void {
+    if (connection.socket.readyState !== connection.socket.OPEN) return;
+    let batch: string[] = [];
+    let size = 2;
+    const flush = (): void => {
+      if (batch.length > 0) connection.socket.send(`[${batch.join(',')}]`);
+      batch = [];
+      size = 2;
+    };
+    for (const message of messages) {
+      const text = JSON.stringify(message);
+      if (size + text.length + 1 > MAX_FRAME_CHARS) flush();
+      batch.push(text);
+      size += text.length + 1;
+    }
+    flush();
   }
 
-  #receive(endpointId: string, line: EndpointLine, text: string): void {
+  async #receive(connection: Connection, text: string): Promise<void> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
       return; // a malformed frame is dropped; the connection goes on
     }
-    const messages = (Array.isArray(parsed) ? parsed : [parsed]) as EndpointToService[];
+    const messages = (Array.isArray(parsed) ? parsed : [parsed]) as (EndpointToService | { type: 'hello'; prefetch?: unknown })[];
+    const acks: string[] = [];
+    const work: Promise<unknown>[] = [];
     for (const message of messages) {
-      if (typeof message !== 'object' || message === null || typeof message.task_id !== 'string') continue;
+      if (typeof message !== 'object' || message === null) continue;
+      if (message.type === 'hello') {
+        // The endpoint says how many tasks it wants at once (its workers plus a small queue).
+        if (typeof message.prefetch === 'number' && Number.isInteger(message.prefetch) && message.prefetch > 0) connection.prefetch = Math.min(message.prefetch, 100_000);
+        connection.ready = true;
+        continue;
+      }
+      if (typeof message.task_id !== 'string') continue;
       if (message.type === 'status' && (message.status === 'waiting-for-launch' || message.status === 'running')) {
-        this.#broker?.setStatus(endpointId, message.task_id, message.status);
+        work.push(this.#broker.setStatus(connection.endpointId, message.task_id, message.status));
       } else if (message.type === 'result' && (typeof message.result === 'string' || typeof message.exception === 'string')) {
-        line.inflight.delete(message.task_id);
-        this.#broker?.finish(endpointId, message);
+        work.push(this.#broker.finish(connection.endpointId, message));
+        const ref = connection.inflight.get(message.task_id);
+        if (ref !== undefined) acks.push(ref);
+        connection.inflight.delete(message.task_id);
       }
     }
+    await Promise.all(work);
+    if (acks.length > 0) await connection.queue.ack(acks);
+    this.#pump(connection);
   }
 
-  #startPings(): void {
-    if (this.#pingTimer) return;
-    this.#pingTimer = setInterval(() => {
-      for (const line of this.#lines.values()) {
-        const socket = line.socket;
-        if (socket === null) continue;
-        if (!line.alive) {
-          socket.terminate();
-          continue;
-        }
-        line.alive = false;
-        socket.ping();
+  async #heartbeat(connection: Connection): Promise<void> {
+    await this.#backend.presence.heartbeat(connection.endpointId, connection.consumerId, 3 * this.#pingIntervalMs).catch(() => {});
+  }
+
+  #startTimer(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => void this.#tick(), this.#pingIntervalMs);
+    this.#timer.unref();
+  }
+
+  /** Pings, heartbeats, and reclaims the tasks of consumers (here or on dead replicas) no longer alive. */
+  async #tick(): Promise<void> {
+    const endpoints = new Set<string>();
+    for (const connection of this.#connections) {
+      endpoints.add(connection.endpointId);
+      if (!connection.alive) {
+        connection.socket.terminate();
+        continue;
       }
-    }, this.#pingIntervalMs);
-    this.#pingTimer.unref();
-  }
-
-  #stopPingsIfIdle(): void {
-    if (this.sockets.length === 0) this.close();
+      connection.alive = false;
+      connection.socket.ping();
+      await this.#heartbeat(connection);
+      this.#pump(connection);
+    }
+    for (const endpointId of endpoints) {
+      try {
+        const alive = await this.#backend.presence.consumers(endpointId);
+        const reclaimed = await this.#backend.bus.reclaim(endpointId, (consumerId) => alive.has(consumerId));
+        if (reclaimed.length > 0) await this.#broker.requeue(reclaimed);
+      } catch {
+        // The backend is unreachable: the next tick tries again.
+      }
+    }
   }
 }

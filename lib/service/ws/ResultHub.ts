@@ -1,11 +1,12 @@
+import type { Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
 import { ErrorCode } from '../../protocol/errorCodes.js';
-import type { ResultFrame, StatusFrame, SubscribeFrame } from '../../protocol/task.js';
+import { isFinalStatus, type ResultFrame, type StatusFrame, type SubscribeFrame } from '../../protocol/task.js';
 import { ApiError } from '../ApiError.js';
 import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
-import type { ServiceStats } from '../ServiceStats.js';
-import type { GroupEntry, TaskEntry } from '../store/records.js';
-import type { GroupStore } from '../store/Stores.js';
+import type { Backend } from '../core/Backend.js';
+import type { TaskEntry } from '../core/records.js';
+import type { GroupEvent } from '../core/TaskBus.js';
 
 /** One client's result socket and what it subscribed. */
 interface Listener {
@@ -19,6 +20,12 @@ interface Listener {
   alive: boolean;
 }
 
+/** The local sockets following one group, and this process's subscription to its events. */
+interface Followed {
+  readonly listeners: Set<Listener>;
+  readonly subscription: Subscription;
+}
+
 /** The limits a result hub enforces. */
 export type ResultHubLimits = Pick<ResolvedServiceOptions, 'maxResultSocketsPerUser' | 'maxResultSockets' | 'maxSubscriptionsPerSocket' | 'pingIntervalMs'>;
 
@@ -28,36 +35,29 @@ const POLICY_VIOLATION = 1008;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The result side of the service: result sockets, their group subscriptions, and delivery of
- * finished tasks (docs/protocol.md §3 and docs/protocol-extensions.md §3). A result with no
- * subscriber waits as undelivered for the next one. Subscriptions to groups that do not exist
- * yet are kept; delivery checks that the group's owner is the socket's user.
+ * The result side of one replica: its result sockets, their group subscriptions, and delivery
+ * (docs/protocol-extensions.md §3). For each group a local socket follows, the hub listens to that
+ * group's events on the bus, wherever the task ran. A result no socket received waits as
+ * undelivered in the group, and the next socket to subscribe it (on any replica) drains it.
  *
  * @example
  * ```ts
  * hub.attach(socket, userId);
- * hub.deliver(task, group);
  * ```
  */
 export class ResultHub {
-  readonly #byGroup = new Map<string, Set<Listener>>();
+  readonly #byGroup = new Map<string, Followed>();
   readonly #listeners = new Set<Listener>();
-  readonly #groups: GroupStore;
-  readonly #stats: ServiceStats;
-  readonly #tasks: { get(id: string): TaskEntry | undefined };
+  readonly #backend: Backend;
   readonly #limits: ResultHubLimits;
   #pingTimer: NodeJS.Timeout | null = null;
 
   /**
-   * @param groups - the group store
-   * @param tasks - reads tasks, to send undelivered results
-   * @param stats - the live counters
+   * @param backend - the bus, the groups and tasks, the counters
    * @param limits - socket caps, subscriptions per socket, ping interval
    */
-  constructor(groups: GroupStore, tasks: { get(id: string): TaskEntry | undefined }, stats: ServiceStats, limits: ResultHubLimits) {
-    this.#groups = groups;
-    this.#tasks = tasks;
-    this.#stats = stats;
+  constructor(backend: Backend, limits: ResultHubLimits) {
+    this.#backend = backend;
     this.#limits = limits;
   }
 
@@ -67,8 +67,8 @@ export class ResultHub {
    * @param userId - the user
    * @returns null when it may, else the refusal
    */
-  refusal(userId: string): ApiError | null {
-    const own = this.#stats.of(userId, 'resultSocketsOpen');
+  async refusal(userId: string): Promise<ApiError | null> {
+    const own = await this.#backend.counters.of(userId, 'resultSocketsOpen');
     if (own >= this.#limits.maxResultSocketsPerUser) {
       return new ApiError(ErrorCode.CONNECTION_LIMIT, `This user already has ${own} result sockets open; the limit is ${this.#limits.maxResultSocketsPerUser}`, [own, this.#limits.maxResultSocketsPerUser], 5);
     }
@@ -95,8 +95,8 @@ export class ResultHub {
     socket.on('error', () => {});
     const listener: Listener = { socket, userId, groups: new Map(), pending: [], alive: true };
     this.#listeners.add(listener);
-    this.#stats.add(userId, 'resultSocketsOpen', 1);
-    this.#stats.add(userId, 'resultSocketsTotal', 1);
+    this.#backend.counters.add(userId, 'resultSocketsOpen', 1);
+    this.#backend.counters.add(userId, 'resultSocketsTotal', 1);
     socket.on('message', (data, isBinary) => {
       listener.alive = true;
       if (!isBinary) this.#subscribe(listener, String(data));
@@ -104,12 +104,15 @@ export class ResultHub {
     socket.on('pong', () => (listener.alive = true));
     socket.on('close', () => {
       this.#listeners.delete(listener);
-      this.#stats.add(userId, 'resultSocketsOpen', -1);
+      this.#backend.counters.add(userId, 'resultSocketsOpen', -1);
       // The hub owns #byGroup: a closed socket's entries, and sets left empty, go with it.
       for (const group of listener.groups.keys()) {
-        const set = this.#byGroup.get(group);
-        set?.delete(listener);
-        if (set?.size === 0) this.#byGroup.delete(group);
+        const followed = this.#byGroup.get(group);
+        followed?.listeners.delete(listener);
+        if (followed?.listeners.size === 0) {
+          followed.subscription.unsubscribe();
+          this.#byGroup.delete(group);
+        }
       }
       listener.groups.clear();
       if (this.#listeners.size === 0) this.#stopPings();
@@ -145,41 +148,6 @@ export class ResultHub {
   #stopPings(): void {
     if (this.#pingTimer) clearInterval(this.#pingTimer);
     this.#pingTimer = null;
-  }
-
-  /**
-   * Sends a finished task to every socket subscribed to its group, or keeps it for the next one.
-   *
-   * @param task - the finished task
-   * @param group - its group
-   * @returns nothing
-   */
-  deliver(task: TaskEntry, group: GroupEntry): void {
-    const frame = JSON.stringify(toFrame(task));
-    let sent = false;
-    for (const listener of this.#byGroup.get(group.id) ?? []) {
-      if (listener.userId !== group.ownerId || listener.socket.readyState !== listener.socket.OPEN) continue;
-      this.#send(listener, frame);
-      sent = true;
-    }
-    if (!sent) group.undelivered.add(task.id);
-  }
-
-  /**
-   * Sends a status change to the sockets that asked for statuses of its group.
-   *
-   * @param task - the task
-   * @returns nothing
-   */
-  pushStatus(task: TaskEntry): void {
-    const listeners = this.#byGroup.get(task.groupId);
-    if (listeners === undefined) return;
-    let frame: string | null = null;
-    for (const listener of listeners) {
-      if (!listener.groups.get(task.groupId) || listener.userId !== task.ownerId) continue;
-      frame ??= JSON.stringify({ type: 'status', task_id: task.id, status: task.status } satisfies StatusFrame);
-      this.#send(listener, frame);
-    }
   }
 
   /**
@@ -224,16 +192,50 @@ export class ResultHub {
       return;
     }
     listener.groups.set(groupId, request.statuses === true);
-    let set = this.#byGroup.get(groupId);
-    if (set === undefined) this.#byGroup.set(groupId, (set = new Set()));
-    set.add(listener);
-    const group = this.#groups.get(groupId);
-    if (group === undefined || group.ownerId !== listener.userId) return;
-    for (const taskId of group.undelivered) {
-      const task = this.#tasks.get(taskId);
-      if (task) this.#send(listener, JSON.stringify(toFrame(task)));
+    let followed = this.#byGroup.get(groupId);
+    if (followed === undefined) {
+      const listeners = new Set<Listener>();
+      const subscription = this.#backend.bus.groupEvents(groupId).subscribe((event) => this.#onEvent(listeners, event));
+      this.#byGroup.set(groupId, (followed = { listeners, subscription }));
     }
-    group.undelivered.clear();
+    followed.listeners.add(listener);
+    void this.#drain(listener, groupId, request.statuses === true).catch(() => {});
+  }
+
+  /**
+   * Once this process hears the group's new events: the current status of every unfinished task
+   * (for a subscriber that asked for statuses, which would otherwise wait for the next change),
+   * then what ended while nobody listened.
+   */
+  async #drain(listener: Listener, groupId: string, statuses: boolean): Promise<void> {
+    await this.#backend.bus.groupReady(groupId);
+    const group = await this.#backend.groups.get(groupId);
+    if (group === undefined || group.ownerId !== listener.userId) return;
+    if (statuses) {
+      const tasks = await this.#backend.tasks.getMany(await this.#backend.groups.taskIds(groupId));
+      for (const task of tasks.values()) {
+        if (!isFinalStatus(task.status)) this.#send(listener, JSON.stringify({ type: 'status', task_id: task.id, status: task.status } satisfies StatusFrame));
+      }
+    }
+    const ids = await this.#backend.groups.drainUndelivered(groupId);
+    if (ids.length === 0) return;
+    const tasks = await this.#backend.tasks.getMany(ids);
+    for (const task of tasks.values()) if (task.completedAt !== null) this.#send(listener, JSON.stringify(toFrame(task)));
+  }
+
+  #onEvent(listeners: ReadonlySet<Listener>, event: GroupEvent): void {
+    const isStatus = 'type' in event.frame;
+    let text: string | null = null;
+    let sent = false;
+    for (const listener of listeners) {
+      if (listener.userId !== event.ownerId || listener.socket.readyState !== listener.socket.OPEN) continue;
+      if (isStatus && !listener.groups.get(event.groupId)) continue;
+      text ??= JSON.stringify(event.frame);
+      this.#send(listener, text);
+      sent = true;
+    }
+    // Delivered: it no longer waits for a later subscriber (the client's sweep covers a socket that dies now).
+    if (sent && !isStatus) void this.#backend.groups.removeUndelivered(event.groupId, [event.taskId]).catch(() => {});
   }
 }
 

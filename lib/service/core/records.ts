@@ -1,6 +1,11 @@
 import type { TaskStatus } from '../../protocol/task.js';
 
-/** A task as the service keeps it. */
+/**
+ * The values the service stores. Repositories take and return copies: a caller never holds an
+ * object a backend keeps, so a change is a repository call, never a mutation.
+ */
+
+/** A task. */
 export interface TaskEntry {
   readonly id: string;
   readonly ownerId: string;
@@ -8,16 +13,24 @@ export interface TaskEntry {
   readonly functionId: string;
   readonly endpointId: string;
   /** The arguments, held until the task ends; then only their digest is kept. */
-  payload: string | null;
-  /** SHA-1 of the payload, set when the payload is dropped (a retried submit is compared to it). */
-  payloadDigest: string | null;
-  status: TaskStatus;
-  result: string | null;
-  exception: string | null;
+  readonly payload: string | null;
+  /** SHA-1 of the payload once it is dropped (a retried submit is compared to it). */
+  readonly payloadDigest: string | null;
+  readonly status: TaskStatus;
+  readonly result: string | null;
+  readonly exception: string | null;
   /** Epoch milliseconds when it last started waiting for its endpoint. */
-  queuedAt: number;
+  readonly queuedAt: number;
   /** Epoch milliseconds when it ended, or null. */
-  completedAt: number | null;
+  readonly completedAt: number | null;
+}
+
+/** How a task ends: the first {@link TaskRepo.complete} wins. */
+export interface TaskEnd {
+  readonly status: 'success' | 'failed' | 'cancelled';
+  readonly result: string | null;
+  readonly exception: string | null;
+  readonly completedAt: number;
 }
 
 /** A registered function. */
@@ -30,18 +43,15 @@ export interface FunctionEntry {
   readonly source: string;
   readonly description: string;
   /** Epoch milliseconds of its registration or its latest submit. */
-  lastUsedAt: number;
+  readonly lastUsedAt: number;
 }
 
-/** A task group: its owner and its tasks in submit order. */
+/** A task group's own fields; its task ids and undelivered results are kept beside it. */
 export interface GroupEntry {
   readonly id: string;
   readonly ownerId: string;
-  readonly taskIds: Set<string>;
-  /** Finished tasks no subscriber has received yet. */
-  readonly undelivered: Set<string>;
   /** Epoch milliseconds of its creation or its latest submit. */
-  touchedAt: number;
+  readonly touchedAt: number;
 }
 
 /** A registered endpoint and its credential. */
@@ -52,5 +62,12 @@ export interface EndpointEntry {
   /** SHA-256 of its secret (lib/service/auth/secretHash.ts); the secret itself is never kept. */
   readonly secretHash: string;
   /** Epoch milliseconds of its registration or its latest connection. */
-  lastSeenAt: number;
+  readonly lastSeenAt: number;
+}
+
+/** Who a bearer token belongs to. */
+export interface TokenHolder {
+  readonly userId: string;
+  /** Operators see service-wide statistics; users see their own. */
+  readonly operator: boolean;
 }

@@ -1,0 +1,77 @@
+import type { GroupEntry } from '../../core/records.js';
+import type { GroupRepo } from '../../core/repositories.js';
+
+interface Group {
+  entry: GroupEntry;
+  readonly taskIds: Set<string>;
+  readonly undelivered: Set<string>;
+}
+
+/** Task groups in a Map; a Set keeps each group's tasks in submit order. */
+export class MemoryGroupRepo implements GroupRepo {
+  readonly #groups = new Map<string, Group>();
+
+  async get(id: string): Promise<GroupEntry | undefined> {
+    return this.#groups.get(id)?.entry;
+  }
+
+  async claim(id: string, ownerId: string, now: number): Promise<GroupEntry> {
+    const group = this.#groups.get(id);
+    if (group) {
+      if (group.entry.ownerId === ownerId) group.entry = Object.freeze({ ...group.entry, touchedAt: now });
+      return group.entry;
+    }
+    const entry = Object.freeze({ id, ownerId, touchedAt: now });
+    this.#groups.set(id, { entry, taskIds: new Set(), undelivered: new Set() });
+    return entry;
+  }
+
+  async addTasks(id: string, taskIds: readonly string[]): Promise<void> {
+    const group = this.#groups.get(id);
+    if (group) for (const taskId of taskIds) group.taskIds.add(taskId);
+  }
+
+  async removeTask(id: string, taskId: string): Promise<void> {
+    const group = this.#groups.get(id);
+    group?.taskIds.delete(taskId);
+    group?.undelivered.delete(taskId);
+  }
+
+  async taskIds(id: string): Promise<string[]> {
+    return [...(this.#groups.get(id)?.taskIds ?? [])];
+  }
+
+  async size(id: string): Promise<number> {
+    return this.#groups.get(id)?.taskIds.size ?? 0;
+  }
+
+  async addUndelivered(id: string, taskId: string): Promise<void> {
+    this.#groups.get(id)?.undelivered.add(taskId);
+  }
+
+  async removeUndelivered(id: string, taskIds: readonly string[]): Promise<void> {
+    const group = this.#groups.get(id);
+    if (group) for (const taskId of taskIds) group.undelivered.delete(taskId);
+  }
+
+  async drainUndelivered(id: string): Promise<string[]> {
+    const group = this.#groups.get(id);
+    if (!group) return [];
+    const ids = [...group.undelivered];
+    group.undelivered.clear();
+    return ids;
+  }
+
+  async idleBefore(before: number, limit: number): Promise<string[]> {
+    const out: string[] = [];
+    for (const group of this.#groups.values()) {
+      if (out.length >= limit) break;
+      if (group.entry.touchedAt < before) out.push(group.entry.id);
+    }
+    return out;
+  }
+
+  async delete(id: string): Promise<void> {
+    this.#groups.delete(id);
+  }
+}

@@ -1,0 +1,62 @@
+import type { RedisClient } from './RedisClient.js';
+
+/**
+ * Registrations (functions, endpoints) as Redis hashes of JSON-safe fields, with an index by last
+ * use so that unused ones expire.
+ */
+export class RedisRegistry<T extends { readonly id: string }> {
+  readonly #client: RedisClient;
+  readonly #kind: string;
+  readonly #touchField: string;
+  readonly #numeric: readonly string[];
+
+  /**
+   * @param client - the connection
+   * @param kind - the key part (`f` for functions, `e` for endpoints)
+   * @param touchField - the field that holds the last use
+   */
+  constructor(client: RedisClient, kind: string, touchField: string) {
+    this.#client = client;
+    this.#kind = kind;
+    this.#touchField = touchField;
+    this.#numeric = [touchField];
+  }
+
+  #key(id: string): string {
+    return this.#client.key(this.#kind, id);
+  }
+
+  get #index(): string {
+    return this.#client.key(`${this.#kind}-index`);
+  }
+
+  async get(id: string): Promise<T | undefined> {
+    const fields = await this.#client.redis.hgetall(this.#key(id));
+    if (fields.id === undefined) return undefined;
+    const out: Record<string, unknown> = { ...fields };
+    for (const key of this.#numeric) out[key] = Number(fields[key]);
+    return out as T;
+  }
+
+  async insert(entry: T): Promise<void> {
+    await this.#client.redis
+      .multi()
+      .hset(this.#key(entry.id), entry as unknown as Record<string, string | number>)
+      .zadd(this.#index, Number((entry as unknown as Record<string, number>)[this.#touchField]), entry.id)
+      .exec();
+  }
+
+  async touch(id: string, now: number): Promise<void> {
+    await this.#client.script('fxTouch', [this.#key(id), this.#index], [id, this.#touchField, now]);
+  }
+
+  idleBefore(before: number, limit: number): Promise<string[]> {
+    return this.#client.redis.zrangebyscore(this.#index, '-inf', `(${before}`, 'LIMIT', 0, limit);
+  }
+
+  async delete(id: string): Promise<T | null> {
+    const entry = await this.get(id);
+    const [[, deleted] = []] = (await this.#client.redis.multi().del(this.#key(id)).zrem(this.#index, id).exec()) ?? [];
+    return entry !== undefined && deleted === 1 ? entry : null;
+  }
+}

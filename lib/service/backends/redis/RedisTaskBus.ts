@@ -1,0 +1,138 @@
+import { map, type Observable } from 'rxjs';
+import type { ControlEvent, EndpointQueue, GroupEvent, TakenTask, TaskBus } from '../../core/TaskBus.js';
+import type { ChannelSubscriber } from './ChannelSubscriber.js';
+import type { RedisClient } from './RedisClient.js';
+
+const GROUP = 'endpoints';
+/** Most entries one reclaim moves per dead consumer. */
+const RECLAIM_BATCH = 10_000;
+
+type StreamEntries = [string, string[]][];
+
+/**
+ * The bus across replicas, the way BullMQ and Celery use Redis: each endpoint's work queue is a
+ * stream with one consumer group, each endpoint connection a consumer that acknowledges a task
+ * when it ends; a consumer whose replica died is found by its expired heartbeat and its tasks are
+ * claimed back. Wake-ups, control messages and group events go over pub/sub.
+ */
+export class RedisTaskBus implements TaskBus {
+  readonly #client: RedisClient;
+  readonly #channels: ChannelSubscriber;
+  readonly #groupsMade = new Set<string>();
+
+  constructor(client: RedisClient, channels: ChannelSubscriber) {
+    this.#client = client;
+    this.#channels = channels;
+  }
+
+  #stream(endpointId: string): string {
+    return this.#client.key('q', endpointId);
+  }
+
+  async dispatch(endpointId: string, taskIds: readonly string[]): Promise<void> {
+    if (taskIds.length === 0) return;
+    const stream = this.#stream(endpointId);
+    // One pipeline: the entries in order, then one wake-up for all of them.
+    const batch = this.#client.redis.pipeline();
+    for (const taskId of taskIds) batch.xadd(stream, '*', 't', taskId);
+    await batch.publish(this.#client.key('wake', endpointId), '').exec();
+  }
+
+  async control(endpointId: string, event: ControlEvent): Promise<void> {
+    await this.#client.redis.publish(this.#client.key('ctl', endpointId), JSON.stringify(event));
+  }
+
+  controlEvents(endpointId: string): Observable<ControlEvent> {
+    return this.#channels.observe(this.#client.key('ctl', endpointId)).pipe(map((text) => JSON.parse(text) as ControlEvent));
+  }
+
+  async publish(event: GroupEvent): Promise<void> {
+    await this.#client.redis.publish(this.#client.key('grp', event.groupId), JSON.stringify(event));
+  }
+
+  groupEvents(groupId: string): Observable<GroupEvent> {
+    return this.#channels.observe(this.#client.key('grp', groupId)).pipe(map((text) => JSON.parse(text) as GroupEvent));
+  }
+
+  groupReady(groupId: string): Promise<void> {
+    return this.#channels.ready(this.#client.key('grp', groupId));
+  }
+
+  queue(endpointId: string, consumerId: string): EndpointQueue {
+    const stream = this.#stream(endpointId);
+    const redis = this.#client.redis;
+    /** What this consumer took and has not acknowledged: ref → task id. */
+    const held = new Map<string, string>();
+    return {
+      wake$: this.#channels.observe(this.#client.key('wake', endpointId)).pipe(map(() => undefined)),
+      take: async (max) => {
+        await this.#ensureGroup(stream);
+        const reply = (await redis.xreadgroup('GROUP', GROUP, consumerId, 'COUNT', max, 'STREAMS', stream, '>')) as [string, StreamEntries][] | null;
+        const out: TakenTask[] = [];
+        for (const [ref, fields] of reply?.[0]?.[1] ?? []) {
+          const taskId = fields[1]!;
+          held.set(ref, taskId);
+          out.push({ ref, taskId });
+        }
+        return out;
+      },
+      ack: async (refs) => {
+        if (refs.length === 0) return;
+        for (const ref of refs) held.delete(ref);
+        await redis.multi().xack(stream, GROUP, ...refs).xdel(stream, ...refs).exec();
+      },
+      release: async () => {
+        const refs = [...held.keys()];
+        const taskIds = [...held.values()];
+        held.clear();
+        const batch = redis.multi();
+        if (refs.length > 0) batch.xack(stream, GROUP, ...refs).xdel(stream, ...refs);
+        await batch.xgroup('DELCONSUMER', stream, GROUP, consumerId).exec();
+        return taskIds;
+      },
+    };
+  }
+
+  /** Stream entries are found by their own ids, not by task: a withdrawn task is skipped when taken. */
+  async withdraw(): Promise<void> {}
+
+  async forget(endpointId: string): Promise<void> {
+    await this.#client.redis.del(this.#stream(endpointId));
+    this.#groupsMade.delete(this.#stream(endpointId));
+  }
+
+  async reclaim(endpointId: string, alive: (consumerId: string) => boolean): Promise<string[]> {
+    const stream = this.#stream(endpointId);
+    const redis = this.#client.redis;
+    await this.#ensureGroup(stream);
+    const consumers = (await redis.xinfo('CONSUMERS', stream, GROUP)) as unknown[][];
+    const taskIds: string[] = [];
+    for (const info of consumers) {
+      const fields = Object.fromEntries(Array.from({ length: info.length / 2 }, (_, i) => [info[2 * i], info[2 * i + 1]])) as { name: string; pending: number };
+      if (alive(fields.name)) continue;
+      if (fields.pending > 0) {
+        const pending = (await redis.xpending(stream, GROUP, '-', '+', RECLAIM_BATCH, fields.name)) as [string, string, number, number][];
+        const refs = pending.map(([ref]) => ref);
+        if (refs.length > 0) {
+          // XCLAIM hands them to the reaper, with their fields; then they are done with here.
+          const claimed = (await redis.xclaim(stream, GROUP, 'reaper', 0, ...refs)) as StreamEntries;
+          for (const [, entryFields] of claimed) if (entryFields) taskIds.push(entryFields[1]!);
+          await redis.multi().xack(stream, GROUP, ...refs).xdel(stream, ...refs).exec();
+        }
+      }
+      await redis.xgroup('DELCONSUMER', stream, GROUP, fields.name);
+    }
+    return taskIds;
+  }
+
+  async #ensureGroup(stream: string): Promise<void> {
+    if (this.#groupsMade.has(stream)) return;
+    try {
+      // From the start of the stream: tasks added before the group existed are consumed too.
+      await this.#client.redis.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!String((error as Error).message).includes('BUSYGROUP')) throw error;
+    }
+    this.#groupsMade.add(stream);
+  }
+}

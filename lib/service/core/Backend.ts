@@ -1,0 +1,18 @@
+import type { Counters } from './Counters.js';
+import type { Repositories } from './repositories.js';
+import type { Presence, TaskBus } from './TaskBus.js';
+
+/**
+ * Where a service keeps its state and how its replicas talk: repositories, counters, the event
+ * bus and endpoint presence. `MemoryBackend` (one process) and `RedisBackend` (any number of
+ * replicas) implement it; the broker, the hubs and the routes see only this.
+ */
+export interface Backend extends Repositories {
+  readonly counters: Counters;
+  readonly bus: TaskBus;
+  readonly presence: Presence;
+  /** A Redis client for shared per-user rate limits, when the backend has one (else each replica counts its own). */
+  readonly rateLimitRedis?: unknown;
+  /** Closes connections and timers. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,72 @@
+import type { Observable } from 'rxjs';
+import type { ResultFrame, StatusFrame } from '../../protocol/task.js';
+
+/** What a task group's subscribers hear: a status change or an end, with the frame to send. */
+export interface GroupEvent {
+  readonly groupId: string;
+  readonly ownerId: string;
+  readonly taskId: string;
+  readonly frame: ResultFrame | StatusFrame;
+}
+
+/** What the replica holding an endpoint's connection must do for a task it may have sent. */
+export interface ControlEvent {
+  readonly type: 'cancel';
+  readonly taskId: string;
+}
+
+/** A task taken from an endpoint's queue, with the reference that acknowledges it. */
+export interface TakenTask {
+  readonly ref: string;
+  readonly taskId: string;
+}
+
+/**
+ * One consumer of an endpoint's work queue: one endpoint connection. Tasks it takes stay its own
+ * until acknowledged (the task ended) or given back (the connection closed, or its replica died
+ * and another reclaimed them).
+ */
+export interface EndpointQueue {
+  /** Emits when work may be waiting, so the consumer calls {@link take}. */
+  readonly wake$: Observable<void>;
+  take(max: number): Promise<TakenTask[]>;
+  ack(refs: readonly string[]): Promise<void>;
+  /** Gives back everything taken and not acknowledged. @returns their task ids */
+  release(): Promise<string[]>;
+}
+
+/**
+ * The event bus between the broker, which decides, and the hubs, which own sockets: per-endpoint
+ * work queues with acknowledgements, per-endpoint control messages, and per-group events. In
+ * memory it is Subjects and arrays; in Redis, streams with consumer groups and pub/sub.
+ */
+export interface TaskBus {
+  /** Puts tasks on their endpoint's queue, in order, and wakes its consumers once. */
+  dispatch(endpointId: string, taskIds: readonly string[]): Promise<void>;
+  control(endpointId: string, event: ControlEvent): Promise<void>;
+  controlEvents(endpointId: string): Observable<ControlEvent>;
+  publish(event: GroupEvent): Promise<void>;
+  /** Hot, ref-counted per group and process: subscribed while a socket here follows the group. */
+  groupEvents(groupId: string): Observable<GroupEvent>;
+  /** Resolves once this process receives the group's events (a Redis SUBSCRIBE is acknowledged). */
+  groupReady(groupId: string): Promise<void>;
+  queue(endpointId: string, consumerId: string): EndpointQueue;
+  /**
+   * Takes an ended task out of its endpoint's queue if nobody took it yet. Best effort: a task
+   * still queued is skipped (and acknowledged) when taken, since only live tasks are sent.
+   */
+  withdraw(endpointId: string, taskId: string): Promise<void>;
+  /** Drops an endpoint's queue (the endpoint is deleted). */
+  forget(endpointId: string): Promise<void>;
+  /** Takes back what consumers no longer alive had taken. @returns their task ids */
+  reclaim(endpointId: string, alive: (consumerId: string) => boolean): Promise<string[]>;
+}
+
+/** Which endpoint connections are alive, across every replica. */
+export interface Presence {
+  heartbeat(endpointId: string, consumerId: string, ttlMs: number): Promise<void>;
+  leave(endpointId: string, consumerId: string): Promise<void>;
+  isOnline(endpointId: string): Promise<boolean>;
+  /** The consumers whose heartbeat has not expired. */
+  consumers(endpointId: string): Promise<Set<string>>;
+}

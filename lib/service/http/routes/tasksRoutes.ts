@@ -1,0 +1,59 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { TaskRecord, UnknownTaskFrame } from '../../../protocol/task.js';
+import { toRecord } from '../../TaskBroker.js';
+import { parseBody, submitBody, taskIdsBody } from '../schemas.js';
+import type { ServiceCore } from '../ServiceCore.js';
+import { checkCount, uuidParam } from './checkCount.js';
+
+function idOf(request: FastifyRequest): string {
+  return uuidParam((request.params as { id: string }).id, 'task id');
+}
+
+/**
+ * `POST /v2/submit`, `GET /v2/tasks/<id>`, `POST /v2/tasks/<id>/cancel`, `POST /v2/batch_status`
+ * and `POST /v2/cancel`.
+ *
+ * @param core - the broker and the limits
+ * @returns the plugin
+ * @example
+ * ```ts
+ * await app.register(tasksRoutes(core));
+ * ```
+ */
+export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
+  const { broker, options } = core;
+  return async (app) => {
+    app.post('/v2/submit', async (request, reply) => {
+      checkCount(request.body, 'tasks', options.maxTasksPerSubmit);
+      const body = parseBody(submitBody, request.body);
+      const { groupId, results } = await broker.submit(request.userId, body.task_group_id?.toLowerCase(), body.tasks);
+      const allOk = results.every((r) => r.status === 'Success');
+      return reply.code(allOk ? 200 : 207).send({ response: 'batch', task_group_id: groupId, results });
+    });
+
+    app.get('/v2/tasks/:id', async (request) => toRecord(await broker.visibleTask(request.userId, idOf(request))));
+
+    app.post('/v2/tasks/:id/cancel', async (request) => toRecord(await broker.cancel(await broker.visibleTask(request.userId, idOf(request)))));
+
+    app.post('/v2/batch_status', async (request) => {
+      checkCount(request.body, 'task_ids', options.maxIdsPerRequest);
+      const { task_ids } = parseBody(taskIdsBody, request.body);
+      const results: Record<string, TaskRecord | UnknownTaskFrame> = {};
+      const visible = await broker.visibleTasks(request.userId, task_ids);
+      // Every id asked about is answered, as funcX did: a client sweeping its tasks learns that one is gone.
+      for (const id of task_ids) {
+        const task = visible.get(id);
+        results[id] = task === undefined ? { task_id: id, status: 'Failed', reason: 'Unknown task id' } : toRecord(task);
+      }
+      return { response: 'batch', results };
+    });
+
+    app.post('/v2/cancel', async (request) => {
+      checkCount(request.body, 'task_ids', options.maxIdsPerRequest);
+      const { task_ids } = parseBody(taskIdsBody, request.body);
+      const results: Record<string, TaskRecord> = {};
+      for (const [id, task] of await broker.visibleTasks(request.userId, task_ids)) results[id] = toRecord(await broker.cancel(task));
+      return { response: 'batch', results };
+    });
+  };
+}

@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { v4 as uuidv4 } from 'uuid';
+import type { Backend } from '../../lib/service/core/Backend.js';
+import type { TaskEntry } from '../../lib/service/core/records.js';
+
+/** Makes two backends over the same storage (two connections to one Redis; the same object in memory). */
+export type BackendPair = () => Promise<{ a: Backend; b: Backend; close(): Promise<void> }>;
+
+function newTask(overrides: Partial<TaskEntry> = {}): TaskEntry {
+  return {
+    id: uuidv4(), ownerId: 'alice', groupId: uuidv4(), functionId: uuidv4(), endpointId: uuidv4(), payload: '11\n[[1],{}]', payloadDigest: null,
+    status: 'waiting-for-ep', result: null, exception: null, queuedAt: 1000, completedAt: null, ...overrides,
+  };
+}
+
+/**
+ * The contract every backend keeps: values in and out, and atomic deciding operations, tested by
+ * racing two callers (two connections where the backend has them), not by reading the code.
+ *
+ * @param name - the backend's name, for the suite title
+ * @param pair - makes two handles on one storage
+ */
+export function backendContract(name: string, pair: BackendPair): void {
+  describe(`backend contract - ${name}`, () => {
+    let a: Backend;
+    let b: Backend;
+    let close: () => Promise<void>;
+    before(async () => ({ a, b, close } = await pair()));
+    after(() => close());
+
+    it('tasks - insertIfAbsent: of two racing inserts exactly one wins; the loser gets the winner', async () => {
+      const task = newTask();
+      const [x, y] = await Promise.all([a.tasks.insertIfAbsent(task), b.tasks.insertIfAbsent({ ...task, payload: 'other' })]);
+      assert.equal([x, y].filter((r) => r === null).length, 1);
+      const stored = (await a.tasks.get(task.id))!;
+      assert.equal((x ?? y)!.payload, stored.payload);
+      assert.deepEqual(await b.tasks.get(task.id), stored);
+    });
+
+    it('tasks - values out: changing a returned task changes nothing stored', async () => {
+      const task = newTask();
+      await a.tasks.insertIfAbsent(task);
+      const got = (await a.tasks.get(task.id))! as { status: string };
+      try {
+        got.status = 'success';
+      } catch {
+        // frozen: fine too
+      }
+      assert.equal((await a.tasks.get(task.id))!.status, 'waiting-for-ep');
+    });
+
+    it('tasks - advance only moves forward, only for its endpoint, never out of an end', async () => {
+      const task = newTask();
+      await a.tasks.insertIfAbsent(task);
+      assert.equal(await a.tasks.advance(task.id, uuidv4(), 'running'), null, 'another endpoint');
+      const moves = await Promise.all([a.tasks.advance(task.id, task.endpointId, 'running'), b.tasks.advance(task.id, task.endpointId, 'running')]);
+      assert.equal(moves.filter((m) => m !== null).length, 1, 'one of two racing moves');
+      assert.equal(await a.tasks.advance(task.id, task.endpointId, 'waiting-for-nodes'), null, 'never back');
+      assert.equal((await a.tasks.get(task.id))!.status, 'running');
+      assert.equal(await a.tasks.advance(task.id, task.endpointId, 'success'), null, 'an end is not an advance');
+    });
+
+    it('tasks - complete: the first end wins, drops the payload for its digest, and counts once', async () => {
+      const task = newTask();
+      await a.tasks.insertIfAbsent(task);
+      assert.ok(await a.tasks.isReferenced(task.functionId));
+      const ends = await Promise.all([
+        a.tasks.complete(task.id, { status: 'success', result: '11\n1', exception: null, completedAt: 2000 }),
+        b.tasks.complete(task.id, { status: 'failed', result: null, exception: '12\nx', completedAt: 2001 }),
+      ]);
+      assert.equal(ends.filter((e) => e !== null).length, 1);
+      const stored = (await b.tasks.get(task.id))!;
+      assert.ok(stored.status === 'success' || stored.status === 'failed');
+      assert.equal(stored.payload, null);
+      assert.equal(typeof stored.payloadDigest, 'string');
+      assert.equal(await a.tasks.requeue(task.id, 3000), null, 'an ended task is not requeued');
+      assert.equal(await a.tasks.isReferenced(task.functionId), false, 'an ended task needs its function no more');
+      assert.deepEqual(await a.tasks.endedBefore(2002, 10_000).then((ids) => ids.includes(task.id)), true);
+      assert.ok(await a.tasks.delete(task.id));
+      assert.equal(await b.tasks.delete(task.id), null, 'deleted once');
+      assert.equal(await a.tasks.get(task.id), undefined);
+    });
+
+    it('tasks - requeue puts a live task back to waiting, and the wait index follows', async () => {
+      const task = newTask({ queuedAt: 10 });
+      await a.tasks.insertIfAbsent(task);
+      assert.ok((await a.tasks.waitingSince(11, 10_000)).includes(task.id));
+      await a.tasks.advance(task.id, task.endpointId, 'running');
+      assert.ok(!(await a.tasks.waitingSince(11, 10_000)).includes(task.id), 'not waiting while running');
+      assert.equal((await b.tasks.requeue(task.id, 50))!.status, 'running');
+      const requeued = (await a.tasks.get(task.id))!;
+      assert.equal(requeued.status, 'waiting-for-ep');
+      assert.equal(requeued.queuedAt, 50);
+      assert.ok((await a.tasks.waitingSince(51, 10_000)).includes(task.id));
+      await a.tasks.delete(task.id);
+    });
+
+    it('groups - claim: racing claims make one group with one owner', async () => {
+      const id = uuidv4();
+      const [x, y] = await Promise.all([a.groups.claim(id, 'alice', 1), b.groups.claim(id, 'bob', 2)]);
+      assert.equal(x.ownerId, y.ownerId, 'both see the same owner');
+      const again = await a.groups.claim(id, x.ownerId === 'alice' ? 'bob' : 'alice', 3);
+      assert.equal(again.ownerId, x.ownerId, 'the owner never changes');
+    });
+
+    it('groups - tasks keep submit order; undelivered drains once across racing drainers', async () => {
+      const id = uuidv4();
+      await a.groups.claim(id, 'alice', 1);
+      const ids = Array.from({ length: 50 }, () => uuidv4());
+      await a.groups.addTasks(id, ids.slice(0, 25));
+      await b.groups.addTasks(id, ids.slice(25));
+      await a.groups.addTasks(id, ids.slice(0, 5)); // again: no duplicates, order kept
+      assert.deepEqual(await b.groups.taskIds(id), ids);
+      assert.equal(await a.groups.size(id), 50);
+      await Promise.all(ids.map((t, i) => (i % 2 ? a : b).groups.addUndelivered(id, t)));
+      const [x, y] = await Promise.all([a.groups.drainUndelivered(id), b.groups.drainUndelivered(id)]);
+      assert.equal(x.length + y.length, 50);
+      assert.equal(new Set([...x, ...y]).size, 50, 'no id twice');
+      assert.deepEqual(await a.groups.drainUndelivered(id), []);
+      await a.groups.removeTask(id, ids[0]!);
+      assert.equal(await a.groups.size(id), 49);
+      assert.ok((await a.groups.idleBefore(2, 10_000)).includes(id));
+      await a.groups.delete(id);
+      assert.equal(await b.groups.get(id), undefined);
+    });
+
+    it('registrations - insert, touch, idle, delete once', async () => {
+      const fn = { id: uuidv4(), ownerId: 'alice', name: 'f', entryPoint: 'f', code: '10\nx', source: '', description: '', lastUsedAt: 5 };
+      await a.functions.insert(fn);
+      assert.deepEqual(await b.functions.get(fn.id), fn);
+      assert.ok((await a.functions.idleBefore(6, 10_000)).includes(fn.id));
+      await b.functions.touch(fn.id, 10);
+      assert.ok(!(await a.functions.idleBefore(6, 10_000)).includes(fn.id));
+      await a.functions.touch(uuidv4(), 10); // an unknown id is not created
+      const [x, y] = await Promise.all([a.functions.delete(fn.id), b.functions.delete(fn.id)]);
+      assert.equal([x, y].filter((d) => d !== null).length, 1);
+      const endpoint = { id: uuidv4(), ownerId: 'alice', name: 'e', secretHash: 'ab'.repeat(32), lastSeenAt: 7 };
+      await a.endpoints.insert(endpoint);
+      assert.deepEqual(await b.endpoints.get(endpoint.id), endpoint);
+    });
+
+    it('identity - token hashes are shared and revoked once', async () => {
+      const hash = uuidv4();
+      await a.identity.insert(hash, { userId: 'u1', operator: true });
+      assert.deepEqual(await b.identity.holder(hash), { userId: 'u1', operator: true });
+      const [x, y] = await Promise.all([a.identity.revoke(hash), b.identity.revoke(hash)]);
+      assert.equal([x, y].filter(Boolean).length, 1);
+      assert.equal(await a.identity.holder(hash), undefined);
+    });
+
+    it('bus - two consumers never take the same task; release and reclaim give back what was held', async () => {
+      const endpointId = uuidv4();
+      const ids = Array.from({ length: 40 }, () => uuidv4());
+      const qa = a.bus.queue(endpointId, 'replica-a/1');
+      const qb = b.bus.queue(endpointId, 'replica-b/1');
+      await a.bus.dispatch(endpointId, ids.slice(0, 20));
+      await b.bus.dispatch(endpointId, ids.slice(20));
+      const taken = (await Promise.all([qa.take(25), qb.take(25), qa.take(25), qb.take(25)])).flat();
+      assert.equal(taken.length, 40);
+      assert.equal(new Set(taken.map((t) => t.taskId)).size, 40, 'no task taken twice');
+      assert.equal((await qa.take(1)).length, 0, 'nothing left');
+      const released = await qa.release();
+      // replica-b "died": its heartbeat is gone, so another replica reclaims what it held.
+      const reclaimed = await a.bus.reclaim(endpointId, () => false);
+      assert.equal(released.length + reclaimed.length, 40, 'everything comes back once');
+      assert.equal(new Set([...released, ...reclaimed]).size, 40);
+    });
+
+    it('bus - acknowledged tasks are not reclaimed; group and control events reach subscribers', async () => {
+      const endpointId = uuidv4();
+      const q = a.bus.queue(endpointId, 'replica-a/2');
+      await a.bus.dispatch(endpointId, ['t1']);
+      const [t] = await q.take(10);
+      await q.ack([t!.ref]);
+      assert.deepEqual(await b.bus.reclaim(endpointId, () => false), []);
+      const groupId = uuidv4();
+      const events = firstValueFrom(b.bus.groupEvents(groupId).pipe(take(2), toArray()));
+      const control = firstValueFrom(b.bus.controlEvents(endpointId).pipe(take(1)));
+      await b.bus.groupReady(groupId);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the control channel subscribes too
+      await a.bus.publish({ groupId, ownerId: 'alice', taskId: 't1', frame: { type: 'status', task_id: 't1', status: 'running' } });
+      await a.bus.publish({ groupId, ownerId: 'alice', taskId: 't1', frame: { task_id: 't1', status: 'success', result: '11\n1', exception: null, completion_t: '1.000' } });
+      await a.bus.control(endpointId, { type: 'cancel', taskId: 't1' });
+      const got = await events;
+      assert.deepEqual(got.map((e) => e.taskId), ['t1', 't1']);
+      assert.deepEqual(await control, { type: 'cancel', taskId: 't1' });
+    });
+
+    it('bus - a forgotten queue (its endpoint deleted) has nothing to take', async () => {
+      const endpointId = uuidv4();
+      await a.bus.dispatch(endpointId, ['t1', 't2']);
+      await b.bus.forget(endpointId);
+      assert.deepEqual(await a.bus.queue(endpointId, 'replica-a/3').take(10), []);
+    });
+
+    it('presence - heartbeats are seen from every handle and expire', async () => {
+      const endpointId = uuidv4();
+      await a.presence.heartbeat(endpointId, 'c1', 60_000);
+      assert.equal(await b.presence.isOnline(endpointId), true);
+      await b.presence.heartbeat(endpointId, 'c2', 1);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.deepEqual([...(await a.presence.consumers(endpointId))], ['c1']);
+      await a.presence.leave(endpointId, 'c1');
+      assert.equal(await b.presence.isOnline(endpointId), false);
+    });
+
+    it('counters - totals and per-user figures add up across handles', async () => {
+      const user = uuidv4();
+      a.counters.add(user, 'invocations', 2);
+      b.counters.add(user, 'invocations', 3);
+      a.counters.moveTask(user, null, 'waiting-for-ep');
+      b.counters.moveTask(user, 'waiting-for-ep', 'running');
+      // Writes are fire-and-forget; a read after a round trip sees them.
+      await a.identity.holder('flush');
+      await b.identity.holder('flush');
+      const stats = await a.counters.userSnapshot(user);
+      assert.equal(stats.total_function_invocations, 5);
+      assert.equal(stats.tasks_by_status.running, 1);
+      assert.equal(stats.tasks_outstanding, 1);
+      assert.equal(await b.counters.of(user, 'outstanding'), 1);
+      assert.ok((await b.counters.snapshot()).total_function_invocations >= 5);
+    });
+  });
+}
