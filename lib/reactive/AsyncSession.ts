@@ -1,4 +1,4 @@
-import { EMPTY, Subject, bufferTime, catchError, filter, mergeMap, tap, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, tap, type Observable, type SchedulerLike } from 'rxjs';
 import { v4 as uuidv4 } from 'uuid';
 import { ServiceError } from '../errors/ServiceError.js';
 import { TaskCancelled } from '../errors/TaskCancelled.js';
@@ -61,8 +61,8 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
   readonly #registry: TaskRegistry;
   readonly #connection: ResultConnection;
   readonly #queue: SubmissionQueue;
-  readonly #cancels = new Subject<string>();
-  readonly #cancelHold: Hold;
+  /** Ids to cancel on the service, gathered in one tick into one `POST /v2/cancel`. */
+  #cancelIds: string[] = [];
   #lastError: unknown = null;
   /** A sweep of the posted tasks is running; another is owed when the socket reopened meanwhile. */
   #sweeping = false;
@@ -95,7 +95,6 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
       },
       this,
     );
-    this.#cancelHold = new Hold(this.#cancelPipeline());
   }
 
   /** Every parsed frame of the result socket (shared; subscribing holds the socket open). */
@@ -337,31 +336,32 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
     });
   }
 
+  /**
+   * Cancels made in one tick go out together, 1024 ids a `POST /v2/cancel`, each retried as an
+   * idempotent request; the answer's records settle the tasks. A one-off timer, not a standing
+   * pipeline, so nothing of it is left once the requests end.
+   */
   #cancelRemote(taskId: string): void {
-    this.#cancelHold.acquire();
-    this.#cancels.next(taskId);
+    this.#cancelIds.push(taskId);
+    if (this.#cancelIds.length > 1) return;
+    (this.#options.scheduler ?? asyncScheduler).schedule(() => {
+      const ids = this.#cancelIds;
+      this.#cancelIds = [];
+      for (let i = 0; i < ids.length; i += CLIENT_DEFAULTS.cancelChunk) this.#sendCancels(ids.slice(i, i + CLIENT_DEFAULTS.cancelChunk));
+    });
   }
 
-  /** Cancels made in one tick go out in one `POST /v2/cancel`, retried; the answer settles them. */
-  #cancelPipeline(): Observable<unknown> {
-    const { scheduler, api, retry } = this.#options;
-    return this.#cancels.pipe(
-      bufferTime(0, null, CLIENT_DEFAULTS.cancelChunk, ...(scheduler ? [scheduler] : [])),
-      filter((ids) => ids.length > 0),
-      mergeMap((ids) =>
-        retryIdempotent('POST /cancel', (signal) => api.cancel(ids, signal), retry).pipe(
-          tap((answer) => {
-            for (const id of ids) {
-              const record = answer.results[id];
-              if (record !== undefined) this.#apply(record);
-            }
-          }),
-          // Unanswered for good: the tasks stay outstanding and settle as the service reports them.
-          catchError(() => EMPTY),
-          tap({ finalize: () => ids.forEach(() => this.#cancelHold.release()) }),
-        ),
-      ),
-    );
+  #sendCancels(ids: readonly string[]): void {
+    retryIdempotent('POST /cancel', (signal) => this.#options.api.cancel(ids, signal), this.#options.retry).subscribe({
+      next: (answer) => {
+        for (const id of ids) {
+          const record = answer.results[id];
+          if (record !== undefined) this.#apply(record);
+        }
+      },
+      // Unanswered for good: the tasks stay outstanding and settle as the service reports them.
+      error: () => {},
+    });
   }
 
   #postedTaskIds(): string[] {
