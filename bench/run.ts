@@ -5,6 +5,7 @@ import { cancelLoop } from './scenarios/cancelLoop.js';
 import { chaos } from './scenarios/chaos.js';
 import { latency } from './scenarios/latency.js';
 import { proxyChaos } from './scenarios/proxyChaos.js';
+import { pythonWorkers } from './scenarios/python.js';
 import { redisMode } from './scenarios/redisMode.js';
 import { scale } from './scenarios/scale.js';
 import { seedBatch } from './scenarios/seedBatch.js';
@@ -27,6 +28,7 @@ for (const [name, scenario] of [
   ['cancellation', () => cancelLoop(3)],
   ['stress', () => stress()],
   ['redis', () => redisMode(2, workers)],
+  ['python', () => pythonWorkers(3, workers)],
   ['proxy chaos', () => proxyChaos()],
 ] as const) {
   if (only.length > 0 && !only.includes(name)) continue;

@@ -8,6 +8,7 @@ export { FuncXClient, type RunResult } from './client/FuncXClient.js';
 export type { FuncXClientOptions } from './client/FuncXClientOptions.js';
 export type { AnyFunction, ArgsOf, FunctionId, ResultOf } from './client/FunctionId.js';
 export type { RunTarget } from './client/RunTarget.js';
+export { python, isPythonFunction, type PythonFunction, type PythonSignature, type SignatureOf } from './client/PythonFunction.js';
 export { Batch } from './client/Batch.js';
 export type { BatchResultEntry } from './client/BatchResult.js';
 export type { FetchLike } from './client/HttpApi.js';
@@ -30,6 +31,7 @@ export { TASK_STATUSES, isFinalStatus, type TaskStatus, type FinalTaskStatus, ty
 export * from './serialize/serialize.js';
 export { pack, unpack } from './serialize/pack.js';
 export { Method, type MethodId } from './serialize/methods.js';
+export { codeLanguage, type Language } from './serialize/codeLanguage.js';
 export { FuncXExecutor } from './executor/FuncXExecutor.js';
 export { FuncXFuture } from './executor/FuncXFuture.js';
 export type { FuncXExecutorOptions, MapOptions, SubmitOptions } from './executor/FuncXExecutorOptions.js';

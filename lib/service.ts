@@ -23,4 +23,8 @@ export { WorkerPool, type WorkerPoolOptions } from './endpoint/WorkerPool.js';
 export type { WorkerTask, WorkerOutcome } from './endpoint/worker.js';
 export { TaskTimeout } from './endpoint/TaskTimeout.js';
 export { WorkerCrashed } from './endpoint/WorkerCrashed.js';
+export { TaskRunner, type TaskRunnerOptions } from './endpoint/TaskRunner.js';
+export { PythonPool, type PythonPoolOptions } from './endpoint/python/PythonPool.js';
+export { findPython, type PythonRuntime, type PythonSearch } from './endpoint/python/findPython.js';
+export { PythonUnavailable } from './endpoint/python/PythonUnavailable.js';
 export { startLocalService, type LocalService, type LocalServiceOptions } from './local/startLocalService.js';

@@ -8,6 +8,8 @@ export interface EndpointCommandOptions {
   readonly secret?: string;
   readonly workers?: number;
   readonly taskTimeout?: number;
+  readonly python?: string;
+  readonly pythonWorkers?: number;
   readonly prefetch?: number;
 }
 
@@ -34,9 +36,13 @@ export async function endpointCommand(options: EndpointCommandOptions): Promise<
     secret,
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.taskTimeout === undefined ? {} : { taskTimeoutMs: options.taskTimeout }),
+    ...(options.python === undefined ? {} : { python: options.python }),
+    ...(options.pythonWorkers === undefined ? {} : { pythonWorkers: options.pythonWorkers }),
     ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
   });
+  const py = endpoint.languages.python;
   process.stdout.write(`endpoint ${options.endpointId} connected to ${options.service}\n`);
+  process.stdout.write(py.available ? `runs JavaScript and Python ${py.version} (${py.executable}${py.dill ? `, dill ${py.dill}` : ', no dill'})\n` : `runs JavaScript only: ${py.reason}\n`);
   await untilSignal();
   await endpoint.close();
 }

@@ -65,6 +65,8 @@ program
   .option('--secret <secret>', 'the endpoint secret (default: $FUNCX_ENDPOINT_SECRET)')
   .option('--workers <n>', 'worker threads', integer(1))
   .option('--task-timeout <ms>', 'per-task time limit, in milliseconds', integer(1))
+  .option('--python <path>', 'the Python interpreter for Python tasks (default: $FUNCX_PYTHON, else python3 or /usr/bin/python3 with dill)')
+  .option('--python-workers <n>', 'Python worker processes (default: as many as worker threads)', integer(1))
   .option('--prefetch <n>', 'how many tasks the service may send ahead of free workers (default max(64, 4 × workers))', integer(1))
   .action(endpointCommand);
 

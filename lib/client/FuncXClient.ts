@@ -14,13 +14,14 @@ import { lookupStatuses } from '../reactive/lookupStatuses.js';
 import { retryIdempotent, type RetryPolicy } from '../reactive/retryIdempotent.js';
 import type { ServiceApi } from '../reactive/ServiceApi.js';
 import { pack } from '../serialize/pack.js';
-import { packPayload, serializeFunction, serializeFunctionSource, type FunctionSource } from '../serialize/serialize.js';
+import { packPayload, serializeFunction, serializeFunctionSource, serializePythonSource, type FunctionSource } from '../serialize/serialize.js';
 import { Batch } from './Batch.js';
 import type { BatchResultEntry } from './BatchResult.js';
 import type { FuncXClientOptions } from './FuncXClientOptions.js';
 import type { AnyFunction, FunctionId } from './FunctionId.js';
 import { HttpApi } from './HttpApi.js';
 import { httpServiceApi } from './httpServiceApi.js';
+import { checkPythonFunction, isPythonFunction, type PythonFunction, type PythonSignature } from './PythonFunction.js';
 import { resolveConnection, type ResolvedConnection } from './resolveConnection.js';
 import type { RunTarget } from './RunTarget.js';
 
@@ -138,28 +139,34 @@ export class FuncXClient<Async extends boolean = false> {
   }
 
   /**
-   * Registers a function, sent as its source text. The function must be self-contained: it runs
-   * in a worker far from the variables around it, and may `await import()` what it needs.
+   * Registers a function, sent as its source text.
    *
-   * A function that a build rewrote to call the bundle's helpers (an async function lowered to
-   * `__async(...)` for zone.js, say) is refused: give its source text instead, as
-   * `{ name, source }`, which no bundler changes, or register it once on the server side (or with
-   * `funcx-rx function register <file>`) and run it by id.
+   * A JavaScript function must be self-contained: it runs in a worker far from the variables
+   * around it, and may `await import()` what it needs. A function that a build rewrote to call
+   * the bundle's helpers (an async function lowered to `__async(...)` for zone.js, say) is
+   * refused: give its source text instead, as `{ name, source }`, which no bundler changes, or
+   * register it once on the server side (or with `funcx-rx function register <file>`) and run it
+   * by id.
    *
-   * @param fn - a plain, arrow, async or method-shorthand function
+   * A Python function (from the {@link python} tag or `{ language: 'python', name, source }`) is
+   * stored as Globus Compute's PureSourceTextInspect (`st`), exactly as the Python SDK would send
+   * it, and runs on the endpoint's Python workers.
+   *
+   * @param fn - a plain, arrow, async or method-shorthand function, or a Python function
    * @param options - `description`: stored with it
-   * @returns the function's id, typed with the function
-   * @throws {@link SerializationError} for native or bound functions, classes, and functions a build rewrote; {@link ServiceError} from the service
+   * @returns the function's id, typed with the function (for Python, with the signature given to {@link python})
+   * @throws {@link SerializationError} for native or bound functions, classes, functions a build rewrote, and Python without a name; {@link ServiceError} from the service
    * @example
    * ```ts
    * const functionId = await fxc.registerFunction(async (x: number) => x * 2);
-   * const byText = await fxc.registerFunction<(x: number) => number>({ name: 'double', source: 'async (x) => x * 2' });
+   * const pyId = await fxc.registerFunction(python<(x: number) => number>`def double(x): return x * 2`);
    * ```
    */
+  registerFunction<F extends AnyFunction = PythonSignature>(fn: PythonFunction<F>, options?: { description?: string }): Promise<FunctionId<F>>;
   registerFunction<F extends AnyFunction>(fn: F, options?: { description?: string }): Promise<FunctionId<F>>;
   /**
-   * Registers a function given as source text: one self-contained function expression. Name the
-   * function's type to have `run` check its arguments and type its result.
+   * Registers a JavaScript function given as source text: one self-contained function
+   * expression. Name the function's type to have `run` check its arguments and type its result.
    *
    * @param fn - `name`: how it is listed; `source`: such as `'async (x) => x * 2'`
    * @param options - `description`: stored with it
@@ -171,11 +178,15 @@ export class FuncXClient<Async extends boolean = false> {
    * ```
    */
   registerFunction<F extends AnyFunction = AnyFunction>(fn: FunctionSource, options?: { description?: string }): Promise<FunctionId<F>>;
-  async registerFunction<F extends AnyFunction>(fn: F | FunctionSource, options: { description?: string } = {}): Promise<FunctionId<F>> {
+  registerFunction<F extends AnyFunction>(fn: F | FunctionSource | PythonFunction<F>, options?: { description?: string }): Promise<FunctionId<F>>;
+  async registerFunction<F extends AnyFunction>(fn: F | FunctionSource | PythonFunction<F>, options: { description?: string } = {}): Promise<FunctionId<F>> {
     let code: string;
     let name: string;
     let source: string;
-    if (typeof fn === 'function') {
+    if (isPythonFunction(fn)) {
+      ({ name, source } = checkPythonFunction(fn));
+      code = serializePythonSource(name, source);
+    } else if (typeof fn === 'function') {
       code = serializeFunction(fn);
       name = fn.name || 'anonymous';
       source = Function.prototype.toString.call(fn);

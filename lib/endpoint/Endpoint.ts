@@ -3,15 +3,18 @@ import type { EndpointResultMessage, EndpointTaskMessage, EndpointToService, Ser
 import { backoffDelay } from '../reactive/backoff.js';
 import { EndpointAuthError } from './EndpointAuthError.js';
 import type { EndpointOptions } from './EndpointOptions.js';
-import { WorkerPool } from './WorkerPool.js';
+import { LanguageQueue } from './LanguageQueue.js';
+import { findPython, type PythonSearch } from './python/findPython.js';
+import { TaskRunner } from './TaskRunner.js';
 
 /** Results kept after sending, to answer a task the service sends again after a reconnect. */
 const RECENT_RESULTS = 10_000;
 
 /**
  * An endpoint: connects to the service over its own WebSocket, runs the tasks it is sent on a
- * {@link WorkerPool}, and reports statuses and results. It runs at most one task per worker and
- * queues the rest itself, so `running` is reported exactly when a worker takes a task and a
+ * {@link TaskRunner} (worker threads for JavaScript, worker processes for Python), and reports
+ * statuses and results. It runs at most one task per worker and queues the rest itself, a line
+ * per language, so `running` is reported exactly when a worker takes a task and a
  * cancelled queued task simply leaves the queue. Results made while disconnected are sent after
  * reconnecting; the connection is retried with backoff until `close()`.
  *
@@ -25,8 +28,8 @@ const RECENT_RESULTS = 10_000;
  */
 export class Endpoint {
   readonly #options: EndpointOptions;
-  readonly #pool: WorkerPool;
-  readonly #queue = new Map<string, EndpointTaskMessage>();
+  readonly #pool: TaskRunner;
+  readonly #queue = new LanguageQueue();
   readonly #running = new Map<string, AbortController>();
   readonly #recent = new Map<string, EndpointResultMessage>();
   #outbox: EndpointToService[] = [];
@@ -37,12 +40,9 @@ export class Endpoint {
   #reconnectTimer: NodeJS.Timeout | null = null;
   #connections = 0;
 
-  private constructor(options: EndpointOptions) {
+  private constructor(options: EndpointOptions, python: PythonSearch) {
     this.#options = options;
-    this.#pool = new WorkerPool({
-      ...(options.workers === undefined ? {} : { workers: options.workers }),
-      ...(options.maxOldGenerationSizeMb === undefined ? {} : { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb }),
-    });
+    this.#pool = new TaskRunner({ ...options, python });
   }
 
   /**
@@ -57,7 +57,7 @@ export class Endpoint {
    * ```
    */
   static async start(options: EndpointOptions): Promise<Endpoint> {
-    const endpoint = new Endpoint(options);
+    const endpoint = new Endpoint(options, await findPython(options.python));
     try {
       await endpoint.#connect();
     } catch (error) {
@@ -80,6 +80,11 @@ export class Endpoint {
   /** How many times it has connected. */
   get connections(): number {
     return this.#connections;
+  }
+
+  /** Which languages this endpoint runs (Python when a CPython 3 was found), as it tells the service. */
+  get languages(): TaskRunner['languages'] {
+    return this.#pool.languages;
   }
 
   /** Tasks running and queued here now. */
@@ -131,8 +136,9 @@ export class Endpoint {
         this.#socket = socket;
         this.#attempt = 0;
         this.#connections++;
-        // The credit: how many tasks the service may hold out to this process (docs/protocol-extensions.md §6).
-        socket.send(JSON.stringify({ type: 'hello', prefetch: this.#options.prefetch ?? Math.max(64, 4 * this.#pool.size) }));
+        // The credit: how many tasks the service may hold out to this process (docs/protocol-extensions.md §6),
+        // and which languages it runs.
+        socket.send(JSON.stringify({ type: 'hello', prefetch: this.#options.prefetch ?? Math.max(64, 4 * this.#pool.size), languages: this.#pool.languages }));
         this.#scheduleFlush();
         resolve();
       });
@@ -184,8 +190,8 @@ export class Endpoint {
     // Sent again after a reconnect, but already done here: its result may have been lost in the old connection.
     const done = this.#recent.get(id);
     if (done) return this.#send(done);
-    this.#queue.set(id, task);
-    if (this.#running.size + this.#queue.size > this.#pool.size) this.#send({ type: 'status', task_id: id, status: 'waiting-for-launch' });
+    const language = this.#queue.add(task);
+    if (this.#pool.running(language) + this.#queue.count(language) > this.#pool.capacity(language)) this.#send({ type: 'status', task_id: id, status: 'waiting-for-launch' });
   }
 
   #cancel(taskId: string): void {
@@ -195,9 +201,9 @@ export class Endpoint {
 
   /** Starts queued tasks while workers are free. */
   #pump(): void {
-    while (!this.#closed && this.#running.size < this.#pool.size && this.#queue.size > 0) {
-      const [id, task] = this.#queue.entries().next().value as [string, EndpointTaskMessage];
-      this.#queue.delete(id);
+    while (!this.#closed) {
+      const task = this.#queue.take((language) => this.#pool.hasRoom(language));
+      if (task === undefined) return;
       this.#start(task);
     }
   }

@@ -39,4 +39,28 @@ export interface EndpointOptions {
    * @default { initialDelayMs: 100, maxDelayMs: 5000 }
    */
   readonly reconnect?: BackoffOptions;
+  /**
+   * The Python interpreter for Python tasks. Without it, the `FUNCX_PYTHON` environment variable,
+   * else the first of `python3`, `/usr/bin/python3` and `python` that has dill, else the first that runs.
+   * @default found as said
+   */
+  readonly python?: string;
+  /**
+   * Python worker processes, beside the worker threads; each runs one task at a time. They start
+   * on the first Python task and then stay.
+   * @default workers
+   */
+  readonly pythonWorkers?: number;
+  /**
+   * Address-space limit (`RLIMIT_AS`) of each Python worker, in MB: past it the task fails with
+   * `MemoryError` and the process is replaced. Libraries that reserve much address space up front
+   * (some GPU and BLAS stacks) need more, or 0 for none.
+   * @default 2048
+   */
+  readonly pythonMemoryMb?: number;
+  /**
+   * Python results over this many bytes fail their task with `ResultTooLarge`.
+   * @default 10_000_000
+   */
+  readonly maxResultBytes?: number;
 }

@@ -1,6 +1,7 @@
 /**
- * A task's worker thread died under it: the function called `process.exit()`, threw outside its
- * promise chain (in a timer), or ran out of memory. The pool replaced the worker.
+ * A task's worker died under it: a worker thread whose function called `process.exit()`, threw
+ * outside its promise chain (in a timer), or ran out of memory; or a Python worker process that
+ * exited (`os._exit`) or was killed. The pool replaced the worker.
  *
  * @example
  * ```ts
@@ -11,9 +12,10 @@ export class WorkerCrashed extends Error {
   /**
    * @param what - what happened to the worker
    * @param cause - the pool's error
+   * @param worker - what kind of worker it was
    */
-  constructor(what: string, cause?: unknown) {
-    super(`The task's worker thread died: ${what}`, cause === undefined ? undefined : { cause });
+  constructor(what: string, cause?: unknown, worker: 'worker thread' | 'Python worker process' = 'worker thread') {
+    super(`The task's ${worker} died: ${what}`, cause === undefined ? undefined : { cause });
     this.name = 'WorkerCrashed';
   }
 }

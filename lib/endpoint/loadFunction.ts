@@ -1,4 +1,5 @@
 import { SerializationError } from '../errors/SerializationError.js';
+import { Method } from '../serialize/methods.js';
 import { unpack } from '../serialize/pack.js';
 import { deserializeFunction } from '../serialize/serialize.js';
 
@@ -42,9 +43,9 @@ export function loadFunction(functionCode: string): RemoteFunction {
     try {
       value = compile(shorthand);
     } catch {
-      throw new SerializationError(`The source of \`${name || 'anonymous'}\` is not a JavaScript function expression: ${error.message}`, { method: '11', cause: error });
+      throw new SerializationError(`The source of \`${name || 'anonymous'}\` is not a JavaScript function expression: ${error.message}`, { method: Method.JS_FUNCTION, cause: error });
     }
   }
-  if (typeof value !== 'function') throw new SerializationError(`The source of \`${name || 'anonymous'}\` does not evaluate to a function`, { method: '11' });
+  if (typeof value !== 'function') throw new SerializationError(`The source of \`${name || 'anonymous'}\` does not evaluate to a function`, { method: Method.JS_FUNCTION });
   return value as RemoteFunction;
 }

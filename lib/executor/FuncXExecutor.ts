@@ -2,6 +2,7 @@ import { Observable, mergeMap, type OperatorFunction } from 'rxjs';
 import { v4 as uuidv4 } from 'uuid';
 import type { FuncXClient } from '../client/FuncXClient.js';
 import type { AnyFunction, FunctionId } from '../client/FunctionId.js';
+import { isPythonFunction, type PythonFunction } from '../client/PythonFunction.js';
 import { FuncXError } from '../errors/FuncXError.js';
 import { CLIENT_DEFAULTS } from '../reactive/defaults.js';
 import { orderedMergeMap } from '../reactive/orderedMergeMap.js';
@@ -27,7 +28,7 @@ export class FuncXExecutor {
   readonly #registrar: FuncXClient<boolean>;
   readonly #client: FuncXClient<true>;
   readonly #endpointId: string | undefined;
-  readonly #functions = new WeakMap<AnyFunction, Promise<FunctionId>>();
+  readonly #functions = new WeakMap<AnyFunction | PythonFunction, Promise<FunctionId>>();
   readonly #pending = new Set<FuncXFuture<unknown>>();
   #shutdown = false;
 
@@ -55,7 +56,7 @@ export class FuncXExecutor {
   /**
    * Submits a call. The function is registered on its first submission and reused after.
    *
-   * @param fn - a self-contained function (see `registerFunction`)
+   * @param fn - a self-contained function, or a Python function (see `registerFunction`)
    * @param args - its arguments (JSON data)
    * @returns a future of its result
    * @throws {@link FuncXError} after `shutdown()`; TypeError when no endpoint is known
@@ -63,17 +64,18 @@ export class FuncXExecutor {
    * ```ts
    * const future = executor.submit(doubleDelayed, 50);
    * const other = executor.submit({ endpointId: gpuEndpoint }, train, config);
+   * const py = executor.submit(python<(x: number) => number>`def double(x): return x * 2`, 50);
    * ```
    */
-  submit<F extends AnyFunction>(fn: F, ...args: Parameters<F>): FuncXFuture<Awaited<ReturnType<F>>>;
-  submit<F extends AnyFunction>(options: SubmitOptions, fn: F, ...args: Parameters<F>): FuncXFuture<Awaited<ReturnType<F>>>;
+  submit<F extends AnyFunction>(fn: F | PythonFunction<F>, ...args: Parameters<F>): FuncXFuture<Awaited<ReturnType<F>>>;
+  submit<F extends AnyFunction>(options: SubmitOptions, fn: F | PythonFunction<F>, ...args: Parameters<F>): FuncXFuture<Awaited<ReturnType<F>>>;
   submit(...input: unknown[]): FuncXFuture<unknown> {
     const [options, fn, args] =
-      typeof input[0] === 'function'
-        ? [{} as SubmitOptions, input[0] as AnyFunction, input.slice(1)]
-        : [(input[0] ?? {}) as SubmitOptions, input[1] as AnyFunction, input.slice(2)];
+      typeof input[0] === 'function' || isPythonFunction(input[0])
+        ? [{} as SubmitOptions, input[0] as AnyFunction | PythonFunction, input.slice(1)]
+        : [(input[0] ?? {}) as SubmitOptions, input[1] as AnyFunction | PythonFunction, input.slice(2)];
     if (this.#shutdown) throw new FuncXError('Cannot submit: the executor was shut down');
-    if (typeof fn !== 'function') throw new TypeError(`Expected a function to submit, got \`${String(fn)}\` (${typeof fn})`);
+    if (typeof fn !== 'function' && !isPythonFunction(fn)) throw new TypeError(`Expected a function to submit, got \`${String(fn)}\` (${typeof fn})`);
     const endpointId = options.endpointId ?? this.#endpointId;
     if (endpointId === undefined) throw new TypeError('Expected `endpointId` in the executor options or the call, got nothing');
 
@@ -100,7 +102,7 @@ export class FuncXExecutor {
    * outstanding, emitting results in input order or as they complete. Unsubscribing cancels the
    * calls still outstanding.
    *
-   * @param fn - a self-contained function of one argument
+   * @param fn - a self-contained function of one argument, or a Python function
    * @param options - endpoint, concurrency, order
    * @returns an operator from inputs to results
    * @example
@@ -108,7 +110,7 @@ export class FuncXExecutor {
    * from([1, 2, 3]).pipe(executor.map(doubleDelayed, { concurrency: 2 })).subscribe(console.log); // 2, 4, 6
    * ```
    */
-  map<F extends (input: never) => unknown>(fn: F, options: MapOptions = {}): OperatorFunction<Parameters<F>[0], Awaited<ReturnType<F>>> {
+  map<F extends (input: never) => unknown>(fn: F | PythonFunction<F & AnyFunction>, options: MapOptions = {}): OperatorFunction<Parameters<F>[0], Awaited<ReturnType<F>>> {
     const concurrency = options.concurrency ?? Infinity;
     const call = (input: Parameters<F>[0]): Observable<Awaited<ReturnType<F>>> =>
       new Observable((subscriber) => {
@@ -145,7 +147,7 @@ export class FuncXExecutor {
     }
   }
 
-  #register(fn: AnyFunction): Promise<FunctionId> {
+  #register(fn: AnyFunction | PythonFunction): Promise<FunctionId> {
     let id = this.#functions.get(fn);
     if (id === undefined) {
       id = this.#registrar.registerFunction(fn);

@@ -38,8 +38,26 @@ export interface EndpointResultMessage {
   readonly exception?: string;
 }
 
+/** Which languages an endpoint runs: JavaScript always; Python when a CPython 3 was found. */
+export interface EndpointLanguages {
+  readonly javascript: { readonly version: string; readonly workers: number };
+  readonly python:
+    | { readonly available: true; readonly version: string; readonly executable: string; readonly dill: string | null; readonly workers: number }
+    | { readonly available: false; readonly reason: string };
+}
+
+/**
+ * Endpoint to service, first on every connection: how many tasks it may be sent ahead of its free
+ * workers (its credit), and which languages it runs.
+ */
+export interface EndpointHelloMessage {
+  readonly type: 'hello';
+  readonly prefetch?: number;
+  readonly languages?: EndpointLanguages;
+}
+
 /** Anything the service sends an endpoint. */
 export type ServiceToEndpoint = EndpointTaskMessage | EndpointCancelMessage;
 
 /** Anything an endpoint sends the service. */
-export type EndpointToService = EndpointStatusMessage | EndpointResultMessage;
+export type EndpointToService = EndpointStatusMessage | EndpointResultMessage | EndpointHelloMessage;

@@ -1,3 +1,4 @@
+import type { EndpointLanguages } from './endpointChannel.js';
 import type { ErrorEnvelope } from './envelope.js';
 
 /**
@@ -51,6 +52,8 @@ export interface RegisterFunctionResponse {
 export interface EndpointStatusResponse {
   readonly status: 'online' | 'offline';
   readonly logs: readonly unknown[];
+  /** funcx-rx: which languages the endpoint said it runs when it last connected (null if never). */
+  readonly languages?: EndpointLanguages | null;
 }
 
 /** The answer of `GET /v2/version`. */

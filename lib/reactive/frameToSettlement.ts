@@ -19,7 +19,7 @@ export interface Settlement {
  * @returns the settlement, or null while the record is still pending
  * @example
  * ```ts
- * frameToSettlement({ task_id, status: 'success', result: '10\n100', exception: null, completion_t: '1' });
+ * frameToSettlement({ task_id, status: 'success', result: '11\n100', exception: null, completion_t: '1' });
  * // { settlement: { value: 100 }, status: 'success' }
  * ```
  */

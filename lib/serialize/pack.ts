@@ -28,7 +28,7 @@ function advance(text: string, start: number, count: number): number {
  * @returns the packed string
  * @example
  * ```ts
- * pack(['10\n[50]', '10\n{}']); // "7\n10\n[50]5\n10\n{}"
+ * pack(['11\n[50]', '11\n{}']); // "7\n11\n[50]5\n11\n{}"
  * ```
  */
 export function pack(buffers: readonly string[]): string {
@@ -45,7 +45,7 @@ export function pack(buffers: readonly string[]): string {
  * @throws {@link SerializationError} when the string is not a valid packing
  * @example
  * ```ts
- * unpack('7\n10\n[50]5\n10\n{}'); // ['10\n[50]', '10\n{}']
+ * unpack('7\n11\n[50]5\n11\n{}'); // ['11\n[50]', '11\n{}']
  * ```
  */
 export function unpack(packed: string): string[] {

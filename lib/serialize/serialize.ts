@@ -1,35 +1,30 @@
 import { SerializationError } from '../errors/SerializationError.js';
+import { encodeBase64Lines } from './base64Lines.js';
 import { findBundlerHelper } from './findBundlerHelper.js';
-import { Method } from './methods.js';
+import { Method, PYTHON_CODE_METHODS } from './methods.js';
 import { pack, unpack } from './pack.js';
-
-const PYTHON_METHODS = new Set<string>([
-  Method.PICKLE_DATA,
-  Method.DILL_FUNCTION,
-  Method.PICKLE_FUNCTION,
-  Method.PICKLE_SOURCE,
-  Method.PICKLE_SOURCE_2,
-]);
+import { toPythonJson } from './pythonJson.js';
 
 function rejectUnserializable(this: unknown, key: string, value: unknown): unknown {
   // JSON.stringify would silently drop these or throw an unhelpful TypeError.
   const kind = typeof value;
   if (kind === 'function' || kind === 'symbol' || kind === 'bigint') {
     const where = key === '' ? 'the value' : `key \`${key}\``;
-    throw new SerializationError(`Cannot serialize ${where}: a ${kind} is not JSON data`, { method: Method.JSON });
+    throw new SerializationError(`Cannot serialize ${where}: a ${kind} is not JSON data`, { method: Method.JSON_DATA });
   }
   return value;
 }
 
 /**
- * Serializes a data value as funcx-rx's JSON method (`10`).
+ * Serializes a data value as Globus Compute's JSONData (`11`), written as Python's `json.dumps`
+ * writes it, so the Python SDK and a Python worker read it as their own.
  *
- * @param value - JSON data; `undefined` becomes `null`
- * @returns `"10\n<json>"`
+ * @param value - JSON data; `undefined` becomes `null`, as do non-finite numbers
+ * @returns `"11\n<json>"`
  * @throws {@link SerializationError} for functions, symbols, BigInts and cycles
  * @example
  * ```ts
- * serialize([50]); // "10\n[50]"
+ * serialize([50, { by: 2 }]); // '11\n[50, {"by": 2}]'
  * ```
  */
 export function serialize(value: unknown): string {
@@ -38,9 +33,9 @@ export function serialize(value: unknown): string {
     json = JSON.stringify(value, rejectUnserializable);
   } catch (error) {
     if (error instanceof SerializationError) throw error;
-    throw new SerializationError(`Cannot serialize the value: ${(error as Error).message}`, { method: Method.JSON, cause: error });
+    throw new SerializationError(`Cannot serialize the value: ${(error as Error).message}`, { method: Method.JSON_DATA, cause: error });
   }
-  return `${Method.JSON}\n${json ?? 'null'}`;
+  return `${Method.JSON_DATA}\n${json === undefined ? 'null' : toPythonJson(json)}`;
 }
 
 /** Splits `"<id>\n<body>"`, checking the header. */
@@ -51,11 +46,18 @@ function split(buffer: string): { method: string; body: string } {
   return { method: buffer.slice(0, 2), body: buffer.slice(3) };
 }
 
-function unsupported(method: string): SerializationError {
-  if (PYTHON_METHODS.has(method)) {
-    return new SerializationError(`Method ${method} is a Python pickle, which JavaScript cannot read`, { method });
+function unsupported(method: string, expected: 'data' | 'a JavaScript function'): SerializationError {
+  if (method === Method.DILL_DATA) {
+    return new SerializationError('Method 00 (DillDataBase64) is a Python pickle, which JavaScript cannot read', { method });
   }
-  return new SerializationError(`Unknown serialization method ${JSON.stringify(method)}`, { method });
+  if (PYTHON_CODE_METHODS.has(method)) {
+    return new SerializationError(`Method ${method} is Python code, not ${expected}: only a Python worker can load it`, { method });
+  }
+  const known = (Object.values(Method) as string[]).includes(method);
+  return new SerializationError(
+    known ? `Method ${method} holds something other than ${expected}` : `Unknown serialization method ${JSON.stringify(method)}`,
+    { method },
+  );
 }
 
 function parseJson(body: string, method: string): unknown {
@@ -67,20 +69,26 @@ function parseJson(body: string, method: string): unknown {
 }
 
 /**
- * Reads a value made by {@link serialize}.
+ * Reads data: JSONData (`11`), or the JSONData part of Globus Compute's AllDataStrategies (`13`),
+ * which the Python SDK sends by default.
  *
  * @param buffer - a serialized value
  * @returns the value
- * @throws {@link SerializationError} for malformed buffers and methods JavaScript cannot read
+ * @throws {@link SerializationError} for malformed buffers and methods JavaScript cannot read (a dill pickle)
  * @example
  * ```ts
- * deserialize('10\n100'); // 100
+ * deserialize('11\n100'); // 100
  * ```
  */
 export function deserialize(buffer: string): unknown {
   const { method, body } = split(buffer);
-  if (method !== Method.JSON) throw unsupported(method);
-  return parseJson(body, method);
+  if (method === Method.JSON_DATA) return parseJson(body, method);
+  if (method === Method.ALL_DATA) {
+    const json = unpack(body).find((part) => part.startsWith(`${Method.JSON_DATA}\n`));
+    if (json === undefined) throw new SerializationError('This method 13 value has no JSONData (11) part, only pickles JavaScript cannot read', { method });
+    return parseJson(json.slice(3), Method.JSON_DATA);
+  }
+  throw unsupported(method, 'data');
 }
 
 /** A JavaScript function as it travels: its name and its source text. */
@@ -90,16 +98,16 @@ export interface FunctionSource {
 }
 
 /**
- * Serializes a function as its source text (method `11`). The function must be self-contained:
+ * Serializes a JavaScript function as its source text (funcx-rx's method `js`). The function must be self-contained:
  * it runs in a worker far from the variables around it, and may `await import()` what it needs.
  *
  * @param fn - a plain, arrow or async function
- * @returns `"11\n{"name", "source"}"`
+ * @returns `"js\n{"name", "source"}"`
  * @throws {@link SerializationError} for native and bound functions and classes, which have no usable source, and
  * for functions a build rewrote to call its helpers (see {@link serializeFunctionSource})
  * @example
  * ```ts
- * serializeFunction((x: number) => x * 2); // '11\n{"name":"","source":"(x) => x * 2"}'
+ * serializeFunction((x: number) => x * 2); // 'js\n{"name":"","source":"(x) => x * 2"}'
  * ```
  */
 export function serializeFunction(fn: (...args: never[]) => unknown): string {
@@ -128,17 +136,17 @@ export function serializeFunction(fn: (...args: never[]) => unknown): string {
 }
 
 /**
- * Serializes a function given as source text (method `11`), for code a bundler must not touch:
+ * Serializes a JavaScript function given as source text (method `js`), for code a bundler must not touch:
  * a string survives any build as it is, while a function's `toString()` shows what the build
  * made of it.
  *
  * @param fn - `name`: how it is listed; `source`: one function expression (`async (x) => x * 2`,
  * `function f(x) { ... }`), self-contained
- * @returns `"11\n{"name", "source"}"`
+ * @returns `"js\n{"name", "source"}"`
  * @throws {@link SerializationError} when `name` or `source` is not a string, or `source` is empty
  * @example
  * ```ts
- * serializeFunctionSource({ name: 'double', source: '(x) => x * 2' }); // '11\n{"name":"double","source":"(x) => x * 2"}'
+ * serializeFunctionSource({ name: 'double', source: '(x) => x * 2' }); // 'js\n{"name":"double","source":"(x) => x * 2"}'
  * ```
  */
 export function serializeFunctionSource(fn: FunctionSource): string {
@@ -165,10 +173,10 @@ export function serializeFunctionSource(fn: FunctionSource): string {
  */
 export function deserializeFunction(buffer: string): FunctionSource {
   const { method, body } = split(buffer);
-  if (method !== Method.JS_FUNCTION) throw unsupported(method);
+  if (method !== Method.JS_FUNCTION) throw unsupported(method, 'a JavaScript function');
   const parsed = parseJson(body, method) as Partial<FunctionSource> | null;
   if (typeof parsed?.source !== 'string' || typeof parsed.name !== 'string') {
-    throw new SerializationError('A method 11 value needs string `name` and `source`', { method });
+    throw new SerializationError('A method js value needs string `name` and `source`', { method });
   }
   return { name: parsed.name, source: parsed.source };
 }
@@ -181,13 +189,14 @@ export interface RemoteError {
 }
 
 /**
- * Serializes an error (method `12`). Non-errors that were thrown are described as such.
+ * Serializes an error (funcx-rx's method `je`, which Python workers write too). Non-errors that
+ * were thrown are described as such.
  *
  * @param error - anything that was thrown
- * @returns `"12\n{"name", "message", "stack"}"`
+ * @returns `"je\n{"name", "message", "stack"}"`
  * @example
  * ```ts
- * serializeError(new TypeError('boom')); // '12\n{"name":"TypeError","message":"boom","stack":"..."}'
+ * serializeError(new TypeError('boom')); // 'je\n{"name":"TypeError","message":"boom","stack":"..."}'
  * ```
  */
 export function serializeError(error: unknown): string {
@@ -195,7 +204,7 @@ export function serializeError(error: unknown): string {
     error instanceof Error
       ? { name: error.name, message: error.message, stack: error.stack ?? '' }
       : { name: 'NonErrorThrown', message: `A non-error value was thrown: ${describe(error)}`, stack: '' };
-  return `${Method.JS_ERROR}\n${JSON.stringify(remote)}`;
+  return `${Method.ERROR}\n${JSON.stringify(remote)}`;
 }
 
 function describe(value: unknown): string {
@@ -207,8 +216,8 @@ function describe(value: unknown): string {
 }
 
 /**
- * Reads an error made by {@link serializeError}. A funcX (Python) exception, which JavaScript
- * cannot unpickle, is reported as such rather than thrown.
+ * Reads an error made by {@link serializeError} (by a JavaScript or a Python worker). A Globus
+ * Compute exception pickle, which JavaScript cannot read, is reported as such rather than thrown.
  *
  * @param buffer - a serialized error
  * @returns its name, message and stack
@@ -219,10 +228,10 @@ function describe(value: unknown): string {
  */
 export function deserializeError(buffer: string): RemoteError {
   const { method, body } = split(buffer);
-  if (PYTHON_METHODS.has(method)) {
+  if (method === Method.DILL_DATA || method === Method.ALL_DATA) {
     return { name: 'PythonException', message: 'The remote exception is a Python pickle, which JavaScript cannot read', stack: body };
   }
-  if (method !== Method.JS_ERROR) throw unsupported(method);
+  if (method !== Method.ERROR) throw unsupported(method, 'data');
   const parsed = parseJson(body, method) as Partial<RemoteError> | null;
   return {
     name: typeof parsed?.name === 'string' ? parsed.name : 'Error',
@@ -239,7 +248,7 @@ export function deserializeError(buffer: string): RemoteError {
  * @returns the payload string
  * @example
  * ```ts
- * packPayload([50]); // "7\n10\n[50]5\n10\n{}"
+ * packPayload([50]); // "7\n11\n[50]5\n11\n{}"
  * ```
  */
 export function packPayload(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>> = {}): string {
@@ -264,9 +273,26 @@ export function unpackPayload(payload: string): { args: unknown[]; kwargs: Recor
   }
   const args = deserialize(buffers[0]!);
   const kwargs = deserialize(buffers[1]!);
-  if (!Array.isArray(args)) throw new SerializationError('A payload\'s first buffer must be an array of arguments', { method: Method.JSON });
+  if (!Array.isArray(args)) throw new SerializationError('A payload\'s first buffer must be an array of arguments', { method: Method.JSON_DATA });
   if (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs)) {
-    throw new SerializationError('A payload\'s second buffer must be an object of keyword arguments', { method: Method.JSON });
+    throw new SerializationError('A payload\'s second buffer must be an object of keyword arguments', { method: Method.JSON_DATA });
   }
   return { args, kwargs: kwargs as Record<string, unknown> };
+}
+
+/**
+ * Serializes Python source as Globus Compute's PureSourceTextInspect (`st`): base64, in MIME
+ * lines, of `name:source`. This is byte for byte what the Python SDK sends for a function whose
+ * `inspect.getsource` is `source`.
+ *
+ * @param name - the function's name: the endpoint calls what `source` binds to it
+ * @param source - Python source that defines `name` at its top level
+ * @returns `"st\n<base64 lines>"`
+ * @example
+ * ```ts
+ * serializePythonSource('double', 'def double(x):\n    return x * 2\n');
+ * ```
+ */
+export function serializePythonSource(name: string, source: string): string {
+  return `${Method.PURE_SOURCE_TEXT_INSPECT}\n${encodeBase64Lines(`${name}:${source}`)}`;
 }

@@ -60,7 +60,13 @@ export class FuncXService {
     this.#endpoints = new EndpointHub(backend, this.#broker, options);
     this.#resultServer = this.#socketServer(options.maxResultSocketFrameBytes);
     this.#endpointServer = this.#socketServer(options.maxEndpointFrameBytes);
-    this.#app = createHttpApp({ broker: this.#broker, accounts: this.#accounts, options, ...(backend.rateLimitRedis === undefined ? {} : { rateLimitRedis: backend.rateLimitRedis }) });
+    this.#app = createHttpApp({
+      broker: this.#broker,
+      accounts: this.#accounts,
+      options,
+      endpointLanguages: (endpointId) => this.#endpoints.languages(endpointId),
+      ...(backend.rateLimitRedis === undefined ? {} : { rateLimitRedis: backend.rateLimitRedis }),
+    });
     this.#app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(request, socket, head));
     // The sweep never keeps the process alive; close() clears it. Every replica sweeps: removals are atomic.
     this.#sweepTimer = setInterval(() => void this.sweep().catch(() => {}), options.sweepIntervalMs);

@@ -103,11 +103,11 @@ describe('ResultConnection', () => {
         const socket = FakeSocket.made[0]!;
         socket.receive('not json');
         socket.receive({ no: 'task id' });
-        socket.receive({ task_id: 't1', status: 'success', result: '10\n1', exception: null, completion_t: '1' });
+        socket.receive({ task_id: 't1', status: 'success', result: '11\n1', exception: null, completion_t: '1' });
       });
       atFrame(3, () => a.unsubscribe());
     });
-    assert.deepEqual(seen, [{ task_id: 't1', status: 'success', result: '10\n1', exception: null, completion_t: '1' }]);
+    assert.deepEqual(seen, [{ task_id: 't1', status: 'success', result: '11\n1', exception: null, completion_t: '1' }]);
   });
 });
 

@@ -49,7 +49,7 @@ describe('serializeFunction - functions that builds rewrote', () => {
   });
 
   it('serializeFunctionSource - should check name and source', () => {
-    assert.equal(serializeFunctionSource({ name: 'double', source: '(x) => x * 2' }), '11\n{"name":"double","source":"(x) => x * 2"}');
+    assert.equal(serializeFunctionSource({ name: 'double', source: '(x) => x * 2' }), 'js\n{"name":"double","source":"(x) => x * 2"}');
     assert.throws(() => serializeFunctionSource({ name: 'x', source: '  ' }), /Expected `source` to be the non-empty source text of a function/);
     assert.throws(() => serializeFunctionSource({ source: 'x => x' } as never), /Expected `name` to be a string/);
   });

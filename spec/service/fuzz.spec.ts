@@ -26,6 +26,7 @@ interface Tally {
   socketsReopened: number;
   resent: number;
   cutOversize: number;
+  socketsRefused: number;
 }
 
 function checkAnswer(tally: Tally, what: string, status: number, contentType: string | undefined, body: string, head = false): void {
@@ -57,7 +58,7 @@ describe('service fuzz - mutated requests, raw bytes, upgrades and frames', () =
   it(`${COUNT} inputs (seed ${SEED}): no crash, no 5xx, no hang, every error an envelope`, async (t) => {
     const r = new Random(SEED);
     const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
-    const tally: Tally = { inputs: 0, answers: {}, serverErrors: [], notEnvelopes: [], hangs: [], socketsReopened: 0, resent: 0, cutOversize: 0 };
+    const tally: Tally = { inputs: 0, answers: {}, serverErrors: [], notEnvelopes: [], hangs: [], socketsReopened: 0, resent: 0, cutOversize: 0, socketsRefused: 0 };
     const wsBase = service.url.replace('http', 'ws');
     const sockets: Record<'results' | 'endpoint', WebSocket | null> = { results: null, endpoint: null };
     const openSocket = async (kind: 'results' | 'endpoint'): Promise<WebSocket> => {
@@ -67,9 +68,10 @@ describe('service fuzz - mutated requests, raw bytes, upgrades and frames', () =
       const socket = kind === 'results'
         ? new WebSocket(`${wsBase}/ws/v2/`, { headers: { authorization: `Bearer ${world.token}` } })
         : new WebSocket(`${wsBase}/ws/v2/endpoints/${world.endpointId}`, { headers: { authorization: `Bearer ${world.secret}` } });
-      socket.on('error', () => {});
       sockets[kind] = socket;
+      // once() rejects on 'error' (a refused handshake); 'unexpected-response' is followed by one.
       await once(socket, 'open');
+      socket.on('error', () => {});
       return socket;
     };
 
@@ -133,8 +135,16 @@ describe('service fuzz - mutated requests, raw bytes, upgrades and frames', () =
           tally.hangs.push(what);
         }
       } else {
-        const socket = await openSocket(r.chance(0.5) ? 'results' : 'endpoint');
-        socket.send(fuzzFrame(r, world));
+        const frame = fuzzFrame(r, world);
+        const kind = r.chance(0.5) ? 'results' : 'endpoint';
+        try {
+          (await openSocket(kind)).send(frame);
+        } catch {
+          // Refused (a per-user socket cap is an envelope answer, counted by the raw upgrades too):
+          // the frame is skipped, and the next one opens a socket again.
+          tally.socketsRefused++;
+          sockets[kind] = null;
+        }
       }
     };
 
@@ -149,7 +159,7 @@ describe('service fuzz - mutated requests, raw bytes, upgrades and frames', () =
     agent.destroy();
     for (const socket of Object.values(sockets)) socket?.terminate();
 
-    t.diagnostic(`inputs ${tally.inputs}, answers by status ${JSON.stringify(tally.answers)}, result/endpoint sockets reopened ${tally.socketsReopened}, resent on a fresh connection ${tally.resent}, oversized bodies cut ${tally.cutOversize}`);
+    t.diagnostic(`inputs ${tally.inputs}, answers by status ${JSON.stringify(tally.answers)}, result/endpoint sockets reopened ${tally.socketsReopened}, resent on a fresh connection ${tally.resent}, oversized bodies cut ${tally.cutOversize}, socket opens refused ${tally.socketsRefused}`);
     assert.ok(service.alive(), `the service process survived; stderr: ${service.stderr()}`);
     assert.equal((await call(service.url, 'GET', '/v2/health')).status, 200, 'and still answers');
     assert.deepEqual(tally.serverErrors.slice(0, 10), [], `${tally.serverErrors.length} 5xx or broken answers`);

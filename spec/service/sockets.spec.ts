@@ -72,11 +72,11 @@ describe('service sockets', () => {
     await client.until((frames) => frames.length === 1);
     assert.deepEqual(Object.keys(client.frames[0]).sort(), ['completion_t', 'exception', 'result', 'status', 'task_id']);
     assert.equal(client.frames[0].status, 'success');
-    assert.equal(client.frames[0].result, '10\n42');
+    assert.equal(client.frames[0].result, '11\n42');
     assert.equal(client.frames[0].exception, null);
     ep.send({ type: 'result', task_id: id, result: serialize(43) });
     const record = await call(url, 'GET', `/v2/tasks/${id}`, { token: alice.token });
-    assert.equal(record.body.result, '10\n42', 'the first result wins');
+    assert.equal(record.body.result, '11\n42', 'the first result wins');
     await ep.close();
     await client.close();
   });
@@ -91,7 +91,7 @@ describe('service sockets', () => {
     const client = await resultSocket();
     client.send(group);
     await client.until((frames) => frames.some((f) => f.task_id === id));
-    assert.equal(client.frames[0].result, '10\n"later"');
+    assert.equal(client.frames[0].result, '11\n"later"');
     await ep.close();
   });
 

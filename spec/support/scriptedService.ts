@@ -116,5 +116,5 @@ export function accept(request: SubmitRequest): SubmitResponse {
 
 /** A success frame for a task. */
 export function success(taskId: string, value: unknown): ServerFrame {
-  return { task_id: taskId, status: 'success', result: `10\n${JSON.stringify(value)}`, exception: null, completion_t: '1700000000.000' };
+  return { task_id: taskId, status: 'success', result: `11\n${JSON.stringify(value)}`, exception: null, completion_t: '1700000000.000' };
 }

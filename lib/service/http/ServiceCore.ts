@@ -1,3 +1,4 @@
+import type { EndpointLanguages } from '../../protocol/endpointChannel.js';
 import type { Accounts } from '../auth/Accounts.js';
 import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
 import type { TaskBroker } from '../TaskBroker.js';
@@ -9,6 +10,8 @@ export interface ServiceCore {
   readonly options: ResolvedServiceOptions;
   /** Where rate limits are counted when replicas share them (a Redis client), else in this process. */
   readonly rateLimitRedis?: unknown;
+  /** Which languages an endpoint connected to this replica said it runs (null if none is, or it never said). */
+  readonly endpointLanguages?: (endpointId: string) => EndpointLanguages | null;
 }
 
 /** Routes that answer without a token. */

@@ -1,7 +1,7 @@
 import { v4 as uuidv4 } from 'uuid';
 import type { Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
-import type { EndpointTaskMessage, EndpointToService, ServiceToEndpoint } from '../../protocol/endpointChannel.js';
+import type { EndpointLanguages, EndpointTaskMessage, EndpointToService, ServiceToEndpoint } from '../../protocol/endpointChannel.js';
 import type { Backend } from '../core/Backend.js';
 import type { EndpointQueue } from '../core/TaskBus.js';
 import type { TaskBroker } from '../TaskBroker.js';
@@ -25,6 +25,8 @@ interface Connection {
   /** Whether it may be sent work yet: after its hello (with its credit), or a moment without one. */
   ready: boolean;
   alive: boolean;
+  /** What the endpoint said it runs, in its hello. */
+  languages: EndpointLanguages | null;
   pumping: boolean;
   again: boolean;
   readonly subscriptions: Subscription[];
@@ -62,6 +64,17 @@ export class EndpointHub {
     this.#pingIntervalMs = options.pingIntervalMs;
   }
 
+  /**
+   * Which languages an endpoint said it runs, in the hello of a connection it has to this replica.
+   *
+   * @param endpointId - the endpoint
+   * @returns its languages, or null when it has no such connection here or never said
+   */
+  languages(endpointId: string): EndpointLanguages | null {
+    for (const connection of this.#connections) if (connection.endpointId === endpointId && connection.languages) return connection.languages;
+    return null;
+  }
+
   /** The open endpoint connections of this replica. */
   get sockets(): WebSocket[] {
     return [...this.#connections].map((c) => c.socket);
@@ -87,6 +100,7 @@ export class EndpointHub {
       prefetch: DEFAULT_PREFETCH,
       ready: false,
       alive: true,
+      languages: null,
       pumping: false,
       again: false,
       subscriptions: [],
@@ -219,7 +233,7 @@ export class EndpointHub {
     } catch {
       return; // a malformed frame is dropped; the connection goes on
     }
-    const messages = (Array.isArray(parsed) ? parsed : [parsed]) as (EndpointToService | { type: 'hello'; prefetch?: unknown })[];
+    const messages = (Array.isArray(parsed) ? parsed : [parsed]) as EndpointToService[];
     const acks: string[] = [];
     const work: Promise<unknown>[] = [];
     for (const message of messages) {
@@ -227,6 +241,7 @@ export class EndpointHub {
       if (message.type === 'hello') {
         // The endpoint says how many tasks it wants at once (its workers plus a small queue).
         if (typeof message.prefetch === 'number' && Number.isInteger(message.prefetch) && message.prefetch > 0) connection.prefetch = Math.min(message.prefetch, 100_000);
+        connection.languages = readLanguages(message.languages);
         connection.ready = true;
         continue;
       }
@@ -279,4 +294,20 @@ export class EndpointHub {
       }
     }
   }
+}
+
+const text = (value: unknown): string => String(value).slice(0, 300);
+
+/** Keeps only the known fields of an endpoint's languages, as short strings: the endpoint is not trusted. */
+function readLanguages(value: unknown): EndpointLanguages | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { javascript, python } = value as Record<string, Record<string, unknown> | undefined>;
+  if (typeof javascript !== 'object' || javascript === null || typeof python !== 'object' || python === null) return null;
+  return {
+    javascript: { version: text(javascript.version), workers: Number(javascript.workers) || 0 },
+    python:
+      python.available === true
+        ? { available: true, version: text(python.version), executable: text(python.executable), dill: python.dill == null ? null : text(python.dill), workers: Number(python.workers) || 0 }
+        : { available: false, reason: text(python.reason) },
+  };
 }

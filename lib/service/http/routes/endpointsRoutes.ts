@@ -24,6 +24,9 @@ export function endpointsRoutes(core: ServiceCore): FastifyPluginAsync {
       const { endpointId, secret } = await core.accounts.createEndpoint(request.userId, body.endpoint_name);
       return { endpoint_id: endpointId, secret };
     });
-    app.get('/v2/endpoints/:id/status', async (request) => ({ status: await core.broker.endpointStatus(request.userId, idOf(request)), logs: [] }));
+    app.get('/v2/endpoints/:id/status', async (request) => {
+      const id = idOf(request);
+      return { status: await core.broker.endpointStatus(request.userId, id), logs: [], languages: core.endpointLanguages?.(id) ?? null };
+    });
   };
 }

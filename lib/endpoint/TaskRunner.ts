@@ -1,0 +1,129 @@
+import type { EndpointLanguages } from '../protocol/endpointChannel.js';
+import { codeLanguage, type Language } from '../serialize/codeLanguage.js';
+import type { PythonSearch } from './python/findPython.js';
+import { PythonPool } from './python/PythonPool.js';
+import type { WorkerOutcome, WorkerTask } from './worker.js';
+import { WorkerPool } from './WorkerPool.js';
+
+/** Options of {@link TaskRunner}. */
+export interface TaskRunnerOptions {
+  readonly workers?: number;
+  readonly maxOldGenerationSizeMb?: number;
+  readonly python: PythonSearch;
+  readonly pythonWorkers?: number;
+  readonly maxResultBytes?: number;
+  readonly pythonMemoryMb?: number;
+}
+
+/**
+ * Runs each task on the workers of its function's language: JavaScript (`js` code) on the
+ * {@link WorkerPool}'s threads, Python (Globus Compute's code ids) on the {@link PythonPool}'s
+ * processes. The same contract as either pool's `run`.
+ *
+ * @example
+ * ```ts
+ * const runner = new TaskRunner({ workers: 4, python: await findPython() });
+ * const outcome = await runner.run(task, { signal });
+ * ```
+ */
+export class TaskRunner {
+  readonly #javascript: WorkerPool;
+  readonly #python: PythonPool;
+  readonly #running: Record<Language, number> = { javascript: 0, python: 0 };
+  /** Which languages run here, as the endpoint reports them to the service. */
+  readonly languages: EndpointLanguages;
+
+  /** @param options - both pools' sizes and limits, and the Python found */
+  constructor(options: TaskRunnerOptions) {
+    this.#javascript = new WorkerPool({
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
+      ...(options.maxOldGenerationSizeMb === undefined ? {} : { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb }),
+    });
+    this.#python = new PythonPool({
+      python: options.python,
+      workers: options.pythonWorkers ?? this.#javascript.size,
+      ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
+      ...(options.pythonMemoryMb === undefined ? {} : { memoryMb: options.pythonMemoryMb }),
+    });
+    const runtime = options.python.runtime;
+    this.languages = {
+      javascript: { version: process.version, workers: this.#javascript.size },
+      python:
+        runtime === null
+          ? { available: false, reason: `no CPython 3 found (${options.python.tried.join('; ')})` }
+          : { available: true, version: runtime.version, executable: runtime.executable, dill: runtime.dill, workers: this.#python.size },
+    };
+  }
+
+  /** How many tasks run at once: the worker threads and the Python processes. */
+  get size(): number {
+    return this.#javascript.size + this.#python.size;
+  }
+
+  /**
+   * How many tasks of a language can run at once. Without Python, Python tasks are not limited:
+   * each fails at once with `PythonUnavailable`.
+   *
+   * @param language - the language
+   * @returns the worker count
+   */
+  capacity(language: Language): number {
+    if (language === 'javascript') return this.#javascript.size;
+    return this.languages.python.available ? this.#python.size : Infinity;
+  }
+
+  /**
+   * How many tasks of a language run now.
+   *
+   * @param language - the language
+   * @returns the count
+   */
+  running(language: Language): number {
+    return this.#running[language];
+  }
+
+  /**
+   * Whether a task of a language would start on a worker at once.
+   *
+   * @param language - the language
+   * @returns true when one of its workers is free
+   */
+  hasRoom(language: Language): boolean {
+    return this.#running[language] < this.capacity(language);
+  }
+
+  /**
+   * Runs one task on a worker of its language.
+   *
+   * @param task - the function's id and code, and the packed arguments
+   * @param options - `signal` to cancel, `timeoutMs` for the time limit
+   * @returns the serialized result or exception
+   * @throws the signal's reason when the caller aborted
+   * @example
+   * ```ts
+   * const outcome = await runner.run({ functionId, functionCode: pack([serializePythonSource('f', src)]), payload }, { timeoutMs: 5000 });
+   * ```
+   */
+  async run(task: WorkerTask, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<WorkerOutcome> {
+    const language = codeLanguage(task.functionCode);
+    this.#running[language]++;
+    try {
+      return await (language === 'python' ? this.#python.run(task, options) : this.#javascript.run(task, options));
+    } finally {
+      this.#running[language]--;
+    }
+  }
+
+  /**
+   * Stops every worker of both languages.
+   *
+   * @returns when all have exited
+   * @example
+   * ```ts
+   * await runner.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    await Promise.all([this.#javascript.close(), this.#python.close()]);
+  }
+}

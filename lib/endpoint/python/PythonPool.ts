@@ -1,0 +1,198 @@
+import { serializeError } from '../../serialize/serialize.js';
+import { TaskTimeout } from '../TaskTimeout.js';
+import { WorkerCrashed } from '../WorkerCrashed.js';
+import type { WorkerOutcome, WorkerTask } from '../worker.js';
+import type { PythonSearch } from './findPython.js';
+import { PythonProcess } from './PythonProcess.js';
+import { PythonUnavailable } from './PythonUnavailable.js';
+
+/** Options of {@link PythonPool}. */
+export interface PythonPoolOptions {
+  /** The interpreter found by `findPython`, or none. */
+  readonly python: PythonSearch;
+  /** Worker processes; each runs one task at a time. They start on first use and then stay. */
+  readonly workers: number;
+  /**
+   * Results over this many bytes fail their task with `ResultTooLarge`.
+   * @default 10_000_000 (Globus Compute's limit)
+   */
+  readonly maxResultBytes?: number;
+  /**
+   * Each worker's address-space limit in MB: past it Python raises `MemoryError`, which fails the
+   * task, and the worker is replaced. 0 for none.
+   * @default 2048
+   */
+  readonly memoryMb?: number;
+}
+
+interface Job {
+  readonly task: WorkerTask;
+  readonly signal: AbortSignal | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly resolve: (outcome: WorkerOutcome) => void;
+  readonly reject: (reason: unknown) => void;
+  process: PythonProcess | null;
+  onAbort: (() => void) | null;
+}
+
+/**
+ * A pool of long-lived CPython worker processes beside the JavaScript worker threads, with the
+ * same contract as `WorkerPool.run`: outcomes are always serialized (a result or an exception,
+ * the function's own, `TaskTimeout`, `WorkerCrashed` or `PythonUnavailable`); only the caller's
+ * own abort rejects. A task past its time limit, or aborted while running, has its process killed
+ * and a fresh one started in its place at once; so does a process that dies under its task.
+ *
+ * @example
+ * ```ts
+ * const pool = new PythonPool({ python: await findPython(), workers: 4 });
+ * const outcome = await pool.run({ functionId, functionCode, payload }, { timeoutMs: 10_000 });
+ * await pool.close();
+ * ```
+ */
+export class PythonPool {
+  /** How many Python tasks run at once (0 without Python). */
+  readonly size: number;
+  readonly #python: PythonSearch;
+  readonly #maxResultBytes: number;
+  readonly #memoryMb: number;
+  readonly #idle: PythonProcess[] = [];
+  readonly #busy = new Set<PythonProcess>();
+  readonly #queue = new Set<Job>();
+  #closed = false;
+
+  /** @param options - interpreter, worker count and limits */
+  constructor(options: PythonPoolOptions) {
+    if (!Number.isInteger(options.workers) || options.workers < 1) {
+      throw new TypeError(`Expected \`pythonWorkers\` to be a whole number from 1 and up, got \`${String(options.workers)}\``);
+    }
+    this.#python = options.python;
+    this.size = options.python.runtime === null ? 0 : options.workers;
+    this.#maxResultBytes = options.maxResultBytes ?? 10_000_000;
+    this.#memoryMb = options.memoryMb ?? 2048;
+  }
+
+  /** Worker processes alive now (idle or busy). */
+  get processes(): number {
+    return this.#idle.length + this.#busy.size;
+  }
+
+  /**
+   * Runs one Python task on a worker process, waiting for a free one.
+   *
+   * @param task - the function's id and code, and the packed arguments
+   * @param options - `signal`: abort to cancel (a running process is killed); `timeoutMs`: the time limit
+   * @returns the serialized result, or the serialized exception
+   * @throws the signal's reason when the caller aborted
+   * @example
+   * ```ts
+   * const outcome = await pool.run(task, { signal: controller.signal, timeoutMs: 5000 });
+   * ```
+   */
+  run(task: WorkerTask, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<WorkerOutcome> {
+    const { signal, timeoutMs } = options;
+    signal?.throwIfAborted();
+    if (this.#python.runtime === null) return Promise.resolve({ exception: serializeError(new PythonUnavailable(this.#python.tried)) });
+    if (this.#closed) return Promise.reject(new Error('The Python pool is closed'));
+    return new Promise((resolve, reject) => {
+      const job: Job = { task, signal, timeoutMs, resolve, reject, process: null, onAbort: null };
+      job.onAbort = () => {
+        this.#queue.delete(job);
+        if (job.process) this.#retire(job.process);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', job.onAbort, { once: true });
+      this.#queue.add(job);
+      this.#dispatch();
+    });
+  }
+
+  /**
+   * Kills every worker process; queued tasks are refused.
+   *
+   * @returns when the processes have exited
+   * @example
+   * ```ts
+   * await pool.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const job of this.#queue) {
+      this.#release(job);
+      job.reject(new Error('The Python pool is closing'));
+    }
+    this.#queue.clear();
+    const all = [...this.#idle, ...this.#busy];
+    this.#idle.length = 0;
+    this.#busy.clear();
+    for (const worker of all) worker.kill();
+    await Promise.all(all.map((worker) => worker.exited));
+  }
+
+  #dispatch(): void {
+    for (const job of this.#queue) {
+      if (this.#closed || this.#busy.size >= this.size) return;
+      this.#queue.delete(job);
+      let worker = this.#idle.pop();
+      // An idle process may have died since (killed from outside); it is simply dropped.
+      while (worker !== undefined && !worker.alive) worker = this.#idle.pop();
+      worker ??= this.#spawn();
+      this.#busy.add(worker);
+      this.#start(job, worker);
+    }
+  }
+
+  #start(job: Job, worker: PythonProcess): void {
+    job.process = worker;
+    let timedOut = false;
+    const timer =
+      job.timeoutMs === undefined
+        ? null
+        : setTimeout(() => {
+            timedOut = true;
+            this.#retire(worker);
+          }, job.timeoutMs);
+    worker.run(job.task).then(
+      (outcome) => job.resolve(outcome),
+      (death: Error) => {
+        if (job.signal?.aborted) return; // already rejected with the caller's reason
+        if (timedOut) job.resolve({ exception: serializeError(new TaskTimeout(job.timeoutMs!)) });
+        else job.resolve({ exception: serializeError(new WorkerCrashed(death.message, death, 'Python worker process')) });
+      },
+    ).finally(() => {
+      if (timer) clearTimeout(timer);
+      this.#release(job);
+      if (this.#busy.delete(worker)) {
+        if (worker.alive && !this.#closed) this.#idle.push(worker);
+        else this.#replace();
+      }
+      this.#dispatch();
+    });
+  }
+
+  /**
+   * A running task is stopped by killing its process; the pool forgets it at once and starts a
+   * replacement, so its slot is free for the next task.
+   */
+  #retire(worker: PythonProcess): void {
+    worker.kill();
+    if (this.#busy.delete(worker)) {
+      this.#replace();
+      this.#dispatch();
+    }
+  }
+
+  /** Starts a process in place of one that died or was killed, so the next task finds it warm. */
+  #replace(): void {
+    if (!this.#closed && this.processes < this.size) this.#idle.push(this.#spawn());
+  }
+
+  #spawn(): PythonProcess {
+    return new PythonProcess({ executable: this.#python.runtime!.executable, maxResultBytes: this.#maxResultBytes, memoryMb: this.#memoryMb });
+  }
+
+  #release(job: Job): void {
+    if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+    job.onAbort = null;
+  }
+}
