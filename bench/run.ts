@@ -4,6 +4,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { cancelLoop } from './scenarios/cancelLoop.js';
 import { chaos } from './scenarios/chaos.js';
 import { latency } from './scenarios/latency.js';
+import { proxyChaos } from './scenarios/proxyChaos.js';
 import { pythonWorkers } from './scenarios/python.js';
 import { redisMode } from './scenarios/redisMode.js';
 import { scale } from './scenarios/scale.js';
@@ -16,6 +17,8 @@ import { toMarkdown, type Row } from './support/report.js';
 const started = performance.now();
 const workers = availableParallelism();
 const rows: Row[] = [];
+// `npm run bench -- <name>...` runs only the named scenarios and leaves bench/results/ as it is.
+const only = process.argv.slice(2);
 for (const [name, scenario] of [
   ['seed batch demo', () => seedBatch(1)],
   ['throughput and connections', () => throughput(3, workers)],
@@ -26,7 +29,9 @@ for (const [name, scenario] of [
   ['stress', () => stress()],
   ['redis', () => redisMode(2, workers)],
   ['python', () => pythonWorkers(3, workers)],
+  ['proxy chaos', () => proxyChaos()],
 ] as const) {
+  if (only.length > 0 && !only.includes(name)) continue;
   const t = performance.now();
   rows.push(...(await scenario()));
   progress(`${name} done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
@@ -35,8 +40,10 @@ for (const [name, scenario] of [
 const when = new Date().toISOString();
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}`;
 const header = `Benchmarks of ${when.slice(0, 10)} on ${machine}; medians of repeated runs, ratios against baselines measured in the same run.`;
-await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-await writeFile(new URL('./results/latest.md', import.meta.url), toMarkdown(rows, header));
-await writeFile(new URL('./results/latest.json', import.meta.url), `${JSON.stringify({ when, machine, rows }, null, 2)}\n`);
 process.stdout.write(toMarkdown(rows, header));
-progress(`all done in ${((performance.now() - started) / 1000).toFixed(0)} s; wrote bench/results/latest.md and latest.json`);
+if (only.length === 0) {
+  await mkdir(new URL('./results/', import.meta.url), { recursive: true });
+  await writeFile(new URL('./results/latest.md', import.meta.url), toMarkdown(rows, header));
+  await writeFile(new URL('./results/latest.json', import.meta.url), `${JSON.stringify({ when, machine, rows }, null, 2)}\n`);
+}
+progress(`all done in ${((performance.now() - started) / 1000).toFixed(0)} s${only.length === 0 ? '; wrote bench/results/latest.md and latest.json' : ''}`);

@@ -12,7 +12,7 @@ export { python, isPythonFunction, type PythonFunction, type PythonSignature, ty
 export { Batch } from './client/Batch.js';
 export type { BatchResultEntry } from './client/BatchResult.js';
 export type { FetchLike } from './client/HttpApi.js';
-export type { TokenProvider } from './client/TokenProvider.js';
+export type { TokenProvider } from './transport/TokenProvider.js';
 export { AsyncTask } from './reactive/AsyncTask.js';
 export type { ClientTaskStatus } from './reactive/TaskState.js';
 export type { BackoffOptions } from './reactive/backoff.js';

@@ -1,14 +1,18 @@
-import { firstValueFrom } from 'rxjs';
+import { firstValueFrom, toArray } from 'rxjs';
 import { v4 as uuidv4 } from 'uuid';
 import { defaultMakeWebSocket } from '#websocket';
 import { FuncXError } from '../errors/FuncXError.js';
 import { TaskPending } from '../errors/TaskPending.js';
 import { TaskSubmissionFailed } from '../errors/TaskSubmissionFailed.js';
-import type { RegisterFunctionResponse, EndpointStatusResponse, SubmitRequest, SubmitResponse, SubmitTask, VersionResponse } from '../protocol/submit.js';
-import type { BatchStatusResponse, TaskRecord } from '../protocol/task.js';
+import type { RegisterFunctionResponse, EndpointStatusResponse, SubmitRequest, SubmitTask, VersionResponse } from '../protocol/submit.js';
+import type { TaskRecord } from '../protocol/task.js';
 import { AsyncSession } from '../reactive/AsyncSession.js';
 import type { AsyncTask } from '../reactive/AsyncTask.js';
+import { CLIENT_DEFAULTS } from '../reactive/defaults.js';
 import { frameToSettlement } from '../reactive/frameToSettlement.js';
+import { lookupStatuses } from '../reactive/lookupStatuses.js';
+import { retryIdempotent, type RetryPolicy } from '../reactive/retryIdempotent.js';
+import type { ServiceApi } from '../reactive/ServiceApi.js';
 import { pack } from '../serialize/pack.js';
 import { packPayload, serializeFunction, serializeFunctionSource, serializePythonSource, type FunctionSource } from '../serialize/serialize.js';
 import { Batch } from './Batch.js';
@@ -16,12 +20,10 @@ import type { BatchResultEntry } from './BatchResult.js';
 import type { FuncXClientOptions } from './FuncXClientOptions.js';
 import type { AnyFunction, FunctionId } from './FunctionId.js';
 import { HttpApi } from './HttpApi.js';
+import { httpServiceApi } from './httpServiceApi.js';
 import { checkPythonFunction, isPythonFunction, type PythonFunction, type PythonSignature } from './PythonFunction.js';
 import { resolveConnection, type ResolvedConnection } from './resolveConnection.js';
 import type { RunTarget } from './RunTarget.js';
-import { submitWithRetry } from './submitWithRetry.js';
-
-const STATUS_CHUNK = 1024;
 
 /** What `run` returns: the task id for the polling client, an awaitable Observable for the asynchronous one. */
 export type RunResult<Async extends boolean, R> = Async extends true ? AsyncTask<R> : Promise<string>;
@@ -52,6 +54,8 @@ export class FuncXClient<Async extends boolean = false> {
   /** The resolved service URL (without `/v2`). */
   readonly serviceUrl: string;
   readonly #api: HttpApi;
+  readonly #service: ServiceApi;
+  readonly #retry: RetryPolicy;
   readonly #connection: ResolvedConnection;
   readonly #options: FuncXClientOptions<Async>;
   #session: AsyncSession | null = null;
@@ -66,12 +70,21 @@ export class FuncXClient<Async extends boolean = false> {
     this.asynchronous = (options.asynchronous ?? false) as Async;
     this.serviceUrl = this.#connection.serviceUrl;
     this.taskGroupId = options.taskGroupId ?? uuidv4();
-    this.#api = new HttpApi(this.#connection.apiUrl, this.#connection.token, options.fetch);
     checkNumber('batchInterval', options.batchInterval, 0);
     checkNumber('batchSize', options.batchSize, 1);
     checkNumber('submitRetries', options.submitRetries, 0);
     checkNumber('submitTimeoutMs', options.submitTimeoutMs, 1);
+    checkNumber('submitDeadlineMs', options.submitDeadlineMs, 0);
     checkNumber('socketLingerMs', options.socketLingerMs, 0);
+    this.#api = new HttpApi(this.#connection.apiUrl, this.#connection.token, options.fetch);
+    this.#service = httpServiceApi(this.#api);
+    this.#retry = {
+      deadlineMs: options.submitDeadlineMs ?? CLIENT_DEFAULTS.submitDeadlineMs,
+      attemptTimeoutMs: options.submitTimeoutMs ?? CLIENT_DEFAULTS.submitTimeoutMs,
+      retries: options.submitRetries ?? CLIENT_DEFAULTS.submitRetries,
+      backoff: options.reconnect,
+      scheduler: options.scheduler,
+    };
   }
 
   /**
@@ -85,15 +98,12 @@ export class FuncXClient<Async extends boolean = false> {
       resultSocketUrl: this.#connection.resultSocketUrl,
       token: this.#connection.token,
       makeWebSocket: this.#options.makeWebSocket ?? defaultMakeWebSocket,
-      submit: (request, signal) => this.#postSubmit(request, signal),
-      batchStatus: (ids) => this.#batchStatus(ids),
-      cancel: (ids) => this.#api.post('/cancel', { task_ids: ids }),
-      batchInterval: this.#options.batchInterval ?? 10,
-      batchSize: this.#options.batchSize ?? 128,
-      submitRetries: this.#options.submitRetries ?? 4,
-      submitTimeoutMs: this.#options.submitTimeoutMs ?? 30_000,
+      api: this.#service,
+      batchInterval: this.#options.batchInterval ?? CLIENT_DEFAULTS.batchInterval,
+      batchSize: this.#options.batchSize ?? CLIENT_DEFAULTS.batchSize,
+      retry: this.#retry,
       reconnect: this.#options.reconnect,
-      socketLingerMs: this.#options.socketLingerMs ?? 0,
+      socketLingerMs: this.#options.socketLingerMs ?? CLIENT_DEFAULTS.socketLingerMs,
       scheduler: this.#options.scheduler,
     });
     return this.#session;
@@ -217,7 +227,7 @@ export class FuncXClient<Async extends boolean = false> {
     if (this.asynchronous) {
       return this.#async.submit(target.functionId, target.endpointId, payload, target.signal, target.taskId) as RunResult<Async, Awaited<ReturnType<F>>>;
     }
-    const task: SubmitTask = [target.functionId, target.endpointId, payload, target.taskId ?? uuidv4()];
+    const task: SubmitTask = [target.functionId, target.endpointId, payload, (target.taskId ?? uuidv4()).toLowerCase()];
     return this.#submitNow([task], this.taskGroupId).then((ids) => ids[0]!) as RunResult<Async, Awaited<ReturnType<F>>>;
   }
 
@@ -305,19 +315,18 @@ export class FuncXClient<Async extends boolean = false> {
    */
   async getBatchResult(taskIds: readonly string[]): Promise<Record<string, BatchResultEntry>> {
     const out: Record<string, BatchResultEntry> = {};
-    for (let i = 0; i < taskIds.length; i += STATUS_CHUNK) {
-      const answer = await this.#batchStatus(taskIds.slice(i, i + STATUS_CHUNK));
-      for (const [id, record] of Object.entries(answer.results)) {
-        const outcome = frameToSettlement(record);
-        const completionTime = Number(record.completion_t);
-        if (outcome === null) out[id] = { pending: true, status: record.status };
-        else if ('value' in outcome.settlement) out[id] = { pending: false, status: 'success', result: outcome.settlement.value, completionTime };
-        else {
-          const status = outcome.status === 'cancelled' ? 'cancelled' : 'failed';
-          out[id] = { pending: false, status, error: outcome.settlement.error as FuncXError, completionTime };
-        }
+    const records = await firstValueFrom(lookupStatuses(this.#service, taskIds, this.#retry).pipe(toArray()));
+    records.forEach((record, i) => {
+      const id = taskIds[i]!;
+      const outcome = frameToSettlement(record);
+      const completionTime = 'completion_t' in record ? Number(record.completion_t) : NaN;
+      if (outcome === null) out[id] = { pending: true, status: record.status as TaskRecord['status'] };
+      else if ('value' in outcome.settlement) out[id] = { pending: false, status: 'success', result: outcome.settlement.value, completionTime };
+      else {
+        const status = outcome.status === 'cancelled' ? 'cancelled' : 'failed';
+        out[id] = { pending: false, status, error: outcome.settlement.error as FuncXError, completionTime };
       }
-    }
+    });
     return out;
   }
 
@@ -407,26 +416,11 @@ export class FuncXClient<Async extends boolean = false> {
 
   async #submitNow(tasks: readonly SubmitTask[], taskGroupId: string): Promise<string[]> {
     const request: SubmitRequest = { task_group_id: taskGroupId, tasks };
-    const response = await firstValueFrom(
-      submitWithRetry((r, signal) => this.#postSubmit(r, signal), request, {
-        retries: this.#options.submitRetries ?? 4,
-        timeoutMs: this.#options.submitTimeoutMs ?? 30_000,
-        backoff: this.#options.reconnect,
-        scheduler: this.#options.scheduler,
-      }),
-    );
+    const response = await firstValueFrom(retryIdempotent('POST /submit', (signal) => this.#service.submit(request, signal), this.#retry));
     return response.results.map((answer, i) => {
       if (answer.status === 'Success') return answer.task_uuid;
       throw new TaskSubmissionFailed(answer.task_uuid ?? String(tasks[i]?.[3]), answer.reason, { code: answer.code });
     });
-  }
-
-  async #postSubmit(request: SubmitRequest, signal: AbortSignal): Promise<SubmitResponse> {
-    return (await this.#api.post<SubmitResponse>('/submit', request, signal)).body;
-  }
-
-  async #batchStatus(taskIds: readonly string[]): Promise<BatchStatusResponse> {
-    return (await this.#api.post<BatchStatusResponse>('/batch_status', { task_ids: taskIds })).body;
   }
 }
 

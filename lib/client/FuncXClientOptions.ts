@@ -2,7 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { BackoffOptions } from '../reactive/backoff.js';
 import type { WebSocketMaker } from '../transport/WebSocketMaker.js';
 import type { FetchLike } from './HttpApi.js';
-import type { TokenProvider } from './TokenProvider.js';
+import type { TokenProvider } from '../transport/TokenProvider.js';
 
 /**
  * Options of {@link FuncXClient}.
@@ -51,9 +51,17 @@ export interface FuncXClientOptions<Async extends boolean = boolean> {
    */
   readonly taskGroupId?: string;
   /**
-   * Retries of a submit that failed in transit, timed out, or got a 5xx or 429. Safe: task ids
-   * are chosen by the client, so the service treats a retry as the same tasks.
-   * @default 4
+   * Milliseconds an idempotent request (a submit, a cancel, a status sweep) is retried, with
+   * backoff, after it failed in transit (refused, reset, cut mid-answer), timed out, or got a 5xx
+   * or a 429 (which waits for its `Retry-After`). A service that restarts within it costs a
+   * delay, not failed tasks. Safe: task ids are chosen by the client, so the service treats a
+   * retry as the same tasks.
+   * @default 30000
+   */
+  readonly submitDeadlineMs?: number;
+  /**
+   * The most retries of one request within `submitDeadlineMs`.
+   * @default Infinity (the deadline decides)
    */
   readonly submitRetries?: number;
   /**

@@ -3,7 +3,7 @@ import { ServiceError } from '../errors/ServiceError.js';
 import { ErrorCode } from '../protocol/errorCodes.js';
 import { isErrorEnvelope } from '../protocol/envelope.js';
 import { defaultFetch } from './defaultFetch.js';
-import { readToken, type TokenProvider } from './TokenProvider.js';
+import { readToken, type TokenProvider } from '../transport/TokenProvider.js';
 
 /** The `fetch` this client calls: the global one's signature. */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -105,7 +105,14 @@ export class HttpApi {
       if (signal?.aborted) throw error;
       throw new FuncXError(`${method} ${path} failed: ${(error as Error).message}`, { cause: error });
     }
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      // An answer cut mid-body is a network failure like any other: the outcome is unknown.
+      if (signal?.aborted) throw error;
+      throw new FuncXError(`${method} ${path} failed while reading the answer: ${(error as Error).message}`, { cause: error });
+    }
     let parsed: unknown;
     try {
       parsed = text === '' ? null : JSON.parse(text);
@@ -116,9 +123,23 @@ export class HttpApi {
       );
     }
     if (!response.ok) {
-      if (isErrorEnvelope(parsed)) throw new ServiceError({ ...parsed, http_status_code: response.status });
-      throw new ServiceError({ code: ErrorCode.UNKNOWN_ERROR, reason: `${method} ${path} answered HTTP ${response.status}`, http_status_code: response.status });
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      if (isErrorEnvelope(parsed)) throw new ServiceError({ ...parsed, http_status_code: response.status }, { retryAfterMs });
+      throw new ServiceError({ code: ErrorCode.UNKNOWN_ERROR, reason: `${method} ${path} answered HTTP ${response.status}`, http_status_code: response.status }, { retryAfterMs });
     }
     return { status: response.status, body: parsed as T };
   }
+}
+
+/**
+ * `Retry-After` in milliseconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+ *
+ * @param header - the header's value
+ * @returns milliseconds to wait, or null when absent or unreadable
+ */
+function parseRetryAfter(header: string | null): number | null {
+  if (header === null || header.trim() === '') return null;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const when = Date.parse(header);
+  return Number.isNaN(when) ? null : Math.max(0, when - Date.now());
 }

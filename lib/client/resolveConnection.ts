@@ -1,4 +1,4 @@
-import type { TokenProvider } from './TokenProvider.js';
+import type { TokenProvider } from '../transport/TokenProvider.js';
 
 /** Where the service is and who the user is, after defaults and environment were applied. */
 export interface ResolvedConnection {

@@ -23,17 +23,20 @@ export class ServiceError extends FuncXError {
   readonly httpStatus: number;
   /** The envelope's `error_args`. */
   readonly errorArgs: readonly unknown[];
+  /** How long the service asked callers to wait before trying again (a 429 or 503's `Retry-After`), or null. */
+  readonly retryAfterMs: number | null;
 
   /**
    * @param envelope - the service's error envelope
-   * @param options - `cause`: the underlying error
+   * @param options - `cause`: the underlying error; `retryAfterMs`: the answer's `Retry-After`
    */
-  constructor(envelope: Pick<ErrorEnvelope, 'code' | 'reason'> & Partial<ErrorEnvelope>, options?: { cause?: unknown }) {
+  constructor(envelope: Pick<ErrorEnvelope, 'code' | 'reason'> & Partial<ErrorEnvelope>, options?: { cause?: unknown; retryAfterMs?: number | null }) {
     super(`${errorCodeName(envelope.code)} (${envelope.code}): ${envelope.reason}`, options);
     this.name = 'ServiceError';
     this.code = envelope.code;
     this.reason = envelope.reason;
     this.httpStatus = envelope.http_status_code ?? httpStatusOf(envelope.code);
     this.errorArgs = envelope.error_args ?? [];
+    this.retryAfterMs = options?.retryAfterMs ?? null;
   }
 }

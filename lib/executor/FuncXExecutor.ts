@@ -4,6 +4,7 @@ import type { FuncXClient } from '../client/FuncXClient.js';
 import type { AnyFunction, FunctionId } from '../client/FunctionId.js';
 import { isPythonFunction, type PythonFunction } from '../client/PythonFunction.js';
 import { FuncXError } from '../errors/FuncXError.js';
+import { CLIENT_DEFAULTS } from '../reactive/defaults.js';
 import { orderedMergeMap } from '../reactive/orderedMergeMap.js';
 import { FuncXFuture } from './FuncXFuture.js';
 import type { FuncXExecutorOptions, MapOptions, SubmitOptions } from './FuncXExecutorOptions.js';
@@ -42,8 +43,8 @@ export class FuncXExecutor {
     const batchEnabled = options.batchEnabled ?? true;
     this.#client = client.withOptions({
       asynchronous: true,
-      batchInterval: batchEnabled ? (options.batchInterval ?? 10) : 0,
-      batchSize: options.batchSize ?? 128,
+      batchInterval: batchEnabled ? (options.batchInterval ?? CLIENT_DEFAULTS.batchInterval) : 0,
+      batchSize: options.batchSize ?? CLIENT_DEFAULTS.batchSize,
     });
   }
 

@@ -85,8 +85,10 @@ export class FuncXFuture<T> implements PromiseLike<T> {
   }
 
   /**
-   * Cancels the task: removed from its batch if not yet posted, never run if still waiting,
-   * stopped if running. The future then rejects with `TaskCancelled`.
+   * Cancels the task: removed from its batch if not yet posted (the future rejects with
+   * `TaskCancelled` at once); otherwise cancelled on the service, and the future settles with the
+   * service's answer: `TaskCancelled` when the cancel stopped the task, or the task's real outcome
+   * when it had already ended (docs/protocol.md §6).
    *
    * @param reason - the `TaskCancelled`'s cause
    * @returns false when the future had already ended, true otherwise

@@ -1,6 +1,6 @@
 /**
  * funcX's error envelope: the body of every error response, and of each failed task in a batch
- * (PROTOCOL.md §1).
+ * (docs/protocol.md §1).
  */
 export interface ErrorEnvelope {
   readonly status: 'Failed';

@@ -1,5 +1,5 @@
 /**
- * funcX's numeric error codes (PROTOCOL.md §1), plus funcx-rx's own codes from 100 up.
+ * funcX's numeric error codes (docs/protocol.md §1), plus funcx-rx's own codes from 100 up.
  *
  * The code travels in every error envelope; the HTTP status that goes with it is in
  * {@link httpStatusOf}.

@@ -44,13 +44,16 @@ export interface TaskRecord {
   readonly exception?: string;
 }
 
-/** The body of `POST /v2/batch_status`'s answer. */
+/**
+ * The body of `POST /v2/batch_status`'s answer (and of `POST /v2/cancel`'s): a record under every
+ * id asked about; an unknown or invisible id gets `{"status": "Failed", "reason": "Unknown task id"}`.
+ */
 export interface BatchStatusResponse {
   readonly response: 'batch';
-  readonly results: Readonly<Record<string, TaskRecord>>;
+  readonly results: Readonly<Record<string, TaskRecord | UnknownTaskFrame>>;
 }
 
-/** A WebSocket frame for a finished task (PROTOCOL.md §3); `status` is `cancelled` only in funcx-rx. */
+/** A WebSocket frame for a finished task (docs/protocol.md §3); `status` is `cancelled` only in funcx-rx. */
 export interface ResultFrame {
   readonly task_id: string;
   readonly status: FinalTaskStatus;

@@ -1,40 +1,53 @@
-import { bufferTime, filter, Subject, tap, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, tap, type Observable, type SchedulerLike } from 'rxjs';
 import { v4 as uuidv4 } from 'uuid';
+import { ServiceError } from '../errors/ServiceError.js';
 import { TaskCancelled } from '../errors/TaskCancelled.js';
-import type { SubmitRequest, SubmitResponse } from '../protocol/submit.js';
-import type { BatchStatusResponse, ServerFrame, TaskRecord } from '../protocol/task.js';
+import { TaskSubmissionFailed } from '../errors/TaskSubmissionFailed.js';
+import type { SubmitResponse } from '../protocol/submit.js';
+import type { ServerFrame, TaskRecord } from '../protocol/task.js';
 import type { WebSocketMaker } from '../transport/WebSocketMaker.js';
-import type { TokenProvider } from '../client/TokenProvider.js';
+import type { TokenProvider } from '../transport/TokenProvider.js';
 import { AsyncTask, type TaskControl } from './AsyncTask.js';
 import type { BackoffOptions } from './backoff.js';
+import { CLIENT_DEFAULTS } from './defaults.js';
+import { frameToSettlement } from './frameToSettlement.js';
 import { Hold } from './Hold.js';
+import { lookupStatuses } from './lookupStatuses.js';
 import { ResultConnection } from './ResultConnection.js';
-import { SubmissionQueue } from './SubmissionQueue.js';
+import { retryIdempotent, type RetryPolicy } from './retryIdempotent.js';
+import type { ServiceApi } from './ServiceApi.js';
+import { SubmissionQueue, type Submission, type SubmissionOwner } from './SubmissionQueue.js';
 import { TaskRegistry } from './TaskRegistry.js';
 import { TaskState } from './TaskState.js';
 
-/** What an {@link AsyncSession} needs from its client. */
+/** What an {@link AsyncSession} needs: where the service is, how to batch, how to retry. Every value is resolved (see `CLIENT_DEFAULTS`). */
 export interface AsyncSessionOptions {
   readonly taskGroupId: string;
   readonly resultSocketUrl: string;
   readonly token: TokenProvider;
   readonly makeWebSocket: WebSocketMaker;
-  readonly submit: (request: SubmitRequest, signal: AbortSignal) => Promise<SubmitResponse>;
-  readonly batchStatus: (taskIds: readonly string[]) => Promise<BatchStatusResponse>;
-  readonly cancel: (taskIds: readonly string[]) => Promise<unknown>;
+  /** The service's submit, status and cancel calls. */
+  readonly api: ServiceApi;
   readonly batchInterval: number;
   readonly batchSize: number;
-  readonly submitRetries: number;
-  readonly submitTimeoutMs: number;
+  /** How submits, cancels and sweeps are retried. */
+  readonly retry: RetryPolicy;
   readonly reconnect?: BackoffOptions | undefined;
   readonly socketLingerMs?: number | undefined;
   readonly scheduler?: SchedulerLike | undefined;
 }
 
 /**
- * The asynchronous client's engine: outstanding tasks, the submission pipeline and the shared
- * result socket. The socket is held exactly while a task is outstanding: the first outstanding
- * task opens it, the last settled one closes it.
+ * The asynchronous client's engine, and the single owner of every task's lifecycle: each move
+ * of a {@link TaskState} (queued → posting → posted → settled) is made by a method of this
+ * class, from the user's calls, the submit answers, the result socket and the sweeps. It talks
+ * to the service through one {@link ServiceApi}. The result socket is held exactly while a task
+ * is outstanding.
+ *
+ * Exactly once: a task settles once (later frames and records are dropped), and none waits
+ * forever on a lost message. A result pushed into a socket that died is read back by a sweep
+ * (`POST /v2/batch_status`): after every reopen for the tasks posted by then, and after the
+ * submit answer for a task whose post spanned a reopen (docs/protocol.md §5).
  *
  * @example
  * ```ts
@@ -43,60 +56,45 @@ export interface AsyncSessionOptions {
  * console.log(await task);
  * ```
  */
-export class AsyncSession implements TaskControl {
+export class AsyncSession implements TaskControl, SubmissionOwner {
   readonly #options: AsyncSessionOptions;
   readonly #registry: TaskRegistry;
   readonly #connection: ResultConnection;
   readonly #queue: SubmissionQueue;
-  readonly #socketHold: Hold;
-  readonly #cancels = new Subject<string>();
-  readonly #cancelHold: Hold;
+  /** Ids to cancel on the service, gathered in one tick into one `POST /v2/cancel`. */
+  #cancelIds: string[] = [];
   #lastError: unknown = null;
+  /** A sweep of the posted tasks is running; another is owed when the socket reopened meanwhile. */
+  #sweeping = false;
+  #sweepOwed = false;
 
-  /** @param options - connection, transport and batching */
+  /** @param options - connection, transport, batching and retries */
   constructor(options: AsyncSessionOptions) {
     this.#options = options;
     this.#connection = new ResultConnection({
       url: options.resultSocketUrl,
       token: options.token,
       makeWebSocket: options.makeWebSocket,
-      batchStatus: options.batchStatus,
-      postedTaskIds: () => this.#postedTaskIds(),
+      onReopen: () => this.#sweepPosted(),
       reconnect: options.reconnect,
       lingerMs: options.socketLingerMs,
       scheduler: options.scheduler,
     });
     this.#connection.addGroup(options.taskGroupId);
-    const routed$ = this.#connection.frames$.pipe(tap((frame) => this.#registry.route(frame)));
-    // A socket that can never succeed (refused credentials) fails the tasks instead of hanging them.
-    this.#socketHold = new Hold(routed$, (error) => {
-      this.#lastError = error;
-      this.#registry.failAll(error);
-    });
-    this.#registry = new TaskRegistry({ onFirst: () => this.#socketHold.acquire(), onLast: () => this.#socketHold.release() });
-    this.#queue = new SubmissionQueue(options.taskGroupId, {
-      interval: options.batchInterval,
-      size: options.batchSize,
-      scheduler: options.scheduler,
-      submit: options.submit,
-      cancelRemote: (ids) => this.#cancelRemote(ids),
-      retries: options.submitRetries,
-      retryBackoff: options.reconnect,
-      timeoutMs: options.submitTimeoutMs,
-    });
-    // Cancels made in one tick go out in one `POST /v2/cancel`.
-    const cancels$ = this.#cancels.pipe(
-      bufferTime(0, null, 1024, ...(options.scheduler ? [options.scheduler] : [])),
-      filter((ids) => ids.length > 0),
-      tap((ids) => {
-        options.cancel(ids).catch(() => {
-          // Best effort: the task is already settled for its user; the service may still run it.
-        }).finally(() => {
-          for (let i = 0; i < ids.length; i++) this.#cancelHold.release();
-        });
-      }),
+    // The registry and the socket hold refer to each other; both exist before either is used
+    // (the first task added subscribes the socket).
+    const socketHold = new Hold(this.#connection.frames$.pipe(tap((frame) => this.#apply(frame))), (error) => this.#failAll(error));
+    this.#registry = new TaskRegistry({ onFirst: () => socketHold.acquire(), onLast: () => socketHold.release() });
+    this.#queue = new SubmissionQueue(
+      options.taskGroupId,
+      {
+        interval: options.batchInterval,
+        size: options.batchSize,
+        scheduler: options.scheduler,
+        post: (request) => retryIdempotent('POST /submit', (signal) => options.api.submit(request, signal), options.retry),
+      },
+      this,
     );
-    this.#cancelHold = new Hold(cancels$);
   }
 
   /** Every parsed frame of the result socket (shared; subscribing holds the socket open). */
@@ -131,11 +129,11 @@ export class AsyncSession implements TaskControl {
    * @param endpointId - where to run it
    * @param payload - the packed arguments
    * @param signal - cancels the task when aborted
-   * @param taskId - the task's id, when the caller chose it
+   * @param taskId - the task's id, when the caller chose it (stored in lower case, as the service stores it)
    * @returns the task's awaitable Observable
    */
   submit<T>(functionId: string, endpointId: string, payload: string, signal?: AbortSignal, taskId: string = uuidv4()): AsyncTask<T> {
-    const state = new TaskState<T>(taskId, this.#options.taskGroupId);
+    const state = new TaskState<T>(taskId.toLowerCase(), this.#options.taskGroupId);
     const task = new AsyncTask<T>(state, this);
     if (signal?.aborted) {
       state.settle({ error: new TaskCancelled(null, { cause: signal.reason }) }, 'cancelled');
@@ -161,30 +159,44 @@ export class AsyncSession implements TaskControl {
    * @returns one awaitable Observable per task, in order
    */
   watch<T>(groupId: string, taskIds: readonly string[]): AsyncTask<T>[] {
-    const tasks = taskIds.map((id) => {
-      const existing = this.#registry.get(id);
-      const state = (existing as TaskState<T> | undefined) ?? new TaskState<T>(id, groupId, 'waiting-for-ep');
-      state.phase = 'posted';
+    const ids = taskIds.map((id) => id.toLowerCase());
+    const tasks = ids.map((id) => {
+      const state = (this.#registry.get(id) as TaskState<T> | undefined) ?? new TaskState<T>(id, groupId, 'waiting-for-ep');
       this.#registry.add(state as TaskState);
       return new AsyncTask<T>(state, this);
     });
     this.#connection.addGroup(groupId);
-    this.#sweepNow(taskIds);
+    this.#sweep(ids, true);
     return tasks;
   }
 
   /**
-   * Cancels a task: a queued one leaves its batch, a posted one is cancelled on the service.
+   * Cancels a task. One still in the batch buffer leaves it and settles with `TaskCancelled`
+   * at once: the service never saw it. One the service has (or may have, while its post is in
+   * flight) is cancelled on the service, and settles with what the service answers: `TaskCancelled`
+   * when the cancel stopped it, or its real outcome when it had already ended. So the user sees
+   * what the service recorded (docs/protocol.md §6).
    *
    * @param state - the task
    * @param reason - the cause of its `TaskCancelled`
    * @returns nothing
    */
   cancel(state: TaskState, reason?: unknown): void {
-    const wasPosted = state.phase === 'posted';
-    if (!state.settled) state.settle({ error: new TaskCancelled(state.taskId, reason === undefined ? undefined : { cause: reason }) }, 'cancelled');
-    // A task still in its post is cancelled remotely once the post is answered (SubmissionQueue).
-    if (wasPosted) this.#cancelRemote([state.taskId]);
+    switch (state.phase) {
+      case 'settled':
+        return;
+      case 'queued':
+        state.settle({ error: new TaskCancelled(state.taskId, reason === undefined ? undefined : { cause: reason }) }, 'cancelled');
+        return;
+      case 'posting':
+        // Cancelled on the service once the post is answered (finishPost).
+        state.cancelReason ??= { reason };
+        return;
+      case 'posted':
+        if (state.cancelReason !== null) return;
+        state.cancelReason = { reason };
+        this.#cancelRemote(state.taskId);
+    }
   }
 
   /** Asks the service to push status changes. */
@@ -196,7 +208,7 @@ export class AsyncSession implements TaskControl {
    * Settles every outstanding task: waits for them, or cancels them.
    *
    * @param options - `cancel`: cancel outstanding tasks instead of waiting
-   * @returns when no task is outstanding and no request is in flight
+   * @returns when no task is outstanding
    */
   async close(options: { cancel?: boolean } = {}): Promise<void> {
     const pending = [...this.#registry.values()];
@@ -204,11 +216,152 @@ export class AsyncSession implements TaskControl {
     await Promise.allSettled(pending.map((state) => new Promise<void>((resolve) => state.outcome.subscribe({ complete: resolve, error: () => resolve() }))));
   }
 
-  #cancelRemote(ids: readonly string[]): void {
-    for (const id of ids) {
-      this.#cancelHold.acquire();
-      this.#cancels.next(id);
+  /**
+   * The tasks of a batch that still go out, moved to posting (the queue's call).
+   *
+   * @param batch - the batch
+   * @returns the tasks to post
+   */
+  startPost(batch: readonly Submission[]): Submission[] {
+    const sent: Submission[] = [];
+    for (const s of batch) {
+      if (!s.state.moveTo('posting')) continue;
+      s.state.reopensAtPost = this.#connection.reopens;
+      sent.push(s);
     }
+    return sent;
+  }
+
+  /**
+   * Applies a post's outcome (the queue's call): accepted tasks become posted, refused ones fail.
+   *
+   * @param sent - the tasks the post carried
+   * @param outcome - the answer, or the error that ended the post after its retries
+   * @returns nothing
+   */
+  finishPost(sent: readonly Submission[], outcome: { response: SubmitResponse } | { error: unknown }): void {
+    if ('error' in outcome) {
+      const { error } = outcome;
+      const code = error instanceof ServiceError ? error.code : null;
+      for (const { state } of sent) {
+        if (state.cancelReason !== null) this.#settleCancelled(state, error);
+        else state.settle({ error: new TaskSubmissionFailed(state.taskId, describe(error), { code, cause: error }) }, 'failed');
+      }
+      return;
+    }
+    const unswept: string[] = [];
+    sent.forEach(({ state }, i) => {
+      const answer = outcome.response.results[i];
+      if (answer?.status !== 'Success') {
+        const reason = answer === undefined ? 'the service answered no result for it' : answer.reason;
+        state.settle({ error: new TaskSubmissionFailed(state.taskId, reason, { code: answer === undefined ? null : answer.code }) }, 'failed');
+        return;
+      }
+      // A result frame may have settled it before the answer came: nothing left to do then.
+      if (!state.moveTo('posted')) return;
+      if (state.cancelReason !== null) this.#cancelRemote(state.taskId);
+      // The socket reopened while the post was in flight: its result may have gone into the
+      // dead socket, and the reopen's sweep did not cover it (it was not posted yet).
+      else if (state.reopensAtPost !== this.#connection.reopens) unswept.push(state.taskId);
+    });
+    if (unswept.length > 0) this.#sweep(unswept, false);
+  }
+
+  /** Applies a frame or a record (socket, sweep, cancel answer) to its task. */
+  #apply(frame: ServerFrame | TaskRecord): void {
+    const state = this.#registry.get(frame.task_id);
+    if (state === undefined) return;
+    if ('type' in frame) {
+      if (frame.type === 'status') state.setStatus(frame.status);
+      return;
+    }
+    const outcome = frameToSettlement(frame);
+    if (outcome === null) {
+      state.setStatus(frame.status as TaskRecord['status']);
+      return;
+    }
+    // The service's word on a cancelled task, with the user's reason as the cause they gave.
+    if (outcome.status === 'cancelled' && state.cancelReason !== null) this.#settleCancelled(state);
+    else state.settle(outcome.settlement, outcome.status);
+  }
+
+  /** A socket that can never succeed (refused credentials) fails the tasks instead of hanging them. */
+  #failAll(error: unknown): void {
+    this.#lastError = error;
+    for (const state of [...this.#registry.values()]) state.settle({ error }, 'failed');
+  }
+
+  #settleCancelled(state: TaskState, fallback?: unknown): void {
+    const reason = state.cancelReason?.reason ?? fallback;
+    state.settle({ error: new TaskCancelled(state.taskId, reason === undefined ? undefined : { cause: reason }) }, 'cancelled');
+  }
+
+  /**
+   * Sweeps every posted task after a reopen. Sweeps never overlap and are never cut short by
+   * the socket dropping again (under load a sweep of many tasks can outlast a socket): a reopen
+   * during a sweep owes one more, run when it ends, which covers what the newest dead socket may
+   * have swallowed. A sweep that fails for good (past the deadline) is owed again too.
+   */
+  #sweepPosted(): void {
+    if (this.#sweeping) {
+      this.#sweepOwed = true;
+      return;
+    }
+    this.#sweeping = true;
+    this.#sweepOwed = false;
+    const done = (failed: boolean): void => {
+      this.#sweeping = false;
+      if ((this.#sweepOwed || failed) && this.#registry.size > 0) this.#sweepPosted();
+    };
+    lookupStatuses(this.#options.api, this.#postedTaskIds(), this.#options.retry).subscribe({
+      next: (record) => this.#apply(record),
+      error: () => done(true),
+      complete: () => done(false),
+    });
+  }
+
+  /**
+   * Reads tasks' records and applies them.
+   *
+   * @param ids - the tasks
+   * @param failOnError - fail the tasks when the lookup fails for good (a watch); otherwise leave
+   *   them to the socket, whose next reopen sweeps them again
+   */
+  #sweep(ids: readonly string[], failOnError: boolean): void {
+    lookupStatuses(this.#options.api, ids, this.#options.retry).subscribe({
+      next: (record) => this.#apply(record),
+      error: (error: unknown) => {
+        if (failOnError) for (const id of ids) this.#registry.get(id)?.settle({ error }, 'failed');
+      },
+    });
+  }
+
+  /**
+   * Cancels made in one tick go out together, 1024 ids a `POST /v2/cancel`, each retried as an
+   * idempotent request; the answer's records settle the tasks. A one-off timer, not a standing
+   * pipeline, so nothing of it is left once the requests end.
+   */
+  #cancelRemote(taskId: string): void {
+    this.#cancelIds.push(taskId);
+    if (this.#cancelIds.length > 1) return;
+    (this.#options.scheduler ?? asyncScheduler).schedule(() => {
+      const ids = this.#cancelIds;
+      this.#cancelIds = [];
+      for (let i = 0; i < ids.length; i += CLIENT_DEFAULTS.cancelChunk) this.#sendCancels(ids.slice(i, i + CLIENT_DEFAULTS.cancelChunk));
+    });
+  }
+
+  #sendCancels(ids: readonly string[]): void {
+    retryIdempotent('POST /cancel', (signal) => this.#options.api.cancel(ids, signal), this.#options.retry).subscribe({
+      next: (answer) => {
+        for (const id of ids) {
+          const record = answer.results[id];
+          if (record !== undefined) this.#apply(record);
+        }
+      },
+      // Unanswered for good: the tasks stay outstanding and settle as the service reports them.
+      error: () => {},
+    });
   }
 
   #postedTaskIds(): string[] {
@@ -216,22 +369,8 @@ export class AsyncSession implements TaskControl {
     for (const state of this.#registry.values()) if (state.phase === 'posted') ids.push(state.taskId);
     return ids;
   }
+}
 
-  #sweepNow(taskIds: readonly string[]): void {
-    const chunkSize = 1024;
-    for (let i = 0; i < taskIds.length; i += chunkSize) {
-      const chunk = taskIds.slice(i, i + chunkSize);
-      this.#options.batchStatus(chunk).then(
-        (answer) => {
-          for (const id of chunk) {
-            const record = answer.results[id];
-            this.#registry.route(record ?? { task_id: id, status: 'Failed', reason: 'Unknown task id' });
-          }
-        },
-        (error: unknown) => {
-          for (const id of chunk) this.#registry.get(id)?.settle({ error }, 'failed');
-        },
-      );
-    }
-  }
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

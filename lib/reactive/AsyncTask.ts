@@ -76,9 +76,11 @@ export class AsyncTask<T> extends Observable<T> implements PromiseLike<T> {
   }
 
   /**
-   * Cancels the task: it leaves its batch if not yet posted, is cancelled on the service
-   * otherwise (a running worker is stopped), and errors with `TaskCancelled`. No effect once
-   * the task has ended.
+   * Cancels the task. If it is still in the batch buffer it leaves it and errors with
+   * `TaskCancelled` at once. Otherwise it is cancelled on the service (a waiting task never
+   * starts, a running worker is stopped), and settles with the service's answer: `TaskCancelled`
+   * when the cancel stopped it, or its real outcome when it had already ended, so the user sees
+   * what the service recorded (docs/protocol.md §6). No effect once the task has ended.
    *
    * @param reason - becomes the `TaskCancelled`'s `cause`
    * @returns nothing

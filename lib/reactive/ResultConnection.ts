@@ -2,7 +2,6 @@ import {
   EMPTY,
   Subject,
   concat,
-  concatMap,
   defer,
   from,
   map,
@@ -18,14 +17,11 @@ import {
 } from 'rxjs';
 import { ServiceError } from '../errors/ServiceError.js';
 import { ErrorCode } from '../protocol/errorCodes.js';
-import type { BatchStatusResponse, ServerFrame, TaskRecord } from '../protocol/task.js';
+import type { ServerFrame, TaskRecord } from '../protocol/task.js';
 import { makeWebSocketObservable } from '../transport/rxjsWebsockets.js';
 import type { WebSocketMaker } from '../transport/WebSocketMaker.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
-import { token$, type TokenProvider } from '../client/TokenProvider.js';
-
-/** funcX's documented chunk for status queries. */
-const SWEEP_CHUNK = 1024;
+import { token$, type TokenProvider } from '../transport/TokenProvider.js';
 
 /** What a {@link ResultConnection} needs from its client. */
 export interface ResultConnectionOptions {
@@ -33,10 +29,11 @@ export interface ResultConnectionOptions {
   /** Read again before every open, so a refreshed token is the one sent. */
   readonly token: TokenProvider;
   readonly makeWebSocket: WebSocketMaker;
-  /** Reads task records over HTTP (`POST /v2/batch_status`), for the sweep after a reconnect. */
-  readonly batchStatus: (taskIds: readonly string[]) => Promise<BatchStatusResponse>;
-  /** The ids of tasks the service has accepted and the client still waits for. */
-  readonly postedTaskIds: () => string[];
+  /**
+   * Told after every *re*open, once the groups are subscribed again: results sent into the
+   * socket that died must now be read back (the owner sweeps `POST /v2/batch_status`).
+   */
+  readonly onReopen: () => void;
   readonly reconnect?: BackoffOptions | undefined;
   /** Milliseconds the socket stays open after its last subscriber leaves; 0 closes it at once. */
   readonly lingerMs?: number | undefined;
@@ -48,12 +45,13 @@ export interface ResultConnectionOptions {
  * the first subscriber and closes after the last (`share({ resetOnRefCountZero: true })`). On
  * each open it subscribes every known task group; groups added later are subscribed on the open
  * socket. A socket that closes or fails is reopened with backoff for as long as anyone
- * subscribes (`retry` with `resetOnSuccess`), and after every *re*open the tasks the service had
- * accepted are swept over HTTP, so results sent into a dying socket are not lost.
+ * subscribes (`retry` with `resetOnSuccess`), and every *re*open is reported to the owner, which
+ * sweeps the accepted tasks over HTTP, so results sent into a dying socket are not lost. The sweep
+ * lives outside the socket's stream: a socket that drops again does not cancel it.
  *
  * @example
  * ```ts
- * const connection = new ResultConnection({ url, token, makeWebSocket, batchStatus, postedTaskIds });
+ * const connection = new ResultConnection({ url, token, makeWebSocket, onReopen: () => sweep() });
  * connection.addGroup(groupId);
  * connection.frames$.subscribe((frame) => registry.route(frame));
  * ```
@@ -63,13 +61,12 @@ export class ResultConnection {
   readonly frames$: Observable<ServerFrame | TaskRecord>;
   readonly #groups = new Set<string>();
   readonly #send$ = new Subject<string>();
-  readonly #options: ResultConnectionOptions;
   #statuses = false;
   #opens = 0;
+  #reopens = 0;
 
   /** @param options - where to connect and how to recover */
   constructor(options: ResultConnectionOptions) {
-    this.#options = options;
     this.frames$ = defer(() => {
       let opensThisSession = 0;
       return token$(options.token).pipe(
@@ -82,8 +79,14 @@ export class ResultConnection {
         switchMap((getResponses) => {
           this.#opens++;
           const reopened = opensThisSession++ > 0;
+          if (reopened) this.#reopens++;
           const input$ = concat(defer(() => from([...this.#groups])), this.#send$).pipe(map((group) => this.#frameFor(group)));
-          return merge(getResponses(input$).pipe(mergeMap((data) => parseFrame(data))), reopened ? this.#sweep() : EMPTY);
+          // merge subscribes in order: the groups are subscribed again before the owner sweeps.
+          const reported$ = defer(() => {
+            if (reopened) options.onReopen();
+            return EMPTY;
+          });
+          return merge(getResponses(input$).pipe(mergeMap((data) => parseFrame(data))), reported$);
         }),
         retry({
           resetOnSuccess: true,
@@ -105,6 +108,15 @@ export class ResultConnection {
   /** How many times a socket has opened, over the client's life. */
   get opens(): number {
     return this.#opens;
+  }
+
+  /**
+   * How many times a socket has opened again after one dropped while tasks were outstanding.
+   * Each reopen sweeps the tasks posted by then; a task whose post spans a reopen needs its own
+   * sweep (the owner compares this count from before and after its post).
+   */
+  get reopens(): number {
+    return this.#reopens;
   }
 
   /**
@@ -134,25 +146,6 @@ export class ResultConnection {
 
   #frameFor(group: string): string {
     return this.#statuses ? JSON.stringify({ task_group_id: group, statuses: true }) : group;
-  }
-
-  /** Records of the accepted tasks still outstanding, read over HTTP in chunks of 1024. */
-  #sweep(): Observable<TaskRecord> {
-    return defer(() => {
-      const ids = this.#options.postedTaskIds();
-      const chunks: string[][] = [];
-      for (let i = 0; i < ids.length; i += SWEEP_CHUNK) chunks.push(ids.slice(i, i + SWEEP_CHUNK));
-      return from(chunks).pipe(
-        concatMap((chunk) =>
-          from(this.#options.batchStatus(chunk)).pipe(
-            mergeMap((answer) =>
-              // An accepted task the service no longer knows would otherwise wait forever.
-              chunk.map((id): TaskRecord | ServerFrame => answer.results[id] ?? { task_id: id, status: 'Failed', reason: 'Unknown task id' }),
-            ),
-          ),
-        ),
-      );
-    }) as Observable<TaskRecord>;
   }
 }
 

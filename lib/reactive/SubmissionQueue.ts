@@ -1,9 +1,5 @@
 import { Subject, map, of, tap, type Observable, type SchedulerLike } from 'rxjs';
-import { submitWithRetry } from '../client/submitWithRetry.js';
-import { ServiceError } from '../errors/ServiceError.js';
-import { TaskSubmissionFailed } from '../errors/TaskSubmissionFailed.js';
 import type { SubmitRequest, SubmitResponse } from '../protocol/submit.js';
-import type { BackoffOptions } from './backoff.js';
 import { batchSubmissions, type BatchingOptions } from './batchSubmissions.js';
 import { Hold } from './Hold.js';
 import { postBatches, type BatchOutcome } from './postBatches.js';
@@ -17,50 +13,57 @@ export interface Submission {
   readonly payload: string;
 }
 
-/** How the queue posts. */
+/**
+ * The owner of the tasks' lifecycle, as the queue sees it: it decides which tasks of a batch go
+ * out and applies the answer. The queue itself never changes a task.
+ */
+export interface SubmissionOwner {
+  /** The tasks of a batch that still go out (the others were cancelled in the buffer), now moved to posting. */
+  startPost(batch: readonly Submission[]): Submission[];
+  /** The post's outcome for the tasks it carried. */
+  finishPost(sent: readonly Submission[], outcome: { response: SubmitResponse } | { error: unknown }): void;
+}
+
+/** How the queue batches and posts. */
 export interface SubmissionQueueOptions extends BatchingOptions {
-  /** Sends one `POST /v2/submit`; aborting the signal abandons it. */
-  readonly submit: (request: SubmitRequest, signal: AbortSignal) => Promise<SubmitResponse>;
-  /** Tells the service to cancel tasks that were cancelled while their post was in flight. */
-  readonly cancelRemote: (taskIds: readonly string[]) => void;
-  /** Retries of a post that failed in transit or with a 5xx; ids are client-chosen, so a retry is the same tasks. */
-  readonly retries: number;
-  readonly retryBackoff?: BackoffOptions | undefined;
-  /** Gives up on one attempt after this long. */
-  readonly timeoutMs: number;
+  /** Sends one `POST /v2/submit`, retried as the owner sees fit; emits the answer once. */
+  readonly post: (request: SubmitRequest) => Observable<SubmitResponse>;
   readonly scheduler?: SchedulerLike | undefined;
 }
 
 /**
  * The submission pipeline: a `Subject` of submissions, buffered by `bufferTime` into batches,
- * each batch one `POST /v2/submit` (retried when it is safe to), answers mapped back to their
- * tasks by position. The pipeline, and so its timer, is subscribed only while submissions wait:
- * each submission holds it until its batch is answered, so an idle client keeps no timer alive.
+ * each batch one `POST /v2/submit`, its outcome handed to the task owner. The pipeline, and so
+ * its timer, is subscribed only while submissions wait: each submission holds it until its batch
+ * is answered, so an idle client keeps no timer alive.
  *
  * @example
  * ```ts
- * const queue = new SubmissionQueue({ interval: 1000, size: 128, submit, cancelRemote, retries: 3, timeoutMs: 30_000 });
+ * const queue = new SubmissionQueue(groupId, { interval: 10, size: 128, post }, owner);
  * queue.enqueue({ state, functionId, endpointId, payload });
  * ```
  */
 export class SubmissionQueue {
   readonly #subject = new Subject<Submission>();
   readonly #hold: Hold;
-  readonly #options: SubmissionQueueOptions;
   readonly #groupId: string;
+  readonly #post: (request: SubmitRequest) => Observable<SubmitResponse>;
+  readonly #owner: SubmissionOwner;
   #posts = 0;
 
   /**
    * @param groupId - the task group every post names
-   * @param options - batching, transport and retries
+   * @param options - batching and the post
+   * @param owner - picks what goes out and applies answers
    */
-  constructor(groupId: string, options: SubmissionQueueOptions) {
+  constructor(groupId: string, options: SubmissionQueueOptions, owner: SubmissionOwner) {
     this.#groupId = groupId;
-    this.#options = options;
+    this.#post = options.post;
+    this.#owner = owner;
     const pipeline$ = this.#subject.pipe(
       batchSubmissions<Submission>(options),
-      postBatches((batch) => this.#post(batch)),
-      tap((outcome) => this.#settle(outcome)),
+      postBatches((batch) => this.#send(batch)),
+      tap((outcome) => this.#answer(outcome)),
     );
     this.#hold = new Hold(pipeline$);
   }
@@ -86,54 +89,23 @@ export class SubmissionQueue {
     this.#subject.next(submission);
   }
 
-  #post(batch: readonly Submission[]): Observable<{ sent: Submission[]; response: SubmitResponse | null }> {
-    // Tasks cancelled while they waited in the buffer are left out of the post.
-    const sent = batch.filter((s) => !s.state.settled);
+  #send(batch: readonly Submission[]): Observable<{ sent: Submission[]; response: SubmitResponse | null }> {
+    const sent = this.#owner.startPost(batch);
     if (sent.length === 0) return of({ sent, response: null });
     this.#posts++;
-    for (const s of sent) s.state.phase = 'posting';
     const request: SubmitRequest = {
       task_group_id: this.#groupId,
       tasks: sent.map((s) => [s.functionId, s.endpointId, s.payload, s.state.taskId] as const),
     };
-    const { retries, retryBackoff, timeoutMs, scheduler } = this.#options;
-    return submitWithRetry(this.#options.submit, request, { retries, timeoutMs, backoff: retryBackoff, scheduler }).pipe(
-      map((response) => ({ sent, response })),
-    );
+    return this.#post(request).pipe(map((response) => ({ sent, response })));
   }
 
-  #settle(outcome: BatchOutcome<Submission, { sent: Submission[]; response: SubmitResponse | null }>): void {
+  #answer(outcome: BatchOutcome<Submission, { sent: Submission[]; response: SubmitResponse | null }>): void {
     try {
-      if (outcome.error !== undefined || outcome.response === undefined) {
-        const error = outcome.error;
-        const code = error instanceof ServiceError ? error.code : null;
-        for (const s of outcome.batch) {
-          s.state.settle({ error: new TaskSubmissionFailed(s.state.taskId, describe(error), { code, cause: error }) }, 'failed');
-        }
-        return;
-      }
-      const { sent, response } = outcome.response;
-      if (response === null) return;
-      const lateCancels: string[] = [];
-      sent.forEach((s, i) => {
-        const answer = response.results[i];
-        if (answer?.status === 'Success') {
-          s.state.phase = 'posted';
-          if (s.state.settled) lateCancels.push(s.state.taskId);
-          else s.state.setStatus('waiting-for-ep');
-        } else {
-          const reason = answer === undefined ? 'the service answered no result for it' : answer.reason;
-          const code = answer === undefined ? null : answer.code;
-          s.state.settle({ error: new TaskSubmissionFailed(s.state.taskId, reason, { code }) }, 'failed');
-        }
-      });
-      if (lateCancels.length > 0) this.#options.cancelRemote(lateCancels);
+      if (outcome.response === undefined) this.#owner.finishPost(outcome.batch, { error: outcome.error });
+      else if (outcome.response.response !== null) this.#owner.finishPost(outcome.response.sent, { response: outcome.response.response });
     } finally {
       for (let i = 0; i < outcome.batch.length; i++) this.#hold.release();
     }
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

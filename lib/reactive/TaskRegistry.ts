@@ -1,17 +1,16 @@
-import type { ServerFrame, TaskRecord } from '../protocol/task.js';
-import { frameToSettlement } from './frameToSettlement.js';
 import type { TaskState } from './TaskState.js';
 
 /**
  * The outstanding tasks of one client, by id: what the result socket demultiplexes into with one
- * map lookup per frame (not a `filter` per task). Registering the first task and settling the
+ * map lookup per frame (not a `filter` per task). It holds tasks; it never moves them (their
+ * owner, the engine, does), and a task's settlement removes it. Registering the first task and settling the
  * last are reported, so the owner can hold the result socket exactly while tasks are outstanding.
  *
  * @example
  * ```ts
  * const registry = new TaskRegistry({ onFirst: () => hold.acquire(), onLast: () => hold.release() });
  * registry.add(new TaskState(taskId, groupId));
- * registry.route(JSON.parse(frameText));
+ * registry.get(frame.task_id)?.setStatus(frame.status);
  * ```
  */
 export class TaskRegistry {
@@ -62,38 +61,6 @@ export class TaskRegistry {
    */
   values(): IterableIterator<TaskState> {
     return this.#tasks.values();
-  }
-
-  /**
-   * Applies a frame from the result socket (or a record from a status sweep) to its task. Frames
-   * for tasks that are not outstanding (duplicates, another client's tasks) are dropped.
-   *
-   * @param frame - a parsed frame or task record
-   * @returns true when the frame settled a task
-   */
-  route(frame: ServerFrame | TaskRecord): boolean {
-    const state = this.#tasks.get(frame.task_id);
-    if (state === undefined) return false;
-    if ('type' in frame) {
-      if (frame.type === 'status') state.setStatus(frame.status);
-      return false;
-    }
-    const outcome = frameToSettlement(frame);
-    if (outcome === null) {
-      state.setStatus(frame.status as TaskRecord['status']);
-      return false;
-    }
-    return state.settle(outcome.settlement, outcome.status);
-  }
-
-  /**
-   * Fails every outstanding task with one error (the client was closed, credentials were refused).
-   *
-   * @param error - what each task errors with
-   * @returns nothing
-   */
-  failAll(error: unknown): void {
-    for (const state of [...this.#tasks.values()]) state.settle({ error }, 'failed');
   }
 
   #remove(state: TaskState): void {

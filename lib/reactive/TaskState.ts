@@ -7,8 +7,22 @@ import type { TaskStatus } from '../protocol/task.js';
  */
 export type ClientTaskStatus = 'queued' | TaskStatus;
 
-/** Where a task is on its way to the service. */
-export type SubmitPhase = 'queued' | 'posting' | 'posted';
+/**
+ * Where a task is in its life on the client: waiting in the batch buffer, in a submit post, accepted by
+ * the service, ended. The only moves are those of {@link PHASE_MOVES}.
+ */
+export type TaskPhase = 'queued' | 'posting' | 'posted' | 'settled';
+
+/**
+ * The task lifecycle, every move in one table: queued → posting → posted → settled, and
+ * settled from anywhere (a cancel in the buffer, a refused post, a result before the answer).
+ */
+export const PHASE_MOVES: Readonly<Record<TaskPhase, readonly TaskPhase[]>> = {
+  queued: ['posting', 'settled'],
+  posting: ['posted', 'settled'],
+  posted: ['settled'],
+  settled: [],
+};
 
 const RANK: Readonly<Record<ClientTaskStatus, number>> = {
   queued: 0,
@@ -31,22 +45,50 @@ export class TaskState<T = unknown> {
   readonly taskId: string;
   readonly groupId: string;
   readonly outcome = new AsyncSubject<T>();
-  phase: SubmitPhase = 'queued';
-  settled = false;
   /** Told once, when the task settles (the registry's removal; a field, not a subscriber, to stay cheap). */
   onSettled: ((state: TaskState<T>) => void) | null = null;
+  /** Set when the user cancelled the task after it left the buffer: the service decides how it ends. */
+  cancelReason: { reason: unknown } | null = null;
+  /** The result socket's reopen count when the post started (see AsyncSession's sweep after an answer). */
+  reopensAtPost = 0;
+  #phase: TaskPhase;
   #status: ClientTaskStatus;
   #status$: BehaviorSubject<ClientTaskStatus> | null = null;
 
   /**
    * @param taskId - the task's id, chosen by the client
    * @param groupId - its task group
-   * @param status - its status when the client learns of it
+   * @param status - its status when the client learns of it; a task learnt of with a service status is already posted
    */
   constructor(taskId: string, groupId: string, status: ClientTaskStatus = 'queued') {
     this.taskId = taskId;
     this.groupId = groupId;
     this.#status = status;
+    this.#phase = status === 'queued' ? 'queued' : 'posted';
+  }
+
+  /** Where the task is in its lifecycle. */
+  get phase(): TaskPhase {
+    return this.#phase;
+  }
+
+  /** Whether the task has ended. */
+  get settled(): boolean {
+    return this.#phase === 'settled';
+  }
+
+  /**
+   * Moves the task along its lifecycle ({@link PHASE_MOVES}); a move the table does not allow
+   * (a late answer for a settled task) changes nothing. Settling goes through {@link settle}.
+   *
+   * @param to - `posting` or `posted`
+   * @returns true when the task moved
+   */
+  moveTo(to: 'posting' | 'posted'): boolean {
+    if (!PHASE_MOVES[this.#phase].includes(to)) return false;
+    this.#phase = to;
+    if (to === 'posted') this.setStatus('waiting-for-ep');
+    return true;
   }
 
   /** The latest status. */
@@ -93,7 +135,7 @@ export class TaskState<T = unknown> {
     this.#status = finalStatus;
     this.#status$?.next(finalStatus);
     // Marked before the subject emits, so subscribers that unsubscribe on the value see a settled task.
-    this.settled = true;
+    this.#phase = 'settled';
     this.#status$?.complete();
     this.onSettled?.(this);
     if ('value' in settlement) {

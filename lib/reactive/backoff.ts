@@ -1,3 +1,5 @@
+import { CLIENT_DEFAULTS } from './defaults.js';
+
 /** How reconnects and retries wait: exponential with full jitter, capped. */
 export interface BackoffOptions {
   /**
@@ -27,8 +29,8 @@ export interface BackoffOptions {
  * ```
  */
 export function backoffDelay(attempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
-  const initial = options.initialDelayMs ?? 100;
-  const max = options.maxDelayMs ?? 5000;
+  const initial = options.initialDelayMs ?? CLIENT_DEFAULTS.initialDelayMs;
+  const max = options.maxDelayMs ?? CLIENT_DEFAULTS.maxDelayMs;
   const ceiling = Math.min(max, initial * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }

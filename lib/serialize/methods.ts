@@ -1,6 +1,6 @@
 /**
  * Serialization method ids: the two characters before the first newline of every serialized
- * value (PROTOCOL.md §2). Every id Globus Compute (funcX) defines keeps Globus Compute's meaning
+ * value (docs/protocol.md §2). Every id Globus Compute (funcX) defines keeps Globus Compute's meaning
  * here; funcx-rx's own ids (`js`, `je`) are ones Globus Compute does not use
  * (docs/serialization.md has the full table).
  */

@@ -78,6 +78,20 @@ describe('asynchronous client against a scripted service', () => {
     assert.deepEqual(posts[0], posts[1], 'the retry is the same request');
   });
 
+  it('should wait for a 429\'s Retry-After before retrying a post', async () => {
+    const before = service.submits.length;
+    service.onSubmit = (request, index) =>
+      index === before
+        ? { status: 429, headers: { 'retry-after': '1' }, body: { status: 'Failed', code: 18, error_args: [], reason: 'slow down', http_status_code: 429 } }
+        : { framesAfterAnswer: request.tasks.map((t) => success(t[3]!, 'after the wait')) };
+    const fxc = client();
+    assert.equal(await fxc.run(target, 1), 'after the wait');
+    const [first, second] = service.submitTimes.slice(before);
+    assert.equal(service.submits.length - before, 2);
+    // The backoff alone would retry within ~20 ms; the service asked for a second.
+    assert.ok(second! - first! >= 950, `retried after ${second! - first!} ms`);
+  });
+
   it('should fail tasks, not hang them, when the result socket refuses the token', async () => {
     service.onSubmit = (request) => ({ body: accept(request) });
     const fxc = client({ token: 'bad-token' });

@@ -3,7 +3,6 @@ import { beforeEach, describe, it } from 'node:test';
 import { asyncScheduler } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { ResultConnection } from '../../lib/reactive/ResultConnection.js';
-import type { BatchStatusResponse } from '../../lib/protocol/task.js';
 import { FakeSocket } from './fakeSocket.js';
 
 const testScheduler = (): TestScheduler => new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
@@ -13,11 +12,8 @@ function connection(sweeps: string[][] = [], posted: string[] = []): ResultConne
     url: 'ws://service/ws/v2/',
     token: 't',
     makeWebSocket: () => new FakeSocket(),
-    batchStatus: async (ids): Promise<BatchStatusResponse> => {
-      sweeps.push([...ids]);
-      return { response: 'batch', results: {} };
-    },
-    postedTaskIds: () => posted,
+    // The owner sweeps its posted tasks when told of a reopen.
+    onReopen: () => sweeps.push([...posted]),
     reconnect: { initialDelayMs: 2, maxDelayMs: 2 },
   });
 }
@@ -129,8 +125,7 @@ describe('ResultConnection linger', () => {
         url: 'ws://service/ws/v2/',
         token: 't',
         makeWebSocket: () => new FakeSocket(),
-        batchStatus: async () => ({ response: 'batch', results: {} }),
-        postedTaskIds: () => [],
+        onReopen: () => assert.fail('no socket dropped'),
         lingerMs: 5,
       });
       const a = conn.frames$.subscribe();

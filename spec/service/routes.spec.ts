@@ -115,14 +115,30 @@ describe('service REST routes', () => {
     envelope(6, 404)(await call(url, 'GET', `/v2/tasks/${uuidv4()}`, { token: alice.token }));
   });
 
-  it('POST /v2/batch_status - the caller\'s tasks only; missing task_ids is code 16', async () => {
+  it('POST /v2/batch_status - answers every id: the caller\'s tasks, and "Unknown task id" for unknown or invisible ones; missing task_ids is code 16', async () => {
     const id = uuidv4();
+    const unknown = uuidv4();
     await call(url, 'POST', '/v2/submit', { token: alice.token, body: { tasks: [task(fn, endpointId, [1], id)] } });
-    const mine = await call(url, 'POST', '/v2/batch_status', { token: alice.token, body: { task_ids: [id, uuidv4()] } });
-    assert.deepEqual(Object.keys(mine.body.results), [id]);
+    const mine = await call(url, 'POST', '/v2/batch_status', { token: alice.token, body: { task_ids: [id, unknown] } });
+    assert.deepEqual(Object.keys(mine.body.results).sort(), [id, unknown].sort());
+    assert.deepEqual(mine.body.results[id], { task_id: id, status: 'waiting-for-ep', completion_t: null });
+    assert.deepEqual(mine.body.results[unknown], { task_id: unknown, status: 'Failed', reason: 'Unknown task id' });
     const theirs = await call(url, 'POST', '/v2/batch_status', { token: bob.token, body: { task_ids: [id] } });
-    assert.deepEqual(theirs.body.results, {});
+    assert.deepEqual(theirs.body.results, { [id]: { task_id: id, status: 'Failed', reason: 'Unknown task id' } }, 'another user\'s task is unknown to bob');
     envelope(16, 400)(await call(url, 'POST', '/v2/batch_status', { token: alice.token, body: { ids: [] } }));
+  });
+
+  it('POST /v2/submit - a task id sent in upper case is stored in lower case and found in either case', async () => {
+    const id = uuidv4();
+    const upper = id.toUpperCase();
+    const submitted = await call(url, 'POST', '/v2/submit', { token: alice.token, body: { tasks: [task(fn, endpointId, [1], upper)] } });
+    assert.equal(submitted.body.results[0].task_uuid, id);
+    assert.equal((await call(url, 'GET', `/v2/tasks/${upper}`, { token: alice.token })).body.task_id, id);
+    assert.equal((await call(url, 'GET', `/v2/tasks/${id}`, { token: alice.token })).body.task_id, id);
+    const status = await call(url, 'POST', '/v2/batch_status', { token: alice.token, body: { task_ids: [upper] } });
+    assert.equal(status.body.results[upper].status, 'waiting-for-ep');
+    const again = await call(url, 'POST', '/v2/submit', { token: alice.token, body: { tasks: [task(fn, endpointId, [1], upper)] } });
+    assert.equal(again.status, 200, 'a retry in upper case names the same task');
   });
 
   it('cancel routes - a waiting task becomes cancelled with a TaskCancelled exception; an ended one is left alone', async () => {

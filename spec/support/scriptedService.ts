@@ -8,6 +8,8 @@ import type { ServerFrame } from '../../lib/protocol/task.js';
 export interface SubmitScript {
   readonly status?: number;
   readonly body?: unknown;
+  /** Extra response headers, such as `retry-after`. */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Frames pushed on every open result socket *before* the HTTP answer is written. */
   readonly framesBeforeAnswer?: readonly (ServerFrame | string)[];
   /** Frames pushed right after the HTTP answer. */
@@ -21,6 +23,8 @@ export interface SubmitScript {
  */
 export class ScriptedService {
   readonly submits: SubmitRequest[] = [];
+  /** When each submit arrived (epoch ms). */
+  readonly submitTimes: number[] = [];
   readonly sockets = new Set<WebSocket>();
   readonly received: string[] = [];
   socketsOpened = 0;
@@ -71,20 +75,29 @@ export class ScriptedService {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let body = '';
     for await (const chunk of req) body += String(chunk);
-    const reply = (status: number, payload: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+    const reply = (status: number, payload: unknown, headers: Readonly<Record<string, string>> = {}): void => {
+      res.writeHead(status, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(payload));
     };
     if (req.url === '/v2/functions') return reply(200, { function_uuid: '11111111-1111-4111-8111-111111111111' });
     if (req.url === '/v2/cancel' || req.url?.endsWith('/cancel')) return reply(200, { response: 'batch', results: {} });
-    if (req.url === '/v2/batch_status') return reply(200, { response: 'batch', results: {} });
+    if (req.url === '/v2/batch_status') {
+      // Like the real service: every id is answered; the tasks it was sent are still waiting.
+      const submitted = new Set(this.submits.flatMap((r) => r.tasks.map((t) => t[3])));
+      const ids = (JSON.parse(body) as { task_ids: string[] }).task_ids;
+      const results = Object.fromEntries(
+        ids.map((id) => [id, submitted.has(id) ? { task_id: id, status: 'waiting-for-ep', completion_t: null } : { task_id: id, status: 'Failed', reason: 'Unknown task id' }]),
+      );
+      return reply(200, { response: 'batch', results });
+    }
     if (req.url === '/v2/submit') {
       const request = JSON.parse(body) as SubmitRequest;
       const index = this.submits.push(request) - 1;
+      this.submitTimes.push(Date.now());
       const script = this.onSubmit(request, index);
       for (const frame of script.framesBeforeAnswer ?? []) this.push(frame);
       // Lets the frames reach the client before the answer does.
       await new Promise((resolve) => setTimeout(resolve, 20));
-      reply(script.status ?? 200, script.body ?? accept(request));
+      reply(script.status ?? 200, script.body ?? accept(request), script.headers);
       for (const frame of script.framesAfterAnswer ?? []) this.push(frame);
       return;
     }

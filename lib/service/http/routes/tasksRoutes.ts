@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { TaskRecord } from '../../../protocol/task.js';
+import type { TaskRecord, UnknownTaskFrame } from '../../../protocol/task.js';
 import { toRecord } from '../../TaskBroker.js';
 import { parseBody, submitBody, taskIdsBody } from '../schemas.js';
 import type { ServiceCore } from '../ServiceCore.js';
@@ -38,8 +38,13 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
     app.post('/v2/batch_status', async (request) => {
       checkCount(request.body, 'task_ids', options.maxIdsPerRequest);
       const { task_ids } = parseBody(taskIdsBody, request.body);
-      const results: Record<string, TaskRecord> = {};
-      for (const [id, task] of await broker.visibleTasks(request.userId, task_ids)) results[id] = toRecord(task);
+      const results: Record<string, TaskRecord | UnknownTaskFrame> = {};
+      const visible = await broker.visibleTasks(request.userId, task_ids);
+      // Every id asked about is answered, as funcX did: a client sweeping its tasks learns that one is gone.
+      for (const id of task_ids) {
+        const task = visible.get(id);
+        results[id] = task === undefined ? { task_id: id, status: 'Failed', reason: 'Unknown task id' } : toRecord(task);
+      }
       return { response: 'batch', results };
     });
 
