@@ -76,6 +76,7 @@ export class FuncXClient<Async extends boolean = false> {
     checkNumber('submitTimeoutMs', options.submitTimeoutMs, 1);
     checkNumber('submitDeadlineMs', options.submitDeadlineMs, 0);
     checkNumber('socketLingerMs', options.socketLingerMs, 0);
+    checkNumber('idleSweepMs', options.idleSweepMs, 1);
     this.#api = new HttpApi(this.#connection.apiUrl, this.#connection.token, options.fetch);
     this.#service = httpServiceApi(this.#api);
     this.#retry = {
@@ -104,6 +105,7 @@ export class FuncXClient<Async extends boolean = false> {
       retry: this.#retry,
       reconnect: this.#options.reconnect,
       socketLingerMs: this.#options.socketLingerMs ?? CLIENT_DEFAULTS.socketLingerMs,
+      idleSweepMs: this.#options.idleSweepMs ?? CLIENT_DEFAULTS.idleSweepMs,
       scheduler: this.#options.scheduler,
     });
     return this.#session;

@@ -81,6 +81,13 @@ export interface FuncXClientOptions<Async extends boolean = boolean> {
    */
   readonly socketLingerMs?: number;
   /**
+   * Milliseconds without any frame on the result socket, while tasks wait, after which the client
+   * sweeps their statuses anyway: a safety net for a result event lost between service replicas
+   * (one that died after ending a task but before publishing it).
+   * @default 15000
+   */
+  readonly idleSweepMs?: number;
+  /**
    * The `fetch` to call (a seam for tests and special runtimes).
    * @default the runtime's global `fetch`, called bound to `globalThis`; cross-fetch where there is none
    */

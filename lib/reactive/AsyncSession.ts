@@ -1,4 +1,4 @@
-import { asyncScheduler, tap, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, filter, interval, merge, tap, type Observable, type SchedulerLike } from 'rxjs';
 import { v4 as uuidv4 } from 'uuid';
 import { ServiceError } from '../errors/ServiceError.js';
 import { TaskCancelled } from '../errors/TaskCancelled.js';
@@ -34,6 +34,8 @@ export interface AsyncSessionOptions {
   readonly retry: RetryPolicy;
   readonly reconnect?: BackoffOptions | undefined;
   readonly socketLingerMs?: number | undefined;
+  /** Sweep the posted tasks when no frame arrived for this long while they wait. */
+  readonly idleSweepMs?: number | undefined;
   readonly scheduler?: SchedulerLike | undefined;
 }
 
@@ -83,7 +85,24 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
     this.#connection.addGroup(options.taskGroupId);
     // The registry and the socket hold refer to each other; both exist before either is used
     // (the first task added subscribes the socket).
-    const socketHold = new Hold(this.#connection.frames$.pipe(tap((frame) => this.#apply(frame))), (error) => this.#failAll(error));
+    // A safety net beside the reopen sweeps: an event lost between replicas (one that died after
+    // ending a task but before publishing it) reaches no socket, so a socket that has been quiet
+    // for idleSweepMs while tasks wait sweeps them. One timer, and only while the socket is held.
+    const idleMs = options.idleSweepMs ?? CLIENT_DEFAULTS.idleSweepMs;
+    const scheduler = options.scheduler ?? asyncScheduler;
+    let lastFrameAt = scheduler.now();
+    const frames$ = this.#connection.frames$.pipe(tap((frame) => {
+      lastFrameAt = scheduler.now();
+      this.#apply(frame);
+    }));
+    const idleSweeps$ = interval(idleMs, scheduler).pipe(
+      filter(() => scheduler.now() - lastFrameAt >= idleMs),
+      tap(() => {
+        lastFrameAt = scheduler.now();
+        this.#sweepPosted();
+      }),
+    );
+    const socketHold = new Hold(merge(frames$, idleSweeps$), (error) => this.#failAll(error));
     this.#registry = new TaskRegistry({ onFirst: () => socketHold.acquire(), onLast: () => socketHold.release() });
     this.#queue = new SubmissionQueue(
       options.taskGroupId,

@@ -19,6 +19,8 @@ export const CLIENT_DEFAULTS = {
   initialDelayMs: 100,
   /** The longest reconnect or retry delay. */
   maxDelayMs: 5000,
+  /** Milliseconds without a frame, while tasks wait, after which the client sweeps them anyway. */
+  idleSweepMs: 15_000,
   /** funcX's chunk for status lookups: ids per `POST /v2/batch_status`. */
   statusChunk: 1024,
   /** Ids per `POST /v2/cancel`. */

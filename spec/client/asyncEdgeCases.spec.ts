@@ -25,6 +25,25 @@ describe('asynchronous client against a scripted service', () => {
     assert.equal(service.submits.at(-1)!.tasks[0]![3], task.taskId, 'the client chose the id and sent it');
   });
 
+  it('should sweep a quiet socket\'s waiting tasks: a result whose event never came still settles (idleSweepMs)', async () => {
+    const fxc = new FuncXClient({ serviceUrl: service.url, token: 'good-token', asynchronous: true, batchInterval: 5, idleSweepMs: 100, socketLingerMs: 10_000 });
+    try {
+      // A first task opens the socket (it lingers), so the second's post spans no reopen, whose sweep would cover it.
+      service.onSubmit = (request) => ({ framesAfterAnswer: request.tasks.map((t) => success(t[3]!, 1)) });
+      assert.equal(await fxc.run(target, 0), 1);
+      // The service ends the second task, but its result frame is lost (a replica died before publishing it).
+      service.onSubmit = (request) => ({ body: accept(request) });
+      service.recordOf = (taskId) => ({ task_id: taskId, status: 'success', completion_t: '1.000', result: '11\n42' });
+      const sweepsBefore = service.sweeps;
+      const outcome = await Promise.race([fxc.run(target, 1), sleep(5000).then(() => 'hung')]);
+      assert.equal(outcome, 42);
+      assert.ok(service.sweeps > sweepsBefore, 'settled by a sweep');
+    } finally {
+      service.recordOf = (taskId) => ({ task_id: taskId, status: 'waiting-for-ep', completion_t: null });
+      await fxc.close({ cancel: true });
+    }
+  });
+
   it('should resolve once when the same frame arrives twice', async () => {
     service.onSubmit = (request) => ({ framesAfterAnswer: request.tasks.flatMap((t) => [success(t[3]!, 7), success(t[3]!, 8)]) });
     const fxc = client();

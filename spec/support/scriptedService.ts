@@ -29,6 +29,10 @@ export class ScriptedService {
   readonly received: string[] = [];
   socketsOpened = 0;
   onSubmit: (request: SubmitRequest, index: number) => SubmitScript = (request) => ({ body: accept(request) });
+  /** What `batch_status` answers for a submitted task (by default: still waiting). */
+  recordOf: (taskId: string) => unknown = (taskId) => ({ task_id: taskId, status: 'waiting-for-ep', completion_t: null });
+  /** How many `batch_status` requests came. */
+  sweeps = 0;
   readonly #server: Server;
   readonly #wss: WebSocketServer;
 
@@ -82,10 +86,11 @@ export class ScriptedService {
     if (req.url === '/v2/cancel' || req.url?.endsWith('/cancel')) return reply(200, { response: 'batch', results: {} });
     if (req.url === '/v2/batch_status') {
       // Like the real service: every id is answered; the tasks it was sent are still waiting.
+      this.sweeps++;
       const submitted = new Set(this.submits.flatMap((r) => r.tasks.map((t) => t[3])));
       const ids = (JSON.parse(body) as { task_ids: string[] }).task_ids;
       const results = Object.fromEntries(
-        ids.map((id) => [id, submitted.has(id) ? { task_id: id, status: 'waiting-for-ep', completion_t: null } : { task_id: id, status: 'Failed', reason: 'Unknown task id' }]),
+        ids.map((id) => [id, submitted.has(id) ? this.recordOf(id) : { task_id: id, status: 'Failed', reason: 'Unknown task id' }]),
       );
       return reply(200, { response: 'batch', results });
     }
