@@ -233,6 +233,8 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
     const pending = [...this.#registry.values()];
     if (options.cancel) for (const state of pending) this.cancel(state, new Error('The client was closed'));
     await Promise.allSettled(pending.map((state) => new Promise<void>((resolve) => state.outcome.subscribe({ complete: resolve, error: () => resolve() }))));
+    // Nothing outstanding: a lingering socket must not keep the process alive after close().
+    this.#connection.endLinger();
   }
 
   /**

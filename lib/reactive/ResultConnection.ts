@@ -7,6 +7,7 @@ import {
   map,
   merge,
   mergeMap,
+  race,
   retry,
   share,
   switchMap,
@@ -61,6 +62,8 @@ export class ResultConnection {
   readonly frames$: Observable<ServerFrame | TaskRecord>;
   readonly #groups = new Set<string>();
   readonly #send$ = new Subject<string>();
+  /** Ends a linger early: the owner closed, so nothing may keep the process alive. */
+  readonly #endLinger$ = new Subject<void>();
   #statuses = false;
   #opens = 0;
   #reopens = 0;
@@ -100,9 +103,19 @@ export class ResultConnection {
       share({
         // A short linger saves a handshake per task when tasks come one at a time; by default
         // the socket closes the moment nothing is outstanding.
-        resetOnRefCountZero: (options.lingerMs ?? 0) > 0 ? () => timer(options.lingerMs!, options.scheduler) : true,
+        resetOnRefCountZero: (options.lingerMs ?? 0) > 0 ? () => race(timer(options.lingerMs!, options.scheduler), this.#endLinger$) : true,
       }),
     );
+  }
+
+  /**
+   * Closes a socket that lingers with no subscriber at once (a socket still in use is left to its
+   * subscribers).
+   *
+   * @returns nothing
+   */
+  endLinger(): void {
+    this.#endLinger$.next();
   }
 
   /** How many times a socket has opened, over the client's life. */

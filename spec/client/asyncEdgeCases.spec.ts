@@ -6,6 +6,7 @@ import { ServiceError } from '../../lib/errors/ServiceError.js';
 import { TaskSubmissionFailed } from '../../lib/errors/TaskSubmissionFailed.js';
 import { ErrorCode } from '../../lib/protocol/errorCodes.js';
 import { ScriptedService, accept, success } from '../support/scriptedService.js';
+import { until } from '../support/until.js';
 
 const target = { functionId: '11111111-1111-4111-8111-111111111111', endpointId: '22222222-2222-4222-8222-222222222222' };
 
@@ -42,6 +43,7 @@ describe('asynchronous client against a scripted service', () => {
       service.recordOf = (taskId) => ({ task_id: taskId, status: 'waiting-for-ep', completion_t: null });
       await fxc.close({ cancel: true });
     }
+    await until(() => service.sockets.size === 0, 'the lingering socket closed by close()');
   });
 
   it('should resolve once when the same frame arrives twice', async () => {
