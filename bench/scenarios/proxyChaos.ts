@@ -16,7 +16,7 @@ export async function proxyChaos(): Promise<Row[]> {
   progress(`proxy chaos: fault-free run ${JSON.stringify(clean)}`);
   const faulty = await proxyChaosRun({ tasks, cancels, faults: true, seed: 1 });
   progress(`proxy chaos: faulty run ${JSON.stringify(faulty)}`);
-  const s = '7 proxy chaos';
+  const s = '8 proxy chaos';
   const zero = (value: number): { text: string; met: boolean } => ({ text: '0', met: value === 0 });
   return [
     { scenario: s, metric: 'tasks (async client + executor)', value: faulty.tasks, unit: 'tasks' },

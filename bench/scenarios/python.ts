@@ -81,7 +81,7 @@ export async function pythonWorkers(repeats: number, workers: number): Promise<R
   const search = await findPython();
   if (search.runtime === null) {
     progress(`python: no CPython found (${search.tried.join('; ')}); skipped`);
-    return [{ scenario: '8 python', metric: 'Python workers', value: Number.NaN, unit: '', note: `no CPython: ${search.tried.join('; ')}` }];
+    return [{ scenario: '9 python', metric: 'Python workers', value: Number.NaN, unit: '', note: `no CPython: ${search.tried.join('; ')}` }];
   }
   progress(`python: ${search.runtime.executable} ${search.runtime.version}; ${POOL_TASKS} no-ops per pool, ${SERVICE_TASKS} through the service, ${repeats} runs each`);
   const jsCode = pack([serializeFunction(jsNoop)]);
@@ -98,7 +98,7 @@ export async function pythonWorkers(repeats: number, workers: number): Promise<R
   const pyService = median(runs.map((r) => r.pyService));
   return [
     {
-      scenario: '8 python',
+      scenario: '9 python',
       metric: 'no-op tasks/s on one Python worker process (pool, no service)',
       value: pyPool,
       unit: 'tasks/s',
@@ -106,14 +106,14 @@ export async function pythonWorkers(repeats: number, workers: number): Promise<R
       note: `CPython ${search.runtime.version}`,
     },
     {
-      scenario: '8 python',
+      scenario: '9 python',
       metric: `no-op tasks/s through the service, executor, ${workers} Python worker processes`,
       value: pyService,
       unit: 'tasks/s',
       baseline: { name: `${workers} JavaScript worker threads`, value: median(runs.map((r) => r.jsService)) },
     },
     {
-      scenario: '8 python',
+      scenario: '9 python',
       metric: 'cancel of a running Python loop → next Python task done on the freed worker',
       value: freed,
       unit: 'ms',

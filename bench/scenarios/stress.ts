@@ -88,7 +88,7 @@ async function openSlowConnections(url: string, n: number): Promise<Socket[]> {
 }
 
 /**
- * Scenario 7 (hardening): the request rate the service holds with per-user rate limiting on, the
+ * Scenario 10 (hardening): the request rate the service holds with per-user rate limiting on, the
  * heap before and after 100,000 tasks that end and expire, and `/v2/health` latency while 2,000
  * slow-header connections are open. Each figure beside a baseline from the same run.
  */
@@ -98,7 +98,7 @@ export async function stress(): Promise<Row[]> {
   progress('stress: request rate with and without per-user rate limiting (3 s each)');
   const unlimited = await withService({ rateLimit: false }, (_c, info) => hammer(info, 3000));
   const limited = await withService({ rateLimit: { max: 2000, windowMs: 10_000 } }, (_c, info) => hammer(info, 3000));
-  rows.push({ scenario: '7 stress', metric: 'answers per second, rate limiting on (8 users, 32 connections)', value: limited.perSecond, unit: 'req/s', baseline: { name: 'rate limiting off', value: unlimited.perSecond }, note: `${limited.byStatus[200] ?? 0} × 200, ${limited.byStatus[429] ?? 0} × 429` });
+  rows.push({ scenario: '10 stress', metric: 'answers per second, rate limiting on (8 users, 32 connections)', value: limited.perSecond, unit: 'req/s', baseline: { name: 'rate limiting off', value: unlimited.perSecond }, note: `${limited.byStatus[200] ?? 0} × 200, ${limited.byStatus[429] ?? 0} × 429` });
 
   progress(`stress: heap before and after ${EXPIRED_TASKS.toLocaleString('en')} tasks that end and expire`);
   const heap = await withService({ rateLimit: false }, async (child, info) => {
@@ -122,8 +122,8 @@ export async function stress(): Promise<Row[]> {
     return { before, held, after };
   });
   const mb = (bytes: number): number => bytes / 1024 / 1024;
-  rows.push({ scenario: '7 stress', metric: `heap with ${EXPIRED_TASKS.toLocaleString('en')} ended tasks retained`, value: mb(heap.held), unit: 'MB', baseline: { name: 'before', value: mb(heap.before) } });
-  rows.push({ scenario: '7 stress', metric: 'heap after they expired', value: mb(heap.after), unit: 'MB', baseline: { name: 'before', value: mb(heap.before) }, target: { text: 'back to baseline (≤ +2 MB)', met: heap.after - heap.before <= 2 * 1024 * 1024 } });
+  rows.push({ scenario: '10 stress', metric: `heap with ${EXPIRED_TASKS.toLocaleString('en')} ended tasks retained`, value: mb(heap.held), unit: 'MB', baseline: { name: 'before', value: mb(heap.before) } });
+  rows.push({ scenario: '10 stress', metric: 'heap after they expired', value: mb(heap.after), unit: 'MB', baseline: { name: 'before', value: mb(heap.before) }, target: { text: 'back to baseline (≤ +2 MB)', met: heap.after - heap.before <= 2 * 1024 * 1024 } });
 
   progress(`stress: /v2/health latency with ${SLOW_CONNECTIONS} slow-header connections open`);
   const health = await withService({ rateLimit: false, headersTimeoutMs: 60_000 }, async (_c, info) => {
@@ -135,7 +135,7 @@ export async function stress(): Promise<Row[]> {
     for (const s of sockets) s.destroy();
     return { quiet, loaded, stillOpen };
   });
-  rows.push({ scenario: '7 stress', metric: `/v2/health p50 with ${SLOW_CONNECTIONS} slow-header connections`, value: median(health.loaded), unit: 'ms', baseline: { name: 'no slow connections', value: median(health.quiet) }, note: `${health.stillOpen} still open while measured` });
-  rows.push({ scenario: '7 stress', metric: `/v2/health p99 with ${SLOW_CONNECTIONS} slow-header connections`, value: percentile(health.loaded, 99), unit: 'ms', baseline: { name: 'no slow connections', value: percentile(health.quiet, 99) } });
+  rows.push({ scenario: '10 stress', metric: `/v2/health p50 with ${SLOW_CONNECTIONS} slow-header connections`, value: median(health.loaded), unit: 'ms', baseline: { name: 'no slow connections', value: median(health.quiet) }, note: `${health.stillOpen} still open while measured` });
+  rows.push({ scenario: '10 stress', metric: `/v2/health p99 with ${SLOW_CONNECTIONS} slow-header connections`, value: percentile(health.loaded, 99), unit: 'ms', baseline: { name: 'no slow connections', value: percentile(health.quiet, 99) } });
   return rows;
 }
