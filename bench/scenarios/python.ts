@@ -3,6 +3,7 @@ import { findPython, PythonPool, startLocalService, WorkerPool, type WorkerTask 
 import { pack } from '../../lib/serialize/pack.js';
 import { packPayload, serializeFunction, serializePythonSource } from '../../lib/serialize/serialize.js';
 import { progress } from '../support/progress.js';
+import { timeCancel } from './cancelLoop.js';
 import type { Row } from '../support/report.js';
 import { median, repeat } from '../support/stats.js';
 
@@ -45,33 +46,15 @@ async function serviceRate(fn: typeof jsNoop | typeof pyNoop, workers: number): 
 }
 
 /** From `task.cancel()` on a running Python loop to the next Python task's result on the freed (only) worker. */
-async function cancelOnce(): Promise<{ freed: number; echo: number }> {
-  const local = await startLocalService({ workers: 1 });
-  try {
-    const fxc = new FuncXClient({ serviceUrl: local.url, token: local.token, asynchronous: true, batchInterval: 0 });
-    const spin = await fxc.registerFunction(python`
+const cancelOnce = () =>
+  timeCancel(async (fxc) => ({
+    spin: await fxc.registerFunction(python<() => never>`
       def spin():
           while True:
               pass
-    `);
-    const echoId = await fxc.registerFunction(python<(x: string) => string>`def echo(x): return x`);
-    const target = { functionId: echoId, endpointId: local.endpointId };
-    await fxc.run(target, 'warm');
-    let start = performance.now();
-    await fxc.run(target, 'baseline');
-    const echo = performance.now() - start;
-    const loop = fxc.run({ functionId: spin, endpointId: local.endpointId });
-    loop.catch(() => undefined);
-    // The task is posted asynchronously: until the service has it, it is not found.
-    while ((await fxc.getTask(loop.taskId).catch(() => null))?.status !== 'running') await new Promise((r) => setTimeout(r, 5));
-    start = performance.now();
-    loop.cancel();
-    await fxc.run(target, 'after');
-    return { freed: performance.now() - start, echo };
-  } finally {
-    await local.stop();
-  }
-}
+    `),
+    echo: await fxc.registerFunction(python<(x: string) => string>`def echo(x): return x`),
+  }));
 
 /**
  * Issue 12's figures: Python no-op throughput per worker process beside JavaScript's per worker
