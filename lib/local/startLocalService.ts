@@ -35,6 +35,11 @@ export interface LocalServiceOptions {
    * @default []
    */
   readonly cors?: readonly string[];
+  /**
+   * The service's per-user request rate limit; see {@link FuncXServiceOptions.rateLimit}.
+   * @default 2000 requests per 10 s
+   */
+  readonly rateLimit?: FuncXServiceOptions['rateLimit'];
 }
 
 /** A running embedded service with its local endpoint. */
@@ -79,6 +84,7 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
     cors: options.cors ?? [],
+    ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
     // The service takes results as large as its endpoint may make them.
     ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
   });
