@@ -8,7 +8,8 @@ import { serializeError } from '../serialize/serialize.js';
 import { ApiError } from './ApiError.js';
 import type { Backend } from './core/Backend.js';
 import type { Counter } from './core/Counters.js';
-import type { EndpointEntry, FunctionEntry, GroupEntry, TaskEnd, TaskEntry, TokenHolder } from './core/records.js';
+import type { EndpointEntry, FunctionEntry, GroupEntry, TaskCompletion, TaskEnd, TaskEntry, TaskMove, TokenHolder } from './core/records.js';
+import type { GroupEvent } from './core/TaskBus.js';
 import type { ServiceStatsSnapshot } from './ServiceStats.js';
 import type { ResolvedServiceOptions } from './FuncXServiceOptions.js';
 
@@ -119,20 +120,36 @@ export class TaskBroker {
     if (group.ownerId !== userId) throw new ApiError(ErrorCode.TASK_GROUP_ACCESS_FORBIDDEN, `Task group ${group.id} belongs to another user`, [group.id]);
     this.#backend.counters.add(userId, 'submitRequests', 1);
     const lookups = new Lookups(this.#backend);
-    const accepted: TaskEntry[] = [];
-    const results = await Promise.all(
-      tasks.map(async (task) => {
+    // Each task is checked on its own; the valid ones are inserted in one batch (one script in Redis).
+    const checked = await Promise.all(
+      tasks.map(async (task): Promise<TaskEntry | SubmitFailure> => {
         const taskId = (task[3] ?? uuidv4()).toLowerCase();
         try {
-          const entry = await this.#accept(userId, group, task, taskId, lookups);
-          if (entry) accepted.push(entry);
-          return { status: 'Success', task_uuid: taskId, http_status_code: 200 } as const;
+          return await this.#check(userId, group, task, taskId, lookups);
         } catch (error) {
           if (!(error instanceof ApiError)) throw error;
           return { ...error.toEnvelope(), task_uuid: taskId };
         }
       }),
     );
+    const entries = checked.filter((c): c is TaskEntry => 'ownerId' in c);
+    const existing = await this.#backend.tasks.insertMany(entries);
+    const accepted: TaskEntry[] = [];
+    const refused = new Map<TaskEntry, SubmitFailure>();
+    entries.forEach((entry, i) => {
+      const found = existing[i]!;
+      if (found === null) accepted.push(entry);
+      // A retried submit names the same task again: accepted, not run twice.
+      else if (!sameTask(found, entry)) refused.set(entry, { ...new ApiError(ErrorCode.TASK_ID_CONFLICT, `Task id ${entry.id} is already used by another task`, [entry.id]).toEnvelope(), task_uuid: entry.id });
+    });
+    const results = checked.map((c): SubmitSuccess | SubmitFailure => ('ownerId' in c ? (refused.get(c) ?? { status: 'Success', task_uuid: c.id, http_status_code: 200 }) : c));
+    const { counters } = this.#backend;
+    for (const entry of accepted) {
+      counters.add(userId, 'tasksSubmitted', 1);
+      counters.add(userId, 'invocations', 1);
+      counters.add(userId, 'bytesHeld', entry.payload!.length);
+      counters.moveTask(userId, null, 'waiting-for-ep');
+    }
     if (accepted.length > 0) {
       await this.#backend.groups.addTasks(group.id, accepted.map((t) => t.id));
       const now = Date.now();
@@ -235,7 +252,7 @@ export class TaskBroker {
    * @returns the tasks to send, as they are now
    */
   async claimForDispatch(endpointId: string, taskIds: readonly string[]): Promise<TaskEntry[]> {
-    const claimed = await Promise.all(taskIds.map((id) => this.#advance(endpointId, id, 'waiting-for-nodes')));
+    const claimed = await this.#advance(endpointId, taskIds.map((id) => ({ id, to: 'waiting-for-nodes' as const })));
     return claimed.filter((t): t is TaskEntry => t !== null);
   }
 
@@ -248,7 +265,19 @@ export class TaskBroker {
    * @returns nothing
    */
   async setStatus(endpointId: string, taskId: string, status: TaskStatus): Promise<void> {
-    await this.#advance(endpointId, taskId, status);
+    await this.setStatuses(endpointId, [{ id: taskId, to: status }]);
+  }
+
+  /**
+   * Records the statuses an endpoint reported in one frame, as {@link setStatus} does each, in one
+   * repository call.
+   *
+   * @param endpointId - the reporting endpoint
+   * @param moves - task ids and their new statuses, in the order reported
+   * @returns nothing
+   */
+  async setStatuses(endpointId: string, moves: readonly TaskMove[]): Promise<void> {
+    await this.#advance(endpointId, moves);
   }
 
   /**
@@ -279,9 +308,24 @@ export class TaskBroker {
    * @returns true when the message ended the task
    */
   async finish(endpointId: string, message: EndpointResultMessage): Promise<boolean> {
-    const failed = typeof message.exception === 'string';
-    const end: TaskEnd = { status: failed ? 'failed' : 'success', result: failed ? null : (message.result ?? 'null'), exception: failed ? message.exception! : null, completedAt: Date.now() };
-    return (await this.#end(message.task_id, end, endpointId)) !== null;
+    return (await this.finishMany(endpointId, [message]))[0]!;
+  }
+
+  /**
+   * Records the results an endpoint sent in one frame, as {@link finish} does each, in one
+   * repository call.
+   *
+   * @param endpointId - the reporting endpoint
+   * @param messages - results or exceptions, in the order received
+   * @returns per message, whether it ended its task
+   */
+  async finishMany(endpointId: string, messages: readonly EndpointResultMessage[]): Promise<boolean[]> {
+    const completedAt = Date.now();
+    const ends = messages.map((message): TaskCompletion => {
+      const failed = typeof message.exception === 'string';
+      return { id: message.task_id, endpointId, end: { status: failed ? 'failed' : 'success', result: failed ? null : (message.result ?? 'null'), exception: failed ? message.exception! : null, completedAt } };
+    });
+    return (await this.#end(ends)).map((before) => before !== null);
   }
 
   /**
@@ -293,8 +337,8 @@ export class TaskBroker {
    */
   async cancel(task: TaskEntry): Promise<TaskEntry> {
     const end: TaskEnd = { status: 'cancelled', result: null, exception: serializeError(new ServiceMadeError('TaskCancelled', `Task ${task.id} was cancelled`)), completedAt: Date.now() };
-    const before = await this.#end(task.id, end);
-    if (before !== null) await this.#backend.bus.control(before.endpointId, { type: 'cancel', taskId: task.id });
+    const [before] = await this.#end([{ id: task.id, end }]);
+    if (before) await this.#backend.bus.control(before.endpointId, { type: 'cancel', taskId: task.id });
     return (await this.#backend.tasks.get(task.id)) ?? task;
   }
 
@@ -317,7 +361,8 @@ export class TaskBroker {
       if (!task) continue;
       const waited = now - task.queuedAt;
       const error = new ServiceMadeError('EndpointUnavailable', `Task ${id} waited ${Math.round(waited / 1000)} s for endpoint ${task.endpointId}, which did not take it (the limit is the service's maxWaitMs)`);
-      if ((await this.#end(id, { status: 'failed', result: null, exception: serializeError(error), completedAt: now })) !== null) tasksExpired++;
+      const [before] = await this.#end([{ id, end: { status: 'failed', result: null, exception: serializeError(error), completedAt: now } }]);
+      if (before) tasksExpired++;
     }
     let tasksDeleted = 0;
     for (const id of await tasks.endedBefore(now - limits.retentionMs, SWEEP_BATCH)) {
@@ -354,7 +399,8 @@ export class TaskBroker {
     return { tasksDeleted, tasksExpired, groupsDeleted, functionsDeleted, endpointsDeleted };
   }
 
-  async #accept(userId: string, group: GroupEntry, task: SubmitTask, taskId: string, lookups: Lookups): Promise<TaskEntry | null> {
+  /** Checks one submitted task. @returns the task to insert */
+  async #check(userId: string, group: GroupEntry, task: SubmitTask, taskId: string, lookups: Lookups): Promise<TaskEntry> {
     const [functionId, endpointId, payload] = task;
     if (!isUuid(taskId)) throw new ApiError(ErrorCode.INVALID_UUID, `Invalid task id: ${taskId}`, [taskId]);
     if (payload.length > this.#limits.maxPayloadBytes) {
@@ -366,45 +412,66 @@ export class TaskBroker {
     const endpoint = await lookups.endpoint(endpointId);
     if (endpoint === undefined) throw new ApiError(ErrorCode.ENDPOINT_NOT_FOUND, `Endpoint ${endpointId} not found`, [endpointId]);
     if (endpoint.ownerId !== userId) throw new ApiError(ErrorCode.ENDPOINT_ACCESS_FORBIDDEN, `Endpoint ${endpointId} belongs to another user`, [endpointId]);
-    const entry: TaskEntry = { id: taskId, ownerId: userId, groupId: group.id, functionId: fn.id, endpointId: endpoint.id, payload, payloadDigest: null, status: 'waiting-for-ep', result: null, exception: null, queuedAt: Date.now(), completedAt: null };
-    const existing = await this.#backend.tasks.insertIfAbsent(entry);
-    if (existing !== null) {
-      // A retried submit names the same task again: accepted, not run twice.
-      const samePayload = existing.payload === null ? existing.payloadDigest === digest(payload) : existing.payload === payload;
-      if (existing.ownerId === userId && existing.functionId === fn.id && existing.endpointId === endpoint.id && samePayload) return null;
-      throw new ApiError(ErrorCode.TASK_ID_CONFLICT, `Task id ${taskId} is already used by another task`, [taskId]);
-    }
-    const { counters } = this.#backend;
-    counters.add(userId, 'tasksSubmitted', 1);
-    counters.add(userId, 'invocations', 1);
-    counters.add(userId, 'bytesHeld', payload.length);
-    counters.moveTask(userId, null, 'waiting-for-ep');
-    return entry;
+    return { id: taskId, ownerId: userId, groupId: group.id, functionId: fn.id, endpointId: endpoint.id, payload, payloadDigest: null, status: 'waiting-for-ep', result: null, exception: null, queuedAt: Date.now(), completedAt: null };
   }
 
-  /** Moves a task forward, and counts and publishes the move when it happened. */
-  async #advance(endpointId: string, taskId: string, to: TaskStatus): Promise<TaskEntry | null> {
-    const before = await this.#backend.tasks.advance(taskId, endpointId, to);
-    if (before === null) return null;
-    this.#backend.counters.moveTask(before.ownerId, before.status, to);
-    await this.#backend.bus.publish({ groupId: before.groupId, ownerId: before.ownerId, taskId, frame: { type: 'status', task_id: taskId, status: to } });
-    return { ...before, status: to };
+  /**
+   * Moves tasks forward, and counts and publishes the moves that happened. The status events are
+   * sent, not waited for: they are best effort (a client that missed one sees the next status or
+   * the end), and the caller goes on a round trip sooner.
+   *
+   * @returns per move, the task as it is now, or null when it did not move
+   */
+  async #advance(endpointId: string, moves: readonly TaskMove[]): Promise<(TaskEntry | null)[]> {
+    if (moves.length === 0) return [];
+    const befores = await this.#backend.tasks.advanceMany(endpointId, moves);
+    const events: GroupEvent[] = [];
+    const now = befores.map((before, i) => {
+      if (before === null) return null;
+      const { id, to } = moves[i]!;
+      this.#backend.counters.moveTask(before.ownerId, before.status, to);
+      events.push({ groupId: before.groupId, ownerId: before.ownerId, taskId: id, frame: { type: 'status', task_id: id, status: to } });
+      return { ...before, status: to };
+    });
+    if (events.length > 0) void this.#backend.bus.publishMany(events).catch(() => {});
+    return now;
   }
 
-  /** Ends a task (first end wins): counts it, keeps it as undelivered, publishes its result. */
-  async #end(taskId: string, end: TaskEnd, endpointId?: string): Promise<TaskEntry | null> {
+  /**
+   * Ends tasks (first end wins): counts them, keeps them as undelivered, publishes their results.
+   * Resolves once the ends are stored; what follows is sent, not waited for, so that the caller
+   * (the endpoint hub acknowledging the tasks) goes on in the same round trip. A backend applies
+   * calls in the order they are made (one connection in Redis), so all of it lands before
+   * anything the caller sends next.
+   *
+   * @returns per item, the task before, or null when it had already ended
+   */
+  async #end(ends: readonly TaskCompletion[]): Promise<(TaskEntry | null)[]> {
     const { tasks, counters, groups, bus } = this.#backend;
-    const before = await tasks.complete(taskId, end, endpointId);
-    if (before === null) return null;
-    // Never sent (cancelled or expired while waiting): out of the queue, so a queue for an endpoint that never connects does not grow.
-    if (before.status === 'waiting-for-ep') await bus.withdraw(before.endpointId, taskId);
-    counters.moveTask(before.ownerId, before.status, end.status);
-    counters.add(before.ownerId, 'bytesHeld', (end.result?.length ?? 0) + (end.exception?.length ?? 0) - (before.payload?.length ?? 0));
-    // Kept until a subscriber takes it: a socket that subscribes later drains it (§3 of the extensions).
-    await groups.addUndelivered(before.groupId, taskId);
-    const frame = { task_id: taskId, status: end.status, result: end.result, completion_t: (end.completedAt / 1000).toFixed(3), exception: end.exception };
-    await bus.publish({ groupId: before.groupId, ownerId: before.ownerId, taskId, frame });
-    return before;
+    const befores = await tasks.completeMany(ends);
+    const events: GroupEvent[] = [];
+    const undelivered = new Map<string, string[]>();
+    const sent: Promise<void>[] = [];
+    befores.forEach((before, i) => {
+      if (before === null) return;
+      const { id, end } = ends[i]!;
+      // Never sent (cancelled or expired while waiting): out of the queue, so a queue for an endpoint that never connects does not grow.
+      if (before.status === 'waiting-for-ep') sent.push(bus.withdraw(before.endpointId, id));
+      counters.moveTask(before.ownerId, before.status, end.status);
+      counters.add(before.ownerId, 'bytesHeld', (end.result?.length ?? 0) + (end.exception?.length ?? 0) - (before.payload?.length ?? 0));
+      (undelivered.get(before.groupId) ?? undelivered.set(before.groupId, []).get(before.groupId)!).push(id);
+      const frame = { task_id: id, status: end.status, result: end.result, completion_t: (end.completedAt / 1000).toFixed(3), exception: end.exception };
+      events.push({ groupId: before.groupId, ownerId: before.ownerId, taskId: id, frame });
+    });
+    // Kept until a subscriber takes it: a socket that subscribes later drains it (§3 of the
+    // extensions). Kept before the publish, so a subscriber that hears of a result finds it there
+    // to take out.
+    for (const [groupId, ids] of undelivered) sent.push(groups.addUndelivered(groupId, ids));
+    if (events.length > 0) sent.push(bus.publishMany(events));
+    // A failure here loses an event or an undelivered mark, never a result: the task is stored
+    // ended, and the client's sweep finds it.
+    if (sent.length > 0) void Promise.all(sent).catch(() => {});
+    return befores;
   }
 
   async #checkQuota(userId: string, counter: Counter, adding: number, limit: number, what: string, retryAfterSeconds?: number): Promise<void> {
@@ -438,6 +505,13 @@ class Lookups {
 
 function digest(payload: string): string {
   return createHash('sha1').update(payload).digest('hex');
+}
+
+/** Whether a stored task is the one a retried submit names again: same owner, function, endpoint and payload. */
+function sameTask(existing: TaskEntry, submitted: TaskEntry): boolean {
+  const payload = submitted.payload!;
+  const samePayload = existing.payload === null ? existing.payloadDigest === digest(payload) : existing.payload === payload;
+  return existing.ownerId === submitted.ownerId && existing.functionId === submitted.functionId && existing.endpointId === submitted.endpointId && samePayload;
 }
 
 /** The bytes a task holds: its payload while live, its result or exception once ended. */

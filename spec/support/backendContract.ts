@@ -97,6 +97,63 @@ export function backendContract(name: string, pair: BackendPair): void {
       await a.tasks.delete(task.id);
     });
 
+    it('tasks - insertMany decides each task as insertIfAbsent, in order; racing batches insert each task once', async () => {
+      const old = newTask();
+      await a.tasks.insertIfAbsent(old);
+      const fresh = [newTask(), newTask(), newTask()];
+      const answers = await a.tasks.insertMany([fresh[0]!, { ...old, payload: 'other' }, fresh[1]!, { ...fresh[0]!, payload: 'again' }, fresh[2]!]);
+      assert.deepEqual(answers.map((t) => t?.id ?? null), [null, old.id, null, fresh[0]!.id, null], 'a later task in the batch sees an earlier one');
+      assert.deepEqual(answers[1], await a.tasks.get(old.id), 'the existing task, as stored');
+      assert.equal(answers[3]!.payload, fresh[0]!.payload);
+      const found = await b.tasks.getMany([...fresh.map((t) => t.id), uuidv4()]);
+      assert.deepEqual([...found.keys()].sort(), fresh.map((t) => t.id).sort(), 'getMany finds what exists, only that');
+      assert.deepEqual(found.get(fresh[1]!.id), { ...fresh[1]!, payload: fresh[1]!.payload });
+      const racing = Array.from({ length: 30 }, () => newTask());
+      const [x, y] = await Promise.all([a.tasks.insertMany(racing), b.tasks.insertMany([...racing].reverse().map((t) => ({ ...t, payload: 'b' })))]);
+      const yInOrder = [...y].reverse();
+      racing.forEach((_, i) => assert.equal([x[i], yInOrder[i]].filter((r) => r === null).length, 1, `task ${i} inserted once`));
+      assert.ok(await a.tasks.isReferenced(racing[0]!.functionId));
+      assert.deepEqual(await a.tasks.insertMany([]), []);
+    });
+
+    it('tasks - advanceMany and completeMany decide each item as advance and complete; racing batches move and end each task once', async () => {
+      const endpointId = uuidv4();
+      const tasks = Array.from({ length: 20 }, () => newTask({ endpointId }));
+      await a.tasks.insertMany(tasks);
+      const ids = tasks.map((t) => t.id);
+      assert.deepEqual(await a.tasks.advanceMany(uuidv4(), ids.map((id) => ({ id, to: 'running' }))), ids.map(() => null), 'another endpoint moves nothing');
+      const [x, y] = await Promise.all([a.tasks.advanceMany(endpointId, ids.map((id) => ({ id, to: 'waiting-for-nodes' }))), b.tasks.advanceMany(endpointId, ids.map((id) => ({ id, to: 'waiting-for-nodes' })))]);
+      ids.forEach((_, i) => assert.equal([x[i], y[i]].filter((m) => m !== null).length, 1, `task ${i} claimed once`));
+      assert.equal((x[0] ?? y[0])!.status, 'waiting-for-ep', 'the task as it was before');
+      assert.deepEqual((x[0] ?? y[0])!.payload, tasks[0]!.payload);
+      const moved = await a.tasks.advanceMany(endpointId, [{ id: ids[0]!, to: 'running' }, { id: ids[0]!, to: 'waiting-for-launch' }, { id: uuidv4(), to: 'running' }, { id: ids[1]!, to: 'running' }]);
+      assert.deepEqual(moved.map((m) => m?.status ?? null), ['waiting-for-nodes', null, null, 'waiting-for-nodes'], 'never back, unknown ids skipped, each in order');
+      const ends = await Promise.all([
+        a.tasks.completeMany(ids.map((id) => ({ id, endpointId, end: { status: 'success', result: '11\n1', exception: null, completedAt: 2000 } }))),
+        b.tasks.completeMany(ids.map((id) => ({ id, end: { status: 'failed', result: null, exception: '12\nx', completedAt: 2001 } }))),
+      ]);
+      const stored = await a.tasks.getMany(ids);
+      ids.forEach((id, i) => {
+        const [byA, byB] = [ends[0][i], ends[1][i]];
+        assert.equal([byA, byB].filter((e) => e !== null).length, 1, `task ${i} ended once`);
+        assert.equal(stored.get(id)!.status, byA !== null ? 'success' : 'failed', 'the first end is the one kept');
+        assert.equal(stored.get(id)!.payload, null);
+      });
+      assert.equal((ends[0][0] ?? ends[1][0])!.status, 'running', 'the task as it was before its end');
+      assert.equal(await a.tasks.isReferenced(endpointId), false);
+      const again = newTask();
+      await a.tasks.insertIfAbsent(again);
+      const twice = await b.tasks.completeMany([
+        { id: again.id, endpointId: uuidv4(), end: { status: 'success', result: '11\n1', exception: null, completedAt: 3000 } },
+        { id: again.id, end: { status: 'success', result: '11\n2', exception: null, completedAt: 3000 } },
+        { id: again.id, end: { status: 'failed', result: null, exception: '12\ny', completedAt: 3001 } },
+      ]);
+      assert.deepEqual(twice.map((e) => e?.status ?? null), [null, 'waiting-for-ep', null], 'another endpoint does not end it; the first end in a batch wins');
+      assert.equal((await a.tasks.get(again.id))!.result, '11\n2');
+      assert.ok((await a.tasks.endedBefore(3001, 10_000)).includes(again.id));
+      assert.ok(!(await a.tasks.waitingSince(10_000, 10_000)).includes(again.id), 'no longer waiting');
+    });
+
     it('groups - claim: racing claims make one group with one owner', async () => {
       const id = uuidv4();
       const [x, y] = await Promise.all([a.groups.claim(id, 'alice', 1), b.groups.claim(id, 'bob', 2)]);
@@ -114,7 +171,7 @@ export function backendContract(name: string, pair: BackendPair): void {
       await a.groups.addTasks(id, ids.slice(0, 5)); // again: no duplicates, order kept
       assert.deepEqual(await b.groups.taskIds(id), ids);
       assert.equal(await a.groups.size(id), 50);
-      await Promise.all(ids.map((t, i) => (i % 2 ? a : b).groups.addUndelivered(id, t)));
+      await Promise.all(ids.map((t, i) => (i % 2 ? a : b).groups.addUndelivered(id, [t])));
       const [x, y] = await Promise.all([a.groups.drainUndelivered(id), b.groups.drainUndelivered(id)]);
       assert.equal(x.length + y.length, 50);
       assert.equal(new Set([...x, ...y]).size, 50, 'no id twice');
@@ -124,6 +181,18 @@ export function backendContract(name: string, pair: BackendPair): void {
       assert.ok((await a.groups.idleBefore(2, 10_000)).includes(id));
       await a.groups.delete(id);
       assert.equal(await b.groups.get(id), undefined);
+    });
+
+    it('groups - undelivered: added in batches, removals of one tick from several callers all land', async () => {
+      const [g1, g2] = [uuidv4(), uuidv4()];
+      await a.groups.claim(g1, 'alice', 1);
+      await a.groups.claim(g2, 'alice', 1);
+      const ids = Array.from({ length: 10 }, () => uuidv4());
+      await a.groups.addUndelivered(g1, ids);
+      await b.groups.addUndelivered(g2, ids.slice(0, 4));
+      await Promise.all([...ids.slice(0, 6).map((id) => a.groups.removeUndelivered(g1, [id])), a.groups.removeUndelivered(g2, ids.slice(0, 2)), a.groups.removeUndelivered(g1, [])]);
+      assert.deepEqual((await b.groups.drainUndelivered(g1)).sort(), ids.slice(6).sort());
+      assert.deepEqual((await b.groups.drainUndelivered(g2)).sort(), ids.slice(2, 4).sort());
     });
 
     it('registrations - insert, touch, idle, delete once', async () => {
@@ -188,6 +257,25 @@ export function backendContract(name: string, pair: BackendPair): void {
       assert.deepEqual(await control, { type: 'cancel', taskId: 't1' });
     });
 
+    it('bus - publishMany: each group hears its own events, one by one and in order', async () => {
+      const [g1, g2] = [uuidv4(), uuidv4()];
+      const status = (taskId: string, s: 'running' | 'waiting-for-launch') => ({ type: 'status', task_id: taskId, status: s }) as const;
+      const result = (taskId: string) => ({ task_id: taskId, status: 'success', result: '11\n1', exception: null, completion_t: '1.000' }) as const;
+      const sent = [
+        { groupId: g1, ownerId: 'alice', taskId: 't1', frame: status('t1', 'running') },
+        { groupId: g2, ownerId: 'bob', taskId: 't2', frame: status('t2', 'waiting-for-launch') },
+        { groupId: g1, ownerId: 'alice', taskId: 't1', frame: result('t1') },
+        { groupId: g1, ownerId: 'alice', taskId: 't3', frame: result('t3') },
+      ];
+      const heard1 = firstValueFrom(b.bus.groupEvents(g1).pipe(take(3), toArray()));
+      const heard2 = firstValueFrom(b.bus.groupEvents(g2).pipe(take(1), toArray()));
+      await Promise.all([b.bus.groupReady(g1), b.bus.groupReady(g2)]);
+      await a.bus.publishMany(sent);
+      await a.bus.publishMany([]);
+      assert.deepEqual(await heard1, [sent[0], sent[2], sent[3]]);
+      assert.deepEqual(await heard2, [sent[1]]);
+    });
+
     it('bus - a forgotten queue (its endpoint deleted) has nothing to take', async () => {
       const endpointId = uuidv4();
       await a.bus.dispatch(endpointId, ['t1', 't2']);
@@ -221,6 +309,11 @@ export function backendContract(name: string, pair: BackendPair): void {
       assert.equal(stats.tasks_outstanding, 1);
       assert.equal(await b.counters.of(user, 'outstanding'), 1);
       assert.ok((await b.counters.snapshot()).total_function_invocations >= 5);
+      // A handle reads its own writes at once, with nothing in between.
+      a.counters.add(user, 'bytesHeld', 7);
+      a.counters.moveTask(user, 'running', 'success');
+      assert.equal(await a.counters.of(user, 'bytesHeld'), 7);
+      assert.equal((await a.counters.userSnapshot(user)).tasks_outstanding, 0);
     });
   });
 }

@@ -5,6 +5,7 @@ import type { ResultFrame, StatusFrame } from '../../protocol/task.js';
 export interface GroupEvent {
   readonly groupId: string;
   readonly ownerId: string;
+  /** The frame's `task_id`. */
   readonly taskId: string;
   readonly frame: ResultFrame | StatusFrame;
 }
@@ -46,6 +47,11 @@ export interface TaskBus {
   control(endpointId: string, event: ControlEvent): Promise<void>;
   controlEvents(endpointId: string): Observable<ControlEvent>;
   publish(event: GroupEvent): Promise<void>;
+  /**
+   * Publishes events in order; each group's subscribers hear its own ones as if published one by
+   * one (a Redis backend sends one message per group).
+   */
+  publishMany(events: readonly GroupEvent[]): Promise<void>;
   /** Hot, ref-counted per group and process: subscribed while a socket here follows the group. */
   groupEvents(groupId: string): Observable<GroupEvent>;
   /** Resolves once this process receives the group's events (a Redis SUBSCRIBE is acknowledged). */

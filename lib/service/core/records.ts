@@ -33,6 +33,19 @@ export interface TaskEnd {
   readonly completedAt: number;
 }
 
+/** One task of {@link TaskRepo.advanceMany}: where it moves. */
+export interface TaskMove {
+  readonly id: string;
+  readonly to: TaskStatus;
+}
+
+/** One task of {@link TaskRepo.completeMany}: how it ends, and the endpoint that must be its own (any when undefined). */
+export interface TaskCompletion {
+  readonly id: string;
+  readonly end: TaskEnd;
+  readonly endpointId?: string;
+}
+
 /** A registered function. */
 export interface FunctionEntry {
   readonly id: string;

@@ -5,6 +5,7 @@ import { ResultTooLarge } from '../../endpoint/ResultTooLarge.js';
 import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointFunctionMessage, type EndpointLanguages, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../../protocol/endpointChannel.js';
 import { serializeError } from '../../serialize/serialize.js';
 import type { Backend } from '../core/Backend.js';
+import type { TaskMove } from '../core/records.js';
 import type { EndpointQueue } from '../core/TaskBus.js';
 import type { TaskBroker } from '../TaskBroker.js';
 
@@ -227,23 +228,29 @@ export class EndpointHub {
     const refs = new Map(taken.map((t) => [t.taskId, t.ref]));
     const claimed = await this.#broker.claimForDispatch(connection.endpointId, [...refs.keys()]);
     const sent = new Set<string>();
-    const functions = new Map<string, string | undefined>();
+    // A function already offered on this connection exists (a function with live tasks is never
+    // deleted); only the others are looked up, once each.
+    const lookups = new Map<string, Promise<boolean>>();
+    for (const task of claimed) {
+      if (!connection.offered.has(task.functionId) && !lookups.has(task.functionId)) {
+        lookups.set(task.functionId, this.#backend.functions.get(task.functionId).then((fn) => fn !== undefined));
+      }
+    }
+    const found = await Promise.all(lookups.values());
+    const known = new Map([...lookups.keys()].map((id, i) => [id, found[i]!]));
     const messages: EndpointTaskMessage[] = [];
     for (const task of claimed) {
-      if (task.payload === null) continue;
-      if (!functions.has(task.functionId)) functions.set(task.functionId, (await this.#backend.functions.get(task.functionId))?.code);
-      const code = functions.get(task.functionId);
-      if (code === undefined) continue;
+      if (task.payload === null || known.get(task.functionId) === false) continue;
       // The code itself travels only when the endpoint asks for it (get_function).
       messages.push({ type: 'task', task_id: task.id, function_id: task.functionId, payload: task.payload });
       connection.offered.add(task.functionId);
       connection.inflight.set(task.id, refs.get(task.id)!);
       sent.add(task.id);
     }
+    this.#send(connection, messages);
     // Taken but not sent (queued twice, ended meanwhile): acknowledged so it is not taken again.
     const skipped = taken.filter((t) => !sent.has(t.taskId)).map((t) => t.ref);
     if (skipped.length > 0) await connection.queue.ack(skipped);
-    this.#send(connection, messages);
   }
 
   /**
@@ -315,6 +322,8 @@ export class EndpointHub {
     }
     const messages = (Array.isArray(parsed) ? parsed : [parsed]) as EndpointToService[];
     const acks: string[] = [];
+    const statuses: TaskMove[] = [];
+    const results: EndpointResultMessage[] = [];
     const work: Promise<unknown>[] = [];
     for (const message of messages) {
       if (typeof message !== 'object' || message === null) continue;
@@ -332,19 +341,24 @@ export class EndpointHub {
       if (typeof message.task_id !== 'string') continue;
       if (message.type === 'status' && (message.status === 'waiting-for-launch' || message.status === 'running')) {
         if (message.status === 'running' && connection.inflight.has(message.task_id)) connection.running.add(message.task_id);
-        work.push(this.#broker.setStatus(connection.endpointId, message.task_id, message.status));
+        statuses.push({ id: message.task_id, to: message.status });
       } else if (message.type === 'result' && (typeof message.result === 'string' || typeof message.exception === 'string')) {
         connection.running.delete(message.task_id);
         this.#strikes.delete(message.task_id);
-        work.push(this.#broker.finish(connection.endpointId, this.#withinLimit(message)));
+        results.push(this.#withinLimit(message));
         const ref = connection.inflight.get(message.task_id);
         if (ref !== undefined) acks.push(ref);
         connection.inflight.delete(message.task_id);
       }
     }
-    await Promise.all(work);
-    if (acks.length > 0) await connection.queue.ack(acks);
+    // The frame's statuses, then its results, each in one broker call (one script in Redis).
+    if (statuses.length > 0) work.push(this.#broker.setStatuses(connection.endpointId, statuses));
+    if (results.length > 0) work.push(this.#broker.finishMany(connection.endpointId, results));
+    // The endpoint has room again: more work goes out while these results are being recorded.
     this.#pump(connection);
+    await Promise.all(work);
+    // Acknowledged once ended: a task is never out of the queue before its end is stored.
+    if (acks.length > 0) await connection.queue.ack(acks);
   }
 
   async #heartbeat(connection: Connection): Promise<void> {

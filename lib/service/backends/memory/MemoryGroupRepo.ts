@@ -45,8 +45,9 @@ export class MemoryGroupRepo implements GroupRepo {
     return this.#groups.get(id)?.taskIds.size ?? 0;
   }
 
-  async addUndelivered(id: string, taskId: string): Promise<void> {
-    this.#groups.get(id)?.undelivered.add(taskId);
+  async addUndelivered(id: string, taskIds: readonly string[]): Promise<void> {
+    const group = this.#groups.get(id);
+    if (group) for (const taskId of taskIds) group.undelivered.add(taskId);
   }
 
   async removeUndelivered(id: string, taskIds: readonly string[]): Promise<void> {

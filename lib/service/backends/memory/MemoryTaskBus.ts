@@ -44,6 +44,10 @@ export class MemoryTaskBus implements TaskBus {
     this.#groups.next(event.groupId, event);
   }
 
+  async publishMany(events: readonly GroupEvent[]): Promise<void> {
+    for (const event of events) this.#groups.next(event.groupId, event);
+  }
+
   groupEvents(groupId: string): Observable<GroupEvent> {
     return this.#groups.observe(groupId);
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isFinalStatus, type TaskStatus } from '../../../protocol/task.js';
-import type { TaskEnd, TaskEntry } from '../../core/records.js';
+import type { TaskCompletion, TaskEnd, TaskEntry, TaskMove } from '../../core/records.js';
 import type { TaskRepo } from '../../core/repositories.js';
 import { statusRank } from '../../core/statusRank.js';
 
@@ -32,6 +32,19 @@ export class MemoryTaskRepo implements TaskRepo {
     this.#tasks.set(task.id, Object.freeze({ ...task }));
     if (!isFinalStatus(task.status)) this.#reference(task, 1);
     return null;
+  }
+
+  // The batch operations call the single ones, which never await: the whole batch runs at once.
+  insertMany(tasks: readonly TaskEntry[]): Promise<(TaskEntry | null)[]> {
+    return Promise.all(tasks.map((task) => this.insertIfAbsent(task)));
+  }
+
+  advanceMany(endpointId: string, moves: readonly TaskMove[]): Promise<(TaskEntry | null)[]> {
+    return Promise.all(moves.map((move) => this.advance(move.id, endpointId, move.to)));
+  }
+
+  completeMany(ends: readonly TaskCompletion[]): Promise<(TaskEntry | null)[]> {
+    return Promise.all(ends.map((item) => this.complete(item.id, item.end, item.endpointId)));
   }
 
   async advance(id: string, endpointId: string, to: TaskStatus): Promise<TaskEntry | null> {

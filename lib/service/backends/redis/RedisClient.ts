@@ -22,20 +22,9 @@ export class RedisClient {
 
   /** Runs a script (EVALSHA, loaded on first use). */
   script<T>(name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<T> {
-    const run = (this.redis as unknown as Record<ScriptName, (...a: (string | number)[]) => Promise<T>>)[name];
-    return run.call(this.redis, ...keys, ...args);
+    const run = (this.redis as unknown as Record<ScriptName, (...a: unknown[]) => Promise<T>>)[name];
+    // ioredis flattens array arguments: no spread, however long a batch. A script that takes any
+    // number of keys is told how many.
+    return 'numberOfKeys' in SCRIPTS[name] ? run.call(this.redis, keys, args) : run.call(this.redis, keys.length, keys, args);
   }
-}
-
-/**
- * A flat `[field, value, field, value, ...]` reply as an object; an empty reply is undefined.
- *
- * @param reply - HGETALL's array form (what scripts return)
- * @returns the fields
- */
-export function fieldsOf(reply: readonly string[] | null | false | undefined): Record<string, string> | undefined {
-  if (!reply || reply.length === 0) return undefined;
-  const out: Record<string, string> = {};
-  for (let i = 0; i < reply.length; i += 2) out[reply[i]!] = reply[i + 1]!;
-  return out;
 }

@@ -1,4 +1,4 @@
-import { map, type Observable } from 'rxjs';
+import { map, mergeMap, type Observable } from 'rxjs';
 import type { ControlEvent, EndpointQueue, GroupEvent, TakenTask, TaskBus } from '../../core/TaskBus.js';
 import type { ChannelSubscriber } from './ChannelSubscriber.js';
 import type { RedisClient } from './RedisClient.js';
@@ -8,6 +8,12 @@ const GROUP = 'endpoints';
 const RECLAIM_BATCH = 10_000;
 
 type StreamEntries = [string, string[]][];
+
+/** A group's events as one pub/sub message: the owner and the frames, in order. */
+interface GroupMessage {
+  readonly o: string;
+  readonly f: GroupEvent['frame'][];
+}
 
 /**
  * The bus across replicas, the way BullMQ and Celery use Redis: each endpoint's work queue is a
@@ -31,11 +37,8 @@ export class RedisTaskBus implements TaskBus {
 
   async dispatch(endpointId: string, taskIds: readonly string[]): Promise<void> {
     if (taskIds.length === 0) return;
-    const stream = this.#stream(endpointId);
-    // One pipeline: the entries in order, then one wake-up for all of them.
-    const batch = this.#client.redis.pipeline();
-    for (const taskId of taskIds) batch.xadd(stream, '*', 't', taskId);
-    await batch.publish(this.#client.key('wake', endpointId), '').exec();
+    // One script: the entries in order, then one wake-up for all of them.
+    await this.#client.script('fxEnqueue', [this.#stream(endpointId)], [this.#client.key('wake', endpointId), ...taskIds]);
   }
 
   async control(endpointId: string, event: ControlEvent): Promise<void> {
@@ -46,12 +49,30 @@ export class RedisTaskBus implements TaskBus {
     return this.#channels.observe(this.#client.key('ctl', endpointId)).pipe(map((text) => JSON.parse(text) as ControlEvent));
   }
 
-  async publish(event: GroupEvent): Promise<void> {
-    await this.#client.redis.publish(this.#client.key('grp', event.groupId), JSON.stringify(event));
+  publish(event: GroupEvent): Promise<void> {
+    return this.publishMany([event]);
+  }
+
+  async publishMany(events: readonly GroupEvent[]): Promise<void> {
+    // One message per group (and owner, always the group's): its frames in order. The group comes
+    // from the channel and each task id from its frame, so they are not repeated per event.
+    const messages = new Map<string, { channel: string; message: GroupMessage }>();
+    for (const event of events) {
+      const key = `${event.groupId} ${event.ownerId}`;
+      let entry = messages.get(key);
+      if (entry === undefined) messages.set(key, (entry = { channel: this.#client.key('grp', event.groupId), message: { o: event.ownerId, f: [] } }));
+      entry.message.f.push(event.frame);
+    }
+    await Promise.all([...messages.values()].map(({ channel, message }) => this.#client.redis.publish(channel, JSON.stringify(message))));
   }
 
   groupEvents(groupId: string): Observable<GroupEvent> {
-    return this.#channels.observe(this.#client.key('grp', groupId)).pipe(map((text) => JSON.parse(text) as GroupEvent));
+    return this.#channels.observe(this.#client.key('grp', groupId)).pipe(
+      mergeMap((text) => {
+        const { o: ownerId, f: frames } = JSON.parse(text) as GroupMessage;
+        return frames.map((frame): GroupEvent => ({ groupId, ownerId, taskId: frame.task_id, frame }));
+      }),
+    );
   }
 
   groupReady(groupId: string): Promise<void> {
@@ -79,7 +100,7 @@ export class RedisTaskBus implements TaskBus {
       ack: async (refs) => {
         if (refs.length === 0) return;
         for (const ref of refs) held.delete(ref);
-        await redis.multi().xack(stream, GROUP, ...refs).xdel(stream, ...refs).exec();
+        await this.#client.script('fxAck', [stream], [GROUP, ...refs]);
       },
       release: async () => {
         const refs = [...held.keys()];

@@ -1,23 +1,32 @@
 import type { TaskStatus } from '../../../protocol/task.js';
-import type { TaskEnd, TaskEntry } from '../../core/records.js';
+import type { TaskCompletion, TaskEnd, TaskEntry, TaskMove } from '../../core/records.js';
 import type { TaskRepo } from '../../core/repositories.js';
-import { fieldsOf, type RedisClient } from './RedisClient.js';
+import type { RedisClient } from './RedisClient.js';
+import { TASK_FIELDS } from './scripts.js';
 
-function toTask(fields: Record<string, string> | undefined): TaskEntry | undefined {
-  if (fields === undefined || fields.id === undefined) return undefined;
+/**
+ * The most tasks one script handles: a larger batch goes as several scripts in one round trip, so
+ * no single script holds Redis (and the other replicas) for long.
+ */
+const SCRIPT_BATCH = 500;
+
+/** Runs `run` on slices of at most SCRIPT_BATCH items, all at once, and joins the answers in order. */
+async function inSlices<T, R>(items: readonly T[], run: (slice: readonly T[]) => Promise<R[]>): Promise<R[]> {
+  if (items.length <= SCRIPT_BATCH) return items.length === 0 ? [] : run(items);
+  const slices: Promise<R[]>[] = [];
+  for (let i = 0; i < items.length; i += SCRIPT_BATCH) slices.push(run(items.slice(i, i + SCRIPT_BATCH)));
+  return (await Promise.all(slices)).flat();
+}
+
+/** A script's answer for one task: its row (values in TASK_FIELDS order), or null. */
+function taskOf(row: readonly (string | null)[] | null | undefined): TaskEntry | null {
+  if (!row || row[0] == null) return null;
+  // In TASK_FIELDS order.
+  const [id, ownerId, groupId, functionId, endpointId, payload, payloadDigest, status, result, exception, queuedAt, completedAt] = row;
   return {
-    id: fields.id,
-    ownerId: fields.ownerId!,
-    groupId: fields.groupId!,
-    functionId: fields.functionId!,
-    endpointId: fields.endpointId!,
-    payload: fields.payload ?? null,
-    payloadDigest: fields.payloadDigest ?? null,
-    status: fields.status as TaskStatus,
-    result: fields.result ?? null,
-    exception: fields.exception ?? null,
-    queuedAt: Number(fields.queuedAt),
-    completedAt: fields.completedAt === undefined ? null : Number(fields.completedAt),
+    id: id!, ownerId: ownerId!, groupId: groupId!, functionId: functionId!, endpointId: endpointId!,
+    payload: payload ?? null, payloadDigest: payloadDigest ?? null, status: status as TaskStatus, result: result ?? null, exception: exception ?? null,
+    queuedAt: Number(queuedAt), completedAt: completedAt == null ? null : Number(completedAt),
   };
 }
 
@@ -56,38 +65,81 @@ export class RedisTaskRepo implements TaskRepo {
   }
 
   async get(id: string): Promise<TaskEntry | undefined> {
-    return toTask(await this.#client.redis.hgetall(this.#key(id)));
+    return taskOf(await this.#client.redis.hmget(this.#key(id), ...TASK_FIELDS)) ?? undefined;
   }
 
   async getMany(ids: readonly string[]): Promise<Map<string, TaskEntry>> {
-    const found = await Promise.all(ids.map((id) => this.get(id)));
+    const found = await inSlices(ids, (slice) => this.#client.script<((string | null)[] | null)[]>('fxRows', slice.map((id) => this.#key(id)), []));
     const out = new Map<string, TaskEntry>();
-    for (const task of found) if (task) out.set(task.id, task);
+    for (const row of found) {
+      const task = taskOf(row);
+      if (task) out.set(task.id, task);
+    }
     return out;
   }
 
   async insertIfAbsent(task: TaskEntry): Promise<TaskEntry | null> {
-    const fields: (string | number)[] = [];
-    for (const [field, value] of Object.entries(task)) if (value !== null) fields.push(field, value as string | number);
-    const existing = await this.#client.script<string[] | null>('fxInsertTask', [this.#key(task.id), this.#queued, this.#refs], [task.id, task.queuedAt, task.functionId, task.endpointId, ...fields]);
-    return toTask(fieldsOf(existing)) ?? null;
+    return (await this.insertMany([task]))[0]!;
+  }
+
+  insertMany(tasks: readonly TaskEntry[]): Promise<(TaskEntry | null)[]> {
+    return inSlices(tasks, async (slice) => {
+      const keys = [this.#queued, this.#refs];
+      const args: (string | number)[] = [];
+      for (const task of slice) {
+        keys.push(this.#key(task.id));
+        const at = args.push(task.id, task.queuedAt, task.functionId, task.endpointId, 0);
+        for (const field in task) {
+          const value = task[field as keyof TaskEntry];
+          if (value !== null) args.push(field, value);
+        }
+        args[at - 1] = args.length - at;
+      }
+      const replies = await this.#client.script<((string | null)[] | null)[]>('fxInsertMany', keys, args);
+      return replies.map(taskOf);
+    });
   }
 
   async advance(id: string, endpointId: string, to: TaskStatus): Promise<TaskEntry | null> {
-    return toTask(fieldsOf(await this.#client.script<string[] | null>('fxAdvance', [this.#key(id), this.#queued], [id, endpointId, to]))) ?? null;
+    return (await this.advanceMany(endpointId, [{ id, to }]))[0]!;
+  }
+
+  advanceMany(endpointId: string, moves: readonly TaskMove[]): Promise<(TaskEntry | null)[]> {
+    return inSlices(moves, async (slice) => {
+      const keys = [this.#queued];
+      const args: string[] = [endpointId];
+      for (const move of slice) {
+        keys.push(this.#key(move.id));
+        args.push(move.id, move.to);
+      }
+      const replies = await this.#client.script<((string | null)[] | null)[]>('fxAdvanceMany', keys, args);
+      return replies.map(taskOf);
+    });
   }
 
   async requeue(id: string, now: number): Promise<TaskEntry | null> {
-    return toTask(fieldsOf(await this.#client.script<string[] | null>('fxRequeue', [this.#key(id), this.#queued], [id, now]))) ?? null;
+    return taskOf(await this.#client.script<(string | null)[] | null>('fxRequeue', [this.#key(id), this.#queued], [id, now]));
   }
 
   async complete(id: string, end: TaskEnd, endpointId?: string): Promise<TaskEntry | null> {
-    const args = [id, end.status, end.completedAt, endpointId ?? '', end.result === null ? '0' : '1', end.result ?? '', end.exception === null ? '0' : '1', end.exception ?? '', this.#ttlSeconds];
-    return toTask(fieldsOf(await this.#client.script<string[] | null>('fxComplete', [this.#key(id), this.#queued, this.#ended, this.#refs], args))) ?? null;
+    return (await this.completeMany([{ id, end, endpointId }]))[0]!;
+  }
+
+  completeMany(ends: readonly TaskCompletion[]): Promise<(TaskEntry | null)[]> {
+    return inSlices(ends, async (slice) => {
+      const keys = [this.#queued, this.#ended, this.#refs];
+      const args: (string | number)[] = [this.#ttlSeconds];
+      for (const { id, end, endpointId } of slice) {
+        keys.push(this.#key(id));
+        args.push(id, end.status, end.completedAt, endpointId ?? '', end.result === null ? '0' : '1', end.result ?? '', end.exception === null ? '0' : '1', end.exception ?? '');
+      }
+      const replies = await this.#client.script<((string | null)[] | null)[]>('fxCompleteMany', keys, args);
+      return replies.map(taskOf);
+    });
   }
 
   async delete(id: string): Promise<TaskEntry | null> {
-    return toTask(fieldsOf(await this.#client.script<string[] | null>('fxDeleteTask', [this.#key(id), this.#queued, this.#ended, this.#refs], [id]))) ?? null;
+    return taskOf(await this.#client.script<(string | null)[] | null>('fxDeleteTask', [this.#key(id), this.#queued, this.#ended, this.#refs], [id]));
   }
 
   endedBefore(before: number, limit: number): Promise<string[]> {

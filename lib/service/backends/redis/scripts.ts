@@ -1,11 +1,25 @@
 /**
  * The Lua scripts that make the Redis backend's deciding operations atomic: each runs alone on
  * the server, so a check and its write cannot be split by another replica. Task records are
- * hashes; a field that is absent is null.
+ * hashes; a field that is absent is null. A script without `numberOfKeys` takes any number of
+ * keys (RedisClient.script passes the count). The `...Many` scripts decide each item on its own,
+ * in order, so a batch costs one round trip and one command instead of one per task.
  */
 
 /** Status ranks, as in lib/service/core/statusRank.ts. */
 const RANKS = `local RANK = { ['waiting-for-ep'] = 0, ['waiting-for-nodes'] = 1, ['waiting-for-launch'] = 2, running = 3, success = 4, failed = 4, cancelled = 4 }`;
+
+/**
+ * A task's fields in a fixed order, so that a script answers a task as a row of values rather
+ * than field/value pairs (half the strings to send and decode). An absent field is false (null).
+ */
+export const TASK_FIELDS = ['id', 'ownerId', 'groupId', 'functionId', 'endpointId', 'payload', 'payloadDigest', 'status', 'result', 'exception', 'queuedAt', 'completedAt'] as const;
+
+/** `row(key)`: a task's row; and the places in it the scripts read. */
+const ROW = `
+local FIELDS = { ${TASK_FIELDS.map((f) => `'${f}'`).join(', ')} }
+local FUNCTION, ENDPOINT, PAYLOAD, STATUS = ${['functionId', 'endpointId', 'payload', 'status'].map((f) => TASK_FIELDS.indexOf(f as (typeof TASK_FIELDS)[number]) + 1).join(', ')}
+local function row(key) return redis.call('HMGET', key, unpack(FIELDS)) end`;
 
 /** Lowers the live-reference counts of a task's function and endpoint. */
 const UNREFERENCE = `
@@ -16,78 +30,112 @@ local function unreference(refs, fn, ep)
 end`;
 
 export const SCRIPTS = {
-  /** KEYS: task, queued, refs. ARGV: id, queuedAt, functionId, endpointId, then field/value pairs. */
-  fxInsertTask: {
-    numberOfKeys: 3,
-    lua: `
-if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGETALL', KEYS[1]) end
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
-redis.call('HINCRBY', KEYS[3], ARGV[4], 1)
-return false`,
+  /**
+   * Inserts tasks unless their ids exist, in order. KEYS: queued, refs, then one task key per task.
+   * ARGV per task: id, queuedAt, functionId, endpointId, n, then n field/value strings.
+   * Returns per task false (inserted) or the existing task's row.
+   */
+  fxInsertMany: {
+    lua: `${ROW}
+local out, i = {}, 1
+for k = 3, #KEYS do
+  local n = tonumber(ARGV[i + 4])
+  if redis.call('EXISTS', KEYS[k]) == 1 then
+    out[#out + 1] = row(KEYS[k])
+  else
+    redis.call('HSET', KEYS[k], unpack(ARGV, i + 5, i + 4 + n))
+    redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
+    redis.call('HINCRBY', KEYS[2], ARGV[i + 2], 1)
+    redis.call('HINCRBY', KEYS[2], ARGV[i + 3], 1)
+    out[#out + 1] = false
+  end
+  i = i + 5 + n
+end
+return out`,
   },
-  /** KEYS: task, queued. ARGV: id, endpointId, to. */
-  fxAdvance: {
-    numberOfKeys: 2,
-    lua: `${RANKS}
-local current = redis.call('HMGET', KEYS[1], 'status', 'endpointId')
-if not current[1] or current[2] ~= ARGV[2] then return false end
-local from, to = RANK[current[1]], RANK[ARGV[3]]
-if from == nil or to == nil or from == 4 or to == 4 or to <= from then return false end
-local before = redis.call('HGETALL', KEYS[1])
-redis.call('HSET', KEYS[1], 'status', ARGV[3])
-if current[1] == 'waiting-for-ep' then redis.call('ZREM', KEYS[2], ARGV[1]) end
-return before`,
+  /**
+   * Moves live tasks forward, in order. KEYS: queued, then one task key per move. ARGV:
+   * endpointId, then per move: id, to. Returns per move the task's row before, or false.
+   */
+  fxAdvanceMany: {
+    lua: `${RANKS}${ROW}
+local out = {}
+for k = 2, #KEYS do
+  local target = ARGV[2 * k - 1]
+  local before = row(KEYS[k])
+  local status = before[STATUS]
+  local from, to = RANK[status or ''], RANK[target]
+  if not status or before[ENDPOINT] ~= ARGV[1] or from == nil or to == nil or from == 4 or to == 4 or to <= from then
+    out[#out + 1] = false
+  else
+    out[#out + 1] = before
+    redis.call('HSET', KEYS[k], 'status', target)
+    if status == 'waiting-for-ep' then redis.call('ZREM', KEYS[1], ARGV[2 * k - 2]) end
+  end
+end
+return out`,
   },
-  /** KEYS: task, queued. ARGV: id, now. */
+  /** KEYS: task keys. Returns their rows (a row of nulls for a task that does not exist). */
+  fxRows: {
+    lua: `${ROW}
+local out = {}
+for k = 1, #KEYS do out[k] = row(KEYS[k]) end
+return out`,
+  },
+  /** KEYS: task, queued. ARGV: id, now. Returns the task's row before, or false. */
   fxRequeue: {
     numberOfKeys: 2,
-    lua: `${RANKS}
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status or RANK[status] == 4 then return false end
-local before = redis.call('HGETALL', KEYS[1])
+    lua: `${RANKS}${ROW}
+local before = row(KEYS[1])
+if not before[STATUS] or RANK[before[STATUS]] == 4 then return false end
 redis.call('HSET', KEYS[1], 'status', 'waiting-for-ep', 'queuedAt', ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 return before`,
   },
   /**
-   * KEYS: task, queued, ended, refs. ARGV: id, status, completedAt, endpointId ('' for any),
-   * hasResult, result, hasException, exception, ttlSeconds.
+   * Ends live tasks, in order; the first end of a task wins. KEYS: queued, ended, refs, then one
+   * task key per end. ARGV: ttlSeconds, then per end: id, status, completedAt, endpointId ('' for
+   * any), hasResult, result, hasException, exception. Returns per end the task's row before, or false.
    */
-  fxComplete: {
-    numberOfKeys: 4,
-    lua: `${RANKS}${UNREFERENCE}
-local current = redis.call('HMGET', KEYS[1], 'status', 'endpointId', 'functionId', 'payload')
-if not current[1] or RANK[current[1]] == 4 then return false end
-if ARGV[4] ~= '' and current[2] ~= ARGV[4] then return false end
-local before = redis.call('HGETALL', KEYS[1])
-if current[4] then
-  redis.call('HSET', KEYS[1], 'payloadDigest', redis.sha1hex(current[4]))
-  redis.call('HDEL', KEYS[1], 'payload')
+  fxCompleteMany: {
+    lua: `${RANKS}${UNREFERENCE}${ROW}
+local out = {}
+for k = 4, #KEYS do
+  local a = 8 * (k - 4) + 1
+  local key, id = KEYS[k], ARGV[a + 1]
+  local before = row(key)
+  local status = before[STATUS]
+  if not status or RANK[status] == 4 or (ARGV[a + 4] ~= '' and before[ENDPOINT] ~= ARGV[a + 4]) then
+    out[#out + 1] = false
+  else
+    out[#out + 1] = before
+    local fields = { 'status', ARGV[a + 2], 'completedAt', ARGV[a + 3] }
+    if ARGV[a + 5] == '1' then fields[#fields + 1] = 'result'; fields[#fields + 1] = ARGV[a + 6] end
+    if ARGV[a + 7] == '1' then fields[#fields + 1] = 'exception'; fields[#fields + 1] = ARGV[a + 8] end
+    if before[PAYLOAD] then
+      fields[#fields + 1] = 'payloadDigest'; fields[#fields + 1] = redis.sha1hex(before[PAYLOAD])
+      redis.call('HDEL', key, 'payload')
+    end
+    redis.call('HSET', key, unpack(fields))
+    -- A backstop: the sweep deletes ended tasks on time; a record no sweep reached still goes.
+    redis.call('EXPIRE', key, ARGV[1])
+    if status == 'waiting-for-ep' then redis.call('ZREM', KEYS[1], id) end
+    redis.call('ZADD', KEYS[2], ARGV[a + 3], id)
+    unreference(KEYS[3], before[FUNCTION], before[ENDPOINT])
+  end
 end
-redis.call('HSET', KEYS[1], 'status', ARGV[2], 'completedAt', ARGV[3])
-if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'result', ARGV[6]) end
-if ARGV[7] == '1' then redis.call('HSET', KEYS[1], 'exception', ARGV[8]) end
--- A backstop: the sweep deletes ended tasks on time; a record no sweep reached still goes.
-redis.call('EXPIRE', KEYS[1], ARGV[9])
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
-unreference(KEYS[4], current[3], current[2])
-return before`,
+return out`,
   },
-  /** KEYS: task, queued, ended, refs. ARGV: id. */
+  /** KEYS: task, queued, ended, refs. ARGV: id. Returns the task's row before, or false. */
   fxDeleteTask: {
     numberOfKeys: 4,
-    lua: `${RANKS}${UNREFERENCE}
-local before = redis.call('HGETALL', KEYS[1])
+    lua: `${RANKS}${UNREFERENCE}${ROW}
+local before = row(KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
-if #before == 0 then return false end
+if not before[STATUS] then return false end
 redis.call('DEL', KEYS[1])
-local task = {}
-for i = 1, #before, 2 do task[before[i]] = before[i + 1] end
-if RANK[task.status] ~= 4 then unreference(KEYS[4], task.functionId, task.endpointId) end
+if RANK[before[STATUS]] ~= 4 then unreference(KEYS[4], before[FUNCTION], before[ENDPOINT]) end
 return before`,
   },
   /** KEYS: group, groups index. ARGV: id, ownerId, now. Returns ownerId, touchedAt. */
@@ -136,17 +184,36 @@ redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1`,
   },
-  /** KEYS: total hash, user hash. ARGV: from ('' for none), to ('' for none). */
-  fxMoveTask: {
-    numberOfKeys: 2,
-    lua: `${RANKS}
-local from, to = ARGV[1], ARGV[2]
-local wasOpen = from ~= '' and RANK[from] ~= 4
-local isOpen = to ~= '' and RANK[to] ~= 4
+  /**
+   * Adds to counters. KEYS: counter hashes. ARGV per key, in order: n, then n field/delta pairs.
+   */
+  fxCount: {
+    lua: `
+local i = 1
 for _, key in ipairs(KEYS) do
-  if from ~= '' then redis.call('HINCRBY', key, 'status:' .. from, -1) end
-  if to ~= '' then redis.call('HINCRBY', key, 'status:' .. to, 1) end
-  if wasOpen ~= isOpen then redis.call('HINCRBY', key, 'outstanding', isOpen and 1 or -1) end
+  local n = tonumber(ARGV[i])
+  for j = i + 1, i + 2 * n, 2 do redis.call('HINCRBY', key, ARGV[j], ARGV[j + 1]) end
+  i = i + 1 + 2 * n
+end
+return 1`,
+  },
+  /** KEYS: stream. ARGV: wake channel, then task ids. Queues them in order and wakes consumers once. */
+  fxEnqueue: {
+    numberOfKeys: 1,
+    lua: `
+for i = 2, #ARGV do redis.call('XADD', KEYS[1], '*', 't', ARGV[i]) end
+redis.call('PUBLISH', ARGV[1], '')
+return 1`,
+  },
+  /** KEYS: stream. ARGV: consumer group, then entry ids. Acknowledges and deletes them. */
+  fxAck: {
+    numberOfKeys: 1,
+    lua: `
+-- In slices: unpack has a limit on how many values it returns.
+for i = 2, #ARGV, 1000 do
+  local last = math.min(i + 999, #ARGV)
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, i, last))
+  redis.call('XDEL', KEYS[1], unpack(ARGV, i, last))
 end
 return 1`,
   },
