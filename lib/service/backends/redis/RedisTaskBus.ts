@@ -1,4 +1,5 @@
 import { map, mergeMap, type Observable } from 'rxjs';
+import type { ResultFrame, TaskStatus } from '../../../protocol/task.js';
 import type { ControlEvent, EndpointQueue, GroupEvent, TakenTask, TaskBus } from '../../core/TaskBus.js';
 import type { ChannelSubscriber } from './ChannelSubscriber.js';
 import type { RedisClient } from './RedisClient.js';
@@ -9,10 +10,10 @@ const RECLAIM_BATCH = 10_000;
 
 type StreamEntries = [string, string[]][];
 
-/** A group's events as one pub/sub message: the owner and the frames, in order. */
+/** A group's events as one pub/sub message: the owner and the frames, in order (a status frame as [task id, status]). */
 interface GroupMessage {
   readonly o: string;
-  readonly f: GroupEvent['frame'][];
+  readonly f: (ResultFrame | [taskId: string, status: TaskStatus])[];
 }
 
 /**
@@ -54,14 +55,16 @@ export class RedisTaskBus implements TaskBus {
   }
 
   async publishMany(events: readonly GroupEvent[]): Promise<void> {
-    // One message per group (and owner, always the group's): its frames in order. The group comes
-    // from the channel and each task id from its frame, so they are not repeated per event.
+    // One message per group (and owner, always the group's): its frames in order, a status as
+    // [task id, status]. The group comes from the channel and each task id from its frame, so
+    // they are not repeated per event.
     const messages = new Map<string, { channel: string; message: GroupMessage }>();
     for (const event of events) {
       const key = `${event.groupId} ${event.ownerId}`;
       let entry = messages.get(key);
       if (entry === undefined) messages.set(key, (entry = { channel: this.#client.key('grp', event.groupId), message: { o: event.ownerId, f: [] } }));
-      entry.message.f.push(event.frame);
+      const { frame } = event;
+      entry.message.f.push('type' in frame ? [frame.task_id, frame.status] : frame);
     }
     await Promise.all([...messages.values()].map(({ channel, message }) => this.#client.redis.publish(channel, JSON.stringify(message))));
   }
@@ -70,7 +73,10 @@ export class RedisTaskBus implements TaskBus {
     return this.#channels.observe(this.#client.key('grp', groupId)).pipe(
       mergeMap((text) => {
         const { o: ownerId, f: frames } = JSON.parse(text) as GroupMessage;
-        return frames.map((frame): GroupEvent => ({ groupId, ownerId, taskId: frame.task_id, frame }));
+        return frames.map((item): GroupEvent => {
+          const frame: GroupEvent['frame'] = Array.isArray(item) ? { type: 'status', task_id: item[0], status: item[1] } : item;
+          return { groupId, ownerId, taskId: frame.task_id, frame };
+        });
       }),
     );
   }

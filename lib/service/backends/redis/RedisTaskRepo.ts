@@ -110,7 +110,7 @@ export class RedisTaskRepo implements TaskRepo {
       const args: string[] = [endpointId];
       for (const move of slice) {
         keys.push(this.#key(move.id));
-        args.push(move.id, move.to);
+        args.push(move.to);
       }
       const replies = await this.#client.script<((string | null)[] | null)[]>('fxAdvanceMany', keys, args);
       return replies.map(taskOf);
@@ -131,7 +131,7 @@ export class RedisTaskRepo implements TaskRepo {
       const args: (string | number)[] = [this.#ttlSeconds];
       for (const { id, end, endpointId } of slice) {
         keys.push(this.#key(id));
-        args.push(id, end.status, end.completedAt, endpointId ?? '', end.result === null ? '0' : '1', end.result ?? '', end.exception === null ? '0' : '1', end.exception ?? '');
+        args.push(end.status, end.completedAt, endpointId ?? '', end.result === null ? '0' : '1', end.result ?? '', end.exception === null ? '0' : '1', end.exception ?? '');
       }
       const replies = await this.#client.script<((string | null)[] | null)[]>('fxCompleteMany', keys, args);
       return replies.map(taskOf);

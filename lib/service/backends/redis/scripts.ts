@@ -18,16 +18,25 @@ export const TASK_FIELDS = ['id', 'ownerId', 'groupId', 'functionId', 'endpointI
 /** `row(key)`: a task's row; and the places in it the scripts read. */
 const ROW = `
 local FIELDS = { ${TASK_FIELDS.map((f) => `'${f}'`).join(', ')} }
-local FUNCTION, ENDPOINT, PAYLOAD, STATUS = ${['functionId', 'endpointId', 'payload', 'status'].map((f) => TASK_FIELDS.indexOf(f as (typeof TASK_FIELDS)[number]) + 1).join(', ')}
+local ID, FUNCTION, ENDPOINT, PAYLOAD, STATUS = ${['id', 'functionId', 'endpointId', 'payload', 'status'].map((f) => TASK_FIELDS.indexOf(f as (typeof TASK_FIELDS)[number]) + 1).join(', ')}
 local function row(key) return redis.call('HMGET', key, unpack(FIELDS)) end`;
 
-/** Lowers the live-reference counts of a task's function and endpoint. */
-const UNREFERENCE = `
-local function unreference(refs, fn, ep)
-  for _, id in ipairs({ fn, ep }) do
-    if redis.call('HINCRBY', refs, id, -1) <= 0 then redis.call('HDEL', refs, id) end
+/**
+ * `slices(list, f)`: calls f with the list's values, at most 1,000 at a time (unpack has a
+ * limit), so that a batch writes a sorted set in a few calls instead of one per task.
+ * `addRefs(refs, deltas)`: adds to the live-reference counts of functions and endpoints (id →
+ * delta), once per id for a whole batch, and drops the ones that reach zero.
+ */
+const BATCH = `
+local function slices(list, f)
+  for i = 1, #list, 1000 do f(unpack(list, i, math.min(i + 999, #list))) end
+end
+local function addRefs(refs, deltas)
+  for id, delta in pairs(deltas) do
+    if delta ~= 0 and redis.call('HINCRBY', refs, id, delta) <= 0 then redis.call('HDEL', refs, id) end
   end
-end`;
+end
+local function count(deltas, id, delta) deltas[id] = (deltas[id] or 0) + delta end`;
 
 export const SCRIPTS = {
   /**
@@ -36,32 +45,35 @@ export const SCRIPTS = {
    * Returns per task false (inserted) or the existing task's row.
    */
   fxInsertMany: {
-    lua: `${ROW}
-local out, i = {}, 1
+    lua: `${ROW}${BATCH}
+local out, queued, refs, i = {}, {}, {}, 1
 for k = 3, #KEYS do
   local n = tonumber(ARGV[i + 4])
   if redis.call('EXISTS', KEYS[k]) == 1 then
     out[#out + 1] = row(KEYS[k])
   else
     redis.call('HSET', KEYS[k], unpack(ARGV, i + 5, i + 4 + n))
-    redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
-    redis.call('HINCRBY', KEYS[2], ARGV[i + 2], 1)
-    redis.call('HINCRBY', KEYS[2], ARGV[i + 3], 1)
+    queued[#queued + 1] = ARGV[i + 1]
+    queued[#queued + 1] = ARGV[i]
+    count(refs, ARGV[i + 2], 1)
+    count(refs, ARGV[i + 3], 1)
     out[#out + 1] = false
   end
   i = i + 5 + n
 end
+slices(queued, function(...) redis.call('ZADD', KEYS[1], ...) end)
+addRefs(KEYS[2], refs)
 return out`,
   },
   /**
    * Moves live tasks forward, in order. KEYS: queued, then one task key per move. ARGV:
-   * endpointId, then per move: id, to. Returns per move the task's row before, or false.
+   * endpointId, then per move its status. Returns per move the task's row before, or false.
    */
   fxAdvanceMany: {
-    lua: `${RANKS}${ROW}
-local out = {}
+    lua: `${RANKS}${ROW}${BATCH}
+local out, unqueued = {}, {}
 for k = 2, #KEYS do
-  local target = ARGV[2 * k - 1]
+  local target = ARGV[k]
   local before = row(KEYS[k])
   local status = before[STATUS]
   local from, to = RANK[status or ''], RANK[target]
@@ -70,9 +82,10 @@ for k = 2, #KEYS do
   else
     out[#out + 1] = before
     redis.call('HSET', KEYS[k], 'status', target)
-    if status == 'waiting-for-ep' then redis.call('ZREM', KEYS[1], ARGV[2 * k - 2]) end
+    if status == 'waiting-for-ep' then unqueued[#unqueued + 1] = before[ID] end
   end
 end
+slices(unqueued, function(...) redis.call('ZREM', KEYS[1], ...) end)
 return out`,
   },
   /** KEYS: task keys. Returns their rows (a row of nulls for a task that does not exist). */
@@ -94,24 +107,24 @@ return before`,
   },
   /**
    * Ends live tasks, in order; the first end of a task wins. KEYS: queued, ended, refs, then one
-   * task key per end. ARGV: ttlSeconds, then per end: id, status, completedAt, endpointId ('' for
+   * task key per end. ARGV: ttlSeconds, then per end: status, completedAt, endpointId ('' for
    * any), hasResult, result, hasException, exception. Returns per end the task's row before, or false.
    */
   fxCompleteMany: {
-    lua: `${RANKS}${UNREFERENCE}${ROW}
-local out = {}
+    lua: `${RANKS}${ROW}${BATCH}
+local out, unqueued, ended, refs = {}, {}, {}, {}
 for k = 4, #KEYS do
-  local a = 8 * (k - 4) + 1
-  local key, id = KEYS[k], ARGV[a + 1]
+  local a = 7 * (k - 4) + 1
+  local key = KEYS[k]
   local before = row(key)
-  local status = before[STATUS]
-  if not status or RANK[status] == 4 or (ARGV[a + 4] ~= '' and before[ENDPOINT] ~= ARGV[a + 4]) then
+  local status, id = before[STATUS], before[ID]
+  if not status or RANK[status] == 4 or (ARGV[a + 3] ~= '' and before[ENDPOINT] ~= ARGV[a + 3]) then
     out[#out + 1] = false
   else
     out[#out + 1] = before
-    local fields = { 'status', ARGV[a + 2], 'completedAt', ARGV[a + 3] }
-    if ARGV[a + 5] == '1' then fields[#fields + 1] = 'result'; fields[#fields + 1] = ARGV[a + 6] end
-    if ARGV[a + 7] == '1' then fields[#fields + 1] = 'exception'; fields[#fields + 1] = ARGV[a + 8] end
+    local fields = { 'status', ARGV[a + 1], 'completedAt', ARGV[a + 2] }
+    if ARGV[a + 4] == '1' then fields[#fields + 1] = 'result'; fields[#fields + 1] = ARGV[a + 5] end
+    if ARGV[a + 6] == '1' then fields[#fields + 1] = 'exception'; fields[#fields + 1] = ARGV[a + 7] end
     if before[PAYLOAD] then
       fields[#fields + 1] = 'payloadDigest'; fields[#fields + 1] = redis.sha1hex(before[PAYLOAD])
       redis.call('HDEL', key, 'payload')
@@ -119,23 +132,28 @@ for k = 4, #KEYS do
     redis.call('HSET', key, unpack(fields))
     -- A backstop: the sweep deletes ended tasks on time; a record no sweep reached still goes.
     redis.call('EXPIRE', key, ARGV[1])
-    if status == 'waiting-for-ep' then redis.call('ZREM', KEYS[1], id) end
-    redis.call('ZADD', KEYS[2], ARGV[a + 3], id)
-    unreference(KEYS[3], before[FUNCTION], before[ENDPOINT])
+    if status == 'waiting-for-ep' then unqueued[#unqueued + 1] = id end
+    ended[#ended + 1] = ARGV[a + 2]
+    ended[#ended + 1] = id
+    count(refs, before[FUNCTION], -1)
+    count(refs, before[ENDPOINT], -1)
   end
 end
+slices(unqueued, function(...) redis.call('ZREM', KEYS[1], ...) end)
+slices(ended, function(...) redis.call('ZADD', KEYS[2], ...) end)
+addRefs(KEYS[3], refs)
 return out`,
   },
   /** KEYS: task, queued, ended, refs. ARGV: id. Returns the task's row before, or false. */
   fxDeleteTask: {
     numberOfKeys: 4,
-    lua: `${RANKS}${UNREFERENCE}${ROW}
+    lua: `${RANKS}${ROW}${BATCH}
 local before = row(KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 if not before[STATUS] then return false end
 redis.call('DEL', KEYS[1])
-if RANK[before[STATUS]] ~= 4 then unreference(KEYS[4], before[FUNCTION], before[ENDPOINT]) end
+if RANK[before[STATUS]] ~= 4 then addRefs(KEYS[4], { [before[FUNCTION]] = -1, [before[ENDPOINT]] = -1 }) end
 return before`,
   },
   /** KEYS: group, groups index. ARGV: id, ownerId, now. Returns ownerId, touchedAt. */
@@ -155,16 +173,18 @@ if owner == ARGV[2] then
 end
 return { owner, redis.call('HGET', KEYS[1], 'touchedAt') }`,
   },
-  /** KEYS: group, group tasks. ARGV: task ids, in submit order. */
+  /** KEYS: group, group tasks. ARGV: task ids, in submit order; one already there keeps its place. */
   fxAddTasks: {
     numberOfKeys: 2,
-    lua: `
+    lua: `${BATCH}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-for _, id in ipairs(ARGV) do
-  if not redis.call('ZSCORE', KEYS[2], id) then
-    redis.call('ZADD', KEYS[2], redis.call('HINCRBY', KEYS[1], 'seq', 1), id)
-  end
+local base = redis.call('HINCRBY', KEYS[1], 'seq', #ARGV) - #ARGV
+local scored = {}
+for i, id in ipairs(ARGV) do
+  scored[#scored + 1] = base + i
+  scored[#scored + 1] = id
 end
+slices(scored, function(...) redis.call('ZADD', KEYS[2], 'NX', ...) end)
 return 1`,
   },
   /** KEYS: undelivered set. Takes every member at once. */
