@@ -154,6 +154,19 @@ export function backendContract(name: string, pair: BackendPair): void {
       assert.ok(!(await a.tasks.waitingSince(10_000, 10_000)).includes(again.id), 'no longer waiting');
     });
 
+    it('tasks - any text survives the batch operations unchanged', async () => {
+      const odd = '11\n["é€😀 \\"quoted\\" \\\\ back\\/slash", "\\u0000", "tab\\t", "line\\nbreak", "{}[]"]' + '\t\u0000\u2028\r"';
+      const task = newTask({ payload: odd });
+      assert.deepEqual(await a.tasks.insertMany([task, { ...task, payload: 'x' }]), [null, { ...task }]);
+      assert.equal((await b.tasks.advanceMany(task.endpointId, [{ id: task.id, to: 'running' }]))[0]!.payload, odd);
+      const [before] = await a.tasks.completeMany([{ id: task.id, end: { status: 'success', result: '', exception: null, completedAt: 5 } }]);
+      assert.equal(before!.payload, odd);
+      const stored = (await b.tasks.getMany([task.id])).get(task.id)!;
+      assert.equal(stored.result, '', 'an empty result is kept, not taken for none');
+      assert.equal(stored.exception, null);
+      assert.equal(stored.payload, null);
+    });
+
     it('groups - claim: racing claims make one group with one owner', async () => {
       const id = uuidv4();
       const [x, y] = await Promise.all([a.groups.claim(id, 'alice', 1), b.groups.claim(id, 'bob', 2)]);

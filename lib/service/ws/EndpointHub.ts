@@ -52,7 +52,17 @@ interface Connection {
   languages: EndpointLanguages | null;
   pumping: boolean;
   again: boolean;
+  /** Statuses and results received in this tick, recorded together at its end; null when none. */
+  intake: Intake | null;
   readonly subscriptions: Subscription[];
+}
+
+/** What one tick's frames from an endpoint reported. */
+interface Intake {
+  readonly statuses: TaskMove[];
+  readonly results: EndpointResultMessage[];
+  /** Queue references of the tasks that ended. */
+  readonly acks: string[];
 }
 
 /**
@@ -138,6 +148,7 @@ export class EndpointHub {
       languages: null,
       pumping: false,
       again: false,
+      intake: null,
       subscriptions: [],
     };
     this.#connections.add(connection);
@@ -321,9 +332,6 @@ export class EndpointHub {
       return; // a malformed frame is dropped; the connection goes on
     }
     const messages = (Array.isArray(parsed) ? parsed : [parsed]) as EndpointToService[];
-    const acks: string[] = [];
-    const statuses: TaskMove[] = [];
-    const results: EndpointResultMessage[] = [];
     const work: Promise<unknown>[] = [];
     for (const message of messages) {
       if (typeof message !== 'object' || message === null) continue;
@@ -332,6 +340,7 @@ export class EndpointHub {
         if (typeof message.prefetch === 'number' && Number.isInteger(message.prefetch) && message.prefetch > 0) connection.prefetch = Math.min(message.prefetch, 100_000);
         connection.languages = readLanguages(message.languages);
         connection.ready = true;
+        this.#pump(connection);
         continue;
       }
       if (message.type === 'get_function') {
@@ -341,21 +350,42 @@ export class EndpointHub {
       if (typeof message.task_id !== 'string') continue;
       if (message.type === 'status' && (message.status === 'waiting-for-launch' || message.status === 'running')) {
         if (message.status === 'running' && connection.inflight.has(message.task_id)) connection.running.add(message.task_id);
-        statuses.push({ id: message.task_id, to: message.status });
+        this.#intake(connection).statuses.push({ id: message.task_id, to: message.status });
       } else if (message.type === 'result' && (typeof message.result === 'string' || typeof message.exception === 'string')) {
         connection.running.delete(message.task_id);
         this.#strikes.delete(message.task_id);
-        results.push(this.#withinLimit(message));
+        const intake = this.#intake(connection);
+        intake.results.push(this.#withinLimit(message));
         const ref = connection.inflight.get(message.task_id);
-        if (ref !== undefined) acks.push(ref);
+        if (ref !== undefined) intake.acks.push(ref);
         connection.inflight.delete(message.task_id);
       }
     }
-    // The frame's statuses, then its results, each in one broker call (one script in Redis).
+    await Promise.all(work);
+  }
+
+  /**
+   * This tick's intake of a connection. Frames that arrive together (an endpoint sends one per
+   * tick, and several often come in one read) are recorded together once the tick's frames are
+   * read: one broker call for their statuses and one for their results.
+   */
+  #intake(connection: Connection): Intake {
+    if (connection.intake === null) {
+      connection.intake = { statuses: [], results: [], acks: [] };
+      queueMicrotask(() => void this.#record(connection).catch(() => {}));
+    }
+    return connection.intake;
+  }
+
+  async #record(connection: Connection): Promise<void> {
+    const { statuses, results, acks } = connection.intake!;
+    connection.intake = null;
+    const work: Promise<unknown>[] = [];
+    // The statuses, then the results, each in one broker call (one script in Redis).
     if (statuses.length > 0) work.push(this.#broker.setStatuses(connection.endpointId, statuses));
     if (results.length > 0) work.push(this.#broker.finishMany(connection.endpointId, results));
     // The endpoint has room again: more work goes out while these results are being recorded.
-    this.#pump(connection);
+    if (acks.length > 0) this.#pump(connection);
     await Promise.all(work);
     // Acknowledged once ended: a task is never out of the queue before its end is stored.
     if (acks.length > 0) await connection.queue.ack(acks);

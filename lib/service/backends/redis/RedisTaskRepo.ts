@@ -18,15 +18,27 @@ async function inSlices<T, R>(items: readonly T[], run: (slice: readonly T[]) =>
   return (await Promise.all(slices)).flat();
 }
 
-/** A script's answer for one task: its row (values in TASK_FIELDS order), or null. */
-function taskOf(row: readonly (string | null)[] | null | undefined): TaskEntry | null {
-  if (!row || row[0] == null) return null;
+/** One task in a script's answer: its row (values in TASK_FIELDS order; null or false for an absent field), or null or false. */
+type Row = readonly (string | null | false)[] | null | false;
+
+/** A batch script's answer: its rows, as JSON. */
+function rowsOf(json: string): Row[] {
+  const rows = JSON.parse(json) as Row[] | Record<string, never>;
+  // cjson writes an empty table as {}.
+  return Array.isArray(rows) ? rows : [];
+}
+
+const text = (value: string | null | false | undefined): string | null => (typeof value === 'string' ? value : null);
+
+/** A script's answer for one task, as a task. */
+function taskOf(row: Row | undefined): TaskEntry | null {
+  if (!row || typeof row[0] !== 'string') return null;
   // In TASK_FIELDS order.
   const [id, ownerId, groupId, functionId, endpointId, payload, payloadDigest, status, result, exception, queuedAt, completedAt] = row;
   return {
-    id: id!, ownerId: ownerId!, groupId: groupId!, functionId: functionId!, endpointId: endpointId!,
-    payload: payload ?? null, payloadDigest: payloadDigest ?? null, status: status as TaskStatus, result: result ?? null, exception: exception ?? null,
-    queuedAt: Number(queuedAt), completedAt: completedAt == null ? null : Number(completedAt),
+    id: id as string, ownerId: ownerId as string, groupId: groupId as string, functionId: functionId as string, endpointId: endpointId as string,
+    payload: text(payload), payloadDigest: text(payloadDigest), status: status as TaskStatus, result: text(result), exception: text(exception),
+    queuedAt: Number(queuedAt), completedAt: typeof completedAt === 'string' ? Number(completedAt) : null,
   };
 }
 
@@ -69,7 +81,7 @@ export class RedisTaskRepo implements TaskRepo {
   }
 
   async getMany(ids: readonly string[]): Promise<Map<string, TaskEntry>> {
-    const found = await inSlices(ids, (slice) => this.#client.script<((string | null)[] | null)[]>('fxRows', slice.map((id) => this.#key(id)), []));
+    const found = await inSlices(ids, async (slice) => rowsOf(await this.#client.script<string>('fxRows', slice.map((id) => this.#key(id)), [])));
     const out = new Map<string, TaskEntry>();
     for (const row of found) {
       const task = taskOf(row);
@@ -95,8 +107,7 @@ export class RedisTaskRepo implements TaskRepo {
         }
         args[at - 1] = args.length - at;
       }
-      const replies = await this.#client.script<((string | null)[] | null)[]>('fxInsertMany', keys, args);
-      return replies.map(taskOf);
+      return rowsOf(await this.#client.script<string>('fxInsertMany', keys, args)).map(taskOf);
     });
   }
 
@@ -112,13 +123,12 @@ export class RedisTaskRepo implements TaskRepo {
         keys.push(this.#key(move.id));
         args.push(move.to);
       }
-      const replies = await this.#client.script<((string | null)[] | null)[]>('fxAdvanceMany', keys, args);
-      return replies.map(taskOf);
+      return rowsOf(await this.#client.script<string>('fxAdvanceMany', keys, args)).map(taskOf);
     });
   }
 
   async requeue(id: string, now: number): Promise<TaskEntry | null> {
-    return taskOf(await this.#client.script<(string | null)[] | null>('fxRequeue', [this.#key(id), this.#queued], [id, now]));
+    return taskOf(await this.#client.script<Row>('fxRequeue', [this.#key(id), this.#queued], [id, now]));
   }
 
   async complete(id: string, end: TaskEnd, endpointId?: string): Promise<TaskEntry | null> {
@@ -133,13 +143,12 @@ export class RedisTaskRepo implements TaskRepo {
         keys.push(this.#key(id));
         args.push(end.status, end.completedAt, endpointId ?? '', end.result === null ? '0' : '1', end.result ?? '', end.exception === null ? '0' : '1', end.exception ?? '');
       }
-      const replies = await this.#client.script<((string | null)[] | null)[]>('fxCompleteMany', keys, args);
-      return replies.map(taskOf);
+      return rowsOf(await this.#client.script<string>('fxCompleteMany', keys, args)).map(taskOf);
     });
   }
 
   async delete(id: string): Promise<TaskEntry | null> {
-    return taskOf(await this.#client.script<(string | null)[] | null>('fxDeleteTask', [this.#key(id), this.#queued, this.#ended, this.#refs], [id]));
+    return taskOf(await this.#client.script<Row>('fxDeleteTask', [this.#key(id), this.#queued, this.#ended, this.#refs], [id]));
   }
 
   endedBefore(before: number, limit: number): Promise<string[]> {
