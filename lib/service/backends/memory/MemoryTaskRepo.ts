@@ -27,31 +27,20 @@ export class MemoryTaskRepo implements TaskRepo {
   }
 
   async insertIfAbsent(task: TaskEntry): Promise<TaskEntry | null> {
-    const existing = this.#tasks.get(task.id);
-    if (existing) return existing;
-    this.#tasks.set(task.id, Object.freeze({ ...task }));
-    if (!isFinalStatus(task.status)) this.#reference(task, 1);
-    return null;
+    return this.#insert(task);
   }
 
-  // The batch operations call the single ones, which never await: the whole batch runs at once.
-  insertMany(tasks: readonly TaskEntry[]): Promise<(TaskEntry | null)[]> {
-    return Promise.all(tasks.map((task) => this.insertIfAbsent(task)));
-  }
-
-  advanceMany(endpointId: string, moves: readonly TaskMove[]): Promise<(TaskEntry | null)[]> {
-    return Promise.all(moves.map((move) => this.advance(move.id, endpointId, move.to)));
-  }
-
-  completeMany(ends: readonly TaskCompletion[]): Promise<(TaskEntry | null)[]> {
-    return Promise.all(ends.map((item) => this.complete(item.id, item.end, item.endpointId)));
+  // A batch runs to its end without awaiting: atomic as a whole, each item decided in order.
+  async insertMany(tasks: readonly TaskEntry[]): Promise<(TaskEntry | null)[]> {
+    return tasks.map((task) => this.#insert(task));
   }
 
   async advance(id: string, endpointId: string, to: TaskStatus): Promise<TaskEntry | null> {
-    const task = this.#tasks.get(id);
-    if (!task || task.endpointId !== endpointId || isFinalStatus(task.status) || statusRank(to) <= statusRank(task.status) || isFinalStatus(to)) return null;
-    this.#tasks.set(id, Object.freeze({ ...task, status: to }));
-    return task;
+    return this.#advance(id, endpointId, to);
+  }
+
+  async advanceMany(endpointId: string, moves: readonly TaskMove[]): Promise<(TaskEntry | null)[]> {
+    return moves.map((move) => this.#advance(move.id, endpointId, move.to));
   }
 
   async requeue(id: string, now: number): Promise<TaskEntry | null> {
@@ -62,6 +51,29 @@ export class MemoryTaskRepo implements TaskRepo {
   }
 
   async complete(id: string, end: TaskEnd, endpointId?: string): Promise<TaskEntry | null> {
+    return this.#complete(id, end, endpointId);
+  }
+
+  async completeMany(ends: readonly TaskCompletion[]): Promise<(TaskEntry | null)[]> {
+    return ends.map((item) => this.#complete(item.id, item.end, item.endpointId));
+  }
+
+  #insert(task: TaskEntry): TaskEntry | null {
+    const existing = this.#tasks.get(task.id);
+    if (existing) return existing;
+    this.#tasks.set(task.id, Object.freeze({ ...task }));
+    if (!isFinalStatus(task.status)) this.#reference(task, 1);
+    return null;
+  }
+
+  #advance(id: string, endpointId: string, to: TaskStatus): TaskEntry | null {
+    const task = this.#tasks.get(id);
+    if (!task || task.endpointId !== endpointId || isFinalStatus(task.status) || statusRank(to) <= statusRank(task.status) || isFinalStatus(to)) return null;
+    this.#tasks.set(id, Object.freeze({ ...task, status: to }));
+    return task;
+  }
+
+  #complete(id: string, end: TaskEnd, endpointId: string | undefined): TaskEntry | null {
     const task = this.#tasks.get(id);
     if (!task || isFinalStatus(task.status) || (endpointId !== undefined && task.endpointId !== endpointId)) return null;
     const payloadDigest = task.payload === null ? task.payloadDigest : createHash('sha1').update(task.payload).digest('hex');
