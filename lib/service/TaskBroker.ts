@@ -3,13 +3,14 @@ import { v4 as uuidv4, validate as isUuid } from 'uuid';
 import { ErrorCode } from '../protocol/errorCodes.js';
 import type { EndpointResultMessage } from '../protocol/endpointChannel.js';
 import type { SubmitFailure, SubmitSuccess, SubmitTask } from '../protocol/submit.js';
-import type { TaskRecord, TaskStatus } from '../protocol/task.js';
+import { isFinalStatus, type TaskRecord, type TaskStatus } from '../protocol/task.js';
 import { serializeError } from '../serialize/serialize.js';
 import { ApiError } from './ApiError.js';
 import type { Backend } from './core/Backend.js';
 import type { Counter } from './core/Counters.js';
 import type { EndpointEntry, FunctionEntry, GroupEntry, TaskCompletion, TaskEnd, TaskEntry, TaskMove, TokenHolder } from './core/records.js';
 import type { GroupEvent } from './core/TaskBus.js';
+import { statusRank } from './core/statusRank.js';
 import type { ServiceStatsSnapshot } from './ServiceStats.js';
 import type { ResolvedServiceOptions } from './FuncXServiceOptions.js';
 
@@ -269,15 +270,45 @@ export class TaskBroker {
   }
 
   /**
-   * Records the statuses an endpoint reported in one frame, as {@link setStatus} does each, in one
-   * repository call.
+   * Records the statuses an endpoint reported together, as {@link setStatus} does each.
    *
    * @param endpointId - the reporting endpoint
    * @param moves - task ids and their new statuses, in the order reported
    * @returns nothing
    */
   async setStatuses(endpointId: string, moves: readonly TaskMove[]): Promise<void> {
-    await this.#advance(endpointId, moves);
+    await this.report(endpointId, moves, []);
+  }
+
+  /**
+   * Records what an endpoint reported together (the frames of one tick): statuses, as
+   * {@link setStatus} does each, then results, as {@link finish} does each. A task's statuses go
+   * in one move to the latest of them, and those of a task that ends here go with its end: its
+   * subscribers hear every status that took it forward, then its result, while the store does
+   * one write per task instead of one per report (a fast task is reported running and done in
+   * the same tick).
+   *
+   * @param endpointId - the reporting endpoint
+   * @param statuses - task ids and their new statuses, in the order reported
+   * @param results - results or exceptions, in the order received
+   * @returns per result, whether it ended its task
+   */
+  async report(endpointId: string, statuses: readonly TaskMove[], results: readonly EndpointResultMessage[]): Promise<boolean[]> {
+    const ending = new Set<string>();
+    for (const message of results) ending.add(message.task_id);
+    const trails = new Map<string, TaskStatus[]>();
+    for (const { id, to } of statuses) (trails.get(id) ?? trails.set(id, []).get(id)!).push(to);
+    const moves: TaskMove[] = [];
+    for (const [id, trail] of trails) {
+      if (!ending.has(id)) moves.push({ id, to: trail.reduce((a, b) => (statusRank(b) > statusRank(a) ? b : a)) });
+    }
+    const completedAt = Date.now();
+    const ends = results.map((message): TaskCompletion => {
+      const failed = typeof message.exception === 'string';
+      return { id: message.task_id, endpointId, end: { status: failed ? 'failed' : 'success', result: failed ? null : (message.result ?? 'null'), exception: failed ? message.exception! : null, completedAt } };
+    });
+    const [, befores] = await Promise.all([this.#advance(endpointId, moves, trails), this.#end(ends, trails)]);
+    return befores.map((before) => before !== null);
   }
 
   /**
@@ -312,7 +343,7 @@ export class TaskBroker {
   }
 
   /**
-   * Records the results an endpoint sent in one frame, as {@link finish} does each, in one
+   * Records the results an endpoint sent together, as {@link finish} does each, in one
    * repository call.
    *
    * @param endpointId - the reporting endpoint
@@ -320,12 +351,7 @@ export class TaskBroker {
    * @returns per message, whether it ended its task
    */
   async finishMany(endpointId: string, messages: readonly EndpointResultMessage[]): Promise<boolean[]> {
-    const completedAt = Date.now();
-    const ends = messages.map((message): TaskCompletion => {
-      const failed = typeof message.exception === 'string';
-      return { id: message.task_id, endpointId, end: { status: failed ? 'failed' : 'success', result: failed ? null : (message.result ?? 'null'), exception: failed ? message.exception! : null, completedAt } };
-    });
-    return (await this.#end(ends)).map((before) => before !== null);
+    return this.report(endpointId, [], messages);
   }
 
   /**
@@ -420,9 +446,11 @@ export class TaskBroker {
    * sent, not waited for: they are best effort (a client that missed one sees the next status or
    * the end), and the caller goes on a round trip sooner.
    *
+   * @param trails - per task, the statuses reported on the way to its move, each told to its
+   *   subscribers when it takes the task forward
    * @returns per move, the task as it is now, or null when it did not move
    */
-  async #advance(endpointId: string, moves: readonly TaskMove[]): Promise<(TaskEntry | null)[]> {
+  async #advance(endpointId: string, moves: readonly TaskMove[], trails?: ReadonlyMap<string, readonly TaskStatus[]>): Promise<(TaskEntry | null)[]> {
     if (moves.length === 0) return [];
     const befores = await this.#backend.tasks.advanceMany(endpointId, moves);
     const events: GroupEvent[] = [];
@@ -430,7 +458,7 @@ export class TaskBroker {
       if (before === null) return null;
       const { id, to } = moves[i]!;
       this.#backend.counters.moveTask(before.ownerId, before.status, to);
-      events.push({ groupId: before.groupId, ownerId: before.ownerId, taskId: id, frame: { type: 'status', task_id: id, status: to } });
+      statusEvents(before, trails?.get(id) ?? [to], events);
       return { ...before, status: to };
     });
     if (events.length > 0) void this.#backend.bus.publishMany(events).catch(() => {});
@@ -444,9 +472,11 @@ export class TaskBroker {
    * calls in the order they are made (one connection in Redis), so all of it lands before
    * anything the caller sends next.
    *
+   * @param trails - per task, statuses reported just before its end, told to its subscribers
+   *   before its result (those that take it forward)
    * @returns per item, the task before, or null when it had already ended
    */
-  async #end(ends: readonly TaskCompletion[]): Promise<(TaskEntry | null)[]> {
+  async #end(ends: readonly TaskCompletion[], trails?: ReadonlyMap<string, readonly TaskStatus[]>): Promise<(TaskEntry | null)[]> {
     const { tasks, counters, groups, bus } = this.#backend;
     const befores = await tasks.completeMany(ends);
     const events: GroupEvent[] = [];
@@ -460,6 +490,8 @@ export class TaskBroker {
       counters.moveTask(before.ownerId, before.status, end.status);
       counters.add(before.ownerId, 'bytesHeld', (end.result?.length ?? 0) + (end.exception?.length ?? 0) - (before.payload?.length ?? 0));
       (undelivered.get(before.groupId) ?? undelivered.set(before.groupId, []).get(before.groupId)!).push(id);
+      const trail = trails?.get(id);
+      if (trail) statusEvents(before, trail, events);
       const frame = { task_id: id, status: end.status, result: end.result, completion_t: (end.completedAt / 1000).toFixed(3), exception: end.exception };
       events.push({ groupId: before.groupId, ownerId: before.ownerId, taskId: id, frame });
     });
@@ -478,6 +510,19 @@ export class TaskBroker {
     const current = await this.#backend.counters.of(userId, counter);
     if (current + adding <= limit) return;
     throw new ApiError(ErrorCode.QUOTA_EXCEEDED, `Quota exceeded: ${what} would be ${current + adding}; the limit per user is ${limit}`, [what, current + adding, limit], retryAfterSeconds);
+  }
+}
+
+/**
+ * The status events of a task's move: each status of the trail that takes it further forward
+ * than it was (a status reported twice, or behind, is not told again).
+ */
+function statusEvents(before: TaskEntry, trail: readonly TaskStatus[], into: GroupEvent[]): void {
+  let rank = statusRank(before.status);
+  for (const status of trail) {
+    if (statusRank(status) <= rank || isFinalStatus(status)) continue;
+    rank = statusRank(status);
+    into.push({ groupId: before.groupId, ownerId: before.ownerId, taskId: before.id, frame: { type: 'status', task_id: before.id, status } });
   }
 }
 

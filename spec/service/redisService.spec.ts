@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FuncXService } from '../../lib/service/FuncXService.js';
 import { call } from '../support/rawApi.js';
+import { reportedTogether } from '../support/reportedTogether.js';
 import { startRedisServer, type RedisServer } from '../support/redisServer.js';
 
 describe('service on Redis - what replicas share', () => {
@@ -38,6 +39,15 @@ describe('service on Redis - what replicas share', () => {
       assert.equal((await call(third.url, 'GET', '/v2/authenticate', { token })).status, 401);
     } finally {
       await Promise.all([second.close(), third.close()]);
+    }
+  });
+
+  it('statuses and results in one frame, the endpoint on one replica and the client on another', async () => {
+    const [a, b] = await Promise.all([FuncXService.start({ redis: redis.url }), FuncXService.start({ redis: redis.url })]);
+    try {
+      await reportedTogether(a, b);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
 });

@@ -4,6 +4,7 @@ import { v4 as uuidv4 } from 'uuid';
 import { FuncXService } from '../../lib/service/FuncXService.js';
 import { serialize } from '../../lib/serialize/serialize.js';
 import { FrameCollector, call, handshakeStatus, registerFunction, task } from '../support/rawApi.js';
+import { reportedTogether } from '../support/reportedTogether.js';
 
 describe('service sockets', () => {
   let service: FuncXService;
@@ -117,6 +118,8 @@ describe('service sockets', () => {
     assert.deepEqual(plain.frames.map((f) => f.type ?? f.status), ['success']);
     await ep.close();
   });
+
+  it('statuses and results in one frame - every status on the way, then the first result', () => reportedTogether(service, service));
 
   it('endpoint loss - unfinished tasks are requeued and sent to the next connection', async () => {
     const first = await endpointSocket();

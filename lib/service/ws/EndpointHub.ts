@@ -153,7 +153,8 @@ export class EndpointHub {
     };
     this.#connections.add(connection);
     this.#backend.counters.add(ownerId, 'endpointConnectionsOpen', 1);
-    void this.#backend.endpoints.touch(endpointId, Date.now());
+    // Best effort: a backend that cannot be reached now must not crash the process.
+    void this.#backend.endpoints.touch(endpointId, Date.now()).catch(() => {});
     void this.#heartbeat(connection);
     this.#startTimer();
     connection.subscriptions.push(
@@ -178,8 +179,8 @@ export class EndpointHub {
       this.#connections.delete(connection);
       for (const s of connection.subscriptions) s.unsubscribe();
       this.#backend.counters.add(ownerId, 'endpointConnectionsOpen', -1);
-      void this.#backend.endpoints.touch(endpointId, Date.now());
-      void this.#backend.presence.leave(endpointId, consumerId);
+      void this.#backend.endpoints.touch(endpointId, Date.now()).catch(() => {});
+      void this.#backend.presence.leave(endpointId, consumerId).catch(() => {});
       if (connection.overflowed) this.#strike(connection);
       // What it had not finished goes back on the queue, for this endpoint's next connection.
       void connection.queue.release().then((ids) => this.#broker.requeue(ids)).catch(() => {});
@@ -380,13 +381,11 @@ export class EndpointHub {
   async #record(connection: Connection): Promise<void> {
     const { statuses, results, acks } = connection.intake!;
     connection.intake = null;
-    const work: Promise<unknown>[] = [];
-    // The statuses, then the results, each in one broker call (one script in Redis).
-    if (statuses.length > 0) work.push(this.#broker.setStatuses(connection.endpointId, statuses));
-    if (results.length > 0) work.push(this.#broker.finishMany(connection.endpointId, results));
+    // One broker call: a script for the statuses and one for the results, in Redis.
+    const recorded = this.#broker.report(connection.endpointId, statuses, results);
     // The endpoint has room again: more work goes out while these results are being recorded.
     if (acks.length > 0) this.#pump(connection);
-    await Promise.all(work);
+    await recorded;
     // Acknowledged once ended: a task is never out of the queue before its end is stored.
     if (acks.length > 0) await connection.queue.ack(acks);
   }
