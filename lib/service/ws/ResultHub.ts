@@ -14,6 +14,8 @@ interface Listener {
   /** Frames waiting for this tick's write. */
   pending: string[];
   readonly userId: string;
+  /** Whether it asked for batched frames: a JSON array of the frames of one tick (docs/protocol-extensions.md §3). */
+  readonly batched: boolean;
   /** Group id → whether it wants status frames. */
   readonly groups: Map<string, boolean>;
   /** Whether it answered the last ping (or sent anything since). */
@@ -88,12 +90,13 @@ export class ResultHub {
    *
    * @param socket - the socket
    * @param userId - its user
+   * @param batched - whether it asked for batched frames (`batch=1`); plain funcX clients get one frame per result
    * @returns nothing
    */
-  attach(socket: WebSocket, userId: string): void {
+  attach(socket: WebSocket, userId: string, batched = false): void {
     // A socket error is followed by close; without a listener it would be thrown.
     socket.on('error', () => {});
-    const listener: Listener = { socket, userId, groups: new Map(), pending: [], alive: true };
+    const listener: Listener = { socket, userId, batched, groups: new Map(), pending: [], alive: true };
     this.#listeners.add(listener);
     this.#backend.counters.add(userId, 'resultSocketsOpen', 1);
     this.#backend.counters.add(userId, 'resultSocketsTotal', 1);
@@ -164,8 +167,9 @@ export class ResultHub {
   }
 
   /**
-   * Queues a frame; the frames of one tick are written together. Still one WebSocket frame per
-   * task, as funcX sends, but one system call for many of them instead of one each.
+   * Queues a frame; the frames of one tick are written together. A plain funcX client gets one
+   * WebSocket frame per task, as funcX sends, but one system call for many of them; a client
+   * that asked for batched frames gets them as JSON arrays of at most {@link BATCH_FRAME_BYTES}.
    */
   #send(listener: Listener, frame: string): void {
     if (listener.pending.push(frame) > 1) return;
@@ -174,6 +178,7 @@ export class ResultHub {
       listener.pending = [];
       const { socket } = listener;
       if (socket.readyState !== socket.OPEN) return;
+      if (listener.batched) return sendBatched(socket, frames);
       // ws writes each frame straight to the TCP socket; corking it turns them into one writev.
       const tcp = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
       tcp?.cork();
@@ -237,6 +242,23 @@ export class ResultHub {
     // Delivered: it no longer waits for a later subscriber (the client's sweep covers a socket that dies now).
     if (sent && !isStatus) void this.#backend.groups.removeUndelivered(event.groupId, [event.taskId]).catch(() => {});
   }
+}
+
+/** Frames of a batched socket, as JSON arrays: several frames per array up to this many characters (one larger frame goes alone). */
+const BATCH_FRAME_BYTES = 1024 * 1024;
+
+function sendBatched(socket: WebSocket, frames: readonly string[]): void {
+  let first = 0;
+  let size = 0;
+  for (let i = 0; i < frames.length; i++) {
+    if (i > first && size + frames[i]!.length > BATCH_FRAME_BYTES) {
+      socket.send(`[${frames.slice(first, i).join(',')}]`);
+      first = i;
+      size = 0;
+    }
+    size += frames[i]!.length + 1;
+  }
+  socket.send(`[${frames.slice(first).join(',')}]`);
 }
 
 function parseSubscribe(text: string): SubscribeFrame | null {
