@@ -330,7 +330,7 @@ export class Endpoint {
     while (!this.#closed) {
       const ready = this.#queue.take((language) => this.#pool.hasRoom(language));
       if (ready === undefined) return;
-      const batch = codeLanguage(ready.code) === 'javascript' ? this.#batchAfter(ready) : null;
+      const batch = this.#options.microBatch !== false && codeLanguage(ready.code) === 'javascript' ? this.#batchAfter(ready) : null;
       if (batch === null) this.#start(ready);
       else this.#startBatch(batch);
     }

@@ -29,7 +29,7 @@ interface Followed {
 }
 
 /** The limits a result hub enforces. */
-export type ResultHubLimits = Pick<ResolvedServiceOptions, 'maxResultSocketsPerUser' | 'maxResultSockets' | 'maxSubscriptionsPerSocket' | 'pingIntervalMs'>;
+export type ResultHubLimits = Pick<ResolvedServiceOptions, 'maxResultSocketsPerUser' | 'maxResultSockets' | 'maxSubscriptionsPerSocket' | 'pingIntervalMs' | 'batchedResultFrames'>;
 
 /** WebSocket close code for a socket that broke a limit (RFC 6455: policy violation). */
 const POLICY_VIOLATION = 1008;
@@ -96,7 +96,7 @@ export class ResultHub {
   attach(socket: WebSocket, userId: string, batched = false): void {
     // A socket error is followed by close; without a listener it would be thrown.
     socket.on('error', () => {});
-    const listener: Listener = { socket, userId, batched, groups: new Map(), pending: [], alive: true };
+    const listener: Listener = { socket, userId, batched: batched && this.#limits.batchedResultFrames, groups: new Map(), pending: [], alive: true };
     this.#listeners.add(listener);
     this.#backend.counters.add(userId, 'resultSocketsOpen', 1);
     this.#backend.counters.add(userId, 'resultSocketsTotal', 1);
