@@ -50,6 +50,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class ResultHub {
   readonly #byGroup = new Map<string, Followed>();
   readonly #listeners = new Set<Listener>();
+  /** Results delivered this tick, by group; emptied by the next tick's one call per group. */
+  readonly #deliveredByGroup = new Map<string, string[]>();
   readonly #backend: Backend;
   readonly #limits: ResultHubLimits;
   #pingTimer: NodeJS.Timeout | null = null;
@@ -240,7 +242,20 @@ export class ResultHub {
       sent = true;
     }
     // Delivered: it no longer waits for a later subscriber (the client's sweep covers a socket that dies now).
-    if (sent && !isStatus) void this.#backend.groups.removeUndelivered(event.groupId, [event.taskId]).catch(() => {});
+    if (sent && !isStatus) this.#delivered(event.groupId, event.taskId);
+  }
+
+  /** Marks a result delivered; those of one tick go to the store in one call per group. */
+  #delivered(groupId: string, taskId: string): void {
+    const ids = this.#deliveredByGroup.get(groupId);
+    if (ids !== undefined) return void ids.push(taskId);
+    this.#deliveredByGroup.set(groupId, [taskId]);
+    if (this.#deliveredByGroup.size > 1) return;
+    setImmediate(() => {
+      const byGroup = [...this.#deliveredByGroup];
+      this.#deliveredByGroup.clear();
+      for (const [group, taskIds] of byGroup) void this.#backend.groups.removeUndelivered(group, taskIds).catch(() => {});
+    });
   }
 }
 
