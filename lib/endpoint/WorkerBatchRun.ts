@@ -29,7 +29,15 @@ interface Part {
   /** The batch's indexes of this part's tasks, in order; positions index `claims`. */
   readonly indexes: readonly number[];
   readonly claims: Int32Array;
+  readonly port: MessagePort;
   readonly controller: AbortController;
+  /**
+   * Outcomes the worker may still post: the part's tasks less those posted and those taken back.
+   * At 0 the worker is done with the part. (An idle piscina worker waits in `Atomics.wait`, so its
+   * closing the port would not be seen until the worker ends: the pool closes it itself.)
+   */
+  expected: number;
+  ended: boolean;
   /** Why the pool stopped the worker: the position it was running then, and what to report for it. */
   stop: { readonly position: number; readonly cancelled: boolean; readonly timeoutMs?: number } | null;
   crash: unknown;
@@ -97,8 +105,9 @@ export class WorkerBatchRun {
     const part = this.#partOf[index]!;
     const position = this.#positionOf[index]!;
     // Not started (or already taken back for a fresh worker): it simply never runs.
-    if (Atomics.compareExchange(part.claims, position, BatchClaim.PENDING, BatchClaim.SKIPPED) !== BatchClaim.CLAIMED) {
+    if (this.#takeBack(part, position) !== BatchClaim.CLAIMED) {
       this.#end(index, CANCELLED);
+      if (part.expected === 0) this.#partEnded(part);
       return true;
     }
     if (part.stop !== null || !this.#stopAfter(part, position)) return false;
@@ -110,7 +119,8 @@ export class WorkerBatchRun {
 
   #start(indexes: readonly number[]): void {
     const claims = new Int32Array(new SharedArrayBuffer(4 * indexes.length));
-    const part: Part = { indexes, claims, controller: new AbortController(), stop: null, crash: undefined, timer: null, timed: -1 };
+    const { port1, port2 } = new MessageChannel();
+    const part: Part = { indexes, claims, port: port1, controller: new AbortController(), expected: indexes.length, ended: false, stop: null, crash: undefined, timer: null, timed: -1 };
     const code: Record<string, string> = {};
     const tasks = indexes.map((index, position) => {
       this.#partOf[index] = part;
@@ -119,15 +129,18 @@ export class WorkerBatchRun {
       code[task.functionId] ??= task.functionCode;
       return { functionId: task.functionId, payload: task.payload };
     });
-    const { port1, port2 } = new MessageChannel();
     port1.on('message', ([position, outcome, ms]: BatchOutcome) => {
+      part.expected--;
       const index = indexes[position]!;
-      if (this.#state[index] !== OPEN) return; // cancelled while its outcome was on the way
-      this.#end(index, ENDED);
-      this.#onOutcome(index, outcome, ms);
-      if (part.timed === position || part.timed === -1) this.#arm(part, position + 1);
+      // Not when it was cancelled while its outcome was on the way.
+      if (this.#state[index] === OPEN) {
+        this.#end(index, ENDED);
+        this.#onOutcome(index, outcome, ms);
+        if (part.timed === position || part.timed === -1) this.#arm(part, position + 1);
+      }
+      if (part.expected === 0) this.#partEnded(part);
     });
-    // Every message the worker posted arrives before 'close', even when the worker was stopped.
+    // A stopped or crashed worker: every message it posted arrives before 'close'.
     port1.once('close', () => this.#partEnded(part));
     const batch: WorkerBatch = { code, tasks, claims, port: port2, ...(this.#maxResultBytes === undefined ? {} : { maxResultBytes: this.#maxResultBytes }) };
     this.#dispatch(batch, port2, part.controller.signal)
@@ -164,19 +177,29 @@ export class WorkerBatchRun {
    */
   #stopAfter(part: Part, position: number): boolean {
     for (let p = position + 1; p < part.indexes.length; p++) {
-      if (Atomics.compareExchange(part.claims, p, BatchClaim.PENDING, BatchClaim.SKIPPED) === BatchClaim.CLAIMED) return false;
+      if (this.#takeBack(part, p) === BatchClaim.CLAIMED) return false;
     }
     return true;
   }
 
+  /** Takes a task back from the worker if it has not claimed it; returns its word as it was. */
+  #takeBack(part: Part, position: number): number {
+    const was = Atomics.compareExchange(part.claims, position, BatchClaim.PENDING, BatchClaim.SKIPPED);
+    if (was === BatchClaim.PENDING) part.expected--;
+    return was;
+  }
+
   /** The worker is done with the part (or gone): report the task it was running, start the rest anew. */
   #partEnded(part: Part): void {
+    if (part.ended) return;
+    part.ended = true;
+    part.port.close();
     if (part.timer !== null) clearTimeout(part.timer);
     const rest: number[] = [];
     for (let position = 0; position < part.indexes.length; position++) {
       const index = part.indexes[position]!;
       if (this.#state[index] !== OPEN) continue;
-      if (Atomics.compareExchange(part.claims, position, BatchClaim.PENDING, BatchClaim.SKIPPED) !== BatchClaim.CLAIMED) {
+      if (this.#takeBack(part, position) !== BatchClaim.CLAIMED) {
         rest.push(index); // never started here
         continue;
       }

@@ -63,6 +63,17 @@ describe('WorkerPool.runBatch (real worker threads)', () => {
     assert.deepEqual(values, tasks.map((_, i) => (i % 3 === 0 ? `T${i}` : i * 2)));
   });
 
+  it('a finished batch leaves no port open (an idle worker never closes its end)', async () => {
+    const ports = (): number => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+    const one = fn((x: number) => x);
+    await pool.runBatch([task(one, [0])], { onOutcome: () => {} }).done;
+    await new Promise((r) => setTimeout(r, 50));
+    const before = ports();
+    for (let i = 0; i < 20; i++) await pool.runBatch([task(one, [1]), task(one, [2]), task(one, [3])], { onOutcome: () => {} }).done;
+    for (let i = 0; i < 50 && ports() > before; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(ports(), before);
+  });
+
   it('a function\'s own error fails only its task', async () => {
     const { run, summary } = collect(pool, [task(fn(() => 1), []), task(fn(() => { throw new RangeError('no'); }), []), task(fn(() => 3), [])]);
     await run.done;
