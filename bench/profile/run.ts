@@ -10,6 +10,7 @@ import { progress } from '../support/progress.js';
 import { merge, summarize, topRows, type ThreadProfile } from './summarize.js';
 
 const label = process.argv[2] ?? 'throughput';
+const TASKS = 20_000;
 const dir = await mkdtemp(join(tmpdir(), 'funcx-rx-profile-'));
 try {
   const roles = join(dir, 'roles.json');
@@ -38,7 +39,8 @@ try {
       if (threads.length === 0) continue;
       const t = merge(threads);
       const busy = t.wallMs - t.idleMs;
-      lines.push('', `## ${title}`, '', `busy ${busy.toFixed(0)} ms of ${t.wallMs.toFixed(0)} ms`, '');
+      if (busy < 1) continue; // tsx's loader thread, idle by then
+      lines.push('', `## ${title}`, '', `busy ${busy.toFixed(0)} ms of ${t.wallMs.toFixed(0)} ms: ${((1000 * busy) / TASKS).toFixed(1)} µs per task (wall-clock samples: time descheduled inside a call counts too)`, '');
       lines.push('| where | self ms | share |', '|---|---:|---:|', ...topRows(t.byPlace, busy, 12), '');
       lines.push('| function | self ms | share |', '|---|---:|---:|', ...topRows(t.byFunction, busy, 20));
     }

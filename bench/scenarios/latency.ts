@@ -7,10 +7,12 @@ import type { Row } from '../support/report.js';
 import { percentile } from '../support/stats.js';
 
 const ROUND_TRIPS = 500;
+/** Round trips before measuring, on every path alike: steady state, after the JIT has compiled the hot paths. */
+const WARM_UP = 500;
 const noop = (x: number): number => x * 2;
 
 async function timeEach(n: number, once: (i: number) => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < 20; i++) await once(i); // warm-up
+  for (let i = 0; i < WARM_UP; i++) await once(i);
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const start = performance.now();
@@ -32,7 +34,7 @@ function rows(scenario: string, path: string, samples: number[], floor: number[]
 
 /** Scenario 3: one task at a time, batching off: WebSocket path, polling path, and the pool as the floor. */
 export async function latency(): Promise<Row[]> {
-  progress(`latency: ${ROUND_TRIPS} round trips per path`);
+  progress(`latency: ${ROUND_TRIPS} round trips per path after ${WARM_UP} warm-up ones`);
   const pool = new WorkerPool({ workers: 1 });
   const functionCode = pack([serializeFunction(noop)]);
   const floor = await timeEach(ROUND_TRIPS, (i) => pool.run({ functionId: 'noop', functionCode, payload: packPayload([i]) }));

@@ -1,10 +1,12 @@
 import WebSocket from 'ws';
 import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointFunctionMessage, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../protocol/endpointChannel.js';
 import { backoffDelay } from '../reactive/backoff.js';
+import { codeLanguage } from '../serialize/codeLanguage.js';
 import { serializeError } from '../serialize/serialize.js';
 import { EndpointAuthError } from './EndpointAuthError.js';
 import type { EndpointOptions } from './EndpointOptions.js';
 import { FunctionCache } from './FunctionCache.js';
+import { FunctionSpeeds } from './FunctionSpeeds.js';
 import { LanguageQueue, type ReadyTask } from './LanguageQueue.js';
 import { findPython, type PythonSearch } from './python/findPython.js';
 import { ResultTooLarge } from './ResultTooLarge.js';
@@ -23,9 +25,10 @@ const MAX_RESULT_LIMIT = 32 * 1024 * 1024;
 /**
  * An endpoint: connects to the service over its own WebSocket, runs the tasks it is sent on a
  * {@link TaskRunner} (worker threads for JavaScript, worker processes for Python), and reports
- * statuses and results. It runs at most one task per worker and queues the rest itself, a line
- * per language, so `running` is reported exactly when a worker takes a task and a cancelled
- * queued task simply leaves the queue. Tasks do not carry their function's code: it
+ * statuses and results. It gives each worker one task at a time, or a micro-batch of fast
+ * functions' tasks when more wait than workers are free, and queues the rest itself, a line per
+ * language, so `running` is reported exactly when a worker takes a task and a cancelled queued
+ * task simply leaves the queue. Tasks do not carry their function's code: it
  * keeps the code of functions it has seen ({@link FunctionCache}) and asks the service for the
  * others, and their tasks wait until it comes. Results made while disconnected are sent after
  * reconnecting; the connection is retried with backoff until `close()`.
@@ -51,7 +54,9 @@ export class Endpoint {
   readonly #requested = new Map<string, number>();
   /** Tasks that were running when a previous process died; deleted as each is failed. */
   readonly #crashed: Set<string>;
-  readonly #running = new Map<string, AbortController>();
+  /** How to stop each running task (one of a micro-batch, or one alone). */
+  readonly #running = new Map<string, () => void>();
+  readonly #speeds = new FunctionSpeeds();
   readonly #recent = new Map<string, EndpointResultMessage>();
   #outbox: EndpointToService[] = [];
   #socket: WebSocket | null = null;
@@ -172,7 +177,7 @@ export class Endpoint {
     this.#queue.clear();
     this.#needing.clear();
     this.#requested.clear();
-    for (const controller of this.#running.values()) controller.abort(new Error('The endpoint is closing'));
+    for (const stop of this.#running.values()) stop();
     this.#socket?.close(1001);
     this.#socket = null;
     await this.#pool.close();
@@ -312,32 +317,84 @@ export class Endpoint {
   #cancel(taskId: string): void {
     if (this.#queue.delete(taskId)) return;
     for (const tasks of this.#needing.values()) if (tasks.delete(taskId)) return;
-    this.#running.get(taskId)?.abort(new Error('Cancelled by the service'));
+    this.#running.get(taskId)?.();
   }
 
-  /** Starts queued tasks while workers are free. */
+  /**
+   * Starts queued tasks while workers are free. A worker takes a micro-batch of JavaScript tasks
+   * when more wait than there are free workers: up to an even share of the line, and as many as
+   * its functions' measured speed allows ({@link FunctionSpeeds}); a slow or new function's tasks
+   * go one by one.
+   */
   #pump(): void {
     while (!this.#closed) {
       const ready = this.#queue.take((language) => this.#pool.hasRoom(language));
       if (ready === undefined) return;
-      this.#start(ready);
+      const batch = this.#options.microBatch !== false && codeLanguage(ready.code) === 'javascript' ? this.#batchAfter(ready) : null;
+      if (batch === null) this.#start(ready);
+      else this.#startBatch(batch);
     }
+  }
+
+  /** The micro-batch that starts with `first`, or null when it would hold only `first`. */
+  #batchAfter(first: ReadyTask): ReadyTask[] | null {
+    const free = this.#pool.capacity('javascript') - this.#pool.running('javascript');
+    let limit = Math.min(this.#speeds.batchSize(first.task.function_id), Math.ceil((this.#queue.count('javascript') + 1) / free));
+    if (limit <= 1) return null;
+    const batch = [first];
+    for (let next = this.#queue.peek('javascript'); next !== undefined && batch.length < limit; next = this.#queue.peek('javascript')) {
+      limit = Math.min(limit, this.#speeds.batchSize(next.task.function_id));
+      if (batch.length >= limit) break;
+      batch.push(this.#queue.shift('javascript')!);
+    }
+    return batch.length > 1 ? batch : null;
+  }
+
+  #startBatch(batch: readonly ReadyTask[]): void {
+    const ids = batch.map(({ task }) => task.task_id);
+    // Told before they start: a function may kill the process at once.
+    this.#options.onTaskRunning?.(ids, true);
+    for (const id of ids) this.#send({ type: 'status', task_id: id, status: 'running' });
+    const run = this.#pool.runBatch(
+      batch.map(({ task, code }) => ({ functionId: task.function_id, functionCode: code, payload: task.payload, timeoutMs: task.timeout_ms ?? this.#options.taskTimeoutMs })),
+      {
+        maxResultBytes: this.#maxResultBytes,
+        onOutcome: (index, outcome, ms) => {
+          const { task } = batch[index]!;
+          if (ms > 0) this.#speeds.record(task.function_id, ms);
+          this.#running.delete(task.task_id);
+          this.#options.onTaskRunning?.([task.task_id], false);
+          this.#finish({ type: 'result', task_id: task.task_id, ...outcome });
+        },
+      },
+    );
+    ids.forEach((id, index) => this.#running.set(id, () => run.cancel(index)));
+    void run.done.then(() => {
+      // Cancelled ones: nobody waits for an answer.
+      const stopped = ids.filter((id) => this.#running.delete(id));
+      if (stopped.length > 0) this.#options.onTaskRunning?.(stopped, false);
+      this.#pump();
+    });
   }
 
   #start({ task, code }: ReadyTask): void {
     const controller = new AbortController();
-    this.#running.set(task.task_id, controller);
+    this.#running.set(task.task_id, () => controller.abort(new Error('Stopped by the service or the endpoint closing')));
     // Told before it starts: a function may kill the process at once.
     this.#options.onTaskRunning?.([task.task_id], true);
     this.#send({ type: 'status', task_id: task.task_id, status: 'running' });
     const timeoutMs = task.timeout_ms ?? this.#options.taskTimeoutMs;
+    const started = performance.now();
     this.#pool
       .run(
         { functionId: task.function_id, functionCode: code, payload: task.payload, maxResultBytes: this.#maxResultBytes },
         { signal: controller.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
       )
       .then(
-        (outcome) => this.#finish({ type: 'result', task_id: task.task_id, ...outcome }),
+        (outcome) => {
+          this.#speeds.record(task.function_id, performance.now() - started);
+          this.#finish({ type: 'result', task_id: task.task_id, ...outcome });
+        },
         () => {
           // Aborted: cancelled by the service or stopped by close(); nobody waits for an answer.
         },

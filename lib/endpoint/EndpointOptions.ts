@@ -36,6 +36,13 @@ export interface EndpointOptions {
    */
   readonly prefetch?: number;
   /**
+   * Whether a worker may take several tasks of fast functions in one message when more wait than
+   * workers are free (each task keeps its own cancellation and time limit); `false` sends every
+   * task alone.
+   * @default true
+   */
+  readonly microBatch?: boolean;
+  /**
    * How reconnects back off.
    * @default { initialDelayMs: 100, maxDelayMs: 5000 }
    */

@@ -82,6 +82,28 @@ export class LanguageQueue {
   }
 
   /**
+   * The task of a language that has waited longest, left in the queue.
+   *
+   * @param language - the language
+   * @returns the task and its code, or undefined when none waits
+   */
+  peek(language: Language): ReadyTask | undefined {
+    return (this.#lines[language].values().next().value as Entry | undefined)?.ready;
+  }
+
+  /**
+   * Takes the task of a language that has waited longest (for a micro-batch after {@link take}).
+   *
+   * @param language - the language
+   * @returns the task and its code, removed from the queue, or undefined when none waits
+   */
+  shift(language: Language): ReadyTask | undefined {
+    const ready = this.peek(language);
+    if (ready !== undefined) this.#lines[language].delete(ready.task.task_id);
+    return ready;
+  }
+
+  /**
    * Takes the task that has waited longest among the languages that have room.
    *
    * @param hasRoom - whether a language's workers can take a task now

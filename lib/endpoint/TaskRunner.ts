@@ -3,6 +3,7 @@ import { codeLanguage, type Language } from '../serialize/codeLanguage.js';
 import type { PythonSearch } from './python/findPython.js';
 import { PythonPool } from './python/PythonPool.js';
 import type { WorkerOutcome, WorkerTask } from './worker.js';
+import type { BatchTask, OnBatchOutcome, WorkerBatchRun } from './WorkerBatchRun.js';
 import { WorkerPool } from './WorkerPool.js';
 
 /** Options of {@link TaskRunner}. */
@@ -73,7 +74,7 @@ export class TaskRunner {
   }
 
   /**
-   * How many tasks of a language run now.
+   * How many workers of a language are busy now (a micro-batch keeps one worker).
    *
    * @param language - the language
    * @returns the count
@@ -112,6 +113,24 @@ export class TaskRunner {
     } finally {
       this.#running[language]--;
     }
+  }
+
+  /**
+   * Runs a micro-batch of JavaScript tasks on one worker thread ({@link WorkerPool.runBatch}).
+   *
+   * @param tasks - the tasks, in order
+   * @param options - `onOutcome` for each task that ran; `maxResultBytes`
+   * @returns the run: `cancel(index)` and `done`
+   * @example
+   * ```ts
+   * const run = runner.runBatch(tasks, { onOutcome: (i, outcome) => send(i, outcome) });
+   * ```
+   */
+  runBatch(tasks: readonly BatchTask[], options: { onOutcome: OnBatchOutcome; maxResultBytes?: number }): WorkerBatchRun {
+    this.#running.javascript++;
+    const run = this.#javascript.runBatch(tasks, options);
+    void run.done.then(() => this.#running.javascript--);
+    return run;
   }
 
   /**

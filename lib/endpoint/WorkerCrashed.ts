@@ -19,3 +19,20 @@ export class WorkerCrashed extends Error {
     this.name = 'WorkerCrashed';
   }
 }
+
+/**
+ * What happened to a worker, in words, from its pool's error.
+ *
+ * @param error - the pool's error (undefined: the worker stopped without one)
+ * @returns a description for {@link WorkerCrashed}
+ * @example
+ * ```ts
+ * new WorkerCrashed(describeCrash(error), error);
+ * ```
+ */
+export function describeCrash(error: unknown): string {
+  if (error === undefined) return 'it stopped';
+  const code = (error as { code?: string }).code;
+  if (code === 'ERR_WORKER_OUT_OF_MEMORY') return 'it ran out of memory';
+  return error instanceof Error ? error.message : String(error);
+}

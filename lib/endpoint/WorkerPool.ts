@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { serializeError } from '../serialize/serialize.js';
 import { TaskTimeout } from './TaskTimeout.js';
-import { WorkerCrashed } from './WorkerCrashed.js';
+import { WorkerBatchRun, type BatchTask, type OnBatchOutcome } from './WorkerBatchRun.js';
+import { describeCrash, WorkerCrashed } from './WorkerCrashed.js';
 import type { WorkerOutcome, WorkerTask } from './worker.js';
 
 // Under tsx this module is TypeScript and so is its worker; compiled, both are JavaScript.
@@ -102,6 +103,29 @@ export class WorkerPool {
   }
 
   /**
+   * Runs a micro-batch: several tasks on one worker, in order, in one dispatch, each outcome
+   * reported as soon as it is made. Each task keeps its own cancellation and time limit (see
+   * {@link WorkerBatchRun}); a worker that dies fails only the task it was running.
+   *
+   * @param tasks - the tasks, in the order to run them
+   * @param options - `onOutcome` for each task that ran; `maxResultBytes`, the result limit of each
+   * @returns the run: `cancel(index)` and `done`
+   * @example
+   * ```ts
+   * const run = pool.runBatch(tasks, { onOutcome: (i, outcome, ms) => report(tasks[i], outcome) });
+   * await run.done;
+   * ```
+   */
+  runBatch(tasks: readonly BatchTask[], options: { onOutcome: OnBatchOutcome; maxResultBytes?: number }): WorkerBatchRun {
+    return new WorkerBatchRun(
+      tasks,
+      (batch, port, signal) => this.#piscina.run(batch, { name: 'runBatch', transferList: [port] as never, signal }),
+      options.onOutcome,
+      options.maxResultBytes,
+    );
+  }
+
+  /**
    * Stops every worker.
    *
    * @returns when the threads have exited
@@ -113,10 +137,4 @@ export class WorkerPool {
   async close(): Promise<void> {
     await this.#piscina.destroy();
   }
-}
-
-function describeCrash(error: unknown): string {
-  const code = (error as { code?: string }).code;
-  if (code === 'ERR_WORKER_OUT_OF_MEMORY') return 'it ran out of memory';
-  return error instanceof Error ? error.message : String(error);
 }

@@ -29,6 +29,8 @@ export class FuncXExecutor {
   readonly #client: FuncXClient<true>;
   readonly #endpointId: string | undefined;
   readonly #functions = new WeakMap<AnyFunction | PythonFunction, Promise<FunctionId>>();
+  /** The functions whose registration has succeeded. */
+  readonly #registered = new WeakMap<AnyFunction | PythonFunction, FunctionId>();
   readonly #pending = new Set<FuncXFuture<unknown>>();
   #shutdown = false;
 
@@ -82,18 +84,19 @@ export class FuncXExecutor {
     const future = new FuncXFuture<unknown>(uuidv4());
     this.#pending.add(future);
     future.addDoneCallback(() => this.#pending.delete(future));
-    this.#register(fn).then(
-      (functionId) => {
-        if (future.done()) return;
-        try {
-          const target = { functionId, endpointId, taskId: future.taskId, ...(options.kwargs ? { kwargs: options.kwargs } : {}), ...(options.signal ? { signal: options.signal } : {}) };
-          future.attach(this.#client.run(target, ...(args as never[])));
-        } catch (error) {
-          future.fail(error);
-        }
-      },
-      (error: unknown) => future.fail(error),
-    );
+    const start = (functionId: FunctionId): void => {
+      if (future.done()) return;
+      try {
+        const target = { functionId, endpointId, taskId: future.taskId, ...(options.kwargs ? { kwargs: options.kwargs } : {}), ...(options.signal ? { signal: options.signal } : {}) };
+        future.attach(this.#client.run(target, ...(args as never[])));
+      } catch (error) {
+        future.fail(error);
+      }
+    };
+    // A function registered already starts its task now, in this call, rather than a microtask later.
+    const registered = this.#registered.get(fn);
+    if (registered !== undefined) start(registered);
+    else this.#register(fn).then(start, (error: unknown) => future.fail(error));
     return future;
   }
 
@@ -153,7 +156,7 @@ export class FuncXExecutor {
       id = this.#registrar.registerFunction(fn);
       this.#functions.set(fn, id);
       // A failed registration is not cached, so the next submission tries again.
-      id.catch(() => this.#functions.delete(fn));
+      id.then((functionId) => this.#registered.set(fn, functionId), () => this.#functions.delete(fn));
     }
     return id;
   }

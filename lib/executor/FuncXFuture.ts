@@ -1,4 +1,4 @@
-import { AsyncSubject, firstValueFrom, throwError, timeout, type Observable } from 'rxjs';
+import { Observable } from 'rxjs';
 import { ResultTimeout } from '../errors/ResultTimeout.js';
 import { TaskCancelled } from '../errors/TaskCancelled.js';
 import type { AsyncTask } from '../reactive/AsyncTask.js';
@@ -17,22 +17,17 @@ import type { AsyncTask } from '../reactive/AsyncTask.js';
 export class FuncXFuture<T> implements PromiseLike<T> {
   /** The task's id, chosen before it is posted. */
   readonly taskId: string;
-  readonly #outcome = new AsyncSubject<T>();
+  // A plain settle-once record and a list of waiters rather than a Subject: an executor makes one
+  // future per task, tens of thousands a second, and these few fields are all it needs.
+  #outcome: Outcome<T> | null = null;
+  #waiters: ((outcome: Outcome<T>) => void)[] | null = null;
   #task: AsyncTask<T> | null = null;
-  #done = false;
   #cancelled = false;
   #promise: Promise<T> | null = null;
 
   /** @param taskId - the id its task will have */
   constructor(taskId: string) {
     this.taskId = taskId;
-    this.#outcome.subscribe({
-      complete: () => (this.#done = true),
-      error: (error: unknown) => {
-        this.#done = true;
-        this.#cancelled = error instanceof TaskCancelled;
-      },
-    });
   }
 
   /**
@@ -44,7 +39,12 @@ export class FuncXFuture<T> implements PromiseLike<T> {
    */
   attach(task: AsyncTask<T>): void {
     this.#task = task;
-    task.subscribe(this.#outcome);
+    let value: T;
+    task.subscribe({
+      next: (v) => (value = v),
+      complete: () => this.#settle({ value }),
+      error: (error: unknown) => this.#settle({ error }),
+    });
   }
 
   /**
@@ -55,7 +55,7 @@ export class FuncXFuture<T> implements PromiseLike<T> {
    * @internal
    */
   fail(error: unknown): void {
-    if (!this.#done) this.#outcome.error(error);
+    this.#settle({ error });
   }
 
   /**
@@ -68,7 +68,7 @@ export class FuncXFuture<T> implements PromiseLike<T> {
    * ```
    */
   done(): boolean {
-    return this.#done;
+    return this.#outcome !== null;
   }
 
   /**
@@ -98,9 +98,9 @@ export class FuncXFuture<T> implements PromiseLike<T> {
    * ```
    */
   cancel(reason?: unknown): boolean {
-    if (this.#done) return false;
+    if (this.#outcome !== null) return false;
     if (this.#task) this.#task.cancel(reason);
-    else this.#outcome.error(new TaskCancelled(this.taskId, reason === undefined ? undefined : { cause: reason }));
+    else this.#settle({ error: new TaskCancelled(this.taskId, reason === undefined ? undefined : { cause: reason }) });
     return true;
   }
 
@@ -118,7 +118,17 @@ export class FuncXFuture<T> implements PromiseLike<T> {
   result(options: { timeoutMs?: number } = {}): Promise<T> {
     const { timeoutMs } = options;
     if (timeoutMs === undefined) return this.then();
-    return firstValueFrom(this.#outcome.pipe(timeout({ first: timeoutMs, with: () => throwError(() => new ResultTimeout(this.taskId, timeoutMs)) })));
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stopWaiting();
+        reject(new ResultTimeout(this.taskId, timeoutMs));
+      }, timeoutMs);
+      const stopWaiting = this.#whenSettled((outcome) => {
+        clearTimeout(timer);
+        if ('value' in outcome) resolve(outcome.value);
+        else reject(outcome.error);
+      });
+    });
   }
 
   /**
@@ -148,7 +158,7 @@ export class FuncXFuture<T> implements PromiseLike<T> {
    * ```
    */
   addDoneCallback(callback: (future: FuncXFuture<T>) => void): void {
-    this.#outcome.subscribe({ complete: () => callback(this), error: () => callback(this) });
+    this.#whenSettled(() => callback(this));
   }
 
   /**
@@ -162,7 +172,13 @@ export class FuncXFuture<T> implements PromiseLike<T> {
    * ```
    */
   asObservable(): Observable<T> {
-    return this.#outcome.asObservable();
+    return new Observable<T>((subscriber) =>
+      this.#whenSettled((outcome) => {
+        if (!('value' in outcome)) return subscriber.error(outcome.error);
+        subscriber.next(outcome.value);
+        subscriber.complete();
+      }),
+    );
   }
 
   /**
@@ -180,7 +196,44 @@ export class FuncXFuture<T> implements PromiseLike<T> {
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    this.#promise ??= firstValueFrom(this.#outcome);
+    this.#promise ??= new Promise<T>((resolve, reject) => {
+      this.#whenSettled((outcome) => ('value' in outcome ? resolve(outcome.value) : reject(outcome.error)));
+    });
     return this.#promise.then(onfulfilled, onrejected);
   }
+
+  #settle(outcome: Outcome<T>): void {
+    if (this.#outcome !== null) return;
+    this.#outcome = outcome;
+    this.#cancelled = 'error' in outcome && outcome.error instanceof TaskCancelled;
+    const waiters = this.#waiters;
+    this.#waiters = null;
+    if (waiters === null) return;
+    for (const waiter of waiters) {
+      try {
+        waiter(outcome);
+      } catch (error) {
+        // As an Observable subscriber's would be: reported on its own, never stopping the other waiters.
+        setTimeout(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  /** Calls `waiter` once settled (at once if it is); returns how to stop waiting. */
+  #whenSettled(waiter: (outcome: Outcome<T>) => void): () => void {
+    if (this.#outcome !== null) {
+      waiter(this.#outcome);
+      return () => {};
+    }
+    (this.#waiters ??= []).push(waiter);
+    return () => {
+      const i = this.#waiters?.indexOf(waiter) ?? -1;
+      if (i >= 0) this.#waiters!.splice(i, 1);
+    };
+  }
 }
+
+/** How a future ended. */
+type Outcome<T> = { readonly value: T } | { readonly error: unknown };

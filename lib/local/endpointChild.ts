@@ -26,21 +26,26 @@ function send(message: FromEndpointChild): void {
 let ended: string[] = [];
 let reportScheduled = false;
 
+/** How long ends wait to go to the parent together. */
+const ENDS_EVERY_MS = 20;
+
 /**
  * Starts go to the parent at once, before the workers get the tasks (the IPC write reaches the
- * pipe synchronously, so a function that kills this process at once is still known); ends made
- * in one tick go in one message.
+ * pipe synchronously, so a function that kills this process at once is still known). Ends wait a
+ * moment and go together, sparing the parent a wake-up per task: an end told late only means
+ * that, if this process dies meanwhile, the next one fails a task whose result was already sent,
+ * and the service keeps the first result.
  */
 function report(taskIds: readonly string[], running: boolean): void {
   if (running) return send({ type: 'running', started: [...taskIds], ended: [] });
-  ended.push(...taskIds);
+  for (const id of taskIds) ended.push(id);
   if (reportScheduled) return;
   reportScheduled = true;
-  setImmediate(() => {
+  setTimeout(() => {
     reportScheduled = false;
     send({ type: 'running', started: [], ended });
     ended = [];
-  });
+  }, ENDS_EVERY_MS).unref();
 }
 
 let endpoint: Endpoint | null = null;

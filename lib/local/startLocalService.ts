@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { FuncXService } from '../service/FuncXService.js';
 import { LocalEndpoint } from './LocalEndpoint.js';
+import type { EndpointOptions } from '../endpoint/EndpointOptions.js';
 import type { FuncXServiceOptions } from '../service/FuncXServiceOptions.js';
 
 /** Options of {@link startLocalService}. */
@@ -40,6 +41,17 @@ export interface LocalServiceOptions {
    * @default 2000 requests per 10 s
    */
   readonly rateLimit?: FuncXServiceOptions['rateLimit'];
+  /**
+   * Whether the local endpoint's workers take micro-batches of fast functions' tasks; see
+   * {@link EndpointOptions.microBatch}.
+   * @default true
+   */
+  readonly microBatch?: boolean;
+  /**
+   * Whether result sockets may ask for batched frames; see {@link FuncXServiceOptions.batchedResultFrames}.
+   * @default true
+   */
+  readonly batchedResultFrames?: boolean;
 }
 
 /** A running embedded service with its local endpoint. */
@@ -85,6 +97,7 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
     port: options.port ?? 0,
     cors: options.cors ?? [],
     ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
+    ...(options.batchedResultFrames === undefined ? {} : { batchedResultFrames: options.batchedResultFrames }),
     // The service takes results as large as its endpoint may make them.
     ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
   });
@@ -97,6 +110,7 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
       secret,
       workers: options.workers ?? Math.max(16, availableParallelism()),
       ...(options.taskTimeoutMs === undefined ? {} : { taskTimeoutMs: options.taskTimeoutMs }),
+      ...(options.microBatch === undefined ? {} : { microBatch: options.microBatch }),
       ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
     });
     let stopping: Promise<void> | null = null;

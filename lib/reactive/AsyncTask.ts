@@ -36,8 +36,6 @@ export interface TaskControl {
 export class AsyncTask<T> extends Observable<T> implements PromiseLike<T> {
   /** The task's id, chosen by the client before it was posted. */
   readonly taskId: string;
-  /** The task's statuses, from the latest; completes when the task ends. */
-  readonly status$: Observable<ClientTaskStatus>;
   readonly #state: TaskState<T>;
   readonly #control: TaskControl;
   #promise: Promise<T> | null = null;
@@ -59,9 +57,14 @@ export class AsyncTask<T> extends Observable<T> implements PromiseLike<T> {
     this.taskId = state.taskId;
     this.#state = state;
     this.#control = control;
-    this.status$ = defer(() => {
-      control.watchStatuses();
-      return state.status$;
+  }
+
+  /** The task's statuses, from the latest; completes when the task ends. */
+  get status$(): Observable<ClientTaskStatus> {
+    // Made when asked for: most tasks are only awaited, and an executor makes tens of thousands a second.
+    return defer(() => {
+      this.#control.watchStatuses();
+      return this.#state.status$;
     });
   }
 

@@ -74,7 +74,7 @@ export class ResultConnection {
       let opensThisSession = 0;
       return token$(options.token).pipe(
         switchMap((token) =>
-          makeWebSocketObservable<string>(options.url, {
+          makeWebSocketObservable<string>(batchedUrl(options.url), {
             protocols: [],
             makeWebSocket: (url) => options.makeWebSocket(url, { token }),
           }),
@@ -162,12 +162,23 @@ export class ResultConnection {
   }
 }
 
+/** The result-socket URL asking for batched frames (docs/protocol-extensions.md §3): many results per frame. */
+function batchedUrl(url: string): string {
+  const batched = new URL(url);
+  batched.searchParams.set('batch', '1');
+  return batched.href;
+}
+
+const isRoutable = (frame: unknown): frame is ServerFrame => typeof frame === 'object' && frame !== null && typeof (frame as ServerFrame).task_id === 'string';
+
+/** A frame's results and statuses: one, or an array of them in a batched frame. */
 function parseFrame(data: string | ArrayBuffer | Blob): ServerFrame[] {
   if (typeof data !== 'string') return [];
   try {
-    const frame = JSON.parse(data) as ServerFrame;
+    const parsed = JSON.parse(data) as unknown;
     // A frame without a task id cannot be routed; it is dropped rather than failing the socket.
-    return typeof frame === 'object' && frame !== null && typeof frame.task_id === 'string' ? [frame] : [];
+    if (Array.isArray(parsed)) return parsed.filter(isRoutable);
+    return isRoutable(parsed) ? [parsed] : [];
   } catch {
     return [];
   }

@@ -41,7 +41,7 @@ export class TaskRegistry {
     if (state.settled || this.#tasks.has(state.taskId)) return;
     this.#tasks.set(state.taskId, state);
     if (this.#tasks.size === 1) this.#onFirst();
-    state.onSettled = (settled) => this.#remove(settled);
+    state.onSettled = this.#removeSettled;
   }
 
   /**
@@ -62,6 +62,9 @@ export class TaskRegistry {
   values(): IterableIterator<TaskState> {
     return this.#tasks.values();
   }
+
+  /** One function for every task, rather than a closure each. */
+  readonly #removeSettled = (state: TaskState): void => this.#remove(state);
 
   #remove(state: TaskState): void {
     if (this.#tasks.get(state.taskId) !== state) return;

@@ -271,7 +271,7 @@ export class FuncXService {
         if (holder === undefined) return writeRawAnswer(socket, new ApiError(ErrorCode.USER_UNAUTHENTICATED, 'The bearer token is not valid'));
         const refusal = await this.#results.refusal(holder.userId);
         if (refusal !== null) return writeRawAnswer(socket, refusal);
-        this.#resultServer.handleUpgrade(request, socket, head, (ws) => this.#results.attach(ws, holder.userId));
+        this.#resultServer.handleUpgrade(request, socket, head, (ws) => this.#results.attach(ws, holder.userId, target.batched));
         return;
       }
       const { endpointId } = target;

@@ -40,9 +40,12 @@ export function task(functionId: string, endpointId: string, args: unknown[], ta
 /** A WebSocket whose incoming frames are collected, with a way to await the next ones. */
 export class FrameCollector {
   readonly frames: any[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Each WebSocket frame as it came, before arrays are flattened into `frames`. */
+  readonly raw: string[] = [];
   readonly #waiters: (() => void)[] = [];
   constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
+      this.raw.push(String(data));
       const parsed = JSON.parse(String(data));
       for (const item of Array.isArray(parsed) ? parsed : [parsed]) this.frames.push(item);
       for (const wake of this.#waiters.splice(0)) wake();

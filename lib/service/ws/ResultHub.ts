@@ -14,6 +14,8 @@ interface Listener {
   /** Frames waiting for this tick's write. */
   pending: string[];
   readonly userId: string;
+  /** Whether it asked for batched frames: a JSON array of the frames of one tick (docs/protocol-extensions.md §3). */
+  readonly batched: boolean;
   /** Group id → whether it wants status frames. */
   readonly groups: Map<string, boolean>;
   /** Whether it answered the last ping (or sent anything since). */
@@ -27,7 +29,7 @@ interface Followed {
 }
 
 /** The limits a result hub enforces. */
-export type ResultHubLimits = Pick<ResolvedServiceOptions, 'maxResultSocketsPerUser' | 'maxResultSockets' | 'maxSubscriptionsPerSocket' | 'pingIntervalMs'>;
+export type ResultHubLimits = Pick<ResolvedServiceOptions, 'maxResultSocketsPerUser' | 'maxResultSockets' | 'maxSubscriptionsPerSocket' | 'pingIntervalMs' | 'batchedResultFrames'>;
 
 /** WebSocket close code for a socket that broke a limit (RFC 6455: policy violation). */
 const POLICY_VIOLATION = 1008;
@@ -48,6 +50,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class ResultHub {
   readonly #byGroup = new Map<string, Followed>();
   readonly #listeners = new Set<Listener>();
+  /** Results delivered this tick, by group; emptied by the next tick's one call per group. */
+  readonly #deliveredByGroup = new Map<string, string[]>();
   readonly #backend: Backend;
   readonly #limits: ResultHubLimits;
   #pingTimer: NodeJS.Timeout | null = null;
@@ -88,12 +92,13 @@ export class ResultHub {
    *
    * @param socket - the socket
    * @param userId - its user
+   * @param batched - whether it asked for batched frames (`batch=1`); plain funcX clients get one frame per result
    * @returns nothing
    */
-  attach(socket: WebSocket, userId: string): void {
+  attach(socket: WebSocket, userId: string, batched = false): void {
     // A socket error is followed by close; without a listener it would be thrown.
     socket.on('error', () => {});
-    const listener: Listener = { socket, userId, groups: new Map(), pending: [], alive: true };
+    const listener: Listener = { socket, userId, batched: batched && this.#limits.batchedResultFrames, groups: new Map(), pending: [], alive: true };
     this.#listeners.add(listener);
     this.#backend.counters.add(userId, 'resultSocketsOpen', 1);
     this.#backend.counters.add(userId, 'resultSocketsTotal', 1);
@@ -164,8 +169,9 @@ export class ResultHub {
   }
 
   /**
-   * Queues a frame; the frames of one tick are written together. Still one WebSocket frame per
-   * task, as funcX sends, but one system call for many of them instead of one each.
+   * Queues a frame; the frames of one tick are written together. A plain funcX client gets one
+   * WebSocket frame per task, as funcX sends, but one system call for many of them; a client
+   * that asked for batched frames gets them as JSON arrays of at most {@link BATCH_FRAME_BYTES}.
    */
   #send(listener: Listener, frame: string): void {
     if (listener.pending.push(frame) > 1) return;
@@ -174,6 +180,7 @@ export class ResultHub {
       listener.pending = [];
       const { socket } = listener;
       if (socket.readyState !== socket.OPEN) return;
+      if (listener.batched) return sendBatched(socket, frames);
       // ws writes each frame straight to the TCP socket; corking it turns them into one writev.
       const tcp = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
       tcp?.cork();
@@ -235,8 +242,38 @@ export class ResultHub {
       sent = true;
     }
     // Delivered: it no longer waits for a later subscriber (the client's sweep covers a socket that dies now).
-    if (sent && !isStatus) void this.#backend.groups.removeUndelivered(event.groupId, [event.taskId]).catch(() => {});
+    if (sent && !isStatus) this.#delivered(event.groupId, event.taskId);
   }
+
+  /** Marks a result delivered; those of one tick go to the store in one call per group. */
+  #delivered(groupId: string, taskId: string): void {
+    const ids = this.#deliveredByGroup.get(groupId);
+    if (ids !== undefined) return void ids.push(taskId);
+    this.#deliveredByGroup.set(groupId, [taskId]);
+    if (this.#deliveredByGroup.size > 1) return;
+    setImmediate(() => {
+      const byGroup = [...this.#deliveredByGroup];
+      this.#deliveredByGroup.clear();
+      for (const [group, taskIds] of byGroup) void this.#backend.groups.removeUndelivered(group, taskIds).catch(() => {});
+    });
+  }
+}
+
+/** Frames of a batched socket, as JSON arrays: several frames per array up to this many characters (one larger frame goes alone). */
+const BATCH_FRAME_BYTES = 1024 * 1024;
+
+function sendBatched(socket: WebSocket, frames: readonly string[]): void {
+  let first = 0;
+  let size = 0;
+  for (let i = 0; i < frames.length; i++) {
+    if (i > first && size + frames[i]!.length > BATCH_FRAME_BYTES) {
+      socket.send(`[${frames.slice(first, i).join(',')}]`);
+      first = i;
+      size = 0;
+    }
+    size += frames[i]!.length + 1;
+  }
+  socket.send(`[${frames.slice(first).join(',')}]`);
 }
 
 function parseSubscribe(text: string): SubscribeFrame | null {
