@@ -196,7 +196,7 @@ export function backendContract(name: string, pair: BackendPair): void {
       assert.equal(await b.groups.get(id), undefined);
     });
 
-    it('groups - undelivered: added in batches, removals of one tick from several callers all land', async () => {
+    it('groups - undelivered: added in batches; concurrent removals all land', async () => {
       const [g1, g2] = [uuidv4(), uuidv4()];
       await a.groups.claim(g1, 'alice', 1);
       await a.groups.claim(g2, 'alice', 1);

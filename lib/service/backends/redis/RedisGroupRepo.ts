@@ -8,12 +8,6 @@ import type { RedisClient } from './RedisClient.js';
  */
 export class RedisGroupRepo implements GroupRepo {
   readonly #client: RedisClient;
-  /**
-   * Delivered results to take out of their groups' undelivered sets, by group, until this tick's
-   * end: a result socket reports each delivery on its own, and one SREM per group carries them
-   * all. Emptied by every flush.
-   */
-  readonly #removals = new Map<string, { ids: string[]; done: Promise<void>; settle(error?: unknown): void }>();
 
   constructor(client: RedisClient) {
     this.#client = client;
@@ -53,24 +47,8 @@ export class RedisGroupRepo implements GroupRepo {
     if (taskIds.length > 0) await this.#client.redis.sadd(this.#key(id, 'undelivered'), taskIds as string[]);
   }
 
-  removeUndelivered(id: string, taskIds: readonly string[]): Promise<void> {
-    if (taskIds.length === 0) return Promise.resolve();
-    let batch = this.#removals.get(id);
-    if (batch === undefined) {
-      if (this.#removals.size === 0) process.nextTick(() => this.#flushRemovals());
-      let settle!: (error?: unknown) => void;
-      const done = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))));
-      this.#removals.set(id, (batch = { ids: [], done, settle }));
-    }
-    batch.ids.push(...taskIds);
-    return batch.done;
-  }
-
-  #flushRemovals(): void {
-    for (const [id, { ids, settle }] of this.#removals) {
-      this.#client.redis.srem(this.#key(id, 'undelivered'), ids).then(() => settle(), (error: unknown) => settle(error ?? new Error('SREM failed')));
-    }
-    this.#removals.clear();
+  async removeUndelivered(id: string, taskIds: readonly string[]): Promise<void> {
+    if (taskIds.length > 0) await this.#client.redis.srem(this.#key(id, 'undelivered'), taskIds as string[]);
   }
 
   drainUndelivered(id: string): Promise<string[]> {
