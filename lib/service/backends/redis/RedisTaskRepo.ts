@@ -100,12 +100,15 @@ export class RedisTaskRepo implements TaskRepo {
       const args: (string | number)[] = [];
       for (const task of slice) {
         keys.push(this.#key(task.id));
-        const at = args.push(task.id, task.queuedAt, task.functionId, task.endpointId, 0);
-        for (const field in task) {
-          const value = task[field as keyof TaskEntry];
-          if (value !== null) args.push(field, value);
+        // The values only, after a mask of the fields present: a third of the strings of field/value pairs.
+        const at = args.push('');
+        let has = '';
+        for (const field of TASK_FIELDS) {
+          const value = task[field];
+          has += value === null ? '0' : '1';
+          if (value !== null) args.push(value);
         }
-        args[at - 1] = args.length - at;
+        args[at - 1] = has;
       }
       return rowsOf(await this.#client.script<string>('fxInsertMany', keys, args)).map(taskOf);
     });

@@ -45,25 +45,34 @@ local function count(deltas, id, delta) deltas[id] = (deltas[id] or 0) + delta e
 export const SCRIPTS = {
   /**
    * Inserts tasks unless their ids exist, in order. KEYS: queued, refs, then one task key per task.
-   * ARGV per task: id, queuedAt, functionId, endpointId, n, then n field/value strings.
-   * Returns (as JSON) per task false (inserted) or the existing task's row.
+   * ARGV per task: which fields it has (a string of 1s and 0s in TASK_FIELDS order), then their
+   * values. Returns (as JSON) per task false (inserted) or the existing task's row.
    */
   fxInsertMany: {
     lua: `${ROW}${BATCH}
 local out, queued, refs, i = {}, {}, {}, 1
+local QUEUED_AT = ${TASK_FIELDS.indexOf('queuedAt') + 1}
 for k = 3, #KEYS do
-  local n = tonumber(ARGV[i + 4])
+  local has, fields, values = ARGV[i], {}, {}
+  i = i + 1
+  for f = 1, #FIELDS do
+    if string.byte(has, f) == 49 then
+      fields[#fields + 1] = FIELDS[f]
+      fields[#fields + 1] = ARGV[i]
+      values[f] = ARGV[i]
+      i = i + 1
+    end
+  end
   if redis.call('EXISTS', KEYS[k]) == 1 then
     out[#out + 1] = row(KEYS[k])
   else
-    redis.call('HSET', KEYS[k], unpack(ARGV, i + 5, i + 4 + n))
-    queued[#queued + 1] = ARGV[i + 1]
-    queued[#queued + 1] = ARGV[i]
-    count(refs, ARGV[i + 2], 1)
-    count(refs, ARGV[i + 3], 1)
+    redis.call('HSET', KEYS[k], unpack(fields))
+    queued[#queued + 1] = values[QUEUED_AT]
+    queued[#queued + 1] = values[ID]
+    count(refs, values[FUNCTION], 1)
+    count(refs, values[ENDPOINT], 1)
     out[#out + 1] = false
   end
-  i = i + 5 + n
 end
 slices(queued, function(...) redis.call('ZADD', KEYS[1], ...) end)
 addRefs(KEYS[2], refs)
