@@ -1,4 +1,5 @@
 import { FuncXClient, FuncXExecutor } from 'funcx-rx';
+import { Redis } from 'ioredis';
 import { startLocalService } from 'funcx-rx/service';
 import { runCli, startCli, type CliProcess } from '../../spec/support/cli.js';
 import { startRedisServer, type RedisServer } from '../../spec/support/redisServer.js';
@@ -8,6 +9,8 @@ import { median, repeat } from '../support/stats.js';
 
 const TASKS = 20_000;
 const KILL_TASKS = 10_000;
+/** Tasks of the run whose requests to Redis are counted (MONITOR slows Redis down: a short run). */
+const COUNTED_TASKS = 2_000;
 const noop = (x: number): number => x * 2;
 
 interface Cluster {
@@ -95,18 +98,56 @@ export async function redisMode(repeats: number, workers: number): Promise<Row[]
     }
   }));
   const c = await cluster(workers);
+  const probe = new Redis(c.redis.url);
+  probe.on('error', () => {});
   try {
+    const executed = await commandsRun(probe);
     const redis = median(await repeat(repeats, () => executorRun(c.a.info.url!, c.token, c.endpointId, TASKS)));
+    const commandsPerTask = (await executed()) / (repeats * TASKS);
+    progress(`redis: ${COUNTED_TASKS.toLocaleString('en')} tasks with the requests to Redis counted`);
+    const requestsPerTask = await requestsRun(probe, () => executorRun(c.a.info.url!, c.token, c.endpointId, COUNTED_TASKS));
     progress(`redis: ${KILL_TASKS.toLocaleString('en')} tasks with and without a replica SIGKILLed and restarted`);
     const clean = await killRun(c, false);
     const killed = await killRun(c, true);
     return [
       { scenario: '11 redis', metric: 'executor, two replicas on one Redis (client on A, endpoint on B)', value: redis, unit: 'tasks/s', baseline: { name: 'in-memory, same run', value: memory }, target: { text: '≥ 50 % of in-memory', met: redis >= memory / 2 } },
+      { scenario: '11 redis', metric: 'requests to Redis per task (scripts and commands the replicas send)', value: requestsPerTask, unit: 'requests' },
+      { scenario: '11 redis', metric: 'commands Redis runs per task (each script, and each command in it)', value: commandsPerTask, unit: 'commands' },
       { scenario: '11 redis', metric: 'lost tasks with replica A SIGKILLed and restarted mid-run', value: killed.lost, unit: 'tasks', target: { text: '0', met: killed.lost === 0 } },
       { scenario: '11 redis', metric: 'tasks delivered twice to user code', value: killed.duplicates, unit: 'tasks', target: { text: '0', met: killed.duplicates === 0 } },
       { scenario: '11 redis', metric: 'wall time with the kill', value: killed.seconds, unit: 's', baseline: { name: 'no kill', value: clean.seconds } },
     ];
   } finally {
+    probe.disconnect();
     await c.stop();
+  }
+}
+
+/** Starts counting the commands Redis runs (INFO commandstats counts a script and each command it runs). @returns the count since */
+async function commandsRun(probe: Redis): Promise<() => Promise<number>> {
+  const total = async (): Promise<number> => {
+    let calls = 0;
+    for (const [, n] of (await probe.info('commandstats')).matchAll(/calls=(\d+)/g)) calls += Number(n);
+    return calls;
+  };
+  const before = await total();
+  // The probe's own INFO is one command.
+  return async () => (await total()) - before - 1;
+}
+
+/** The requests the replicas send to Redis per task during `run`, seen by MONITOR (commands run by scripts are left out). */
+async function requestsRun(probe: Redis, run: () => Promise<number>): Promise<number> {
+  // A connection of its own, in monitor mode.
+  const monitor = await probe.monitor();
+  monitor.on('error', () => {});
+  let requests = 0;
+  monitor.on('monitor', (_time: string, _args: string[], source: string) => {
+    if (source !== 'lua') requests++;
+  });
+  try {
+    await run();
+    return requests / COUNTED_TASKS;
+  } finally {
+    monitor.disconnect();
   }
 }
