@@ -11,6 +11,8 @@ import { Redis } from 'ioredis';
 export interface RedisServer {
   readonly url: string;
   readonly port: number;
+  /** The redis-server process id (for benchmarks that read its CPU time). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   return {
     url,
     port,
+    pid: child.pid,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = once(child, 'exit');

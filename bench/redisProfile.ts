@@ -1,0 +1,114 @@
+// `npx tsx bench/redisProfile.ts [label]`: the Redis scenario's setup (two `serve --redis`
+// replicas on one redis-server, the client on A, the endpoint on B) with both replicas under
+// `node --cpu-prof`; writes bench/results/profile-redis[-label].md: CPU per task of every
+// process, the commands Redis runs per task, and each replica's self time by place and function.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { FuncXClient, FuncXExecutor } from 'funcx-rx';
+import { Redis } from 'ioredis';
+import { runCli } from '../spec/support/cli.js';
+import { startRedisServer } from '../spec/support/redisServer.js';
+import { merge, summarize, topRows } from './profile/summarize.js';
+import { progress } from './support/progress.js';
+
+const WARM_UP = 2_000;
+const TASKS = 20_000;
+const label = process.argv[2];
+const root = fileURLToPath(new URL('..', import.meta.url));
+const noop = (x: number): number => x * 2;
+
+/** A `funcx-rx` command from source, optionally profiled, with its first line of output. */
+async function start(args: readonly string[], env: Record<string, string>, profileDir?: string): Promise<{ child: ChildProcess; first: string; stop(): Promise<void> }> {
+  const flags = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', 'lib/cli/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const [first] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return {
+    child,
+    first,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      // SIGTERM: the CLI exits normally, and node writes the profile.
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** CPU time of a process so far, in ms (Linux; 0 elsewhere). */
+function cpuMs(pid: number | undefined): number {
+  const file = `/proc/${pid}/stat`;
+  if (pid === undefined || !existsSync(file)) return 0;
+  const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'funcx-rx-redis-profile-'));
+const redis = await startRedisServer();
+const stops: (() => Promise<void>)[] = [];
+try {
+  const { token } = (await runCli(['token', 'create', '--redis', redis.url, '--json'])) as { token: string };
+  const { endpoint_id: endpointId, secret } = (await runCli(['endpoint-register', '--redis', redis.url, '--json'], { FUNCX_TOKEN: token })) as { endpoint_id: string; secret: string };
+  const replica = () => start(['serve', '--redis', redis.url, '--json', '--port', '0', '--ping-interval', '500'], {}, dir);
+  const [a, b] = await Promise.all([replica(), replica()]);
+  stops.push(a.stop, b.stop);
+  const urlOf = (first: string): string => (JSON.parse(first) as { url: string }).url;
+  const endpoint = await start(['endpoint', '--service', urlOf(b.first), '--endpoint-id', endpointId, '--workers', '2'], { FUNCX_ENDPOINT_SECRET: secret });
+  stops.unshift(endpoint.stop);
+  const probe = new Redis(redis.url);
+  probe.on('error', () => {});
+  const fx = new FuncXExecutor(new FuncXClient({ serviceUrl: urlOf(a.first), token }), { endpointId, batchInterval: 10, batchSize: 2000 });
+  let rate = 0;
+  let commands = 0;
+  const cpu: [string, number][] = [];
+  let window = { from: 0, to: 0 };
+  try {
+    progress(`redis profile: ${WARM_UP.toLocaleString('en')} warm-up tasks, then ${TASKS.toLocaleString('en')} profiled`);
+    await Promise.all(Array.from({ length: WARM_UP }, (_, i) => fx.submit(noop, i)));
+    const processes: [string, number | undefined][] = [['client', process.pid], ['replica A', a.child.pid], ['replica B', b.child.pid], ['endpoint', endpoint.child.pid], ['redis-server', redis.pid]];
+    const before = processes.map(([, pid]) => cpuMs(pid));
+    await probe.config('RESETSTAT');
+    const from = Number(process.hrtime.bigint() / 1000n);
+    const started = performance.now();
+    const futures = Array.from({ length: TASKS }, (_, i) => fx.submit(noop, i));
+    for (const future of futures) await future;
+    rate = TASKS / ((performance.now() - started) / 1000);
+    window = { from, to: Number(process.hrtime.bigint() / 1000n) };
+    for (const [, n] of (await probe.info('commandstats')).matchAll(/calls=(\d+)/g)) commands += Number(n);
+    processes.forEach(([name, pid], i) => cpu.push([name, (cpuMs(pid) - before[i]!) / TASKS]));
+  } finally {
+    await fx.shutdown();
+    probe.disconnect();
+  }
+  for (const stop of stops.splice(0)) await stop();
+  const lines = [
+    `# CPU profile: Redis mode${label ? ` (${label})` : ''}`,
+    '',
+    `${new Date().toISOString().slice(0, 10)}; \`npx tsx bench/redisProfile.ts${label ? ` ${label}` : ''}\`: two \`serve --redis\` replicas on one redis-server (client on A, endpoint with 2 workers on B), both replicas under \`node --cpu-prof\`; ${WARM_UP.toLocaleString('en')} warm-up tasks, then ${TASKS.toLocaleString('en')} no-op tasks through FuncXExecutor. This run: ${rate.toFixed(0)} tasks/s (profiling slows it).`,
+    '',
+    `CPU per task: ${cpu.map(([name, ms]) => `${name} ${(ms * 1000).toFixed(0)} µs`).join(', ')}. Commands Redis ran per task (each script, and each command in it): ${(commands / TASKS).toFixed(1)}.`,
+  ];
+  // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is the main thread.
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
+  for (const [name, pid] of [['replica A (HTTP and result sockets)', a.child.pid], ['replica B (endpoint socket)', b.child.pid]] as const) {
+    const main = files.filter((f) => f.split('.')[3] === String(pid) && f.split('.')[4] === '0');
+    const t = merge(await Promise.all(main.map((f) => summarize(join(dir, f), window))));
+    const busy = t.wallMs - t.idleMs;
+    lines.push('', `## ${name}: main thread`, '', `busy ${busy.toFixed(0)} ms of ${t.wallMs.toFixed(0)} ms`, '');
+    lines.push('| where | self ms | share |', '|---|---:|---:|', ...topRows(t.byPlace, busy, 10), '');
+    lines.push('| function | self ms | share |', '|---|---:|---:|', ...topRows(t.byFunction, busy, 15));
+  }
+  const out = new URL(`./results/profile-redis${label ? `-${label}` : ''}.md`, import.meta.url);
+  await writeFile(out, `${lines.join('\n')}\n`);
+  progress(`wrote ${fileURLToPath(out)}`);
+} finally {
+  for (const stop of stops) await stop().catch(() => {});
+  await redis.stop();
+  await rm(dir, { recursive: true, force: true });
+}
