@@ -9,7 +9,7 @@ import { ApiError } from './ApiError.js';
 import type { Backend } from './core/Backend.js';
 import type { Counter } from './core/Counters.js';
 import type { EndpointEntry, FunctionEntry, GroupEntry, TaskCompletion, TaskEnd, TaskEntry, TaskMove, TokenHolder } from './core/records.js';
-import type { GroupEvent } from './core/TaskBus.js';
+import type { EndpointQueue, GroupEvent, TakenTask } from './core/TaskBus.js';
 import { statusRank } from './core/statusRank.js';
 import type { ServiceStatsSnapshot } from './ServiceStats.js';
 import type { ResolvedServiceOptions } from './FuncXServiceOptions.js';
@@ -244,17 +244,18 @@ export class TaskBroker {
   }
 
   /**
-   * Claims waiting tasks for dispatch to one endpoint connection: each moves from `waiting-for-ep`
-   * to `waiting-for-nodes`, and only the caller that moved it sends it (a task queued twice, or
-   * cancelled meanwhile, is not).
+   * Takes tasks from an endpoint connection's queue and claims them for dispatch, in one step
+   * (one script in Redis): each moves from `waiting-for-ep` to `waiting-for-nodes`, and only the
+   * caller that moved it sends it (a task queued twice, or ended meanwhile, is not).
    *
-   * @param endpointId - the endpoint
-   * @param taskIds - ids taken from its queue
-   * @returns the tasks to send, as they are now
+   * @param queue - the connection's queue
+   * @param max - the most tasks to take
+   * @returns what was taken (each sent or acknowledged by the caller), and the claimed tasks as they are now
    */
-  async claimForDispatch(endpointId: string, taskIds: readonly string[]): Promise<TaskEntry[]> {
-    const claimed = await this.#advance(endpointId, taskIds.map((id) => ({ id, to: 'waiting-for-nodes' as const })));
-    return claimed.filter((t): t is TaskEntry => t !== null);
+  async takeForDispatch(queue: EndpointQueue, max: number): Promise<{ taken: TakenTask[]; claimed: TaskEntry[] }> {
+    const taken = await queue.takeAndClaim(max);
+    const now = this.#moved(taken.map((t) => t.before), taken.map((t) => ({ id: t.taskId, to: 'waiting-for-nodes' as const })));
+    return { taken, claimed: now.filter((t): t is TaskEntry => t !== null) };
   }
 
   /**
@@ -452,7 +453,11 @@ export class TaskBroker {
    */
   async #advance(endpointId: string, moves: readonly TaskMove[], trails?: ReadonlyMap<string, readonly TaskStatus[]>): Promise<(TaskEntry | null)[]> {
     if (moves.length === 0) return [];
-    const befores = await this.#backend.tasks.advanceMany(endpointId, moves);
+    return this.#moved(await this.#backend.tasks.advanceMany(endpointId, moves), moves, trails);
+  }
+
+  /** Counts and tells the moves that happened (`befores[i]` non-null: `moves[i]` was made). @returns per move, the task as it is now, or null */
+  #moved(befores: readonly (TaskEntry | null)[], moves: readonly TaskMove[], trails?: ReadonlyMap<string, readonly TaskStatus[]>): (TaskEntry | null)[] {
     const events: GroupEvent[] = [];
     const now = befores.map((before, i) => {
       if (before === null) return null;

@@ -250,6 +250,34 @@ export function backendContract(name: string, pair: BackendPair): void {
       assert.equal(new Set([...released, ...reclaimed]).size, 40);
     });
 
+    it('bus - takeAndClaim: racing consumers take each entry once and claim each waiting task of their endpoint once', async () => {
+      const endpointId = uuidv4();
+      const mine = Array.from({ length: 6 }, () => newTask({ endpointId, queuedAt: 10 }));
+      const other = newTask({ queuedAt: 10 });
+      const ended = newTask({ endpointId });
+      await a.tasks.insertMany([...mine, other, ended]);
+      await a.tasks.complete(ended.id, { status: 'cancelled', result: null, exception: '12\nx', completedAt: 20 });
+      // One task queued twice, one of another endpoint and one ended: taken, never claimed.
+      await a.bus.dispatch(endpointId, [...mine.map((t) => t.id), mine[0]!.id, other.id, ended.id]);
+      const qa = a.bus.queue(endpointId, 'replica-a/claims');
+      const qb = b.bus.queue(endpointId, 'replica-b/claims');
+      const taken = (await Promise.all([qa.takeAndClaim(4), qb.takeAndClaim(4), qa.takeAndClaim(4), qb.takeAndClaim(4)])).flat();
+      assert.deepEqual([...new Set(taken.map((t) => t.taskId))].sort(), [...mine, other, ended].map((t) => t.id).sort(), 'every task taken');
+      assert.equal(new Set(taken.map((t) => t.ref)).size, taken.length, 'no entry taken twice');
+      const claimed = taken.filter((t) => t.before !== null);
+      assert.deepEqual(claimed.map((t) => t.taskId).sort(), mine.map((t) => t.id).sort(), 'each waiting task of the endpoint claimed once');
+      for (const t of claimed) assert.equal(t.before!.status, 'waiting-for-ep', 'the task as it was before its claim');
+      assert.equal(claimed.find((t) => t.taskId === mine[1]!.id)!.before!.payload, mine[1]!.payload);
+      const stored = await b.tasks.getMany(mine.map((t) => t.id));
+      for (const t of mine) assert.equal(stored.get(t.id)!.status, 'waiting-for-nodes');
+      assert.ok(!(await a.tasks.waitingSince(11, 10_000)).some((id) => mine.some((t) => t.id === id)), 'no longer waiting');
+      assert.equal((await a.tasks.get(other.id))!.status, 'waiting-for-ep', 'another endpoint\'s task is left as it was');
+      assert.deepEqual(await qa.takeAndClaim(4), [], 'nothing left');
+      const released = [...(await qa.release()), ...(await qb.release())];
+      assert.deepEqual(released.sort(), taken.map((t) => t.taskId).sort(), 'release gives back what both held');
+      assert.deepEqual(await b.bus.reclaim(endpointId, () => false), [], 'and holds nothing after');
+    });
+
     it('bus - acknowledged tasks are not reclaimed; group and control events reach subscribers', async () => {
       const endpointId = uuidv4();
       const q = a.bus.queue(endpointId, 'replica-a/2');

@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { ResultFrame, StatusFrame } from '../../protocol/task.js';
+import type { TaskEntry } from './records.js';
 
 /** What a task group's subscribers hear: a status change or an end, with the frame to send. */
 export interface GroupEvent {
@@ -22,6 +23,12 @@ export interface TakenTask {
   readonly taskId: string;
 }
 
+/** A task taken from an endpoint's queue and claimed for dispatch (see {@link EndpointQueue.takeAndClaim}). */
+export interface ClaimedTask extends TakenTask {
+  /** The task as it was before its claim, or null when it was not claimed (it ended meanwhile, or was queued twice). */
+  readonly before: TaskEntry | null;
+}
+
 /**
  * One consumer of an endpoint's work queue: one endpoint connection. Tasks it takes stay its own
  * until acknowledged (the task ended) or given back (the connection closed, or its replica died
@@ -31,8 +38,18 @@ export interface EndpointQueue {
   /** Emits when work may be waiting, so the consumer calls {@link take}. */
   readonly wake$: Observable<void>;
   take(max: number): Promise<TakenTask[]>;
+  /**
+   * Takes up to `max` tasks, as {@link take}, and claims each in the same step (one script in
+   * Redis, a round trip fewer for a freed slot): a task moves from `waiting-for-ep` to
+   * `waiting-for-nodes`, as `TaskRepo.advanceMany` would move it, if it is waiting for this
+   * queue's endpoint. Only the broker calls it (it counts and tells the moves).
+   */
+  takeAndClaim(max: number): Promise<ClaimedTask[]>;
   ack(refs: readonly string[]): Promise<void>;
-  /** Gives back everything taken and not acknowledged. @returns their task ids */
+  /**
+   * Gives back everything taken and not acknowledged, including what a take whose answer was
+   * lost took. @returns their task ids
+   */
   release(): Promise<string[]>;
 }
 

@@ -5,8 +5,8 @@ import { ResultTooLarge } from '../../endpoint/ResultTooLarge.js';
 import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointFunctionMessage, type EndpointLanguages, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../../protocol/endpointChannel.js';
 import { serializeError } from '../../serialize/serialize.js';
 import type { Backend } from '../core/Backend.js';
-import type { TaskMove } from '../core/records.js';
-import type { EndpointQueue } from '../core/TaskBus.js';
+import type { TaskEntry, TaskMove } from '../core/records.js';
+import type { EndpointQueue, TakenTask } from '../core/TaskBus.js';
 import type { TaskBroker } from '../TaskBroker.js';
 
 /** What an endpoint that never says how many tasks it wants at once is sent at most. */
@@ -223,9 +223,9 @@ export class EndpointHub {
         do {
           connection.again = false;
           while (connection.socket.readyState === connection.socket.OPEN && connection.inflight.size < connection.prefetch) {
-            const taken = await connection.queue.take(connection.prefetch - connection.inflight.size);
+            const { taken, claimed } = await this.#broker.takeForDispatch(connection.queue, connection.prefetch - connection.inflight.size);
             if (taken.length === 0) break;
-            await this.#dispatch(connection, taken);
+            await this.#dispatch(connection, taken, claimed);
           }
         } while (connection.again);
       } catch {
@@ -236,9 +236,9 @@ export class EndpointHub {
     })();
   }
 
-  async #dispatch(connection: Connection, taken: readonly { ref: string; taskId: string }[]): Promise<void> {
+  /** Sends the claimed tasks; the others taken (queued twice, ended meanwhile) are acknowledged. */
+  async #dispatch(connection: Connection, taken: readonly TakenTask[], claimed: readonly TaskEntry[]): Promise<void> {
     const refs = new Map(taken.map((t) => [t.taskId, t.ref]));
-    const claimed = await this.#broker.claimForDispatch(connection.endpointId, [...refs.keys()]);
     const sent = new Set<string>();
     // A function already offered on this connection exists (a function with live tasks is never
     // deleted); only the others are looked up, once each.

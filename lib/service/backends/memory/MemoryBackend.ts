@@ -24,7 +24,7 @@ export class MemoryBackend implements Backend {
   readonly endpoints = new MemoryRegistry<EndpointEntry>('lastSeenAt');
   readonly identity = new MemoryIdentityRepo();
   readonly counters = new ServiceStats();
-  readonly bus = new MemoryTaskBus();
+  readonly bus = new MemoryTaskBus(this.tasks);
   readonly presence = new MemoryPresence();
 
   async close(): Promise<void> {}

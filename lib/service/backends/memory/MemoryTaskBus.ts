@@ -1,5 +1,6 @@
 import { Observable, Subject } from 'rxjs';
-import type { ControlEvent, EndpointQueue, GroupEvent, TakenTask, TaskBus } from '../../core/TaskBus.js';
+import type { TaskRepo } from '../../core/repositories.js';
+import type { ClaimedTask, ControlEvent, EndpointQueue, GroupEvent, TakenTask, TaskBus } from '../../core/TaskBus.js';
 import { KeyedSubjects } from './KeyedSubjects.js';
 
 /** One endpoint's queue: task ids not yet taken, and what each consumer holds. */
@@ -18,7 +19,14 @@ export class MemoryTaskBus implements TaskBus {
   readonly #lines = new Map<string, Line>();
   readonly #control = new KeyedSubjects<ControlEvent>();
   readonly #groups = new KeyedSubjects<GroupEvent>();
+  /** Where claims are made (takeAndClaim); a bus without one claims nothing. */
+  readonly #tasks: Pick<TaskRepo, 'advanceMany'> | null;
   #refs = 0;
+
+  /** @param tasks - the repository takeAndClaim claims tasks in */
+  constructor(tasks: Pick<TaskRepo, 'advanceMany'> | null = null) {
+    this.#tasks = tasks;
+  }
 
   /** How many endpoint queues exist (for specs: a queue with no work and no consumer is dropped). */
   get queues(): number {
@@ -57,8 +65,14 @@ export class MemoryTaskBus implements TaskBus {
   queue(endpointId: string, consumerId: string): EndpointQueue {
     const line = this.#line(endpointId);
     line.taken.set(consumerId, new Map());
-    return {
+    const queue: EndpointQueue = {
       wake$: line.wake.asObservable(),
+      takeAndClaim: async (max) => {
+        const taken = await queue.take(max);
+        if (this.#tasks === null) return taken.map((t): ClaimedTask => ({ ...t, before: null }));
+        const befores = await this.#tasks.advanceMany(endpointId, taken.map((t) => ({ id: t.taskId, to: 'waiting-for-nodes' })));
+        return taken.map((t, i): ClaimedTask => ({ ...t, before: befores[i]! }));
+      },
       take: async (max) => {
         const held = line.taken.get(consumerId);
         if (!held) return [];
@@ -83,6 +97,7 @@ export class MemoryTaskBus implements TaskBus {
         return held ? [...held.values()] : [];
       },
     };
+    return queue;
   }
 
   async withdraw(endpointId: string, taskId: string): Promise<void> {

@@ -20,6 +20,16 @@ export class RedisClient {
     return `${this.prefix}${parts.join(':')}`;
   }
 
+  /** A task's hash (the task repository's; the bus claims tasks in it too). */
+  taskKey(id: string): string {
+    return `${this.prefix}t:${id}`;
+  }
+
+  /** The sorted set of tasks waiting for their endpoint, by time. */
+  get queuedKey(): string {
+    return `${this.prefix}queued`;
+  }
+
   /** Runs a script (EVALSHA, loaded on first use). */
   script<T>(name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<T> {
     const run = (this.redis as unknown as Record<ScriptName, (...a: unknown[]) => Promise<T>>)[name];

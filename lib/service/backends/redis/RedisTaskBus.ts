@@ -1,6 +1,7 @@
 import { map, mergeMap, type Observable } from 'rxjs';
 import type { ResultFrame, TaskStatus } from '../../../protocol/task.js';
-import type { ControlEvent, EndpointQueue, GroupEvent, TakenTask, TaskBus } from '../../core/TaskBus.js';
+import type { ClaimedTask, ControlEvent, EndpointQueue, GroupEvent, TakenTask, TaskBus } from '../../core/TaskBus.js';
+import { taskOf, type Row } from './RedisTaskRepo.js';
 import type { ChannelSubscriber } from './ChannelSubscriber.js';
 import type { RedisClient } from './RedisClient.js';
 
@@ -88,8 +89,6 @@ export class RedisTaskBus implements TaskBus {
   queue(endpointId: string, consumerId: string): EndpointQueue {
     const stream = this.#stream(endpointId);
     const redis = this.#client.redis;
-    /** What this consumer took and has not acknowledged: ref → task id. */
-    const held = new Map<string, string>();
     return {
       wake$: this.#channels.observe(this.#client.key('wake', endpointId)).pipe(map(() => undefined)),
       take: async (max) => {
@@ -97,25 +96,26 @@ export class RedisTaskBus implements TaskBus {
         const reply = (await redis.xreadgroup('GROUP', GROUP, consumerId, 'COUNT', max, 'STREAMS', stream, '>')) as [string, StreamEntries][] | null;
         const out: TakenTask[] = [];
         for (const [ref, fields] of reply?.[0]?.[1] ?? []) {
-          const taskId = fields[1]!;
-          held.set(ref, taskId);
-          out.push({ ref, taskId });
+          out.push({ ref, taskId: fields[1]! });
         }
         return out;
       },
+      takeAndClaim: async (max) => {
+        await this.#ensureGroup(stream);
+        const reply = await this.#client.script<string>('fxTakeAndClaim', [stream, this.#client.queuedKey], [GROUP, consumerId, max, endpointId, this.#client.taskKey('')]);
+        const taken = JSON.parse(reply) as [ref: string, taskId: string, before: Row][] | Record<string, never>;
+        // cjson writes an empty table as {}.
+        if (!Array.isArray(taken)) return [];
+        return taken.map(([ref, taskId, before]): ClaimedTask => ({ ref, taskId, before: taskOf(before) }));
+      },
       ack: async (refs) => {
         if (refs.length === 0) return;
-        for (const ref of refs) held.delete(ref);
         await this.#client.script('fxAck', [stream], [GROUP, ...refs]);
       },
       release: async () => {
-        const refs = [...held.keys()];
-        const taskIds = [...held.values()];
-        held.clear();
-        const batch = redis.multi();
-        if (refs.length > 0) batch.xack(stream, GROUP, ...refs).xdel(stream, ...refs);
-        await batch.xgroup('DELCONSUMER', stream, GROUP, consumerId).exec();
-        return taskIds;
+        // From the stream's own record of what this consumer holds, not from the answers it got.
+        await this.#ensureGroup(stream);
+        return this.#client.script<string[]>('fxRelease', [stream], [GROUP, consumerId]);
       },
     };
   }

@@ -19,7 +19,7 @@ async function inSlices<T, R>(items: readonly T[], run: (slice: readonly T[]) =>
 }
 
 /** One task in a script's answer: its row (values in TASK_FIELDS order; null or false for an absent field), or null or false. */
-type Row = readonly (string | null | false)[] | null | false;
+export type Row = readonly (string | null | false)[] | null | false;
 
 /** A batch script's answer: its rows, as JSON. */
 function rowsOf(json: string): Row[] {
@@ -31,7 +31,7 @@ function rowsOf(json: string): Row[] {
 const text = (value: string | null | false | undefined): string | null => (typeof value === 'string' ? value : null);
 
 /** A script's answer for one task, as a task. */
-function taskOf(row: Row | undefined): TaskEntry | null {
+export function taskOf(row: Row | undefined): TaskEntry | null {
   if (!row || typeof row[0] !== 'string') return null;
   // In TASK_FIELDS order.
   const [id, ownerId, groupId, functionId, endpointId, payload, payloadDigest, status, result, exception, queuedAt, completedAt] = row;
@@ -61,11 +61,11 @@ export class RedisTaskRepo implements TaskRepo {
   }
 
   #key(id: string): string {
-    return this.#client.key('t', id);
+    return this.#client.taskKey(id);
   }
 
   get #queued(): string {
-    return this.#client.key('queued');
+    return this.#client.queuedKey;
   }
 
   get #ended(): string {

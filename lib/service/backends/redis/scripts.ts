@@ -101,6 +101,56 @@ end
 slices(unqueued, function(...) redis.call('ZREM', KEYS[1], ...) end)
 return cjson.encode(out)`,
   },
+  /**
+   * Takes up to `max` entries of an endpoint's stream for a consumer (XREADGROUP) and claims each
+   * task, as fxAdvanceMany to `waiting-for-nodes` would: if it waits for this endpoint. KEYS:
+   * stream, queued. ARGV: consumer group, consumer, max, endpointId, the task keys' prefix.
+   * Returns (as JSON) per entry [entry id, task id, the task's row before its claim or false].
+   */
+  fxTakeAndClaim: {
+    numberOfKeys: 2,
+    lua: `${ROW}${BATCH}
+local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+local out, unqueued = {}, {}
+for _, entry in ipairs(read and read[1][2] or {}) do
+  local id = entry[2][2]
+  local key = ARGV[5] .. id
+  local before = row(key)
+  if before[STATUS] == 'waiting-for-ep' and before[ENDPOINT] == ARGV[4] then
+    redis.call('HSET', key, 'status', 'waiting-for-nodes')
+    unqueued[#unqueued + 1] = id
+    out[#out + 1] = { entry[1], id, before }
+  else
+    out[#out + 1] = { entry[1], id, false }
+  end
+end
+slices(unqueued, function(...) redis.call('ZREM', KEYS[2], ...) end)
+return cjson.encode(out)`,
+  },
+  /**
+   * Gives back all a consumer holds, known to it or not (a take whose answer was lost): its
+   * pending entries are acknowledged and deleted, and the consumer with them. KEYS: stream. ARGV:
+   * consumer group, consumer. Returns the task ids.
+   */
+  fxRelease: {
+    numberOfKeys: 1,
+    lua: `
+local ids = {}
+repeat
+  local refs = {}
+  for _, pending in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1000, ARGV[2])) do
+    refs[#refs + 1] = pending[1]
+    local entry = redis.call('XRANGE', KEYS[1], pending[1], pending[1])[1]
+    if entry then ids[#ids + 1] = entry[2][2] end
+  end
+  if #refs > 0 then
+    redis.call('XACK', KEYS[1], ARGV[1], unpack(refs))
+    redis.call('XDEL', KEYS[1], unpack(refs))
+  end
+until #refs < 1000
+redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+return ids`,
+  },
   /** KEYS: task keys. Returns (as JSON) their rows (a row of falses for a task that does not exist). */
   fxRows: {
     lua: `${ROW}
