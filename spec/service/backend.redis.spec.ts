@@ -42,3 +42,21 @@ test('RedisTaskBus - release gives back what a take whose answer was lost took',
     await server.stop();
   }
 });
+
+test('RedisCounters - a change made just before close is kept', async () => {
+  const server = await startRedisServer();
+  try {
+    const user = uuidv4();
+    const first = await RedisBackend.connect(server.url);
+    first.counters.add(user, 'functions', 1);
+    await first.close();
+    const second = await RedisBackend.connect(server.url);
+    try {
+      assert.equal(await second.counters.of(user, 'functions'), 1);
+    } finally {
+      await second.close();
+    }
+  } finally {
+    await server.stop();
+  }
+});

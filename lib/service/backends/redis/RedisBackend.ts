@@ -102,6 +102,7 @@ export class RedisBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    await this.counters.flush();
     await Promise.allSettled([this.#client.redis.quit(), this.#subscriber.quit()]);
   }
 }

@@ -38,30 +38,35 @@ export class RedisCounters implements Counters {
   }
 
   async of(userId: string, counter: Counter): Promise<number> {
-    this.#flush();
+    void this.flush();
     return Number((await this.#client.redis.hget(this.#key(userId), counter)) ?? 0);
   }
 
   async snapshot(): Promise<ServiceStatsSnapshot> {
-    this.#flush();
+    void this.flush();
     return toSnapshot(await this.#client.redis.hgetall(this.#key(TOTAL)));
   }
 
   async userSnapshot(userId: string): Promise<ServiceStatsSnapshot> {
-    this.#flush();
+    void this.flush();
     return toSnapshot(await this.#client.redis.hgetall(this.#key(userId)));
   }
 
   #bump(who: string, field: string, delta: number): void {
-    if (this.#pending.size === 0) process.nextTick(() => this.#flush());
+    if (this.#pending.size === 0) process.nextTick(() => void this.flush());
     let fields = this.#pending.get(who);
     if (fields === undefined) this.#pending.set(who, (fields = new Map()));
     fields.set(field, (fields.get(field) ?? 0) + delta);
   }
 
-  /** Sends what is pending as one script. */
-  #flush(): void {
-    if (this.#pending.size === 0) return;
+  /**
+   * Sends what is pending now, as one script (done at the end of every tick; the backend's close
+   * calls it, so that a change made just before is not lost).
+   *
+   * @returns once Redis answered (a failure is dropped: it skews a figure, never a task)
+   */
+  flush(): Promise<void> {
+    if (this.#pending.size === 0) return Promise.resolve();
     const keys: string[] = [];
     const args: (string | number)[] = [];
     for (const [who, fields] of this.#pending) {
@@ -71,7 +76,7 @@ export class RedisCounters implements Counters {
       keys.push(this.#key(who));
     }
     this.#pending.clear();
-    void this.#client.script('fxCount', keys, args).catch(() => {});
+    return this.#client.script('fxCount', keys, args).then(() => undefined, () => undefined);
   }
 }
 
