@@ -48,9 +48,4 @@ export class FunctionSpeeds {
     if (ms === undefined) return 1;
     return Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_BUDGET_MS / Math.max(ms, BATCH_BUDGET_MS / MAX_BATCH))));
   }
-
-  /** How many functions are measured. */
-  get size(): number {
-    return this.#ms.size;
-  }
 }
