@@ -1,6 +1,7 @@
 import { Accounts } from '../service/auth/Accounts.js';
 import { RedisBackend } from '../service/backends/redis/RedisBackend.js';
 import { resolveServiceOptions } from '../service/FuncXServiceOptions.js';
+import { createLogger } from '../service/log.js';
 import { TaskBroker } from '../service/TaskBroker.js';
 
 /**
@@ -16,6 +17,6 @@ import { TaskBroker } from '../service/TaskBroker.js';
  */
 export async function openAccounts(redisUrl: string): Promise<{ accounts: Accounts; close(): Promise<void> }> {
   const backend = await RedisBackend.connect(redisUrl);
-  const accounts = new Accounts(backend, new TaskBroker(backend, resolveServiceOptions({})));
+  const accounts = new Accounts(backend, new TaskBroker(backend, resolveServiceOptions({}), createLogger()));
   return { accounts, close: () => backend.close() };
 }

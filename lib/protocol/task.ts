@@ -1,36 +1,5 @@
-/**
- * The life of a task, in order: accepted, at the endpoint, waiting for a worker, running, then
- * one of the three ends. `cancelled` is a funcx-rx extension.
- */
-export const TASK_STATUSES = [
-  'waiting-for-ep',
-  'waiting-for-nodes',
-  'waiting-for-launch',
-  'running',
-  'success',
-  'failed',
-  'cancelled',
-] as const;
-
-/** One of {@link TASK_STATUSES}. */
-export type TaskStatus = (typeof TASK_STATUSES)[number];
-
-/** The statuses after which a task never changes again. */
-export type FinalTaskStatus = 'success' | 'failed' | 'cancelled';
-
-/**
- * Whether a status is final.
- *
- * @param status - a task status
- * @returns true for `success`, `failed` and `cancelled`
- * @example
- * ```ts
- * isFinalStatus('running'); // false
- * ```
- */
-export function isFinalStatus(status: TaskStatus): status is FinalTaskStatus {
-  return status === 'success' || status === 'failed' || status === 'cancelled';
-}
+export { TASK_STATUSES, isFinalStatus, type TaskStatus, type FinalTaskStatus } from './lifecycle.js';
+import type { FinalTaskStatus, TaskStatus } from './lifecycle.js';
 
 /**
  * A task as `GET /v2/tasks/<id>` returns it. `result` and `exception` are left out while null;

@@ -1,5 +1,5 @@
 import { AsyncSubject, BehaviorSubject, of, type Observable } from 'rxjs';
-import type { TaskStatus } from '../protocol/task.js';
+import { statusRank, type TaskStatus } from '../protocol/lifecycle.js';
 
 /**
  * A task's status as the client sees it: `queued` while it waits in the client's batch buffer,
@@ -24,16 +24,8 @@ export const PHASE_MOVES: Readonly<Record<TaskPhase, readonly TaskPhase[]>> = {
   settled: [],
 };
 
-const RANK: Readonly<Record<ClientTaskStatus, number>> = {
-  queued: 0,
-  'waiting-for-ep': 1,
-  'waiting-for-nodes': 2,
-  'waiting-for-launch': 3,
-  running: 4,
-  success: 5,
-  failed: 5,
-  cancelled: 5,
-};
+/** The client's order: `queued` comes before every status of the service's lifecycle. */
+const rank = (status: ClientTaskStatus): number => (status === 'queued' ? -1 : statusRank(status));
 
 /**
  * The client's record of one outstanding task: its ids, how far its submission got, and its
@@ -118,7 +110,7 @@ export class TaskState<T = unknown> {
    */
   setStatus(status: ClientTaskStatus): void {
     // Frames and answers race (a status frame can beat the submit answer); only forward moves count.
-    if (this.settled || RANK[status] <= RANK[this.#status]) return;
+    if (this.settled || rank(status) <= rank(this.#status)) return;
     this.#status = status;
     this.#status$?.next(status);
   }

@@ -12,6 +12,7 @@ import { resolveServiceOptions, type FuncXServiceOptions, type ResolvedServiceOp
 import { createHttpApp } from './http/createHttpApp.js';
 import { writeRawAnswer } from './http/writeRawAnswer.js';
 import type { ServiceStatsSnapshot } from './ServiceStats.js';
+import { logFailure } from './log.js';
 import { TaskBroker, type SweepReport } from './TaskBroker.js';
 import { bearerFromRequest, selectSubprotocol } from './ws/bearerFromRequest.js';
 import { checkOrigin } from './ws/checkOrigin.js';
@@ -54,10 +55,10 @@ export class FuncXService {
     this.#backend = backend;
     this.#ownsBackend = ownsBackend;
     this.#options = options;
-    this.#broker = new TaskBroker(backend, options);
+    this.#broker = new TaskBroker(backend, options, options.logger);
     this.#accounts = new Accounts(backend, this.#broker);
     this.#results = new ResultHub(backend, options);
-    this.#endpoints = new EndpointHub(backend, this.#broker, { pingIntervalMs: options.pingIntervalMs, maxResultBytes: options.maxResultBytes, maxFrameBytes: options.maxEndpointFrameBytes });
+    this.#endpoints = new EndpointHub(backend, this.#broker, { pingIntervalMs: options.pingIntervalMs, failoverMs: options.failoverMs, maxResultBytes: options.maxResultBytes, maxFrameBytes: options.maxEndpointFrameBytes, log: options.logger });
     this.#resultServer = this.#socketServer(options.maxResultSocketFrameBytes);
     this.#endpointServer = this.#socketServer(options.maxEndpointFrameBytes);
     this.#app = createHttpApp({
@@ -69,7 +70,7 @@ export class FuncXService {
     });
     this.#app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(request, socket, head));
     // The sweep never keeps the process alive; close() clears it. Every replica sweeps: removals are atomic.
-    this.#sweepTimer = setInterval(() => void this.sweep().catch(() => {}), options.sweepIntervalMs);
+    this.#sweepTimer = setInterval(() => void this.sweep().catch(logFailure(options.logger, 'the sweep failed; the next one tries again')), options.sweepIntervalMs);
     this.#sweepTimer.unref();
   }
 
@@ -90,7 +91,7 @@ export class FuncXService {
     let backend = options.backend;
     if (backend === undefined && options.redis !== undefined) {
       const { RedisBackend } = await import('./backends/redis/RedisBackend.js');
-      backend = await RedisBackend.connect(options.redis);
+      backend = await RedisBackend.connect(options.redis, { logger: resolved.logger });
     }
     const service = new FuncXService(resolved, backend ?? new MemoryBackend(), options.backend === undefined);
     try {

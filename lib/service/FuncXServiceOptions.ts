@@ -1,3 +1,4 @@
+import { createLogger, type Logger } from './log.js';
 import type { Backend } from './core/Backend.js';
 import { parseCorsOrigins } from './http/corsPlugin.js';
 
@@ -187,10 +188,24 @@ export interface FuncXServiceOptions {
    * ```
    */
   readonly cors?: readonly string[];
+  /**
+   * How soon the tasks of a replica that died move on: each endpoint connection renews its
+   * presence every quarter of this, and one that has not for this long is taken for dead (its
+   * tasks are requeued for the endpoint's other or next connection).
+   * @default 2000
+   */
+  readonly failoverMs?: number;
+  /**
+   * Where the service logs: a pino logger (the service makes children of it), or a level for one
+   * it makes (JSON lines on stdout; tokens, secrets and payloads redacted, see docs/operations.md).
+   * @default the level in `FUNCX_LOG_LEVEL`, else `'warn'`
+   */
+  readonly logger?: Logger | string;
 }
 
 /** The options with every default filled in. */
-export type ResolvedServiceOptions = Required<Omit<FuncXServiceOptions, 'backend' | 'redis' | 'rateLimit'>> & {
+export type ResolvedServiceOptions = Required<Omit<FuncXServiceOptions, 'backend' | 'redis' | 'rateLimit' | 'logger'>> & {
+  readonly logger: Logger;
   readonly rateLimit: { readonly max: number; readonly windowMs: number } | false;
   /** The largest frame an endpoint may send: a full result and its envelope. */
   readonly maxEndpointFrameBytes: number;
@@ -240,6 +255,8 @@ export function resolveServiceOptions(options: FuncXServiceOptions): ResolvedSer
     pingIntervalMs: options.pingIntervalMs ?? 10 * SECOND,
     batchedResultFrames: options.batchedResultFrames ?? true,
     cors: parseCorsOrigins(options.cors ?? []),
+    failoverMs: options.failoverMs ?? 2 * SECOND,
+    logger: typeof options.logger === 'object' ? options.logger : createLogger(options.logger),
     // A result frame carries the result plus its id and JSON quoting; leave room for batching.
     maxEndpointFrameBytes: 2 * maxResultBytes + MB,
   };

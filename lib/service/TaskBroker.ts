@@ -3,14 +3,15 @@ import { v4 as uuidv4, validate as isUuid } from 'uuid';
 import { ErrorCode } from '../protocol/errorCodes.js';
 import type { EndpointResultMessage } from '../protocol/endpointChannel.js';
 import type { SubmitFailure, SubmitSuccess, SubmitTask } from '../protocol/submit.js';
-import { isFinalStatus, type TaskRecord, type TaskStatus } from '../protocol/task.js';
+import { furthest, forwardSteps, INITIAL_STATUS } from '../protocol/lifecycle.js';
+import type { TaskRecord, TaskStatus } from '../protocol/task.js';
 import { serializeError } from '../serialize/serialize.js';
 import { ApiError } from './ApiError.js';
 import type { Backend } from './core/Backend.js';
 import type { Counter } from './core/Counters.js';
-import type { EndpointEntry, FunctionEntry, GroupEntry, TaskCompletion, TaskEnd, TaskEntry, TaskMove, TokenHolder } from './core/records.js';
+import type { EndpointEntry, FunctionEntry, GroupEntry, TaskCompletion, TaskEntry, TaskMove, TokenHolder } from './core/records.js';
 import type { EndpointQueue, GroupEvent, TakenTask } from './core/TaskBus.js';
-import { statusRank } from './core/statusRank.js';
+import { logFailure, type Logger } from './log.js';
 import type { ServiceStatsSnapshot } from './ServiceStats.js';
 import type { ResolvedServiceOptions } from './FuncXServiceOptions.js';
 
@@ -57,14 +58,17 @@ const SWEEP_BATCH = 50_000;
 export class TaskBroker {
   readonly #backend: Backend;
   readonly #limits: BrokerLimits;
+  readonly #log: Logger;
 
   /**
    * @param backend - repositories, counters, bus and presence
    * @param limits - sizes, quotas and expiry times
+   * @param log - where failures of best-effort writes and events are told
    */
-  constructor(backend: Backend, limits: BrokerLimits) {
+  constructor(backend: Backend, limits: BrokerLimits, log: Logger) {
     this.#backend = backend;
     this.#limits = limits;
+    this.#log = log.child({ component: 'broker' });
   }
 
   /**
@@ -134,30 +138,38 @@ export class TaskBroker {
       }),
     );
     const entries = checked.filter((c): c is TaskEntry => 'ownerId' in c);
-    const existing = await this.#backend.tasks.insertMany(entries);
+    // One atomic write per endpoint: insert, join the group, enqueue. A retry after a failure
+    // finds each task absent or complete, never half done.
+    const byEndpoint = new Map<string, TaskEntry[]>();
+    for (const entry of entries) (byEndpoint.get(entry.endpointId) ?? byEndpoint.set(entry.endpointId, []).get(entry.endpointId)!).push(entry);
+    const found = new Map<TaskEntry, TaskEntry | null>();
+    await Promise.all([...byEndpoint].map(async ([endpointId, batch]) => {
+      const existing = await this.#backend.submit(group.id, endpointId, batch);
+      batch.forEach((entry, i) => found.set(entry, existing[i]!));
+    }));
     const accepted: TaskEntry[] = [];
     const refused = new Map<TaskEntry, SubmitFailure>();
-    entries.forEach((entry, i) => {
-      const found = existing[i]!;
-      if (found === null) accepted.push(entry);
+    for (const entry of entries) {
+      const existing = found.get(entry)!;
+      if (existing === null) accepted.push(entry);
       // A retried submit names the same task again: accepted, not run twice.
-      else if (!sameTask(found, entry)) refused.set(entry, { ...new ApiError(ErrorCode.TASK_ID_CONFLICT, `Task id ${entry.id} is already used by another task`, [entry.id]).toEnvelope(), task_uuid: entry.id });
-    });
+      else if (!sameTask(existing, entry)) refused.set(entry, { ...new ApiError(ErrorCode.TASK_ID_CONFLICT, `Task id ${entry.id} is already used by another task`, [entry.id]).toEnvelope(), task_uuid: entry.id });
+    }
     const results = checked.map((c): SubmitSuccess | SubmitFailure => ('ownerId' in c ? (refused.get(c) ?? { status: 'Success', task_uuid: c.id, http_status_code: 200 }) : c));
     const { counters } = this.#backend;
     for (const entry of accepted) {
       counters.add(userId, 'tasksSubmitted', 1);
       counters.add(userId, 'invocations', 1);
       counters.add(userId, 'bytesHeld', entry.payload!.length);
-      counters.moveTask(userId, null, 'waiting-for-ep');
+      counters.moveTask(userId, null, INITIAL_STATUS);
     }
     if (accepted.length > 0) {
-      await this.#backend.groups.addTasks(group.id, accepted.map((t) => t.id));
+      // Keeps the functions from expiring while used; a miss only makes one expire a little sooner
+      // (never while a live task needs it: the sweep checks references).
       const now = Date.now();
-      await Promise.all([...new Set(accepted.map((t) => t.functionId))].map((id) => this.#backend.functions.touch(id, now)));
-      const byEndpoint = new Map<string, string[]>();
-      for (const t of accepted) (byEndpoint.get(t.endpointId) ?? byEndpoint.set(t.endpointId, []).get(t.endpointId)!).push(t.id);
-      await Promise.all([...byEndpoint].map(([endpointId, ids]) => this.#backend.bus.dispatch(endpointId, ids)));
+      for (const id of new Set(accepted.map((t) => t.functionId))) {
+        void this.#backend.functions.touch(id, now).catch(logFailure(this.#log, 'touching a function failed', { functionId: id }));
+      }
     }
     return { groupId: group.id, results };
   }
@@ -301,7 +313,7 @@ export class TaskBroker {
     for (const { id, to } of statuses) (trails.get(id) ?? trails.set(id, []).get(id)!).push(to);
     const moves: TaskMove[] = [];
     for (const [id, trail] of trails) {
-      if (!ending.has(id)) moves.push({ id, to: trail.reduce((a, b) => (statusRank(b) > statusRank(a) ? b : a)) });
+      if (!ending.has(id)) moves.push({ id, to: furthest(trail) });
     }
     const completedAt = Date.now();
     const ends = results.map((message): TaskCompletion => {
@@ -313,22 +325,33 @@ export class TaskBroker {
   }
 
   /**
-   * Puts a live task back to `waiting-for-ep` and on its endpoint's queue again (its connection
-   * went away before it ended).
+   * Gives back what an endpoint connection held and had not ended (it closed): each live task
+   * goes back to `waiting-for-ep` and onto its endpoint's queue, in one atomic step per backend.
    *
-   * @param taskIds - the tasks
-   * @returns how many were requeued
+   * @param queue - the closed connection's queue
+   * @returns how many tasks were requeued
    */
-  async requeue(taskIds: readonly string[]): Promise<number> {
-    const now = Date.now();
-    const byEndpoint = new Map<string, string[]>();
-    for (const before of await Promise.all(taskIds.map((id) => this.#backend.tasks.requeue(id, now)))) {
-      if (before === null) continue;
-      if (before.status !== 'waiting-for-ep') this.#backend.counters.moveTask(before.ownerId, before.status, 'waiting-for-ep');
-      (byEndpoint.get(before.endpointId) ?? byEndpoint.set(before.endpointId, []).get(before.endpointId)!).push(before.id);
+  async giveBack(queue: EndpointQueue): Promise<number> {
+    return this.#requeued(await queue.release());
+  }
+
+  /**
+   * Takes back what the endpoint's consumers that are no longer alive held (their replica died,
+   * or their endpoint reconnected elsewhere), and requeues it, as {@link giveBack} does.
+   *
+   * @param endpointId - the endpoint
+   * @param alive - whether a consumer is still alive
+   * @returns how many tasks were requeued
+   */
+  async reclaim(endpointId: string, alive: (consumerId: string) => boolean): Promise<number> {
+    return this.#requeued(await this.#backend.bus.reclaim(endpointId, alive));
+  }
+
+  #requeued(befores: readonly TaskEntry[]): number {
+    for (const before of befores) {
+      if (before.status !== INITIAL_STATUS) this.#backend.counters.moveTask(before.ownerId, before.status, INITIAL_STATUS);
     }
-    await Promise.all([...byEndpoint].map(([endpointId, ids]) => this.#backend.bus.dispatch(endpointId, ids)));
-    return [...byEndpoint.values()].reduce((n, ids) => n + ids.length, 0);
+    return befores.length;
   }
 
   /**
@@ -356,17 +379,20 @@ export class TaskBroker {
   }
 
   /**
-   * Cancels a task that has not ended (its endpoint is told to drop or stop it); an ended task is
-   * left as it is.
+   * Cancels tasks that have not ended, in one write (their endpoints are told to drop or stop
+   * them); ended tasks are left as they are.
    *
-   * @param task - the task
-   * @returns the task as it is after the call
+   * @param tasks - the tasks (visible to the caller)
+   * @returns the tasks as they are after the call, in order
    */
-  async cancel(task: TaskEntry): Promise<TaskEntry> {
-    const end: TaskEnd = { status: 'cancelled', result: null, exception: serializeError(new ServiceMadeError('TaskCancelled', `Task ${task.id} was cancelled`)), completedAt: Date.now() };
-    const [before] = await this.#end([{ id: task.id, end }]);
-    if (before) await this.#backend.bus.control(before.endpointId, { type: 'cancel', taskId: task.id });
-    return (await this.#backend.tasks.get(task.id)) ?? task;
+  async cancelMany(tasks: readonly TaskEntry[]): Promise<TaskEntry[]> {
+    if (tasks.length === 0) return [];
+    const completedAt = Date.now();
+    const ends = tasks.map((task): TaskCompletion => ({ id: task.id, end: { status: 'cancelled', result: null, exception: serializeError(new ServiceMadeError('TaskCancelled', `Task ${task.id} was cancelled`)), completedAt } }));
+    const befores = await this.#end(ends);
+    await Promise.all(befores.map((before) => (before ? this.#backend.bus.control(before.endpointId, { type: 'cancel', taskId: before.id }) : undefined)));
+    const now = await this.#backend.tasks.getMany(tasks.map((t) => t.id));
+    return tasks.map((task) => now.get(task.id) ?? task);
   }
 
   /**
@@ -383,23 +409,25 @@ export class TaskBroker {
     const { tasks, groups, functions, endpoints, counters, presence } = this.#backend;
     const limits = this.#limits;
     let tasksExpired = 0;
-    for (const id of await tasks.waitingSince(now - limits.maxWaitMs, SWEEP_BATCH)) {
-      const task = await tasks.get(id);
-      if (!task) continue;
-      const waited = now - task.queuedAt;
-      const error = new ServiceMadeError('EndpointUnavailable', `Task ${id} waited ${Math.round(waited / 1000)} s for endpoint ${task.endpointId}, which did not take it (the limit is the service's maxWaitMs)`);
-      const [before] = await this.#end([{ id, end: { status: 'failed', result: null, exception: serializeError(error), completedAt: now } }]);
-      if (before) tasksExpired++;
+    const waiting = await tasks.getMany(await tasks.waitingSince(now - limits.maxWaitMs, SWEEP_BATCH));
+    if (waiting.size > 0) {
+      const ends = [...waiting.values()].map((task): TaskCompletion => {
+        const waited = now - task.queuedAt;
+        const error = new ServiceMadeError('EndpointUnavailable', `Task ${task.id} waited ${Math.round(waited / 1000)} s for endpoint ${task.endpointId}, which did not take it (the limit is the service's maxWaitMs)`);
+        return { id: task.id, end: { status: 'failed', result: null, exception: serializeError(error), completedAt: now } };
+      });
+      tasksExpired = (await this.#end(ends)).filter((b) => b !== null).length;
     }
     let tasksDeleted = 0;
-    for (const id of await tasks.endedBefore(now - limits.retentionMs, SWEEP_BATCH)) {
-      const task = await tasks.delete(id);
+    const byGroup = new Map<string, string[]>();
+    for (const task of await tasks.deleteMany(await tasks.endedBefore(now - limits.retentionMs, SWEEP_BATCH))) {
       if (!task) continue;
       counters.moveTask(task.ownerId, task.status, null);
       counters.add(task.ownerId, 'bytesHeld', -heldBytes(task));
-      await groups.removeTask(task.groupId, id);
+      (byGroup.get(task.groupId) ?? byGroup.set(task.groupId, []).get(task.groupId)!).push(task.id);
       tasksDeleted++;
     }
+    await Promise.all([...byGroup].map(([groupId, ids]) => groups.removeTasks(groupId, ids)));
     let groupsDeleted = 0;
     for (const id of await groups.idleBefore(now - limits.groupIdleMs, SWEEP_BATCH)) {
       if ((await groups.size(id)) > 0) continue;
@@ -439,7 +467,7 @@ export class TaskBroker {
     const endpoint = await lookups.endpoint(endpointId);
     if (endpoint === undefined) throw new ApiError(ErrorCode.ENDPOINT_NOT_FOUND, `Endpoint ${endpointId} not found`, [endpointId]);
     if (endpoint.ownerId !== userId) throw new ApiError(ErrorCode.ENDPOINT_ACCESS_FORBIDDEN, `Endpoint ${endpointId} belongs to another user`, [endpointId]);
-    return { id: taskId, ownerId: userId, groupId: group.id, functionId: fn.id, endpointId: endpoint.id, payload, payloadDigest: null, status: 'waiting-for-ep', result: null, exception: null, queuedAt: Date.now(), completedAt: null };
+    return { id: taskId, ownerId: userId, groupId: group.id, functionId: fn.id, endpointId: endpoint.id, payload, payloadDigest: digest(payload), status: INITIAL_STATUS, result: null, exception: null, queuedAt: Date.now(), completedAt: null };
   }
 
   /**
@@ -466,7 +494,8 @@ export class TaskBroker {
       statusEvents(before, trails?.get(id) ?? [to], events);
       return { ...before, status: to };
     });
-    if (events.length > 0) void this.#backend.bus.publishMany(events).catch(() => {});
+    // Best effort: a client that missed a status sees the next one or the end.
+    if (events.length > 0) void this.#backend.bus.publishMany(events).catch(logFailure(this.#log, 'publishing status events failed', { events: events.length }));
     return now;
   }
 
@@ -483,7 +512,7 @@ export class TaskBroker {
    */
   async #end(ends: readonly TaskCompletion[], trails?: ReadonlyMap<string, readonly TaskStatus[]>): Promise<(TaskEntry | null)[]> {
     const { tasks, counters, groups, bus } = this.#backend;
-    const befores = await tasks.completeMany(ends);
+    const befores = await tasks.completeMany(ends, this.#limits.retentionMs);
     const events: GroupEvent[] = [];
     const undelivered = new Map<string, string[]>();
     const sent: Promise<void>[] = [];
@@ -507,7 +536,7 @@ export class TaskBroker {
     if (events.length > 0) sent.push(bus.publishMany(events));
     // A failure here loses an event or an undelivered mark, never a result: the task is stored
     // ended, and the client's sweep finds it.
-    if (sent.length > 0) void Promise.all(sent).catch(() => {});
+    if (sent.length > 0) void Promise.all(sent).catch(logFailure(this.#log, 'publishing results or marking them undelivered failed; clients find them by polling', { tasks: ends.length }));
     return befores;
   }
 
@@ -518,15 +547,9 @@ export class TaskBroker {
   }
 }
 
-/**
- * The status events of a task's move: each status of the trail that takes it further forward
- * than it was (a status reported twice, or behind, is not told again).
- */
+/** The status events of a task's move: each status of the trail that takes it further forward (lib/protocol/lifecycle.ts). */
 function statusEvents(before: TaskEntry, trail: readonly TaskStatus[], into: GroupEvent[]): void {
-  let rank = statusRank(before.status);
-  for (const status of trail) {
-    if (statusRank(status) <= rank || isFinalStatus(status)) continue;
-    rank = statusRank(status);
+  for (const status of forwardSteps(before.status, trail)) {
     into.push({ groupId: before.groupId, ownerId: before.ownerId, taskId: before.id, frame: { type: 'status', task_id: before.id, status } });
   }
 }
@@ -553,15 +576,14 @@ class Lookups {
   }
 }
 
+/** The digest a task keeps of its payload, computed once, at submit. */
 function digest(payload: string): string {
   return createHash('sha1').update(payload).digest('hex');
 }
 
-/** Whether a stored task is the one a retried submit names again: same owner, function, endpoint and payload. */
+/** Whether a stored task is the one a retried submit names again: same owner, function, endpoint and payload (by its digest, kept after the payload goes). */
 function sameTask(existing: TaskEntry, submitted: TaskEntry): boolean {
-  const payload = submitted.payload!;
-  const samePayload = existing.payload === null ? existing.payloadDigest === digest(payload) : existing.payload === payload;
-  return existing.ownerId === submitted.ownerId && existing.functionId === submitted.functionId && existing.endpointId === submitted.endpointId && samePayload;
+  return existing.ownerId === submitted.ownerId && existing.functionId === submitted.functionId && existing.endpointId === submitted.endpointId && existing.payloadDigest === submitted.payloadDigest;
 }
 
 /** The bytes a task holds: its payload while live, its result or exception once ended. */

@@ -8,12 +8,35 @@ import type { TaskEntry } from '../../lib/service/core/records.js';
 /** Makes two backends over the same storage (two connections to one Redis; the same object in memory). */
 export type BackendPair = () => Promise<{ a: Backend; b: Backend; close(): Promise<void> }>;
 
+const RETENTION_MS = 60_000;
+
 function newTask(overrides: Partial<TaskEntry> = {}): TaskEntry {
   return {
-    id: uuidv4(), ownerId: 'alice', groupId: uuidv4(), functionId: uuidv4(), endpointId: uuidv4(), payload: '11\n[[1],{}]', payloadDigest: null,
+    id: uuidv4(), ownerId: 'alice', groupId: uuidv4(), functionId: uuidv4(), endpointId: uuidv4(), payload: '11\n[[1],{}]', payloadDigest: 'digest-of-the-payload',
     status: 'waiting-for-ep', result: null, exception: null, queuedAt: 1000, completedAt: null, ...overrides,
   };
 }
+
+/**
+ * Submits tasks through the backend's one submit write (each run of tasks of one group and
+ * endpoint in one call, their groups claimed first), and answers per task in order.
+ */
+async function insert(backend: Backend, tasks: readonly TaskEntry[]): Promise<(TaskEntry | null)[]> {
+  const runs: TaskEntry[][] = [];
+  for (const task of tasks) {
+    const last = runs.at(-1);
+    if (last && last[0]!.groupId === task.groupId && last[0]!.endpointId === task.endpointId) last.push(task);
+    else runs.push([task]);
+  }
+  const out: (TaskEntry | null)[] = [];
+  for (const run of runs) {
+    await backend.groups.claim(run[0]!.groupId, run[0]!.ownerId, 1);
+    out.push(...(await backend.submit(run[0]!.groupId, run[0]!.endpointId, run)));
+  }
+  return out;
+}
+
+const one = async <T>(answers: Promise<T[]>): Promise<T> => (await answers)[0]!;
 
 /**
  * The contract every backend keeps: values in and out, and atomic deciding operations, tested by
@@ -30,9 +53,9 @@ export function backendContract(name: string, pair: BackendPair): void {
     before(async () => ({ a, b, close } = await pair()));
     after(() => close());
 
-    it('tasks - insertIfAbsent: of two racing inserts exactly one wins; the loser gets the winner', async () => {
+    it('tasks - submit: of two racing inserts exactly one wins; the loser gets the winner', async () => {
       const task = newTask();
-      const [x, y] = await Promise.all([a.tasks.insertIfAbsent(task), b.tasks.insertIfAbsent({ ...task, payload: 'other' })]);
+      const [x, y] = await Promise.all([one(insert(a, [task])), one(insert(b, [{ ...task, payload: 'other' }]))]);
       assert.equal([x, y].filter((r) => r === null).length, 1);
       const stored = (await a.tasks.get(task.id))!;
       assert.equal((x ?? y)!.payload, stored.payload);
@@ -41,7 +64,7 @@ export function backendContract(name: string, pair: BackendPair): void {
 
     it('tasks - values out: changing a returned task changes nothing stored', async () => {
       const task = newTask();
-      await a.tasks.insertIfAbsent(task);
+      await insert(a, [task]);
       const got = (await a.tasks.get(task.id))! as { status: string };
       try {
         got.status = 'success';
@@ -53,73 +76,89 @@ export function backendContract(name: string, pair: BackendPair): void {
 
     it('tasks - advance only moves forward, only for its endpoint, never out of an end', async () => {
       const task = newTask();
-      await a.tasks.insertIfAbsent(task);
-      assert.equal(await a.tasks.advance(task.id, uuidv4(), 'running'), null, 'another endpoint');
-      const moves = await Promise.all([a.tasks.advance(task.id, task.endpointId, 'running'), b.tasks.advance(task.id, task.endpointId, 'running')]);
+      await insert(a, [task]);
+      assert.equal(await one(a.tasks.advanceMany(uuidv4(), [{ id: task.id, to: 'running' }])), null, 'another endpoint');
+      const moves = await Promise.all([one(a.tasks.advanceMany(task.endpointId, [{ id: task.id, to: 'running' }])), one(b.tasks.advanceMany(task.endpointId, [{ id: task.id, to: 'running' }]))]);
       assert.equal(moves.filter((m) => m !== null).length, 1, 'one of two racing moves');
-      assert.equal(await a.tasks.advance(task.id, task.endpointId, 'waiting-for-nodes'), null, 'never back');
+      assert.equal(await one(a.tasks.advanceMany(task.endpointId, [{ id: task.id, to: 'waiting-for-nodes' }])), null, 'never back');
       assert.equal((await a.tasks.get(task.id))!.status, 'running');
-      assert.equal(await a.tasks.advance(task.id, task.endpointId, 'success'), null, 'an end is not an advance');
+      assert.equal(await one(a.tasks.advanceMany(task.endpointId, [{ id: task.id, to: 'success' }])), null, 'an end is not an advance');
     });
 
     it('tasks - complete: the first end wins, drops the payload for its digest, and counts once', async () => {
       const task = newTask();
-      await a.tasks.insertIfAbsent(task);
+      await insert(a, [task]);
       assert.ok(await a.tasks.isReferenced(task.functionId));
       const ends = await Promise.all([
-        a.tasks.complete(task.id, { status: 'success', result: '11\n1', exception: null, completedAt: 2000 }),
-        b.tasks.complete(task.id, { status: 'failed', result: null, exception: '12\nx', completedAt: 2001 }),
+        one(a.tasks.completeMany([{ id: task.id, end: { status: 'success', result: '11\n1', exception: null, completedAt: 2000 } }], RETENTION_MS)),
+        one(b.tasks.completeMany([{ id: task.id, end: { status: 'failed', result: null, exception: '12\nx', completedAt: 2001 } }], RETENTION_MS)),
       ]);
       assert.equal(ends.filter((e) => e !== null).length, 1);
       const stored = (await b.tasks.get(task.id))!;
       assert.ok(stored.status === 'success' || stored.status === 'failed');
       assert.equal(stored.payload, null);
-      assert.equal(typeof stored.payloadDigest, 'string');
-      assert.equal(await a.tasks.requeue(task.id, 3000), null, 'an ended task is not requeued');
+      assert.equal(stored.payloadDigest, task.payloadDigest, 'the digest stays');
       assert.equal(await a.tasks.isReferenced(task.functionId), false, 'an ended task needs its function no more');
       assert.deepEqual(await a.tasks.endedBefore(2002, 10_000).then((ids) => ids.includes(task.id)), true);
-      assert.ok(await a.tasks.delete(task.id));
-      assert.equal(await b.tasks.delete(task.id), null, 'deleted once');
+      const deleted = await Promise.all([one(a.tasks.deleteMany([task.id])), one(b.tasks.deleteMany([task.id]))]);
+      assert.equal(deleted.filter((d) => d !== null).length, 1, 'deleted once');
+      assert.deepEqual(await a.tasks.deleteMany([uuidv4()]), [null]);
       assert.equal(await a.tasks.get(task.id), undefined);
     });
 
-    it('tasks - requeue puts a live task back to waiting, and the wait index follows', async () => {
+    it('tasks - release puts a live task back to waiting and on its queue, in one step; the wait index follows', async () => {
       const task = newTask({ queuedAt: 10 });
-      await a.tasks.insertIfAbsent(task);
+      await insert(a, [task]);
       assert.ok((await a.tasks.waitingSince(11, 10_000)).includes(task.id));
-      await a.tasks.advance(task.id, task.endpointId, 'running');
+      const q = a.bus.queue(task.endpointId, 'replica-a/requeue');
+      const [taken] = await q.takeAndClaim(10);
+      assert.equal(taken!.taskId, task.id);
+      await a.tasks.advanceMany(task.endpointId, [{ id: task.id, to: 'running' }]);
       assert.ok(!(await a.tasks.waitingSince(11, 10_000)).includes(task.id), 'not waiting while running');
-      assert.equal((await b.tasks.requeue(task.id, 50))!.status, 'running');
+      const released = await q.release();
+      assert.deepEqual(released.map((t) => [t.id, t.status]), [[task.id, 'running']], 'the task as it was before');
       const requeued = (await a.tasks.get(task.id))!;
       assert.equal(requeued.status, 'waiting-for-ep');
-      assert.equal(requeued.queuedAt, 50);
-      assert.ok((await a.tasks.waitingSince(51, 10_000)).includes(task.id));
-      await a.tasks.delete(task.id);
+      assert.ok(requeued.queuedAt > 10);
+      assert.ok((await a.tasks.waitingSince(requeued.queuedAt + 1, 10_000)).includes(task.id));
+      const again = await b.bus.queue(task.endpointId, 'replica-b/requeue').takeAndClaim(10);
+      assert.deepEqual(again.map((t) => [t.taskId, t.before?.status]), [[task.id, 'waiting-for-ep']], 'queued again: the next consumer takes it');
+      await a.tasks.completeMany([{ id: task.id, end: { status: 'success', result: '11\n1', exception: null, completedAt: 5 } }], RETENTION_MS);
+      assert.deepEqual(await b.bus.queue(task.endpointId, 'replica-b/requeue').release(), [], 'an ended task is not requeued');
+      await a.tasks.deleteMany([task.id]);
     });
 
-    it('tasks - insertMany decides each task as insertIfAbsent, in order; racing batches insert each task once', async () => {
+    it('tasks - submit decides each task on its own, in order; racing batches insert each task once', async () => {
       const old = newTask();
-      await a.tasks.insertIfAbsent(old);
+      await insert(a, [old]);
       const fresh = [newTask(), newTask(), newTask()];
-      const answers = await a.tasks.insertMany([fresh[0]!, { ...old, payload: 'other' }, fresh[1]!, { ...fresh[0]!, payload: 'again' }, fresh[2]!]);
+      const groupId = uuidv4();
+      const endpointId = uuidv4();
+      const mark = (t: TaskEntry): TaskEntry => ({ ...t, groupId, endpointId });
+      fresh.splice(0, 3, ...fresh.map(mark));
+      const answers = await insert(a, [fresh[0]!, { ...mark(old), payload: 'other' }, fresh[1]!, { ...fresh[0]!, payload: 'again' }, fresh[2]!]);
       assert.deepEqual(answers.map((t) => t?.id ?? null), [null, old.id, null, fresh[0]!.id, null], 'a later task in the batch sees an earlier one');
       assert.deepEqual(answers[1], await a.tasks.get(old.id), 'the existing task, as stored');
       assert.equal(answers[3]!.payload, fresh[0]!.payload);
       const found = await b.tasks.getMany([...fresh.map((t) => t.id), uuidv4()]);
       assert.deepEqual([...found.keys()].sort(), fresh.map((t) => t.id).sort(), 'getMany finds what exists, only that');
       assert.deepEqual(found.get(fresh[1]!.id), { ...fresh[1]!, payload: fresh[1]!.payload });
-      const racing = Array.from({ length: 30 }, () => newTask());
-      const [x, y] = await Promise.all([a.tasks.insertMany(racing), b.tasks.insertMany([...racing].reverse().map((t) => ({ ...t, payload: 'b' })))]);
+      const racing = Array.from({ length: 30 }, () => newTask({ groupId, endpointId }));
+      const [x, y] = await Promise.all([insert(a, racing), insert(b, [...racing].reverse().map((t) => ({ ...t, payload: 'b' })))]);
       const yInOrder = [...y].reverse();
       racing.forEach((_, i) => assert.equal([x[i], yInOrder[i]].filter((r) => r === null).length, 1, `task ${i} inserted once`));
       assert.ok(await a.tasks.isReferenced(racing[0]!.functionId));
-      assert.deepEqual(await a.tasks.insertMany([]), []);
+      assert.deepEqual(await a.submit(groupId, endpointId, []), []);
+      const grouped = await b.groups.taskIds(groupId);
+      assert.deepEqual(grouped.slice(0, 3), fresh.map((t) => t.id), 'the group holds the accepted tasks in submit order');
+      assert.deepEqual(new Set(grouped.slice(3)), new Set(racing.map((t) => t.id)));
+      assert.equal(await b.groups.size(groupId), 33, 'each accepted task joined once');
     });
 
     it('tasks - advanceMany and completeMany decide each item as advance and complete; racing batches move and end each task once', async () => {
       const endpointId = uuidv4();
       const tasks = Array.from({ length: 20 }, () => newTask({ endpointId }));
-      await a.tasks.insertMany(tasks);
+      await insert(a, tasks.map((t) => ({ ...t, groupId: tasks[0]!.groupId })));
       const ids = tasks.map((t) => t.id);
       assert.deepEqual(await a.tasks.advanceMany(uuidv4(), ids.map((id) => ({ id, to: 'running' }))), ids.map(() => null), 'another endpoint moves nothing');
       const [x, y] = await Promise.all([a.tasks.advanceMany(endpointId, ids.map((id) => ({ id, to: 'waiting-for-nodes' }))), b.tasks.advanceMany(endpointId, ids.map((id) => ({ id, to: 'waiting-for-nodes' })))]);
@@ -129,8 +168,8 @@ export function backendContract(name: string, pair: BackendPair): void {
       const moved = await a.tasks.advanceMany(endpointId, [{ id: ids[0]!, to: 'running' }, { id: ids[0]!, to: 'waiting-for-launch' }, { id: uuidv4(), to: 'running' }, { id: ids[1]!, to: 'running' }]);
       assert.deepEqual(moved.map((m) => m?.status ?? null), ['waiting-for-nodes', null, null, 'waiting-for-nodes'], 'never back, unknown ids skipped, each in order');
       const ends = await Promise.all([
-        a.tasks.completeMany(ids.map((id) => ({ id, endpointId, end: { status: 'success', result: '11\n1', exception: null, completedAt: 2000 } }))),
-        b.tasks.completeMany(ids.map((id) => ({ id, end: { status: 'failed', result: null, exception: '12\nx', completedAt: 2001 } }))),
+        a.tasks.completeMany(ids.map((id) => ({ id, endpointId, end: { status: 'success', result: '11\n1', exception: null, completedAt: 2000 } })), RETENTION_MS),
+        b.tasks.completeMany(ids.map((id) => ({ id, end: { status: 'failed', result: null, exception: '12\nx', completedAt: 2001 } })), RETENTION_MS),
       ]);
       const stored = await a.tasks.getMany(ids);
       ids.forEach((id, i) => {
@@ -142,12 +181,12 @@ export function backendContract(name: string, pair: BackendPair): void {
       assert.equal((ends[0][0] ?? ends[1][0])!.status, 'running', 'the task as it was before its end');
       assert.equal(await a.tasks.isReferenced(endpointId), false);
       const again = newTask();
-      await a.tasks.insertIfAbsent(again);
+      await insert(a, [again]);
       const twice = await b.tasks.completeMany([
         { id: again.id, endpointId: uuidv4(), end: { status: 'success', result: '11\n1', exception: null, completedAt: 3000 } },
         { id: again.id, end: { status: 'success', result: '11\n2', exception: null, completedAt: 3000 } },
         { id: again.id, end: { status: 'failed', result: null, exception: '12\ny', completedAt: 3001 } },
-      ]);
+      ], RETENTION_MS);
       assert.deepEqual(twice.map((e) => e?.status ?? null), [null, 'waiting-for-ep', null], 'another endpoint does not end it; the first end in a batch wins');
       assert.equal((await a.tasks.get(again.id))!.result, '11\n2');
       assert.ok((await a.tasks.endedBefore(3001, 10_000)).includes(again.id));
@@ -157,9 +196,9 @@ export function backendContract(name: string, pair: BackendPair): void {
     it('tasks - any text survives the batch operations unchanged', async () => {
       const odd = '11\n["é€😀 \\"quoted\\" \\\\ back\\/slash", "\\u0000", "tab\\t", "line\\nbreak", "{}[]"]' + '\t\u0000\u2028\r"';
       const task = newTask({ payload: odd });
-      assert.deepEqual(await a.tasks.insertMany([task, { ...task, payload: 'x' }]), [null, { ...task }]);
+      assert.deepEqual(await insert(a, [task, { ...task, payload: 'x' }]), [null, { ...task }]);
       assert.equal((await b.tasks.advanceMany(task.endpointId, [{ id: task.id, to: 'running' }]))[0]!.payload, odd);
-      const [before] = await a.tasks.completeMany([{ id: task.id, end: { status: 'success', result: '', exception: null, completedAt: 5 } }]);
+      const [before] = await a.tasks.completeMany([{ id: task.id, end: { status: 'success', result: '', exception: null, completedAt: 5 } }], RETENTION_MS);
       assert.equal(before!.payload, odd);
       const stored = (await b.tasks.getMany([task.id])).get(task.id)!;
       assert.equal(stored.result, '', 'an empty result is kept, not taken for none');
@@ -178,10 +217,11 @@ export function backendContract(name: string, pair: BackendPair): void {
     it('groups - tasks keep submit order; undelivered drains once across racing drainers', async () => {
       const id = uuidv4();
       await a.groups.claim(id, 'alice', 1);
-      const ids = Array.from({ length: 50 }, () => uuidv4());
-      await a.groups.addTasks(id, ids.slice(0, 25));
-      await b.groups.addTasks(id, ids.slice(25));
-      await a.groups.addTasks(id, ids.slice(0, 5)); // again: no duplicates, order kept
+      const tasks = Array.from({ length: 50 }, () => newTask({ groupId: id }));
+      const ids = tasks.map((t) => t.id);
+      await a.submit(id, tasks[0]!.endpointId, tasks.slice(0, 25));
+      await b.submit(id, tasks[25]!.endpointId, tasks.slice(25));
+      await a.submit(id, tasks[0]!.endpointId, tasks.slice(0, 5)); // again: no duplicates, order kept
       assert.deepEqual(await b.groups.taskIds(id), ids);
       assert.equal(await a.groups.size(id), 50);
       await Promise.all(ids.map((t, i) => (i % 2 ? a : b).groups.addUndelivered(id, [t])));
@@ -189,7 +229,7 @@ export function backendContract(name: string, pair: BackendPair): void {
       assert.equal(x.length + y.length, 50);
       assert.equal(new Set([...x, ...y]).size, 50, 'no id twice');
       assert.deepEqual(await a.groups.drainUndelivered(id), []);
-      await a.groups.removeTask(id, ids[0]!);
+      await a.groups.removeTasks(id, [ids[0]!]);
       assert.equal(await a.groups.size(id), 49);
       assert.ok((await a.groups.idleBefore(2, 10_000)).includes(id));
       await a.groups.delete(id);
@@ -234,20 +274,22 @@ export function backendContract(name: string, pair: BackendPair): void {
 
     it('bus - two consumers never take the same task; release and reclaim give back what was held', async () => {
       const endpointId = uuidv4();
-      const ids = Array.from({ length: 40 }, () => uuidv4());
+      const tasks = Array.from({ length: 40 }, () => newTask({ endpointId }));
       const qa = a.bus.queue(endpointId, 'replica-a/1');
       const qb = b.bus.queue(endpointId, 'replica-b/1');
-      await a.bus.dispatch(endpointId, ids.slice(0, 20));
-      await b.bus.dispatch(endpointId, ids.slice(20));
-      const taken = (await Promise.all([qa.take(25), qb.take(25), qa.take(25), qb.take(25)])).flat();
+      await insert(a, tasks.slice(0, 20).map((t) => ({ ...t, groupId: tasks[0]!.groupId })));
+      await insert(b, tasks.slice(20).map((t) => ({ ...t, groupId: tasks[20]!.groupId })));
+      const taken = (await Promise.all([qa.takeAndClaim(25), qb.takeAndClaim(25), qa.takeAndClaim(25), qb.takeAndClaim(25)])).flat();
       assert.equal(taken.length, 40);
       assert.equal(new Set(taken.map((t) => t.taskId)).size, 40, 'no task taken twice');
       assert.equal((await qa.take(1)).length, 0, 'nothing left');
-      const released = await qa.release();
+      const released = (await qa.release()).map((t) => t.id);
       // replica-b "died": its heartbeat is gone, so another replica reclaims what it held.
-      const reclaimed = await a.bus.reclaim(endpointId, () => false);
+      const reclaimed = (await a.bus.reclaim(endpointId, (consumer) => consumer !== 'replica-b/1')).map((t) => t.id);
       assert.equal(released.length + reclaimed.length, 40, 'everything comes back once');
       assert.equal(new Set([...released, ...reclaimed]).size, 40);
+      const retaken = (await Promise.all([qa.takeAndClaim(50), b.bus.queue(endpointId, 'replica-c/1').takeAndClaim(50)])).flat();
+      assert.deepEqual(retaken.map((t) => t.taskId).sort(), tasks.map((t) => t.id).sort(), 'every task queued again, once');
     });
 
     it('bus - takeAndClaim: racing consumers take each entry once and claim each waiting task of their endpoint once', async () => {
@@ -255,14 +297,13 @@ export function backendContract(name: string, pair: BackendPair): void {
       const mine = Array.from({ length: 6 }, () => newTask({ endpointId, queuedAt: 10 }));
       const other = newTask({ queuedAt: 10 });
       const ended = newTask({ endpointId });
-      await a.tasks.insertMany([...mine, other, ended]);
-      await a.tasks.complete(ended.id, { status: 'cancelled', result: null, exception: '12\nx', completedAt: 20 });
-      // One task queued twice, one of another endpoint and one ended: taken, never claimed.
-      await a.bus.dispatch(endpointId, [...mine.map((t) => t.id), mine[0]!.id, other.id, ended.id]);
+      await insert(a, [...mine, ended].map((t) => ({ ...t, groupId: mine[0]!.groupId })));
+      await insert(a, [other]);
+      await a.tasks.completeMany([{ id: ended.id, end: { status: 'cancelled', result: null, exception: '12\nx', completedAt: 20 } }], RETENTION_MS);
       const qa = a.bus.queue(endpointId, 'replica-a/claims');
       const qb = b.bus.queue(endpointId, 'replica-b/claims');
       const taken = (await Promise.all([qa.takeAndClaim(4), qb.takeAndClaim(4), qa.takeAndClaim(4), qb.takeAndClaim(4)])).flat();
-      assert.deepEqual([...new Set(taken.map((t) => t.taskId))].sort(), [...mine, other, ended].map((t) => t.id).sort(), 'every task taken');
+      assert.deepEqual([...new Set(taken.map((t) => t.taskId))].sort(), [...mine, ended].map((t) => t.id).sort(), 'every task of the endpoint\'s queue taken');
       assert.equal(new Set(taken.map((t) => t.ref)).size, taken.length, 'no entry taken twice');
       const claimed = taken.filter((t) => t.before !== null);
       assert.deepEqual(claimed.map((t) => t.taskId).sort(), mine.map((t) => t.id).sort(), 'each waiting task of the endpoint claimed once');
@@ -273,40 +314,42 @@ export function backendContract(name: string, pair: BackendPair): void {
       assert.ok(!(await a.tasks.waitingSince(11, 10_000)).some((id) => mine.some((t) => t.id === id)), 'no longer waiting');
       assert.equal((await a.tasks.get(other.id))!.status, 'waiting-for-ep', 'another endpoint\'s task is left as it was');
       assert.deepEqual(await qa.takeAndClaim(4), [], 'nothing left');
-      const released = [...(await qa.release()), ...(await qb.release())];
-      assert.deepEqual(released.sort(), taken.map((t) => t.taskId).sort(), 'release gives back what both held');
+      const released = [...(await qa.release()), ...(await qb.release())].map((t) => t.id);
+      assert.deepEqual(released.sort(), mine.map((t) => t.id).sort(), 'release gives back and requeues the live tasks both held (not the ended one)');
       assert.deepEqual(await b.bus.reclaim(endpointId, () => false), [], 'and holds nothing after');
     });
 
     it('bus - acknowledged tasks are not reclaimed; group and control events reach subscribers', async () => {
       const endpointId = uuidv4();
       const q = a.bus.queue(endpointId, 'replica-a/2');
-      await a.bus.dispatch(endpointId, ['t1']);
-      const [t] = await q.take(10);
+      await insert(a, [newTask({ endpointId })]);
+      const [t] = await q.takeAndClaim(10);
       await q.ack([t!.ref]);
       assert.deepEqual(await b.bus.reclaim(endpointId, () => false), []);
       const groupId = uuidv4();
+      const t1 = uuidv4();
       const events = firstValueFrom(b.bus.groupEvents(groupId).pipe(take(2), toArray()));
       const control = firstValueFrom(b.bus.controlEvents(endpointId).pipe(take(1)));
       await b.bus.groupReady(groupId);
       await new Promise((resolve) => setTimeout(resolve, 50)); // the control channel subscribes too
-      await a.bus.publish({ groupId, ownerId: 'alice', taskId: 't1', frame: { type: 'status', task_id: 't1', status: 'running' } });
-      await a.bus.publish({ groupId, ownerId: 'alice', taskId: 't1', frame: { task_id: 't1', status: 'success', result: '11\n1', exception: null, completion_t: '1.000' } });
-      await a.bus.control(endpointId, { type: 'cancel', taskId: 't1' });
+      await a.bus.publish({ groupId, ownerId: 'alice', taskId: t1, frame: { type: 'status', task_id: t1, status: 'running' } });
+      await a.bus.publish({ groupId, ownerId: 'alice', taskId: t1, frame: { task_id: t1, status: 'success', result: '11\n1', exception: null, completion_t: '1.000' } });
+      await a.bus.control(endpointId, { type: 'cancel', taskId: t1 });
       const got = await events;
-      assert.deepEqual(got.map((e) => e.taskId), ['t1', 't1']);
-      assert.deepEqual(await control, { type: 'cancel', taskId: 't1' });
+      assert.deepEqual(got.map((e) => e.taskId), [t1, t1]);
+      assert.deepEqual(await control, { type: 'cancel', taskId: t1 });
     });
 
     it('bus - publishMany: each group hears its own events, one by one and in order', async () => {
       const [g1, g2] = [uuidv4(), uuidv4()];
+      const [t1, t2, t3] = [uuidv4(), uuidv4(), uuidv4()];
       const status = (taskId: string, s: 'running' | 'waiting-for-launch') => ({ type: 'status', task_id: taskId, status: s }) as const;
       const result = (taskId: string) => ({ task_id: taskId, status: 'success', result: '11\n1', exception: null, completion_t: '1.000' }) as const;
       const sent = [
-        { groupId: g1, ownerId: 'alice', taskId: 't1', frame: status('t1', 'running') },
-        { groupId: g2, ownerId: 'bob', taskId: 't2', frame: status('t2', 'waiting-for-launch') },
-        { groupId: g1, ownerId: 'alice', taskId: 't1', frame: result('t1') },
-        { groupId: g1, ownerId: 'alice', taskId: 't3', frame: result('t3') },
+        { groupId: g1, ownerId: 'alice', taskId: t1, frame: status(t1, 'running') },
+        { groupId: g2, ownerId: 'bob', taskId: t2, frame: status(t2, 'waiting-for-launch') },
+        { groupId: g1, ownerId: 'alice', taskId: t1, frame: result(t1) },
+        { groupId: g1, ownerId: 'alice', taskId: t3, frame: result(t3) },
       ];
       const heard1 = firstValueFrom(b.bus.groupEvents(g1).pipe(take(3), toArray()));
       const heard2 = firstValueFrom(b.bus.groupEvents(g2).pipe(take(1), toArray()));
@@ -319,7 +362,8 @@ export function backendContract(name: string, pair: BackendPair): void {
 
     it('bus - a forgotten queue (its endpoint deleted) has nothing to take', async () => {
       const endpointId = uuidv4();
-      await a.bus.dispatch(endpointId, ['t1', 't2']);
+      const group = uuidv4();
+      await insert(a, [newTask({ endpointId, groupId: group }), newTask({ endpointId, groupId: group })]);
       await b.bus.forget(endpointId);
       assert.deepEqual(await a.bus.queue(endpointId, 'replica-a/3').take(10), []);
     });

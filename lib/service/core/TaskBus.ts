@@ -48,9 +48,10 @@ export interface EndpointQueue {
   ack(refs: readonly string[]): Promise<void>;
   /**
    * Gives back everything taken and not acknowledged, including what a take whose answer was
-   * lost took. @returns their task ids
+   * lost took, and requeues those still live, in one atomic step.
+   * @returns the requeued tasks as they were before
    */
-  release(): Promise<string[]>;
+  release(): Promise<TaskEntry[]>;
 }
 
 /**
@@ -59,8 +60,6 @@ export interface EndpointQueue {
  * memory it is Subjects and arrays; in Redis, streams with consumer groups and pub/sub.
  */
 export interface TaskBus {
-  /** Puts tasks on their endpoint's queue, in order, and wakes its consumers once. */
-  dispatch(endpointId: string, taskIds: readonly string[]): Promise<void>;
   control(endpointId: string, event: ControlEvent): Promise<void>;
   controlEvents(endpointId: string): Observable<ControlEvent>;
   publish(event: GroupEvent): Promise<void>;
@@ -81,8 +80,12 @@ export interface TaskBus {
   withdraw(endpointId: string, taskId: string): Promise<void>;
   /** Drops an endpoint's queue (the endpoint is deleted). */
   forget(endpointId: string): Promise<void>;
-  /** Takes back what consumers no longer alive had taken. @returns their task ids */
-  reclaim(endpointId: string, alive: (consumerId: string) => boolean): Promise<string[]>;
+  /**
+   * Takes back what consumers no longer alive had taken and requeues what is still live, each
+   * consumer in one atomic step (as {@link EndpointQueue.release}).
+   * @returns the requeued tasks as they were before
+   */
+  reclaim(endpointId: string, alive: (consumerId: string) => boolean): Promise<TaskEntry[]>;
 }
 
 /** Which endpoint connections are alive, across every replica. */

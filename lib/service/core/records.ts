@@ -14,7 +14,7 @@ export interface TaskEntry {
   readonly endpointId: string;
   /** The arguments, held until the task ends; then only their digest is kept. */
   readonly payload: string | null;
-  /** SHA-1 of the payload once it is dropped (a retried submit is compared to it). */
+  /** SHA-1 of the payload, computed at submit and kept after the payload is dropped (a retried submit is compared to it). */
   readonly payloadDigest: string | null;
   readonly status: TaskStatus;
   readonly result: string | null;

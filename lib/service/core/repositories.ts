@@ -1,5 +1,4 @@
-import type { TaskStatus } from '../../protocol/task.js';
-import type { EndpointEntry, FunctionEntry, GroupEntry, TaskCompletion, TaskEnd, TaskEntry, TaskMove, TokenHolder } from './records.js';
+import type { EndpointEntry, FunctionEntry, GroupEntry, TaskCompletion, TaskEntry, TaskMove, TokenHolder } from './records.js';
 
 /**
  * The service's storage, as asynchronous repositories that take and return values. Every
@@ -13,27 +12,21 @@ import type { EndpointEntry, FunctionEntry, GroupEntry, TaskCompletion, TaskEnd,
 export interface TaskRepo {
   get(id: string): Promise<TaskEntry | undefined>;
   getMany(ids: readonly string[]): Promise<Map<string, TaskEntry>>;
-  /** Inserts unless the id exists. @returns null when inserted, else the existing task */
-  insertIfAbsent(task: TaskEntry): Promise<TaskEntry | null>;
-  /** {@link insertIfAbsent} for each task, in order (a later one sees an earlier one). @returns one answer per task */
-  insertMany(tasks: readonly TaskEntry[]): Promise<(TaskEntry | null)[]>;
   /**
-   * Moves a live task forward to `to` (never back, never out of an end), if `endpointId` is its
-   * endpoint. @returns the task as it was before, or null when nothing changed
+   * Moves live tasks forward (never back, never out of an end, see `canMove('report', ...)` in
+   * lib/protocol/lifecycle.ts), each if `endpointId` is its endpoint, in order.
+   * @returns per move, the task as it was before, or null when nothing changed
    */
-  advance(id: string, endpointId: string, to: TaskStatus): Promise<TaskEntry | null>;
-  /** {@link advance} for each move, in order. @returns one answer per move */
   advanceMany(endpointId: string, moves: readonly TaskMove[]): Promise<(TaskEntry | null)[]>;
-  /** Puts a live task back to `waiting-for-ep` (its endpoint's connection went away). @returns the task as it was before, or null */
-  requeue(id: string, now: number): Promise<TaskEntry | null>;
   /**
-   * Ends a live task, dropping its payload for a digest; the first end wins.
-   * @returns the task as it was before, or null when it had already ended (or is unknown)
+   * Ends live tasks, in order (of two ends of one task, the first wins), dropping each payload
+   * (its digest stays). An ended task is kept for `retentionMs` at least; the sweep deletes it
+   * then (a backend may also expire it a little later by itself).
+   * @returns per item, the task as it was before, or null when it had already ended (or is unknown)
    */
-  complete(id: string, end: TaskEnd, endpointId?: string): Promise<TaskEntry | null>;
-  /** {@link complete} for each task, in order (of two ends of one task, the first wins). @returns one answer per item */
-  completeMany(ends: readonly TaskCompletion[]): Promise<(TaskEntry | null)[]>;
-  delete(id: string): Promise<TaskEntry | null>;
+  completeMany(ends: readonly TaskCompletion[], retentionMs: number): Promise<(TaskEntry | null)[]>;
+  /** Deletes tasks. @returns per id, the task as it was, or null when there was none */
+  deleteMany(ids: readonly string[]): Promise<(TaskEntry | null)[]>;
   /** Ids of tasks that ended before `before`, at most `limit`. */
   endedBefore(before: number, limit: number): Promise<string[]>;
   /** Ids of tasks waiting for their endpoint since before `before`, at most `limit`. */
@@ -47,8 +40,8 @@ export interface GroupRepo {
   get(id: string): Promise<GroupEntry | undefined>;
   /** Creates the group for `ownerId` unless it exists, and marks it used. @returns the group as it is now */
   claim(id: string, ownerId: string, now: number): Promise<GroupEntry>;
-  addTasks(id: string, taskIds: readonly string[]): Promise<void>;
-  removeTask(id: string, taskId: string): Promise<void>;
+  /** Takes tasks out of the group (they were deleted). */
+  removeTasks(id: string, taskIds: readonly string[]): Promise<void>;
   taskIds(id: string): Promise<string[]>;
   size(id: string): Promise<number>;
   addUndelivered(id: string, taskIds: readonly string[]): Promise<void>;
@@ -83,6 +76,17 @@ export interface IdentityRepo {
   holder(tokenHash: string): Promise<TokenHolder | undefined>;
   insert(tokenHash: string, holder: TokenHolder): Promise<void>;
   revoke(tokenHash: string): Promise<boolean>;
+}
+
+/**
+ * The one write of a submit: for tasks of one endpoint and one group, each new id is stored,
+ * joins the group (in submit order) and goes on the endpoint's queue, all in one atomic step; an
+ * id that exists is left alone and answered with its task (the use case decides whether it is
+ * the same task, retried). After a failure, a retry finds each task absent or complete.
+ */
+export interface SubmitPort {
+  /** @returns per task, null when accepted, else the task that has its id */
+  submit(groupId: string, endpointId: string, tasks: readonly TaskEntry[]): Promise<(TaskEntry | null)[]>;
 }
 
 /** Everything a backend stores. */

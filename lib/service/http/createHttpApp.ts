@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { ErrorCode } from '../../protocol/errorCodes.js';
 import { ApiError } from '../ApiError.js';
 import { answerClientError } from './answerClientError.js';
@@ -31,7 +32,11 @@ export { API_VERSION } from './routes/infoRoutes.js';
 export function createHttpApp(core: ServiceCore): FastifyInstance {
   const { options } = core;
   const app = Fastify({
-    logger: false,
+    // Its pino logger, with a request id per request (the caller's x-request-id when given) on
+    // every line the request causes; the id goes back in the answer.
+    loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
     bodyLimit: options.maxBodyBytes,
     // Keep-alive connections are closed on close(), so a stopped service lets the process exit.
     forceCloseConnections: true,
@@ -49,6 +54,9 @@ export function createHttpApp(core: ServiceCore): FastifyInstance {
     },
   });
   app.server.maxConnections = options.maxConnections;
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
   // Before the bearer check: preflights carry no Authorization header.
   registerCors(app, options.cors);
 
@@ -64,8 +72,10 @@ export function createHttpApp(core: ServiceCore): FastifyInstance {
     else routes.push({ pattern, methods: new Set(methods) });
   });
 
-  app.setErrorHandler((error, _request, reply) => {
+  app.setErrorHandler((error, request, reply) => {
     const apiError = toApiError(error, options.maxBodyBytes);
+    // A client's mistake is its answer; anything else is the service's, and logged.
+    if (apiError.httpStatus >= 500) request.log.error({ err: error, code: apiError.code }, 'request failed');
     if (apiError.retryAfterSeconds !== undefined) void reply.header('retry-after', String(apiError.retryAfterSeconds));
     return reply.code(apiError.httpStatus).send(apiError.toEnvelope());
   });

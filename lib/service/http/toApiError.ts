@@ -11,10 +11,26 @@ const FRAMEWORK_CODES: Readonly<Record<string, number>> = {
   FST_ERR_MAX_PARAM_LENGTH: ErrorCode.URI_TOO_LONG,
 };
 
+/** What a client is told to wait while the store is unreachable. */
+const UNAVAILABLE_RETRY_SECONDS = 2;
+
+/**
+ * Whether an error says the store cannot be reached (as opposed to a bug): ioredis gives up on a
+ * command after its retries (`MaxRetriesPerRequestError`), or the connection is closed, refused,
+ * timed out, or the server is still loading its data after a restart.
+ */
+function isStoreUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'MaxRetriesPerRequestError') return true;
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'EPIPE') return true;
+  return /^(LOADING|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b|Connection is closed|Stream isn't writeable/.test(error.message);
+}
+
 /**
  * Turns anything a route or the framework threw into the {@link ApiError} the service answers:
- * ApiErrors as they are, fastify's and the JSON parser's errors as 4xx envelopes, anything else
- * as 500 code 18 (a bug, never a client's doing).
+ * ApiErrors as they are, fastify's and the JSON parser's errors as 4xx envelopes, an unreachable
+ * store as 503 code 113 with `Retry-After`, anything else as 500 code 18 (a bug, never a client's doing).
  *
  * @param error - what was thrown
  * @param maxBodyBytes - the body limit, for the 413 message
@@ -33,5 +49,6 @@ export function toApiError(error: unknown, maxBodyBytes: number): ApiError {
   if (mapped === ErrorCode.PAYLOAD_TOO_LARGE) return new ApiError(mapped, `The request body is larger than ${maxBodyBytes} bytes`, [maxBodyBytes]);
   if (mapped !== undefined) return new ApiError(mapped, `Malformed request: ${text}`);
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) return new ApiError(ErrorCode.REQUEST_MALFORMED, `Malformed request: ${text}`);
+  if (isStoreUnavailable(error)) return new ApiError(ErrorCode.SERVICE_UNAVAILABLE, 'The service cannot reach its store for now; try again shortly', [], UNAVAILABLE_RETRY_SECONDS);
   return new ApiError(ErrorCode.INTERNAL_ERROR, `Internal error: ${text}`);
 }

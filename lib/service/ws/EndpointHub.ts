@@ -7,7 +7,11 @@ import { serializeError } from '../../serialize/serialize.js';
 import type { Backend } from '../core/Backend.js';
 import type { TaskEntry, TaskMove } from '../core/records.js';
 import type { EndpointQueue, TakenTask } from '../core/TaskBus.js';
+import { logFailure, type Logger } from '../log.js';
 import type { TaskBroker } from '../TaskBroker.js';
+
+/** The longest wait between two tries of a report the backend refused (it is unreachable). */
+const MAX_REPORT_RETRY_MS = 5000;
 
 /** What an endpoint that never says how many tasks it wants at once is sent at most. */
 const DEFAULT_PREFETCH = 1000;
@@ -24,6 +28,10 @@ const OVERFLOW_STRIKES = 2;
 export interface EndpointHubOptions {
   /** Connections are pinged this often; one silent for a whole interval is dropped. */
   readonly pingIntervalMs: number;
+  /** How soon a dead replica's tasks move on (presence renewed every quarter of it). @default 2000 */
+  readonly failoverMs?: number;
+  /** Where failures are told. */
+  readonly log: Logger;
   /** The largest serialized result the service takes; a larger one fails its task with `ResultTooLarge`. @default 10 MiB */
   readonly maxResultBytes?: number;
   /** The largest frame the endpoint socket accepts (the `ws` server's `maxPayload`). @default 64 MiB */
@@ -51,6 +59,12 @@ interface Connection {
   /** What the endpoint said it runs, in its hello. */
   languages: EndpointLanguages | null;
   pumping: boolean;
+  /**
+   * A take failed: its answer may have been lost with tasks it took (they are this consumer's in
+   * the queue, and unknown here). Before the next take, everything it holds is given back and
+   * requeued; the endpoint drops what it already runs when it comes again.
+   */
+  recover: boolean;
   again: boolean;
   /** Statuses and results received in this tick, recorded together at its end; null when none. */
   intake: Intake | null;
@@ -63,6 +77,8 @@ interface Intake {
   readonly results: EndpointResultMessage[];
   /** Queue references of the tasks that ended. */
   readonly acks: string[];
+  /** How many times part of it was refused by the backend before. */
+  attempt: number;
 }
 
 /**
@@ -82,6 +98,8 @@ export class EndpointHub {
   readonly #backend: Backend;
   readonly #broker: TaskBroker;
   readonly #pingIntervalMs: number;
+  readonly #failoverMs: number;
+  readonly #log: Logger;
   readonly #maxResultBytes: number;
   readonly #maxFrameBytes: number;
   /** Tasks that were running on overflowed connections, and how many times; deleted when they end. */
@@ -89,6 +107,7 @@ export class EndpointHub {
   readonly #replicaId = uuidv4();
   readonly #connections = new Set<Connection>();
   #timer: NodeJS.Timeout | null = null;
+  #presenceTimer: NodeJS.Timeout | null = null;
 
   /**
    * @param backend - the bus, presence and repositories
@@ -99,6 +118,8 @@ export class EndpointHub {
     this.#backend = backend;
     this.#broker = broker;
     this.#pingIntervalMs = options.pingIntervalMs;
+    this.#failoverMs = options.failoverMs ?? 2000;
+    this.#log = options.log.child({ component: 'endpoint-hub' });
     this.#maxResultBytes = options.maxResultBytes ?? 10 * 1024 * 1024;
     this.#maxFrameBytes = options.maxFrameBytes ?? 64 * 1024 * 1024;
   }
@@ -147,43 +168,52 @@ export class EndpointHub {
       alive: true,
       languages: null,
       pumping: false,
+      recover: false,
       again: false,
       intake: null,
       subscriptions: [],
     };
     this.#connections.add(connection);
+    const log = this.#log.child({ endpointId, consumerId });
+    log.info('endpoint connected');
     this.#backend.counters.add(ownerId, 'endpointConnectionsOpen', 1);
     // Best effort: a backend that cannot be reached now must not crash the process.
-    void this.#backend.endpoints.touch(endpointId, Date.now()).catch(() => {});
-    void this.#heartbeat(connection);
+    void this.#backend.endpoints.touch(endpointId, Date.now()).catch(logFailure(log, 'touching the endpoint failed'));
+    // Present first, then reclaim: what a connection of this endpoint on a replica that died held
+    // comes back to it at once if that presence has already expired.
+    void this.#heartbeat(connection).then(() => this.#reclaim(endpointId));
     this.#startTimer();
     connection.subscriptions.push(
-      connection.queue.wake$.subscribe(() => this.#pump(connection)),
-      this.#backend.bus.controlEvents(endpointId).subscribe((event) => {
+      connection.queue.wake$.subscribe({ next: () => this.#pump(connection), error: logFailure(log, 'the endpoint queue\'s wake-ups failed; the presence tick pumps instead') }),
+      this.#backend.bus.controlEvents(endpointId).subscribe({ error: logFailure(log, 'control events failed; a task cancelled now may run to its end here (its result is ignored)'), next: (event) => {
         const ref = connection.inflight.get(event.taskId);
         if (ref === undefined) return;
         connection.inflight.delete(event.taskId);
         connection.running.delete(event.taskId);
         this.#strikes.delete(event.taskId);
-        void connection.queue.ack([ref]).catch(() => {});
+        // Not acknowledged: the task stays this consumer's, and is given back (ended, so not requeued) when it closes.
+        void connection.queue.ack([ref]).catch(logFailure(log, 'acknowledging a cancelled task failed', { taskId: event.taskId }));
         this.#send(connection, [{ type: 'cancel', task_id: event.taskId }]);
         this.#pump(connection);
-      }),
+      } }),
     );
     socket.on('message', (data, isBinary) => {
       connection.alive = true;
-      if (!isBinary) void this.#receive(connection, String(data)).catch(() => {});
+      if (!isBinary) void this.#receive(connection, String(data)).catch(logFailure(log, 'handling an endpoint frame failed'));
     });
     socket.on('pong', () => (connection.alive = true));
     socket.on('close', () => {
       this.#connections.delete(connection);
       for (const s of connection.subscriptions) s.unsubscribe();
       this.#backend.counters.add(ownerId, 'endpointConnectionsOpen', -1);
-      void this.#backend.endpoints.touch(endpointId, Date.now()).catch(() => {});
-      void this.#backend.presence.leave(endpointId, consumerId).catch(() => {});
+      log.info('endpoint disconnected');
+      void this.#backend.endpoints.touch(endpointId, Date.now()).catch(logFailure(log, 'touching the endpoint failed'));
+      // A presence left behind expires by itself (failoverMs).
+      void this.#backend.presence.leave(endpointId, consumerId).catch(logFailure(log, 'leaving presence failed'));
       if (connection.overflowed) this.#strike(connection);
-      // What it had not finished goes back on the queue, for this endpoint's next connection.
-      void connection.queue.release().then((ids) => this.#broker.requeue(ids)).catch(() => {});
+      // What it had not finished goes back on the queue, for this endpoint's next connection. If
+      // the backend is unreachable now, the consumer's presence expires and a live replica reclaims it.
+      void this.#broker.giveBack(connection.queue).catch(logFailure(log, 'giving back unfinished tasks failed; they are reclaimed once this connection\'s presence expires'));
       if (this.#connections.size === 0) this.close();
     });
     // An endpoint that says no hello (an older one) is fed with the default credit after a moment.
@@ -207,7 +237,9 @@ export class EndpointHub {
   /** Stops the ping timer; the sockets themselves are closed by the server. */
   close(): void {
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#presenceTimer) clearInterval(this.#presenceTimer);
     this.#timer = null;
+    this.#presenceTimer = null;
   }
 
   /** Takes work while the connection has room; one pump at a time per connection. */
@@ -222,14 +254,20 @@ export class EndpointHub {
       try {
         do {
           connection.again = false;
+          if (connection.recover) {
+            await this.#broker.giveBack(connection.queue);
+            connection.recover = false;
+          }
           while (connection.socket.readyState === connection.socket.OPEN && connection.inflight.size < connection.prefetch) {
             const { taken, claimed } = await this.#broker.takeForDispatch(connection.queue, connection.prefetch - connection.inflight.size);
             if (taken.length === 0) break;
             await this.#dispatch(connection, taken, claimed);
           }
         } while (connection.again);
-      } catch {
-        // A failed take (the backend unreachable) is retried by the next wake or heartbeat.
+      } catch (error) {
+        // Retried by the next wake or presence tick.
+        connection.recover = true;
+        this.#log.warn({ err: error, endpointId: connection.endpointId }, 'taking tasks for an endpoint failed; retrying');
       } finally {
         connection.pumping = false;
       }
@@ -278,7 +316,7 @@ export class EndpointHub {
       }
       this.#strikes.delete(id);
       const error = new ResultTooLarge(undefined, this.#maxFrameBytes, `the endpoint's connection was closed ${strikes} times for a frame over the channel's limit while this task was running`);
-      void this.#broker.finish(connection.endpointId, { type: 'result', task_id: id, exception: serializeError(error) }).catch(() => {});
+      void this.#broker.finish(connection.endpointId, { type: 'result', task_id: id, exception: serializeError(error) }).catch(logFailure(this.#log, 'failing a task that overflowed its connection failed; it runs again', { taskId: id }));
     }
   }
 
@@ -329,8 +367,10 @@ export class EndpointHub {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
-    } catch {
-      return; // a malformed frame is dropped; the connection goes on
+    } catch (error) {
+      // A malformed frame is dropped; the connection goes on.
+      this.#log.warn({ err: error, endpointId: connection.endpointId, bytes: text.length }, 'dropped a malformed frame from an endpoint');
+      return;
     }
     const messages = (Array.isArray(parsed) ? parsed : [parsed]) as EndpointToService[];
     const work: Promise<unknown>[] = [];
@@ -372,56 +412,94 @@ export class EndpointHub {
    */
   #intake(connection: Connection): Intake {
     if (connection.intake === null) {
-      connection.intake = { statuses: [], results: [], acks: [] };
-      queueMicrotask(() => void this.#record(connection).catch(() => {}));
+      connection.intake = { statuses: [], results: [], acks: [], attempt: 0 };
+      // #record catches everything: nothing here can reject.
+      queueMicrotask(() => void this.#record(connection));
     }
     return connection.intake;
   }
 
+  /**
+   * Records a tick's intake. A report the backend refuses is tried again (reports are
+   * idempotent: statuses only move forward, the first end wins) until it lands or the connection
+   * closes; then the tasks it held are given back and their results come again from the
+   * endpoint, which keeps them.
+   */
   async #record(connection: Connection): Promise<void> {
-    const { statuses, results, acks } = connection.intake!;
+    const intake = connection.intake!;
     connection.intake = null;
-    // One broker call: a script for the statuses and one for the results, in Redis.
-    const recorded = this.#broker.report(connection.endpointId, statuses, results);
-    // The endpoint has room again: more work goes out while these results are being recorded.
-    if (acks.length > 0) this.#pump(connection);
-    await recorded;
-    // Acknowledged once ended: a task is never out of the queue before its end is stored.
-    if (acks.length > 0) await connection.queue.ack(acks);
+    const { statuses, results, acks, attempt } = intake;
+    try {
+      // One broker call: a script for the statuses and one for the results, in Redis.
+      const recorded = this.#broker.report(connection.endpointId, statuses, results);
+      // The endpoint has room again: more work goes out while these results are being recorded.
+      if (acks.length > 0 && attempt === 0) this.#pump(connection);
+      await recorded;
+      // Acknowledged once ended: a task is never out of the queue before its end is stored.
+      if (acks.length > 0) await connection.queue.ack(acks);
+    } catch (error) {
+      const delay = Math.min(MAX_REPORT_RETRY_MS, 100 * 2 ** attempt);
+      this.#log.warn({ err: error, endpointId: connection.endpointId, statuses: statuses.length, results: results.length, attempt, retryInMs: delay }, 'recording an endpoint report failed; retrying');
+      if (!this.#connections.has(connection)) return;
+      setTimeout(() => {
+        if (!this.#connections.has(connection)) return;
+        // Merged into this tick's intake, in front: reported again with what came since.
+        const next = this.#intake(connection);
+        next.statuses.unshift(...statuses);
+        next.results.unshift(...results);
+        next.acks.unshift(...acks);
+        next.attempt = Math.max(next.attempt, attempt + 1);
+      }, delay).unref();
+    }
   }
 
   async #heartbeat(connection: Connection): Promise<void> {
-    await this.#backend.presence.heartbeat(connection.endpointId, connection.consumerId, 3 * this.#pingIntervalMs).catch(() => {});
+    await this.#backend.presence.heartbeat(connection.endpointId, connection.consumerId, this.#failoverMs).catch(logFailure(this.#log, 'renewing an endpoint connection\'s presence failed', { endpointId: connection.endpointId }));
   }
 
   #startTimer(): void {
     if (this.#timer) return;
-    this.#timer = setInterval(() => void this.#tick(), this.#pingIntervalMs);
+    this.#timer = setInterval(() => this.#ping(), this.#pingIntervalMs);
     this.#timer.unref();
+    // #presence catches everything: nothing here can reject.
+    this.#presenceTimer = setInterval(() => void this.#presence(), Math.max(50, this.#failoverMs / 4));
+    this.#presenceTimer.unref();
   }
 
-  /** Pings, heartbeats, and reclaims the tasks of consumers (here or on dead replicas) no longer alive. */
-  async #tick(): Promise<void> {
-    const endpoints = new Set<string>();
+  /** Pings every connection; one that did not answer the last ping (nor sent anything) is dropped. */
+  #ping(): void {
     for (const connection of this.#connections) {
-      endpoints.add(connection.endpointId);
       if (!connection.alive) {
         connection.socket.terminate();
         continue;
       }
       connection.alive = false;
       connection.socket.ping();
-      await this.#heartbeat(connection);
-      this.#pump(connection);
     }
-    for (const endpointId of endpoints) {
-      try {
-        const alive = await this.#backend.presence.consumers(endpointId);
-        const reclaimed = await this.#backend.bus.reclaim(endpointId, (consumerId) => alive.has(consumerId));
-        if (reclaimed.length > 0) await this.#broker.requeue(reclaimed);
-      } catch {
-        // The backend is unreachable: the next tick tries again.
-      }
+  }
+
+  /**
+   * Renews the presence of this replica's connections, and reclaims, for their endpoints, the
+   * tasks of consumers no longer alive (a replica that died, a connection whose close was not
+   * recorded), so that they move on within failoverMs.
+   */
+  async #presence(): Promise<void> {
+    const endpoints = new Set<string>();
+    await Promise.all([...this.#connections].map((connection) => {
+      endpoints.add(connection.endpointId);
+      this.#pump(connection);
+      return this.#heartbeat(connection);
+    }));
+    await Promise.all([...endpoints].map((endpointId) => this.#reclaim(endpointId)));
+  }
+
+  async #reclaim(endpointId: string): Promise<void> {
+    try {
+      const alive = await this.#backend.presence.consumers(endpointId);
+      const requeued = await this.#broker.reclaim(endpointId, (consumerId) => alive.has(consumerId));
+      if (requeued > 0) this.#log.info({ endpointId, requeued }, 'requeued the tasks of endpoint connections no longer alive');
+    } catch (error) {
+      this.#log.warn({ err: error, endpointId }, 'reclaiming tasks failed; the next presence tick tries again');
     }
   }
 }

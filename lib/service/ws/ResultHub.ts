@@ -4,6 +4,7 @@ import { ErrorCode } from '../../protocol/errorCodes.js';
 import { isFinalStatus, type ResultFrame, type StatusFrame, type SubscribeFrame } from '../../protocol/task.js';
 import { ApiError } from '../ApiError.js';
 import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
+import { logFailure } from '../log.js';
 import type { Backend } from '../core/Backend.js';
 import type { TaskEntry } from '../core/records.js';
 import type { GroupEvent } from '../core/TaskBus.js';
@@ -29,7 +30,7 @@ interface Followed {
 }
 
 /** The limits a result hub enforces. */
-export type ResultHubLimits = Pick<ResolvedServiceOptions, 'maxResultSocketsPerUser' | 'maxResultSockets' | 'maxSubscriptionsPerSocket' | 'pingIntervalMs' | 'batchedResultFrames'>;
+export type ResultHubLimits = Pick<ResolvedServiceOptions, 'maxResultSocketsPerUser' | 'maxResultSockets' | 'maxSubscriptionsPerSocket' | 'pingIntervalMs' | 'batchedResultFrames' | 'logger'>;
 
 /** WebSocket close code for a socket that broke a limit (RFC 6455: policy violation). */
 const POLICY_VIOLATION = 1008;
@@ -202,11 +203,15 @@ export class ResultHub {
     let followed = this.#byGroup.get(groupId);
     if (followed === undefined) {
       const listeners = new Set<Listener>();
-      const subscription = this.#backend.bus.groupEvents(groupId).subscribe((event) => this.#onEvent(listeners, event));
+      const subscription = this.#backend.bus.groupEvents(groupId).subscribe({
+        next: (event) => this.#onEvent(listeners, event),
+        // The bus drops bad messages itself; an error here is a bug, told rather than thrown.
+        error: (error: unknown) => this.#limits.logger.error({ err: error, groupId }, 'a task group\'s events failed; its sockets get results by draining on resubscribe'),
+      });
       this.#byGroup.set(groupId, (followed = { listeners, subscription }));
     }
     followed.listeners.add(listener);
-    void this.#drain(listener, groupId, request.statuses === true).catch(() => {});
+    void this.#drain(listener, groupId, request.statuses === true).catch(logFailure(this.#limits.logger, 'draining a group\'s undelivered results failed; the client finds them by polling', { groupId }));
   }
 
   /**
@@ -254,7 +259,8 @@ export class ResultHub {
     setImmediate(() => {
       const byGroup = [...this.#deliveredByGroup];
       this.#deliveredByGroup.clear();
-      for (const [group, taskIds] of byGroup) void this.#backend.groups.removeUndelivered(group, taskIds).catch(() => {});
+      // A result left marked undelivered is sent again on a later drain: the client drops duplicates.
+      for (const [group, taskIds] of byGroup) void this.#backend.groups.removeUndelivered(group, taskIds).catch(logFailure(this.#limits.logger, 'unmarking delivered results failed', { groupId: group, tasks: taskIds.length }));
     });
   }
 }

@@ -1,5 +1,5 @@
 import type { Backend } from '../../core/Backend.js';
-import type { EndpointEntry, FunctionEntry } from '../../core/records.js';
+import type { EndpointEntry, FunctionEntry, TaskEntry } from '../../core/records.js';
 import { ServiceStats } from '../../ServiceStats.js';
 import { MemoryGroupRepo } from './MemoryGroupRepo.js';
 import { MemoryIdentityRepo } from './MemoryIdentityRepo.js';
@@ -26,6 +26,17 @@ export class MemoryBackend implements Backend {
   readonly counters = new ServiceStats();
   readonly bus = new MemoryTaskBus(this.tasks);
   readonly presence = new MemoryPresence();
+
+  // Runs to its end without awaiting: insert, join and enqueue are one atomic step.
+  async submit(groupId: string, endpointId: string, tasks: readonly TaskEntry[]): Promise<(TaskEntry | null)[]> {
+    // Checked first, so that a refused submit has written nothing.
+    if (!this.groups.addTasksNow(groupId, [])) throw new Error(`Task group ${groupId} no longer exists`);
+    const existing = this.tasks.insertNow(tasks);
+    const accepted = tasks.filter((_, i) => existing[i] === null).map((t) => t.id);
+    this.groups.addTasksNow(groupId, accepted);
+    this.bus.enqueueNow(endpointId, accepted);
+    return existing;
+  }
 
   async close(): Promise<void> {}
 }

@@ -26,15 +26,24 @@ export class MemoryGroupRepo implements GroupRepo {
     return entry;
   }
 
-  async addTasks(id: string, taskIds: readonly string[]): Promise<void> {
+  /**
+   * Adds tasks to a group, synchronously: part of MemoryBackend's atomic submit.
+   * @returns false when the group does not exist
+   */
+  addTasksNow(id: string, taskIds: readonly string[]): boolean {
     const group = this.#groups.get(id);
-    if (group) for (const taskId of taskIds) group.taskIds.add(taskId);
+    if (!group) return false;
+    for (const taskId of taskIds) group.taskIds.add(taskId);
+    return true;
   }
 
-  async removeTask(id: string, taskId: string): Promise<void> {
+  async removeTasks(id: string, taskIds: readonly string[]): Promise<void> {
     const group = this.#groups.get(id);
-    group?.taskIds.delete(taskId);
-    group?.undelivered.delete(taskId);
+    if (!group) return;
+    for (const taskId of taskIds) {
+      group.taskIds.delete(taskId);
+      group.undelivered.delete(taskId);
+    }
   }
 
   async taskIds(id: string): Promise<string[]> {

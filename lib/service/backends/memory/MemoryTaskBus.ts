@@ -1,5 +1,7 @@
 import { Observable, Subject } from 'rxjs';
-import type { TaskRepo } from '../../core/repositories.js';
+import { DISPATCHED_STATUS } from '../../../protocol/lifecycle.js';
+import type { TaskEntry } from '../../core/records.js';
+import type { MemoryTaskRepo } from './MemoryTaskRepo.js';
 import type { ClaimedTask, ControlEvent, EndpointQueue, GroupEvent, TakenTask, TaskBus } from '../../core/TaskBus.js';
 import { KeyedSubjects } from './KeyedSubjects.js';
 
@@ -20,11 +22,11 @@ export class MemoryTaskBus implements TaskBus {
   readonly #control = new KeyedSubjects<ControlEvent>();
   readonly #groups = new KeyedSubjects<GroupEvent>();
   /** Where claims are made (takeAndClaim); a bus without one claims nothing. */
-  readonly #tasks: Pick<TaskRepo, 'advanceMany'> | null;
+  readonly #tasks: MemoryTaskRepo | null;
   #refs = 0;
 
   /** @param tasks - the repository takeAndClaim claims tasks in */
-  constructor(tasks: Pick<TaskRepo, 'advanceMany'> | null = null) {
+  constructor(tasks: MemoryTaskRepo | null = null) {
     this.#tasks = tasks;
   }
 
@@ -33,7 +35,8 @@ export class MemoryTaskBus implements TaskBus {
     return this.#lines.size;
   }
 
-  async dispatch(endpointId: string, taskIds: readonly string[]): Promise<void> {
+  /** Puts tasks on their endpoint's queue, in order, and wakes its consumers once, synchronously: part of MemoryBackend's atomic submit. */
+  enqueueNow(endpointId: string, taskIds: readonly string[]): void {
     if (taskIds.length === 0) return;
     const line = this.#line(endpointId);
     for (const taskId of taskIds) line.ready.add(taskId);
@@ -70,7 +73,7 @@ export class MemoryTaskBus implements TaskBus {
       takeAndClaim: async (max) => {
         const taken = await queue.take(max);
         if (this.#tasks === null) return taken.map((t): ClaimedTask => ({ ...t, before: null }));
-        const befores = await this.#tasks.advanceMany(endpointId, taken.map((t) => ({ id: t.taskId, to: 'waiting-for-nodes' })));
+        const befores = this.#tasks.advanceNow(endpointId, taken.map((t) => ({ id: t.taskId, to: DISPATCHED_STATUS })), 'dispatch');
         return taken.map((t, i): ClaimedTask => ({ ...t, before: befores[i]! }));
       },
       take: async (max) => {
@@ -93,8 +96,9 @@ export class MemoryTaskBus implements TaskBus {
       release: async () => {
         const held = line.taken.get(consumerId);
         line.taken.delete(consumerId);
+        const requeued = this.#requeue(endpointId, held ? [...held.values()] : []);
         this.#dropIfIdle(endpointId, line);
-        return held ? [...held.values()] : [];
+        return requeued;
       },
     };
     return queue;
@@ -111,17 +115,27 @@ export class MemoryTaskBus implements TaskBus {
     this.#lines.delete(endpointId);
   }
 
-  async reclaim(endpointId: string, alive: (consumerId: string) => boolean): Promise<string[]> {
+  async reclaim(endpointId: string, alive: (consumerId: string) => boolean): Promise<TaskEntry[]> {
     const line = this.#lines.get(endpointId);
     if (!line) return [];
-    const out: string[] = [];
+    const ids: string[] = [];
     for (const [consumerId, held] of line.taken) {
       if (alive(consumerId)) continue;
-      out.push(...held.values());
+      ids.push(...held.values());
       line.taken.delete(consumerId);
     }
+    const requeued = this.#requeue(endpointId, ids);
     this.#dropIfIdle(endpointId, line);
-    return out;
+    return requeued;
+  }
+
+  /** Requeues the live ones of tasks given back, in the same synchronous step. @returns them, as they were before */
+  #requeue(endpointId: string, ids: readonly string[]): TaskEntry[] {
+    if (ids.length === 0) return [];
+    const befores = this.#tasks === null ? [] : this.#tasks.requeueNow(ids, Date.now()).filter((t): t is TaskEntry => t !== null);
+    if (befores.length === 0) return [];
+    this.enqueueNow(endpointId, befores.map((t) => t.id));
+    return befores;
   }
 
   #line(endpointId: string): Line {

@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
-import { isFinalStatus, type TaskStatus } from '../../../protocol/task.js';
-import type { TaskCompletion, TaskEnd, TaskEntry, TaskMove } from '../../core/records.js';
+import { canMove, INITIAL_STATUS, isFinalStatus } from '../../../protocol/lifecycle.js';
+import type { TaskCompletion, TaskEntry, TaskMove } from '../../core/records.js';
 import type { TaskRepo } from '../../core/repositories.js';
-import { statusRank } from '../../core/statusRank.js';
 
 /**
  * Tasks in a Map. Each operation runs to completion without awaiting, so it is atomic in one
@@ -26,68 +24,71 @@ export class MemoryTaskRepo implements TaskRepo {
     return out;
   }
 
-  async insertIfAbsent(task: TaskEntry): Promise<TaskEntry | null> {
-    return this.#insert(task);
+  /**
+   * Inserts the tasks whose ids are new, synchronously: part of MemoryBackend's atomic submit.
+   * @returns per task, null when inserted, else the existing task
+   */
+  insertNow(tasks: readonly TaskEntry[]): (TaskEntry | null)[] {
+    return tasks.map((task) => {
+      const existing = this.#tasks.get(task.id);
+      if (existing) return existing;
+      this.#tasks.set(task.id, Object.freeze({ ...task }));
+      this.#reference(task, 1);
+      return null;
+    });
   }
 
-  // A batch runs to its end without awaiting: atomic as a whole, each item decided in order.
-  async insertMany(tasks: readonly TaskEntry[]): Promise<(TaskEntry | null)[]> {
-    return tasks.map((task) => this.#insert(task));
+  /**
+   * Puts live tasks back to `waiting-for-ep`, synchronously: part of the memory bus's atomic
+   * release and reclaim.
+   * @returns per id, the task as it was before, or null when it had ended (or is unknown)
+   */
+  requeueNow(ids: readonly string[], now: number): (TaskEntry | null)[] {
+    return ids.map((id) => {
+      const task = this.#tasks.get(id);
+      if (!task || isFinalStatus(task.status)) return null;
+      this.#tasks.set(id, Object.freeze({ ...task, status: INITIAL_STATUS, queuedAt: now }));
+      return task;
+    });
   }
 
-  async advance(id: string, endpointId: string, to: TaskStatus): Promise<TaskEntry | null> {
-    return this.#advance(id, endpointId, to);
+  /**
+   * Moves tasks forward, synchronously (the memory bus claims tasks with it).
+   * @returns per move, the task before, or null
+   */
+  advanceNow(endpointId: string, moves: readonly TaskMove[], kind: 'dispatch' | 'report' = 'report'): (TaskEntry | null)[] {
+    return moves.map(({ id, to }) => {
+      const task = this.#tasks.get(id);
+      if (!task || task.endpointId !== endpointId || !canMove(kind, task.status, to)) return null;
+      this.#tasks.set(id, Object.freeze({ ...task, status: to }));
+      return task;
+    });
   }
 
+  // Each batch runs to its end without awaiting: atomic as a whole, each item decided in order.
   async advanceMany(endpointId: string, moves: readonly TaskMove[]): Promise<(TaskEntry | null)[]> {
-    return moves.map((move) => this.#advance(move.id, endpointId, move.to));
+    return this.advanceNow(endpointId, moves);
   }
 
-  async requeue(id: string, now: number): Promise<TaskEntry | null> {
-    const task = this.#tasks.get(id);
-    if (!task || isFinalStatus(task.status)) return null;
-    this.#tasks.set(id, Object.freeze({ ...task, status: 'waiting-for-ep', queuedAt: now }));
-    return task;
-  }
-
-  async complete(id: string, end: TaskEnd, endpointId?: string): Promise<TaskEntry | null> {
-    return this.#complete(id, end, endpointId);
-  }
-
+  /** The sweep is this backend's expiry: ended tasks are kept until it deletes them, at `retentionMs`. */
   async completeMany(ends: readonly TaskCompletion[]): Promise<(TaskEntry | null)[]> {
-    return ends.map((item) => this.#complete(item.id, item.end, item.endpointId));
+    return ends.map(({ id, end, endpointId }) => {
+      const task = this.#tasks.get(id);
+      if (!task || !canMove('end', task.status, end.status) || (endpointId !== undefined && task.endpointId !== endpointId)) return null;
+      this.#tasks.set(id, Object.freeze({ ...task, ...end, payload: null }));
+      this.#reference(task, -1);
+      return task;
+    });
   }
 
-  #insert(task: TaskEntry): TaskEntry | null {
-    const existing = this.#tasks.get(task.id);
-    if (existing) return existing;
-    this.#tasks.set(task.id, Object.freeze({ ...task }));
-    if (!isFinalStatus(task.status)) this.#reference(task, 1);
-    return null;
-  }
-
-  #advance(id: string, endpointId: string, to: TaskStatus): TaskEntry | null {
-    const task = this.#tasks.get(id);
-    if (!task || task.endpointId !== endpointId || isFinalStatus(task.status) || statusRank(to) <= statusRank(task.status) || isFinalStatus(to)) return null;
-    this.#tasks.set(id, Object.freeze({ ...task, status: to }));
-    return task;
-  }
-
-  #complete(id: string, end: TaskEnd, endpointId: string | undefined): TaskEntry | null {
-    const task = this.#tasks.get(id);
-    if (!task || isFinalStatus(task.status) || (endpointId !== undefined && task.endpointId !== endpointId)) return null;
-    const payloadDigest = task.payload === null ? task.payloadDigest : createHash('sha1').update(task.payload).digest('hex');
-    this.#tasks.set(id, Object.freeze({ ...task, ...end, payload: null, payloadDigest }));
-    this.#reference(task, -1);
-    return task;
-  }
-
-  async delete(id: string): Promise<TaskEntry | null> {
-    const task = this.#tasks.get(id);
-    if (!task) return null;
-    this.#tasks.delete(id);
-    if (!isFinalStatus(task.status)) this.#reference(task, -1);
-    return task;
+  async deleteMany(ids: readonly string[]): Promise<(TaskEntry | null)[]> {
+    return ids.map((id) => {
+      const task = this.#tasks.get(id);
+      if (!task) return null;
+      this.#tasks.delete(id);
+      if (!isFinalStatus(task.status)) this.#reference(task, -1);
+      return task;
+    });
   }
 
   async endedBefore(before: number, limit: number): Promise<string[]> {

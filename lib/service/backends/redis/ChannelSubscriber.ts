@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Logger } from '../../log.js';
 import { Observable, Subject } from 'rxjs';
 
 interface Channel {
@@ -14,10 +15,15 @@ interface Channel {
 export class ChannelSubscriber {
   readonly #redis: Redis;
   readonly #channels = new Map<string, Channel>();
+  readonly #log: Logger;
 
-  /** @param redis - a connection used for nothing but subscriptions */
-  constructor(redis: Redis) {
+  /**
+   * @param redis - a connection used for nothing but subscriptions
+   * @param log - where failed subscribe and unsubscribe calls are told
+   */
+  constructor(redis: Redis, log: Logger) {
     this.#redis = redis;
+    this.#log = log.child({ component: 'redis-channels' });
     redis.on('message', (channel: string, message: string) => this.#channels.get(channel)?.subject.next(message));
   }
 
@@ -30,7 +36,8 @@ export class ChannelSubscriber {
         const entry = this.#channels.get(channel);
         if (entry && !entry.subject.observed) {
           this.#channels.delete(channel);
-          void this.#redis.unsubscribe(channel).catch(() => {});
+          // A channel left subscribed only costs messages nobody reads, until the connection resubscribes.
+          void this.#redis.unsubscribe(channel).catch((error: unknown) => this.#log.warn({ err: error, channel }, 'unsubscribing failed'));
         }
       };
     });
@@ -44,7 +51,8 @@ export class ChannelSubscriber {
   #channel(channel: string): Channel {
     let entry = this.#channels.get(channel);
     if (!entry) {
-      const ready = this.#redis.subscribe(channel).then(() => undefined, () => undefined);
+      // ioredis resubscribes on reconnect; a subscribe refused now is told, and ready() does not wait on it.
+      const ready = this.#redis.subscribe(channel).then(() => undefined, (error: unknown) => this.#log.warn({ err: error, channel }, 'subscribing failed'));
       this.#channels.set(channel, (entry = { subject: new Subject<string>(), ready }));
     }
     return entry;

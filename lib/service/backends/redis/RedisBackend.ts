@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Backend } from '../../core/Backend.js';
-import type { EndpointEntry, FunctionEntry } from '../../core/records.js';
+import type { EndpointEntry, FunctionEntry, TaskEntry } from '../../core/records.js';
+import { createLogger, type Logger } from '../../log.js';
 import { ChannelSubscriber } from './ChannelSubscriber.js';
 import { RedisClient } from './RedisClient.js';
 import { RedisCounters } from './RedisCounters.js';
@@ -9,7 +10,7 @@ import { RedisIdentityRepo } from './RedisIdentityRepo.js';
 import { RedisPresence } from './RedisPresence.js';
 import { RedisRegistry } from './RedisRegistry.js';
 import { RedisTaskBus } from './RedisTaskBus.js';
-import { RedisTaskRepo } from './RedisTaskRepo.js';
+import { inSlices, RedisTaskRepo, rowsOf, taskOf } from './RedisTaskRepo.js';
 
 /** Options of {@link RedisBackend.connect}. */
 export interface RedisBackendOptions {
@@ -18,11 +19,8 @@ export interface RedisBackendOptions {
    * @default 'fx:'
    */
   readonly prefix?: string;
-  /**
-   * A backstop expiry on ended task records, in seconds (the sweep deletes them at `retentionMs`).
-   * @default 15 days
-   */
-  readonly taskTtlSeconds?: number;
+  /** Where connection errors and dropped messages are told. @default a logger at `FUNCX_LOG_LEVEL`, else `warn` */
+  readonly logger?: Logger;
 }
 
 /**
@@ -52,13 +50,14 @@ export class RedisBackend implements Backend {
   private constructor(redis: Redis, subscriber: Redis, options: RedisBackendOptions) {
     const client = (this.#client = new RedisClient(redis, options.prefix ?? 'fx:'));
     this.#subscriber = subscriber;
-    this.tasks = new RedisTaskRepo(client, options.taskTtlSeconds ?? 15 * 24 * 3600);
+    this.tasks = new RedisTaskRepo(client);
     this.groups = new RedisGroupRepo(client);
     this.functions = new RedisRegistry<FunctionEntry>(client, 'f', 'lastUsedAt');
     this.endpoints = new RedisRegistry<EndpointEntry>(client, 'e', 'lastSeenAt');
     this.identity = new RedisIdentityRepo(client);
     this.counters = new RedisCounters(client);
-    this.bus = new RedisTaskBus(client, new ChannelSubscriber(subscriber));
+    const log = options.logger ?? createLogger();
+    this.bus = new RedisTaskBus(client, new ChannelSubscriber(subscriber, log), log);
     this.presence = new RedisPresence(client);
   }
 
@@ -75,11 +74,15 @@ export class RedisBackend implements Backend {
    */
   static async connect(url: string, options: RedisBackendOptions = {}): Promise<RedisBackend> {
     // Commands issued in one tick go in one round trip.
-    const redis = new Redis(url, { enableAutoPipelining: true, lazyConnect: true });
+    // A command waits through two reconnect attempts at most, then fails: the request is answered
+    // 503 with Retry-After instead of hanging while Redis is away.
+    const redis = new Redis(url, { enableAutoPipelining: true, lazyConnect: true, maxRetriesPerRequest: 2 });
     const subscriber = new Redis(url, { lazyConnect: true });
-    // Errors are retried by ioredis (reconnect with backoff); without a listener they would be thrown.
-    redis.on('error', () => {});
-    subscriber.on('error', () => {});
+    // ioredis reconnects with backoff; without a listener its errors would be thrown.
+    const base = options.logger ?? createLogger();
+    const log = base.child({ component: 'redis-connection', url: redactUrl(url) });
+    redis.on('error', (error: Error) => log.warn({ err: error, connection: 'commands' }, 'Redis connection error; reconnecting'));
+    subscriber.on('error', (error: Error) => log.warn({ err: error, connection: 'subscriber' }, 'Redis connection error; reconnecting'));
     try {
       await Promise.all([redis.connect(), subscriber.connect()]);
       await redis.ping();
@@ -88,7 +91,21 @@ export class RedisBackend implements Backend {
       subscriber.disconnect();
       throw new Error(`Cannot reach Redis at ${url}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
-    return new RedisBackend(redis, subscriber, options);
+    return new RedisBackend(redis, subscriber, { ...options, logger: base });
+  }
+
+  async submit(groupId: string, endpointId: string, tasks: readonly TaskEntry[]): Promise<(TaskEntry | null)[]> {
+    const [stream, wake] = this.bus.queueKeysOf(endpointId);
+    const fixed = [...this.tasks.submitKeys, ...this.groups.keysOf(groupId), stream];
+    return inSlices(tasks, async (slice) => {
+      const { keys, args } = this.tasks.submitArgs(slice);
+      try {
+        return rowsOf(await this.#client.script<string>('submit', [...fixed, ...keys], [wake, ...args])).map(taskOf);
+      } catch (error) {
+        if (error instanceof Error && error.message.startsWith('FXGROUPGONE')) throw new Error(`Task group ${groupId} no longer exists`, { cause: error });
+        throw error;
+      }
+    });
   }
 
   /** The connection @fastify/rate-limit counts requests in, so that limits are per user across replicas. */
@@ -104,5 +121,16 @@ export class RedisBackend implements Backend {
   async close(): Promise<void> {
     await this.counters.flush();
     await Promise.allSettled([this.#client.redis.quit(), this.#subscriber.quit()]);
+  }
+}
+
+/** A Redis URL without its password, for logs. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = 'redacted';
+    return parsed.toString();
+  } catch {
+    return '(not a URL)'; // connect() fails on it with its own error
   }
 }

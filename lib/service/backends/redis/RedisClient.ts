@@ -1,5 +1,8 @@
 import { Redis } from 'ioredis';
-import { SCRIPTS, type ScriptName } from './scripts.js';
+import { loadScripts, type LuaScript, type ScriptName } from './luaScripts.js';
+
+/** Read once per process, on the first client. */
+let scripts: Readonly<Record<ScriptName, LuaScript>> | undefined;
 
 /**
  * One ioredis connection with the backend's Lua scripts defined on it, and a key prefix so that
@@ -8,11 +11,14 @@ import { SCRIPTS, type ScriptName } from './scripts.js';
 export class RedisClient {
   readonly redis: Redis;
   readonly prefix: string;
+  readonly #scripts: Readonly<Record<ScriptName, LuaScript>>;
 
   constructor(redis: Redis, prefix: string) {
     this.redis = redis;
     this.prefix = prefix;
-    for (const [name, script] of Object.entries(SCRIPTS)) redis.defineCommand(name, script);
+    scripts ??= loadScripts();
+    this.#scripts = scripts;
+    for (const [name, script] of Object.entries(scripts)) redis.defineCommand(commandOf(name), script);
   }
 
   /** A key under this backend's prefix. */
@@ -32,9 +38,14 @@ export class RedisClient {
 
   /** Runs a script (EVALSHA, loaded on first use). */
   script<T>(name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<T> {
-    const run = (this.redis as unknown as Record<ScriptName, (...a: unknown[]) => Promise<T>>)[name];
+    const run = (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<T>>)[commandOf(name)]!;
     // ioredis flattens array arguments: no spread, however long a batch. A script that takes any
     // number of keys is told how many.
-    return 'numberOfKeys' in SCRIPTS[name] ? run.call(this.redis, keys, args) : run.call(this.redis, keys.length, keys, args);
+    return this.#scripts[name].numberOfKeys !== undefined ? run.call(this.redis, keys, args) : run.call(this.redis, keys.length, keys, args);
   }
+}
+
+/** A script's command on the ioredis client: prefixed, so that none hides a built-in one (`touch`, ...). */
+function commandOf(name: string): string {
+  return `fx${name[0]!.toUpperCase()}${name.slice(1)}`;
 }

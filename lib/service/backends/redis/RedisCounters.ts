@@ -76,7 +76,7 @@ export class RedisCounters implements Counters {
       keys.push(this.#key(who));
     }
     this.#pending.clear();
-    return this.#client.script('fxCount', keys, args).then(() => undefined, () => undefined);
+    return this.#client.script('count', keys, args).then(() => undefined, () => undefined);
   }
 }
 

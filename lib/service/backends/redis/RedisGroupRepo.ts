@@ -23,16 +23,18 @@ export class RedisGroupRepo implements GroupRepo {
   }
 
   async claim(id: string, ownerId: string, now: number): Promise<GroupEntry> {
-    const [owner, touchedAt] = await this.#client.script<[string, string]>('fxClaimGroup', [this.#key(id), this.#client.key('groups')], [id, ownerId, now]);
+    const [owner, touchedAt] = await this.#client.script<[string, string]>('claimGroup', [this.#key(id), this.#client.key('groups')], [id, ownerId, now]);
     return { id, ownerId: owner, touchedAt: Number(touchedAt) };
   }
 
-  async addTasks(id: string, taskIds: readonly string[]): Promise<void> {
-    if (taskIds.length > 0) await this.#client.script('fxAddTasks', [this.#key(id), this.#key(id, 'tasks')], taskIds);
+  /** The group's hash and its sorted set of task ids (the submit script writes both). */
+  keysOf(id: string): [group: string, tasks: string] {
+    return [this.#key(id), this.#key(id, 'tasks')];
   }
 
-  async removeTask(id: string, taskId: string): Promise<void> {
-    await Promise.all([this.#client.redis.zrem(this.#key(id, 'tasks'), taskId), this.#client.redis.srem(this.#key(id, 'undelivered'), taskId)]);
+  async removeTasks(id: string, taskIds: readonly string[]): Promise<void> {
+    if (taskIds.length === 0) return;
+    await this.#client.redis.multi().zrem(this.#key(id, 'tasks'), ...taskIds).srem(this.#key(id, 'undelivered'), ...taskIds).exec();
   }
 
   taskIds(id: string): Promise<string[]> {
@@ -52,7 +54,7 @@ export class RedisGroupRepo implements GroupRepo {
   }
 
   drainUndelivered(id: string): Promise<string[]> {
-    return this.#client.script<string[]>('fxDrain', [this.#key(id, 'undelivered')], []);
+    return this.#client.script<string[]>('drain', [this.#key(id, 'undelivered')], []);
   }
 
   idleBefore(before: number, limit: number): Promise<string[]> {

@@ -47,7 +47,7 @@ export class RedisRegistry<T extends { readonly id: string }> {
   }
 
   async touch(id: string, now: number): Promise<void> {
-    await this.#client.script('fxTouch', [this.#key(id), this.#index], [id, this.#touchField, now]);
+    await this.#client.script('touch', [this.#key(id), this.#index], [id, this.#touchField, now]);
   }
 
   idleBefore(before: number, limit: number): Promise<string[]> {

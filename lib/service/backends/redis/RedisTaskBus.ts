@@ -1,14 +1,15 @@
-import { map, mergeMap, type Observable } from 'rxjs';
+import { EMPTY, map, mergeMap, of, type Observable } from 'rxjs';
+import { validate as isUuid } from 'uuid';
 import type { ResultFrame, TaskStatus } from '../../../protocol/task.js';
 import type { ClaimedTask, ControlEvent, EndpointQueue, GroupEvent, TakenTask, TaskBus } from '../../core/TaskBus.js';
-import { taskOf, type Row } from './RedisTaskRepo.js';
+import type { TaskEntry } from '../../core/records.js';
+import { rowsOf, taskOf, type Row } from './RedisTaskRepo.js';
 import type { ChannelSubscriber } from './ChannelSubscriber.js';
+import type { Logger } from '../../log.js';
+import { controlEventOf, controlMessage, groupItem, groupMessage, readMessage } from './messages.js';
 import type { RedisClient } from './RedisClient.js';
 
 const GROUP = 'endpoints';
-/** Most entries one reclaim moves per dead consumer. */
-const RECLAIM_BATCH = 10_000;
-
 type StreamEntries = [string, string[]][];
 
 /** A group's events as one pub/sub message: the owner and the frames, in order (a status frame as [task id, status]). */
@@ -27,20 +28,29 @@ export class RedisTaskBus implements TaskBus {
   readonly #client: RedisClient;
   readonly #channels: ChannelSubscriber;
   readonly #groupsMade = new Set<string>();
+  readonly #log: Logger;
 
-  constructor(client: RedisClient, channels: ChannelSubscriber) {
+  constructor(client: RedisClient, channels: ChannelSubscriber, log: Logger) {
     this.#client = client;
     this.#channels = channels;
+    this.#log = log.child({ component: 'redis-bus' });
   }
 
   #stream(endpointId: string): string {
     return this.#client.key('q', endpointId);
   }
 
-  async dispatch(endpointId: string, taskIds: readonly string[]): Promise<void> {
-    if (taskIds.length === 0) return;
-    // One script: the entries in order, then one wake-up for all of them.
-    await this.#client.script('fxEnqueue', [this.#stream(endpointId)], [this.#client.key('wake', endpointId), ...taskIds]);
+  /** An endpoint's queue (a stream) and its wake-up channel: what the submit script writes to. */
+  queueKeysOf(endpointId: string): [stream: string, wake: string] {
+    return [this.#stream(endpointId), this.#client.key('wake', endpointId)];
+  }
+
+  /** Gives back what one consumer holds and requeues it, in one script (lua/giveBack-2.lua). */
+  async #giveBack(endpointId: string, consumerId: string): Promise<TaskEntry[]> {
+    const [stream, wake] = this.queueKeysOf(endpointId);
+    await this.#ensureGroup(stream);
+    const rows = rowsOf(await this.#client.script<string>('giveBack', [stream, this.#client.queuedKey], [GROUP, consumerId, this.#client.taskKey(''), Date.now(), wake]));
+    return rows.map(taskOf).filter((t): t is TaskEntry => t !== null);
   }
 
   async control(endpointId: string, event: ControlEvent): Promise<void> {
@@ -48,7 +58,13 @@ export class RedisTaskBus implements TaskBus {
   }
 
   controlEvents(endpointId: string): Observable<ControlEvent> {
-    return this.#channels.observe(this.#client.key('ctl', endpointId)).pipe(map((text) => JSON.parse(text) as ControlEvent));
+    const channel = this.#client.key('ctl', endpointId);
+    return this.#channels.observe(channel).pipe(
+      mergeMap((text) => {
+        const message = readMessage(controlMessage, text, this.#log, channel);
+        return message === undefined ? EMPTY : of(controlEventOf(message));
+      }),
+    );
   }
 
   publish(event: GroupEvent): Promise<void> {
@@ -71,13 +87,24 @@ export class RedisTaskBus implements TaskBus {
   }
 
   groupEvents(groupId: string): Observable<GroupEvent> {
-    return this.#channels.observe(this.#client.key('grp', groupId)).pipe(
+    const channel = this.#client.key('grp', groupId);
+    return this.#channels.observe(channel).pipe(
       mergeMap((text) => {
-        const { o: ownerId, f: frames } = JSON.parse(text) as GroupMessage;
-        return frames.map((item): GroupEvent => {
-          const frame: GroupEvent['frame'] = Array.isArray(item) ? { type: 'status', task_id: item[0], status: item[1] } : item;
-          return { groupId, ownerId, taskId: frame.task_id, frame };
-        });
+        const message = readMessage(groupMessage, text, this.#log, channel);
+        if (message === undefined) return EMPTY;
+        const events: GroupEvent[] = [];
+        for (const raw of message.f) {
+          const item = groupItem.safeParse(raw);
+          if (!item.success) {
+            this.#log.warn({ channel, issues: item.error.issues.slice(0, 3).map((i) => i.message) }, 'dropped a frame of an unknown shape from a group message');
+            continue;
+          }
+          const frame: GroupEvent['frame'] = Array.isArray(item.data)
+            ? { type: 'status', task_id: item.data[0], status: item.data[1] }
+            : { task_id: item.data.task_id, status: item.data.status, result: item.data.result, completion_t: item.data.completion_t, exception: item.data.exception };
+          events.push({ groupId, ownerId: message.o, taskId: frame.task_id, frame });
+        }
+        return events;
       }),
     );
   }
@@ -102,21 +129,22 @@ export class RedisTaskBus implements TaskBus {
       },
       takeAndClaim: async (max) => {
         await this.#ensureGroup(stream);
-        const reply = await this.#client.script<string>('fxTakeAndClaim', [stream, this.#client.queuedKey], [GROUP, consumerId, max, endpointId, this.#client.taskKey('')]);
+        const reply = await this.#client.script<string>('takeAndClaim', [stream, this.#client.queuedKey], [GROUP, consumerId, max, endpointId, this.#client.taskKey('')]);
         const taken = JSON.parse(reply) as [ref: string, taskId: string, before: Row][] | Record<string, never>;
         // cjson writes an empty table as {}.
         if (!Array.isArray(taken)) return [];
-        return taken.map(([ref, taskId, before]): ClaimedTask => ({ ref, taskId, before: taskOf(before) }));
+        return taken.map(([ref, taskId, before]): ClaimedTask => {
+          // An entry no submit wrote (not a task id) claims nothing: it is acknowledged and dropped.
+          if (typeof taskId !== 'string' || !isUuid(taskId)) this.#log.warn({ stream, ref }, 'dropped a stream entry that names no task');
+          return { ref, taskId: String(taskId), before: taskOf(before) };
+        });
       },
       ack: async (refs) => {
         if (refs.length === 0) return;
-        await this.#client.script('fxAck', [stream], [GROUP, ...refs]);
+        await this.#client.script('ack', [stream], [GROUP, ...refs]);
       },
-      release: async () => {
-        // From the stream's own record of what this consumer holds, not from the answers it got.
-        await this.#ensureGroup(stream);
-        return this.#client.script<string[]>('fxRelease', [stream], [GROUP, consumerId]);
-      },
+      // From the stream's own record of what this consumer holds, not from the answers it got.
+      release: () => this.#giveBack(endpointId, consumerId),
     };
   }
 
@@ -128,28 +156,16 @@ export class RedisTaskBus implements TaskBus {
     this.#groupsMade.delete(this.#stream(endpointId));
   }
 
-  async reclaim(endpointId: string, alive: (consumerId: string) => boolean): Promise<string[]> {
+  async reclaim(endpointId: string, alive: (consumerId: string) => boolean): Promise<TaskEntry[]> {
     const stream = this.#stream(endpointId);
-    const redis = this.#client.redis;
     await this.#ensureGroup(stream);
-    const consumers = (await redis.xinfo('CONSUMERS', stream, GROUP)) as unknown[][];
-    const taskIds: string[] = [];
+    const consumers = (await this.#client.redis.xinfo('CONSUMERS', stream, GROUP)) as unknown[][];
+    const out: TaskEntry[] = [];
     for (const info of consumers) {
-      const fields = Object.fromEntries(Array.from({ length: info.length / 2 }, (_, i) => [info[2 * i], info[2 * i + 1]])) as { name: string; pending: number };
-      if (alive(fields.name)) continue;
-      if (fields.pending > 0) {
-        const pending = (await redis.xpending(stream, GROUP, '-', '+', RECLAIM_BATCH, fields.name)) as [string, string, number, number][];
-        const refs = pending.map(([ref]) => ref);
-        if (refs.length > 0) {
-          // XCLAIM hands them to the reaper, with their fields; then they are done with here.
-          const claimed = (await redis.xclaim(stream, GROUP, 'reaper', 0, ...refs)) as StreamEntries;
-          for (const [, entryFields] of claimed) if (entryFields) taskIds.push(entryFields[1]!);
-          await redis.multi().xack(stream, GROUP, ...refs).xdel(stream, ...refs).exec();
-        }
-      }
-      await redis.xgroup('DELCONSUMER', stream, GROUP, fields.name);
+      const name = String(info[info.indexOf('name') + 1]);
+      if (!alive(name)) out.push(...(await this.#giveBack(endpointId, name)));
     }
-    return taskIds;
+    return out;
   }
 
   async #ensureGroup(stream: string): Promise<void> {

@@ -1,8 +1,8 @@
 import type { TaskStatus } from '../../../protocol/task.js';
-import type { TaskCompletion, TaskEnd, TaskEntry, TaskMove } from '../../core/records.js';
+import type { TaskCompletion, TaskEntry, TaskMove } from '../../core/records.js';
 import type { TaskRepo } from '../../core/repositories.js';
 import type { RedisClient } from './RedisClient.js';
-import { TASK_FIELDS } from './scripts.js';
+import { TASK_FIELDS } from './luaScripts.js';
 
 /**
  * The most tasks one script handles: a larger batch goes as several scripts in one round trip, so
@@ -11,7 +11,7 @@ import { TASK_FIELDS } from './scripts.js';
 const SCRIPT_BATCH = 500;
 
 /** Runs `run` on slices of at most SCRIPT_BATCH items, all at once, and joins the answers in order. */
-async function inSlices<T, R>(items: readonly T[], run: (slice: readonly T[]) => Promise<R[]>): Promise<R[]> {
+export async function inSlices<T, R>(items: readonly T[], run: (slice: readonly T[]) => Promise<R[]>): Promise<R[]> {
   if (items.length <= SCRIPT_BATCH) return items.length === 0 ? [] : run(items);
   const slices: Promise<R[]>[] = [];
   for (let i = 0; i < items.length; i += SCRIPT_BATCH) slices.push(run(items.slice(i, i + SCRIPT_BATCH)));
@@ -22,7 +22,7 @@ async function inSlices<T, R>(items: readonly T[], run: (slice: readonly T[]) =>
 export type Row = readonly (string | null | false)[] | null | false;
 
 /** A batch script's answer: its rows, as JSON. */
-function rowsOf(json: string): Row[] {
+export function rowsOf(json: string): Row[] {
   const rows = JSON.parse(json) as Row[] | Record<string, never>;
   // cjson writes an empty table as {}.
   return Array.isArray(rows) ? rows : [];
@@ -49,15 +49,10 @@ export function taskOf(row: Row | undefined): TaskEntry | null {
  */
 export class RedisTaskRepo implements TaskRepo {
   readonly #client: RedisClient;
-  readonly #ttlSeconds: number;
 
-  /**
-   * @param client - the connection and scripts
-   * @param ttlSeconds - a backstop expiry set on ended tasks (the sweep deletes them before)
-   */
-  constructor(client: RedisClient, ttlSeconds: number) {
+  /** @param client - the connection and scripts */
+  constructor(client: RedisClient) {
     this.#client = client;
-    this.#ttlSeconds = ttlSeconds;
   }
 
   #key(id: string): string {
@@ -81,7 +76,7 @@ export class RedisTaskRepo implements TaskRepo {
   }
 
   async getMany(ids: readonly string[]): Promise<Map<string, TaskEntry>> {
-    const found = await inSlices(ids, async (slice) => rowsOf(await this.#client.script<string>('fxRows', slice.map((id) => this.#key(id)), [])));
+    const found = await inSlices(ids, async (slice) => rowsOf(await this.#client.script<string>('rows', slice.map((id) => this.#key(id)), [])));
     const out = new Map<string, TaskEntry>();
     for (const row of found) {
       const task = taskOf(row);
@@ -90,32 +85,31 @@ export class RedisTaskRepo implements TaskRepo {
     return out;
   }
 
-  async insertIfAbsent(task: TaskEntry): Promise<TaskEntry | null> {
-    return (await this.insertMany([task]))[0]!;
-  }
-
-  insertMany(tasks: readonly TaskEntry[]): Promise<(TaskEntry | null)[]> {
-    return inSlices(tasks, async (slice) => {
-      const keys = [this.#queued, this.#refs];
-      const args: (string | number)[] = [];
-      for (const task of slice) {
-        keys.push(this.#key(task.id));
-        // The values only, after a mask of the fields present: a third of the strings of field/value pairs.
-        const at = args.push('');
-        let has = '';
-        for (const field of TASK_FIELDS) {
-          const value = task[field];
-          has += value === null ? '0' : '1';
-          if (value !== null) args.push(value);
-        }
-        args[at - 1] = has;
+  /**
+   * The submit script's keys and arguments for one slice of tasks (see lua/submit.lua).
+   * @returns the tasks' keys (after the five fixed ones) and their masked values
+   */
+  submitArgs(slice: readonly TaskEntry[]): { keys: string[]; args: string[] } {
+    const keys: string[] = [];
+    const args: string[] = [];
+    for (const task of slice) {
+      keys.push(this.#key(task.id));
+      // The values only, after a mask of the fields present: a third of the strings of field/value pairs.
+      const at = args.push('');
+      let has = '';
+      for (const field of TASK_FIELDS) {
+        const value = task[field];
+        has += value === null ? '0' : '1';
+        if (value !== null) args.push(String(value));
       }
-      return rowsOf(await this.#client.script<string>('fxInsertMany', keys, args)).map(taskOf);
-    });
+      args[at - 1] = has;
+    }
+    return { keys, args };
   }
 
-  async advance(id: string, endpointId: string, to: TaskStatus): Promise<TaskEntry | null> {
-    return (await this.advanceMany(endpointId, [{ id, to }]))[0]!;
+  /** The keys every submit script takes first: queued, refs. */
+  get submitKeys(): [string, string] {
+    return [this.#queued, this.#refs];
   }
 
   advanceMany(endpointId: string, moves: readonly TaskMove[]): Promise<(TaskEntry | null)[]> {
@@ -126,32 +120,26 @@ export class RedisTaskRepo implements TaskRepo {
         keys.push(this.#key(move.id));
         args.push(move.to);
       }
-      return rowsOf(await this.#client.script<string>('fxAdvanceMany', keys, args)).map(taskOf);
+      return rowsOf(await this.#client.script<string>('advanceMany', keys, args)).map(taskOf);
     });
   }
 
-  async requeue(id: string, now: number): Promise<TaskEntry | null> {
-    return taskOf(await this.#client.script<Row>('fxRequeue', [this.#key(id), this.#queued], [id, now]));
-  }
-
-  async complete(id: string, end: TaskEnd, endpointId?: string): Promise<TaskEntry | null> {
-    return (await this.completeMany([{ id, end, endpointId }]))[0]!;
-  }
-
-  completeMany(ends: readonly TaskCompletion[]): Promise<(TaskEntry | null)[]> {
+  completeMany(ends: readonly TaskCompletion[], retentionMs: number): Promise<(TaskEntry | null)[]> {
+    // A backstop behind the sweep, which deletes ended tasks at retentionMs: a minute later.
+    const ttlSeconds = Math.ceil(retentionMs / 1000) + 60;
     return inSlices(ends, async (slice) => {
       const keys = [this.#queued, this.#ended, this.#refs];
-      const args: (string | number)[] = [this.#ttlSeconds];
+      const args: (string | number)[] = [ttlSeconds];
       for (const { id, end, endpointId } of slice) {
         keys.push(this.#key(id));
         args.push(end.status, end.completedAt, endpointId ?? '', end.result === null ? '0' : '1', end.result ?? '', end.exception === null ? '0' : '1', end.exception ?? '');
       }
-      return rowsOf(await this.#client.script<string>('fxCompleteMany', keys, args)).map(taskOf);
+      return rowsOf(await this.#client.script<string>('completeMany', keys, args)).map(taskOf);
     });
   }
 
-  async delete(id: string): Promise<TaskEntry | null> {
-    return taskOf(await this.#client.script<Row>('fxDeleteTask', [this.#key(id), this.#queued, this.#ended, this.#refs], [id]));
+  deleteMany(ids: readonly string[]): Promise<(TaskEntry | null)[]> {
+    return inSlices(ids, async (slice) => rowsOf(await this.#client.script<string>('deleteMany', [this.#queued, this.#ended, this.#refs, ...slice.map((id) => this.#key(id))], [])).map(taskOf));
   }
 
   endedBefore(before: number, limit: number): Promise<string[]> {

@@ -33,7 +33,7 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
 
     app.get('/v2/tasks/:id', async (request) => toRecord(await broker.visibleTask(request.userId, idOf(request))));
 
-    app.post('/v2/tasks/:id/cancel', async (request) => toRecord(await broker.cancel(await broker.visibleTask(request.userId, idOf(request)))));
+    app.post('/v2/tasks/:id/cancel', async (request) => toRecord((await broker.cancelMany([await broker.visibleTask(request.userId, idOf(request))]))[0]!));
 
     app.post('/v2/batch_status', async (request) => {
       checkCount(request.body, 'task_ids', options.maxIdsPerRequest);
@@ -52,7 +52,9 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
       checkCount(request.body, 'task_ids', options.maxIdsPerRequest);
       const { task_ids } = parseBody(taskIdsBody, request.body);
       const results: Record<string, TaskRecord> = {};
-      for (const [id, task] of await broker.visibleTasks(request.userId, task_ids)) results[id] = toRecord(await broker.cancel(task));
+      const visible = [...(await broker.visibleTasks(request.userId, task_ids))];
+      const after = await broker.cancelMany(visible.map(([, task]) => task));
+      visible.forEach(([id], i) => (results[id] = toRecord(after[i]!)));
       return { response: 'batch', results };
     });
   };

@@ -1,0 +1,24 @@
+-- Deletes tasks, in order. KEYS: queued, ended, refs, then one task key per task.
+-- Returns (as JSON) per task its row before, or false when there was none.
+--- @include "rank"
+--- @include "row"
+--- @include "batch"
+local out, refs, ids = {}, {}, {}
+for k = 4, #KEYS do
+  local before = row(KEYS[k])
+  if not before[STATUS] then
+    out[#out + 1] = false
+  else
+    out[#out + 1] = before
+    ids[#ids + 1] = before[ID]
+    redis.call('DEL', KEYS[k])
+    if RANK[before[STATUS]] ~= FINAL_RANK then
+      count(refs, before[FUNCTION], -1)
+      count(refs, before[ENDPOINT], -1)
+    end
+  end
+end
+slices(ids, function(...) redis.call('ZREM', KEYS[1], ...) end)
+slices(ids, function(...) redis.call('ZREM', KEYS[2], ...) end)
+addRefs(KEYS[3], refs)
+return cjson.encode(out)
