@@ -77,8 +77,10 @@ export class MemoryTaskBus implements TaskBus {
         return taken.map((t, i): ClaimedTask => ({ ...t, before: befores[i]! }));
       },
       take: async (max) => {
-        const held = line.taken.get(consumerId);
-        if (!held) return [];
+        // A consumer that released everything may take again (as a Redis consumer is made anew by its next read).
+        const line = this.#line(endpointId);
+        let held = line.taken.get(consumerId);
+        if (!held) line.taken.set(consumerId, (held = new Map()));
         const out: TakenTask[] = [];
         for (const taskId of line.ready) {
           if (out.length >= max) break;
@@ -90,10 +92,11 @@ export class MemoryTaskBus implements TaskBus {
         return out;
       },
       ack: async (refs) => {
-        const held = line.taken.get(consumerId);
+        const held = this.#lines.get(endpointId)?.taken.get(consumerId);
         if (held) for (const ref of refs) held.delete(ref);
       },
       release: async () => {
+        const line = this.#line(endpointId);
         const held = line.taken.get(consumerId);
         line.taken.delete(consumerId);
         const requeued = this.#requeue(endpointId, held ? [...held.values()] : []);
