@@ -107,7 +107,7 @@ class Link {
 export class FaultProxy {
   readonly counters: ProxyCounters = { connections: 0, cuts: 0, resets: 0, closes: 0, stalls: 0, refused: 0 };
   readonly #server: Server;
-  readonly #target: { host: string; port: number };
+  #target: { host: string; port: number };
   readonly #links = new Set<Link>();
   readonly #rules: Armed[] = [];
   #partitioned = false;
@@ -131,6 +131,18 @@ export class FaultProxy {
     const proxy = new FaultProxy({ host: url.hostname, port: Number(url.port) });
     await new Promise<void>((resolve) => proxy.#server.listen(0, '127.0.0.1', resolve));
     return proxy;
+  }
+
+  /**
+   * Sends new connections to another service from now on, as a load balancer does when a
+   * replica goes down; open connections stay where they are.
+   *
+   * @param targetUrl - the service, `http://127.0.0.1:PORT`
+   * @returns nothing
+   */
+  retarget(targetUrl: string): void {
+    const url = new URL(targetUrl);
+    this.#target = { host: url.hostname, port: Number(url.port) };
   }
 
   /** The proxy's URL, to give the client instead of the service's. */
