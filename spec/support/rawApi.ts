@@ -7,6 +7,8 @@ import { packPayload, serializeFunction } from '../../lib/serialize/serialize.js
 export interface Raw {
   readonly status: number;
   readonly body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** The answer's headers, by lower-case name. */
+  readonly headers: Record<string, string>;
 }
 
 /** Calls the service with plain fetch, so specs see exactly what goes over the wire. */
@@ -19,7 +21,7 @@ export async function call(url: string, method: string, path: string, options: {
   if (body !== undefined) headers['content-type'] ??= 'application/json';
   const response = await fetch(`${url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
   const text = await response.text();
-  return { status: response.status, body: text === '' ? null : JSON.parse(text) };
+  return { status: response.status, body: text === '' ? null : JSON.parse(text), headers: Object.fromEntries(response.headers) };
 }
 
 /** Registers a function over HTTP and returns its id. */
