@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { decodeFrame, encodeFrames } from '../protocol/frames.js';
 import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointFunctionMessage, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../protocol/endpointChannel.js';
 import { backoffDelay } from '../reactive/backoff.js';
 import { codeLanguage } from '../serialize/codeLanguage.js';
@@ -244,13 +245,8 @@ export class Endpoint {
   }
 
   #receive(text: string): void {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return; // a malformed frame is dropped; the connection goes on
-    }
-    for (const message of (Array.isArray(parsed) ? parsed : [parsed]) as ServiceToEndpoint[]) {
+    // A frame that is not JSON is dropped; the connection goes on.
+    for (const message of (decodeFrame(text) ?? []) as ServiceToEndpoint[]) {
       if (typeof message !== 'object' || message === null) continue;
       if (message.type === 'function') {
         if (typeof message.function_id === 'string') this.#receiveFunction(message);
@@ -408,10 +404,8 @@ export class Endpoint {
 
   /** Sends a task's end, replacing an outcome over the result limit (a huge exception too) by `ResultTooLarge`. */
   #finish(message: EndpointResultMessage): void {
-    const text = message.result ?? message.exception ?? '';
-    if (text.length > this.#maxResultBytes && Buffer.byteLength(text) > this.#maxResultBytes) {
-      message = { type: 'result', task_id: message.task_id, exception: serializeError(new ResultTooLarge(Buffer.byteLength(text), this.#maxResultBytes)) };
-    }
+    const tooLarge = ResultTooLarge.check(message.result ?? message.exception ?? '', this.#maxResultBytes);
+    if (tooLarge) message = { type: 'result', task_id: message.task_id, exception: serializeError(tooLarge) };
     this.#remember(message);
     this.#send(message);
   }
@@ -437,27 +431,12 @@ export class Endpoint {
       if (socket === null || socket.readyState !== WebSocket.OPEN || this.#outbox.length === 0) return;
       const batch = this.#outbox;
       this.#outbox = [];
-      let parts: string[] = [];
-      let size = 2;
-      let first = 0;
-      const sendFrame = (end: number): void => {
-        const messages = batch.slice(first, end);
-        first = end;
-        socket.send(`[${parts.join(',')}]`, (error) => {
+      for (const { text, from, to } of encodeFrames(batch, FRAME_LIMIT_BYTES)) {
+        socket.send(text, (error) => {
           // Not sent: keep it for the next connection (the service drops duplicates).
-          if (error) this.#outbox.unshift(...messages);
+          if (error) this.#outbox.unshift(...batch.slice(from, to));
         });
-        parts = [];
-        size = 2;
-      };
-      for (let i = 0; i < batch.length; i++) {
-        const json = JSON.stringify(batch[i]);
-        const bytes = Buffer.byteLength(json);
-        if (parts.length > 0 && size + 1 + bytes > FRAME_LIMIT_BYTES) sendFrame(i);
-        size += (parts.length > 0 ? 1 : 0) + bytes;
-        parts.push(json);
       }
-      if (parts.length > 0) sendFrame(batch.length);
     });
   }
 }

@@ -1,3 +1,4 @@
+import { FuncXError } from '../errors/FuncXError.js';
 /**
  * A task ran past its time limit; its worker was stopped and replaced. Reported to the client
  * as the remote error's name.
@@ -7,7 +8,8 @@
  * new TaskTimeout(5000).message; // "The task ran longer than 5000 ms; its worker was stopped"
  * ```
  */
-export class TaskTimeout extends Error {
+export class TaskTimeout extends FuncXError {
+  override readonly code = 'FX_TASK_TIMEOUT';
   /** The limit it ran past, in milliseconds. */
   readonly timeoutMs: number;
 

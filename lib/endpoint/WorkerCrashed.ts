@@ -1,3 +1,4 @@
+import { FuncXError } from '../errors/FuncXError.js';
 /**
  * A task's worker died under it: a worker thread whose function called `process.exit()`, threw
  * outside its promise chain (in a timer), or ran out of memory; or a Python worker process that
@@ -8,7 +9,8 @@
  * new WorkerCrashed('the worker exited with code 3', cause);
  * ```
  */
-export class WorkerCrashed extends Error {
+export class WorkerCrashed extends FuncXError {
+  override readonly code = 'FX_WORKER_CRASHED';
   /**
    * @param what - what happened to the worker
    * @param cause - the pool's error

@@ -101,10 +101,8 @@ async function execute(functionId: string, code: string, payload: string, maxRes
     const value = await fn(...(Object.keys(kwargs).length > 0 ? [...args, kwargs] : args));
     const result = serialize(value);
     // Checked here, so an oversized result is never copied out of the worker.
-    if (maxResultBytes !== undefined && result.length > maxResultBytes) {
-      const bytes = Buffer.byteLength(result);
-      if (bytes > maxResultBytes) return { exception: serializeError(new ResultTooLarge(bytes, maxResultBytes)) };
-    }
+    const tooLarge = maxResultBytes === undefined ? undefined : ResultTooLarge.check(result, maxResultBytes);
+    if (tooLarge) return { exception: serializeError(tooLarge) };
     return { result };
   } catch (error) {
     return { exception: serializeError(explain(error)) };

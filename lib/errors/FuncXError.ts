@@ -9,6 +9,12 @@
  */
 export class FuncXError extends Error {
   /**
+   * A stable identifier of the kind of error, as Node's and ws's errors have (`FX_...`); for
+   * errors the service answered, funcX's numeric error code ({@link ErrorCode}), or null when it gave none.
+   */
+  readonly code: string | number | null = 'FX_ERROR';
+
+  /**
    * @param message - what went wrong
    * @param options - `cause`: the underlying error
    */

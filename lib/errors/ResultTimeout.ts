@@ -10,6 +10,7 @@ import { FuncXError } from './FuncXError.js';
  * ```
  */
 export class ResultTimeout extends FuncXError {
+  override readonly code = 'FX_RESULT_TIMEOUT';
   /** The task waited for. */
   readonly taskId: string;
   /** How long the caller waited, in milliseconds. */

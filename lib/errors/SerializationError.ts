@@ -10,6 +10,7 @@ import { FuncXError } from './FuncXError.js';
  * ```
  */
 export class SerializationError extends FuncXError {
+  override readonly code = 'FX_SERIALIZATION';
   /** The method id involved, or null when the buffer had none. */
   readonly method: string | null;
 

@@ -16,7 +16,7 @@ import { FuncXError } from './FuncXError.js';
  */
 export class ServiceError extends FuncXError {
   /** funcX's numeric error code. */
-  readonly code: number;
+  override readonly code: number;
   /** The envelope's human-readable reason. */
   readonly reason: string;
   /** The HTTP status the service answered with. */

@@ -12,6 +12,7 @@ import { FuncXError } from './FuncXError.js';
  * ```
  */
 export class TaskCancelled extends FuncXError {
+  override readonly code = 'FX_TASK_CANCELLED';
   /** The cancelled task, or null when it was cancelled before it had an id. */
   readonly taskId: string | null;
 

@@ -12,6 +12,7 @@ import { FuncXError } from './FuncXError.js';
  * ```
  */
 export class TaskPending extends FuncXError {
+  override readonly code = 'FX_TASK_PENDING';
   /** The task that is still pending. */
   readonly taskId: string;
   /** Where it is in its life, such as `waiting-for-ep` or `running`. */

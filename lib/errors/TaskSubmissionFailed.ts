@@ -14,7 +14,7 @@ export class TaskSubmissionFailed extends FuncXError {
   /** The task whose submission failed. */
   readonly taskId: string;
   /** The service's error code, or null when no answer came back. */
-  readonly code: number | null;
+  override readonly code: number | null;
 
   /**
    * @param taskId - the task whose submission failed

@@ -16,6 +16,7 @@ import {
   type Observable,
   type SchedulerLike,
 } from 'rxjs';
+import { decodeFrame } from '../protocol/frames.js';
 import { ServiceError } from '../errors/ServiceError.js';
 import { ErrorCode } from '../protocol/errorCodes.js';
 import type { ServerFrame, TaskRecord } from '../protocol/task.js';
@@ -174,14 +175,8 @@ const isRoutable = (frame: unknown): frame is ServerFrame => typeof frame === 'o
 /** A frame's results and statuses: one, or an array of them in a batched frame. */
 function parseFrame(data: string | ArrayBuffer | Blob): ServerFrame[] {
   if (typeof data !== 'string') return [];
-  try {
-    const parsed = JSON.parse(data) as unknown;
-    // A frame without a task id cannot be routed; it is dropped rather than failing the socket.
-    if (Array.isArray(parsed)) return parsed.filter(isRoutable);
-    return isRoutable(parsed) ? [parsed] : [];
-  } catch {
-    return [];
-  }
+  // A frame that is not JSON, or without a task id, cannot be routed: dropped rather than failing the socket.
+  return (decodeFrame(data) ?? []).filter(isRoutable);
 }
 
 function isAuthFailure(error: unknown): boolean {

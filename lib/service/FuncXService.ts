@@ -12,6 +12,7 @@ import { resolveServiceOptions, type FuncXServiceOptions, type ResolvedServiceOp
 import { createHttpApp } from './http/createHttpApp.js';
 import { writeRawAnswer } from './http/writeRawAnswer.js';
 import type { ServiceStatsSnapshot } from './ServiceStats.js';
+import { parseBearer } from './auth/parseBearer.js';
 import { logFailure } from './log.js';
 import { TaskBroker, type SweepReport } from './TaskBroker.js';
 import { bearerFromRequest, selectSubprotocol } from './ws/bearerFromRequest.js';
@@ -261,7 +262,7 @@ export class FuncXService {
       const target = parseUpgradePath(request.url);
       if (target instanceof ApiError) return writeRawAnswer(socket, target);
       const header = request.headers.authorization;
-      const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+      const bearer = parseBearer(header);
       if (target.kind === 'results') {
         if (!checkOrigin(request.headers.origin, this.#options.cors)) {
           return writeRawAnswer(socket, new ApiError(ErrorCode.ORIGIN_FORBIDDEN, `Origin ${request.headers.origin} may not open a result socket (see serve --cors)`, [request.headers.origin]));

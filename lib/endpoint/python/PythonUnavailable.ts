@@ -1,3 +1,4 @@
+import { FuncXError } from '../../errors/FuncXError.js';
 /**
  * A Python task reached an endpoint that runs no Python: no CPython 3 was found where it looked.
  * Reported to the client as the remote error's name.
@@ -7,7 +8,8 @@
  * new PythonUnavailable(['python3: not found']).message;
  * ```
  */
-export class PythonUnavailable extends Error {
+export class PythonUnavailable extends FuncXError {
+  override readonly code = 'FX_PYTHON_UNAVAILABLE';
   /** What the endpoint tried. */
   readonly tried: readonly string[];
 

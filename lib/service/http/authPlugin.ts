@@ -1,3 +1,4 @@
+import { parseBearer } from '../auth/parseBearer.js';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { ErrorCode } from '../../protocol/errorCodes.js';
@@ -26,7 +27,7 @@ export function authPlugin(core: ServiceCore): FastifyPluginAsync {
       if (request.url.length > MAX_URL_LENGTH) throw new ApiError(ErrorCode.URI_TOO_LONG, `The request target is longer than ${MAX_URL_LENGTH} characters`, [request.url.length]);
       if (OPEN_ROUTES.has(request.url.split('?')[0]!)) return;
       const header = request.headers.authorization;
-      const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+      const token = parseBearer(header);
       const holder = token === undefined ? undefined : await core.accounts.holderOf(token);
       if (holder === undefined) {
         throw new ApiError(ErrorCode.USER_UNAUTHENTICATED, header ? 'The bearer token is not valid' : 'An Authorization: Bearer <token> header is required');

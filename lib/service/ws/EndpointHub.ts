@@ -3,6 +3,7 @@ import type { Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
 import { ResultTooLarge } from '../../endpoint/ResultTooLarge.js';
 import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointFunctionMessage, type EndpointLanguages, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../../protocol/endpointChannel.js';
+import { decodeFrame, encodeFrames } from '../../protocol/frames.js';
 import { serializeError } from '../../serialize/serialize.js';
 import type { Backend } from '../core/Backend.js';
 import type { TaskEntry, TaskMove } from '../core/records.js';
@@ -337,42 +338,24 @@ export class EndpointHub {
   #withinLimit(message: EndpointResultMessage): EndpointResultMessage {
     // The field the broker keeps: the exception when it is a string, else the result (any type).
     const text: unknown = typeof message.exception === 'string' ? message.exception : message.result;
-    if (typeof text !== 'string' || text.length <= this.#maxResultBytes) return message;
-    const bytes = Buffer.byteLength(text);
-    if (bytes <= this.#maxResultBytes) return message;
-    return { type: 'result', task_id: message.task_id, exception: serializeError(new ResultTooLarge(bytes, this.#maxResultBytes)) };
+    const tooLarge = typeof text === 'string' ? ResultTooLarge.check(text, this.#maxResultBytes) : undefined;
+    return tooLarge ? { type: 'result', task_id: message.task_id, exception: serializeError(tooLarge) } : message;
   }
 
   /** Sends messages in frames of at most FRAME_LIMIT_BYTES (a larger message goes alone). */
   #send(connection: Connection, messages: readonly ServiceToEndpoint[]): void {
     if (connection.socket.readyState !== connection.socket.OPEN) return;
-    let batch: string[] = [];
-    let size = 2;
-    const flush = (): void => {
-      if (batch.length > 0) connection.socket.send(`[${batch.join(',')}]`);
-      batch = [];
-      size = 2;
-    };
-    for (const message of messages) {
-      const text = JSON.stringify(message);
-      const bytes = Buffer.byteLength(text);
-      if (batch.length > 0 && size + bytes + 1 > FRAME_LIMIT_BYTES) flush();
-      batch.push(text);
-      size += bytes + 1;
-    }
-    flush();
+    for (const { text } of encodeFrames(messages, FRAME_LIMIT_BYTES)) connection.socket.send(text);
   }
 
   async #receive(connection: Connection, text: string): Promise<void> {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
+    const decoded = decodeFrame(text);
+    if (decoded === undefined) {
       // A malformed frame is dropped; the connection goes on.
-      this.#log.warn({ err: error, endpointId: connection.endpointId, bytes: text.length }, 'dropped a malformed frame from an endpoint');
+      this.#log.warn({ endpointId: connection.endpointId, bytes: text.length }, 'dropped a frame from an endpoint that is not JSON');
       return;
     }
-    const messages = (Array.isArray(parsed) ? parsed : [parsed]) as EndpointToService[];
+    const messages = decoded as EndpointToService[];
     const work: Promise<unknown>[] = [];
     for (const message of messages) {
       if (typeof message !== 'object' || message === null) continue;

@@ -2,6 +2,7 @@ import type { Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
 import { ErrorCode } from '../../protocol/errorCodes.js';
 import { isFinalStatus, type ResultFrame, type StatusFrame, type SubscribeFrame } from '../../protocol/task.js';
+import { packFrames } from '../../protocol/frames.js';
 import { ApiError } from '../ApiError.js';
 import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
 import { logFailure } from '../log.js';
@@ -269,17 +270,7 @@ export class ResultHub {
 const BATCH_FRAME_BYTES = 1024 * 1024;
 
 function sendBatched(socket: WebSocket, frames: readonly string[]): void {
-  let first = 0;
-  let size = 0;
-  for (let i = 0; i < frames.length; i++) {
-    if (i > first && size + frames[i]!.length > BATCH_FRAME_BYTES) {
-      socket.send(`[${frames.slice(first, i).join(',')}]`);
-      first = i;
-      size = 0;
-    }
-    size += frames[i]!.length + 1;
-  }
-  socket.send(`[${frames.slice(first).join(',')}]`);
+  for (const { text } of packFrames(frames, BATCH_FRAME_BYTES)) socket.send(text);
 }
 
 function parseSubscribe(text: string): SubscribeFrame | null {

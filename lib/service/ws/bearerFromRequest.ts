@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { parseBearer } from '../auth/parseBearer.js';
 import { BEARER_SUBPROTOCOL_PREFIX, FUNCX_SUBPROTOCOL } from '../../transport/bearerSubprotocol.js';
 
 /** A bearer token found on a WebSocket handshake, and where. */
@@ -21,8 +22,8 @@ export interface HandshakeBearer {
  * ```
  */
 export function bearerFromRequest(request: IncomingMessage, accessToken: string | undefined): HandshakeBearer | undefined {
-  const header = request.headers.authorization;
-  if (header?.startsWith('Bearer ')) return { token: header.slice(7).trim(), via: 'header' };
+  const header = parseBearer(request.headers.authorization);
+  if (header !== undefined) return { token: header, via: 'header' };
   const offered = request.headers['sec-websocket-protocol'];
   if (typeof offered === 'string') {
     for (const protocol of offered.split(',')) {
