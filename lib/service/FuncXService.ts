@@ -238,6 +238,8 @@ export class FuncXService {
       server.close();
     }
     await this.#app.close();
+    // Terminated sockets give their unfinished tasks back before the backend goes.
+    await this.#endpoints.settled();
     if (this.#ownsBackend) await this.#backend.close();
   }
 

@@ -5,6 +5,7 @@ import { FuncXService } from '../../lib/service/FuncXService.js';
 import { serialize } from '../../lib/serialize/serialize.js';
 import { FrameCollector, call, handshakeStatus, registerFunction, task } from '../support/rawApi.js';
 import { reportedTogether } from '../support/reportedTogether.js';
+import { until } from '../support/until.js';
 
 describe('service sockets', () => {
   let service: FuncXService;
@@ -167,14 +168,18 @@ describe('service sockets', () => {
 
   it('cancel - the endpoint is told to stop a dispatched task', async () => {
     const ep = await endpointSocket();
-    const id = uuidv4();
-    await submit([id]);
-    await ep.until((frames) => frames.some((f) => f.task_id === id));
+    const [id, witness] = [uuidv4(), uuidv4()];
+    await submit([id, witness]);
+    await ep.until((frames) => [id, witness].every((t) => frames.some((f) => f.task_id === t)));
     await call(url, 'POST', `/v2/tasks/${id}/cancel`, { token: alice.token });
     await ep.until((frames) => frames.some((f) => f.type === 'cancel' && f.task_id === id));
-    ep.send({ type: 'result', task_id: id, result: serialize('too late') });
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    assert.equal((await call(url, 'GET', `/v2/tasks/${id}`, { token: alice.token })).body.status, 'cancelled');
+    // One frame: the late result and another task's, recorded in the same report. Once the
+    // witness has ended, the late result has been processed too.
+    ep.send([{ type: 'result', task_id: id, result: serialize('too late') }, { type: 'result', task_id: witness, result: serialize('in time') }]);
+    await until(async () => (await call(url, 'GET', `/v2/tasks/${witness}`, { token: alice.token })).body.status === 'success', 'the witness recorded');
+    const cancelled = (await call(url, 'GET', `/v2/tasks/${id}`, { token: alice.token })).body;
+    assert.equal(cancelled.status, 'cancelled');
+    assert.equal(cancelled.result, undefined, 'the late result was not kept');
     await ep.close();
   });
 

@@ -107,6 +107,8 @@ export class EndpointHub {
   readonly #strikes = new Map<string, number>();
   readonly #replicaId = uuidv4();
   readonly #connections = new Set<Connection>();
+  /** What closed connections still write (their give-back), so that close() can wait for it; each deletes itself. */
+  readonly #closing = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
   #presenceTimer: NodeJS.Timeout | null = null;
 
@@ -208,13 +210,17 @@ export class EndpointHub {
       for (const s of connection.subscriptions) s.unsubscribe();
       this.#backend.counters.add(ownerId, 'endpointConnectionsOpen', -1);
       log.info('endpoint disconnected');
-      void this.#backend.endpoints.touch(endpointId, Date.now()).catch(logFailure(log, 'touching the endpoint failed'));
-      // A presence left behind expires by itself (failoverMs).
-      void this.#backend.presence.leave(endpointId, consumerId).catch(logFailure(log, 'leaving presence failed'));
       if (connection.overflowed) this.#strike(connection);
-      // What it had not finished goes back on the queue, for this endpoint's next connection. If
-      // the backend is unreachable now, the consumer's presence expires and a live replica reclaims it.
-      void this.#broker.giveBack(connection.queue).catch(logFailure(log, 'giving back unfinished tasks failed; they are reclaimed once this connection\'s presence expires'));
+      const work = Promise.all([
+        this.#backend.endpoints.touch(endpointId, Date.now()).catch(logFailure(log, 'touching the endpoint failed')),
+        // A presence left behind expires by itself (failoverMs).
+        this.#backend.presence.leave(endpointId, consumerId).catch(logFailure(log, 'leaving presence failed')),
+        // What it had not finished goes back on the queue, for this endpoint's next connection. If
+        // the backend is unreachable now, the consumer's presence expires and a live replica reclaims it.
+        this.#broker.giveBack(connection.queue).catch(logFailure(log, 'giving back unfinished tasks failed; they are reclaimed once this connection\'s presence expires')),
+      ]).then(() => undefined);
+      this.#closing.add(work);
+      void work.finally(() => this.#closing.delete(work));
       if (this.#connections.size === 0) this.close();
     });
     // An endpoint that says no hello (an older one) is fed with the default credit after a moment.
@@ -233,6 +239,16 @@ export class EndpointHub {
     const sockets = this.sockets;
     for (const socket of sockets) socket.terminate();
     return sockets.length;
+  }
+
+  /**
+   * Waits until what closed connections still write has landed (their unfinished tasks given
+   * back), so that a replica that shuts down hands its endpoints' work on before its backend closes.
+   *
+   * @returns when done
+   */
+  async settled(): Promise<void> {
+    while (this.#closing.size > 0) await Promise.all([...this.#closing]);
   }
 
   /** Stops the ping timer; the sockets themselves are closed by the server. */
