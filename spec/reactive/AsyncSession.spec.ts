@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import { asyncScheduler, Subject } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import type { SubmitRequest, SubmitResponse } from '../../lib/protocol/submit.js';
+import type { BatchStatusResponse, TaskRecord } from '../../lib/protocol/task.js';
+import { AsyncSession } from '../../lib/reactive/AsyncSession.js';
+import type { ServiceApi } from '../../lib/reactive/ServiceApi.js';
+import { serialize } from '../../lib/serialize/serialize.js';
+import { FakeSocket } from './fakeSocket.js';
+
+const testScheduler = (): TestScheduler => new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
+
+/**
+ * A promise that settles at once, inside the current frame: the session's calls go through
+ * `.then`, so in virtual time the service answers in the frame it is asked, as a marble says.
+ */
+function now<T>(value: T): Promise<T> {
+  const thenable = { then: (resolve: (v: T) => unknown) => (resolve(value), thenable) };
+  return thenable as unknown as Promise<T>;
+}
+
+const atFrame = (frame: number, work: () => void): void => void asyncScheduler.schedule(work, frame);
+
+/** A fake service: answers submits with Success, sweeps with what `ended` holds, and logs each call by kind. */
+function fakeApi(calls: Subject<string>, ended: Map<string, TaskRecord>): ServiceApi {
+  return {
+    submit: (request: SubmitRequest) => {
+      calls.next('s');
+      return now({ response: 'batch', task_group_id: request.task_group_id!, results: request.tasks.map((t) => ({ status: 'Success', task_uuid: t[3]!, http_status_code: 200 })) } as SubmitResponse);
+    },
+    batchStatus: (ids) => {
+      calls.next('b');
+      return now({ response: 'batch', results: Object.fromEntries(ids.map((id) => [id, ended.get(id) ?? { task_id: id, status: 'running', completion_t: null }])) } as BatchStatusResponse);
+    },
+    cancel: (ids) => {
+      calls.next('c');
+      return now({ response: 'batch', results: Object.fromEntries(ids.map((id) => [id, { task_id: id, status: 'cancelled', completion_t: '1.000', exception: null }])) } as unknown as BatchStatusResponse);
+    },
+  };
+}
+
+function session(api: ServiceApi, idleSweepMs = 1000): AsyncSession {
+  return new AsyncSession({
+    taskGroupId: '00000000-0000-4000-8000-000000000000',
+    resultSocketUrl: 'ws://service/ws/v2/',
+    token: 't',
+    makeWebSocket: () => new FakeSocket(),
+    api,
+    batchInterval: 2,
+    batchSize: 100,
+    retry: { deadlineMs: 100, attemptTimeoutMs: 50 },
+    idleSweepMs,
+  });
+}
+
+const success = (taskId: string, value: unknown) => ({ task_id: taskId, status: 'success', result: serialize(value), completion_t: '1.000', exception: null });
+
+describe('AsyncSession', () => {
+  beforeEach(() => FakeSocket.reset());
+
+  it('should hold the result socket exactly while a task is outstanding, and settle it from its frame', () => {
+    testScheduler().run(({ expectObservable }) => {
+      const calls = new Subject<string>();
+      const s = session(fakeApi(calls, new Map()));
+      const values = new Subject<unknown>();
+      let taskId = '';
+      atFrame(1, () => {
+        const task = s.submit('f', 'e', '11\n1');
+        taskId = task.taskId;
+        task.subscribe((v) => values.next(v));
+      });
+      atFrame(6, () => FakeSocket.made[0]!.receive(success(taskId, 42)));
+      // The post goes when the batch interval ends (frame 3); the value arrives with its frame.
+      expectObservable(calls).toBe('---s');
+      expectObservable(values).toBe('------v', { v: 42 });
+    });
+    assert.deepEqual(FakeSocket.log, [
+      { frame: 2, socket: 0, event: 'open' },
+      { frame: 6, socket: 0, event: 'close' },
+    ]);
+  });
+
+  it('should sweep its waiting tasks when the socket has been quiet for idleSweepMs, and settle what the sweep finds ended', () => {
+    testScheduler().run(({ expectObservable }) => {
+      const calls = new Subject<string>();
+      const ended = new Map<string, TaskRecord>();
+      const s = session(fakeApi(calls, ended), 10);
+      const values = new Subject<unknown>();
+      atFrame(0, () => {
+        const task = s.submit('f', 'e', '11\n1');
+        // The service ended it, and its result frame was lost: only a sweep can find it.
+        ended.set(task.taskId, { task_id: task.taskId, status: 'success', completion_t: '1.000', result: serialize(7) });
+        task.subscribe((v) => values.next(v));
+      });
+      // The post at 2; the first quiet sweep at 10 finds it ended.
+      expectObservable(calls).toBe('--s-------b');
+      expectObservable(values).toBe('----------v', { v: 7 });
+    });
+    assert.deepEqual(FakeSocket.log.map((e) => [e.frame, e.event]), [[1, 'open'], [10, 'close']]);
+  });
+
+  it('should drop a task cancelled in the batch buffer without posting it, and release the socket', () => {
+    testScheduler().run(({ expectObservable }) => {
+      const calls = new Subject<string>();
+      const s = session(fakeApi(calls, new Map()));
+      const errors = new Subject<string>();
+      atFrame(0, () => {
+        const task = s.submit('f', 'e', '11\n1');
+        task.subscribe({ error: (e: Error) => errors.next(e.name) });
+        atFrame(1, () => task.cancel());
+      });
+      expectObservable(calls).toBe('');
+      expectObservable(errors).toBe('-x', { x: 'TaskCancelled' });
+    });
+    assert.deepEqual(FakeSocket.log.map((e) => [e.frame, e.event]), [[1, 'open'], [1, 'close']]);
+  });
+});
