@@ -112,7 +112,7 @@ export async function endpointCommand(options: EndpointCommandOptions): Promise<
 function describe(provider: string, event: ClusterEvent): string {
   switch (event.type) {
     case 'block':
-      return `block ${event.blockId}${event.jobId === null ? '' : ` (${provider} job ${event.jobId})`}: ${event.state}${event.message ? ` (${event.message})` : ''}`;
+      return `block ${event.blockId}${event.jobId === null ? '' : ` (${provider} job ${event.jobId})`}: ${event.state}${event.manager ? ` on ${event.manager.host}, manager pid ${event.manager.pid}` : ''}${event.message ? ` (${event.message})` : ''}`;
     case 'requeued':
       return `block ${event.blockId} lost ${event.taskIds.length} running task(s): sent to other blocks`;
     case 'lost':

@@ -50,7 +50,15 @@ export interface BlockInfo {
 
 /** What happens to blocks and their tasks, as it happens. */
 export type ClusterEvent =
-  | { readonly type: 'block'; readonly blockId: string; readonly jobId: string | null; readonly state: 'pending' | 'running' | 'draining' | 'ended' | 'failed'; readonly message?: string }
+  | {
+      readonly type: 'block';
+      readonly blockId: string;
+      readonly jobId: string | null;
+      readonly state: 'pending' | 'running' | 'draining' | 'ended' | 'failed';
+      readonly message?: string;
+      /** With `running`: where its (first) manager runs. */
+      readonly manager?: { readonly host: string; readonly pid: number };
+    }
   | { readonly type: 'requeued'; readonly blockId: string; readonly taskIds: readonly string[] }
   | { readonly type: 'lost'; readonly blockId: string; readonly taskIds: readonly string[] }
   | { readonly type: 'unavailable'; readonly reason: string };
@@ -352,7 +360,7 @@ export class ClusterEngine implements TaskEngine {
       if (block.state === 'submitting' || block.state === 'pending') {
         block.state = 'running';
         block.message = null;
-        this.#emit({ type: 'block', blockId: block.id, jobId: block.jobId, state: 'running' });
+        this.#emit({ type: 'block', blockId: block.id, jobId: block.jobId, state: 'running', manager: { host: event.host, pid: event.pid } });
       }
       this.#host?.wake();
       return;

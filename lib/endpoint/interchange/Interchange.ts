@@ -32,7 +32,7 @@ export interface InterchangeOptions {
 
 /** What happened to a manager. */
 export type ManagerEvent =
-  | { readonly type: 'up'; readonly blockId: string; readonly managerId: string; readonly host: string }
+  | { readonly type: 'up'; readonly blockId: string; readonly managerId: string; readonly host: string; readonly pid: number }
   | { readonly type: 'draining'; readonly blockId: string; readonly managerId: string; readonly reason: string }
   | {
       readonly type: 'down';
@@ -384,7 +384,7 @@ export class Interchange {
       flushScheduled: false,
     };
     this.#links.add(link);
-    this.#options.onManager({ type: 'up', blockId: link.blockId, managerId: link.managerId, host: link.host });
+    this.#options.onManager({ type: 'up', blockId: link.blockId, managerId: link.managerId, host: link.host, pid: Number(message.pid) || 0 });
     return link;
   }
 

@@ -5,7 +5,7 @@ import { FunctionCache } from '../FunctionCache.js';
 import { findPython } from '../python/findPython.js';
 import { TaskRunner } from '../TaskRunner.js';
 import type { WorkerOutcome } from '../worker.js';
-import { MANAGER_FRAME_MAX_BYTES, type InterchangeToManager, type ManagerTaskMessage, type ManagerToInterchange } from './managerChannel.js';
+import { BLOCK_START_ENV, MANAGER_FRAME_MAX_BYTES, type InterchangeToManager, type ManagerTaskMessage, type ManagerToInterchange } from './managerChannel.js';
 
 /** Options of {@link WorkerManager.start}. */
 export interface WorkerManagerOptions {
@@ -21,8 +21,10 @@ export interface WorkerManagerOptions {
   readonly pythonWorkers?: number;
   /** The Python interpreter. @default found as the endpoint finds it */
   readonly python?: string;
-  /** The block's walltime, from this manager's start, in ms: it exits by then. @default none */
+  /** The block's walltime, in ms, from its job's start (`$FUNCX_BLOCK_START_MS`, else this manager's start): it exits by then. @default none */
   readonly walltimeMs?: number;
+  /** When its job started (epoch ms). @default `$FUNCX_BLOCK_START_MS`, else now */
+  readonly startedAtMs?: number;
   /** How long before its walltime it stops taking tasks, in ms. @default a quarter of the walltime, at most 60 s */
   readonly drainMs?: number;
   /** The largest serialized result of a Python task, in bytes. @default 10_000_000 */
@@ -140,10 +142,13 @@ export class WorkerManager {
     this.#send({ type: 'register', block_id: this.#options.blockId, manager_id: uuidv4(), host: hostname(), pid: process.pid, languages: this.#runner.languages });
     if (walltimeMs !== undefined) {
       const drainMs = this.#options.drainMs ?? Math.min(60_000, Math.floor(walltimeMs / 4));
+      const fromEnv = Number(process.env[BLOCK_START_ENV]);
+      const started = this.#options.startedAtMs ?? (Number.isFinite(fromEnv) && fromEnv > 0 && fromEnv <= Date.now() ? fromEnv : Date.now());
+      const left = walltimeMs - (Date.now() - started);
       this.#timers.push(
-        setTimeout(() => this.#drain(`its walltime of ${walltimeMs} ms ends in ${drainMs} ms`), Math.max(0, walltimeMs - drainMs)),
+        setTimeout(() => this.#drain(`its walltime of ${walltimeMs} ms ends in ${drainMs} ms`), Math.max(0, left - drainMs)),
         // Whatever still runs at the walltime is lost anyway: the scheduler ends the job.
-        setTimeout(() => void this.close('its walltime passed'), walltimeMs),
+        setTimeout(() => void this.close('its walltime passed'), Math.max(0, left)),
       );
     }
   }

@@ -67,5 +67,15 @@ export type ManagerToInterchange = ManagerRegisterMessage | ManagerResultMessage
 /** The environment variable that carries the manager secret to a manager (never argv, which `ps` shows). */
 export const MANAGER_SECRET_ENV = 'FUNCX_MANAGER_SECRET';
 
+/**
+ * The environment variable a block's script sets to the time its job started (epoch ms), before
+ * `worker_init`: the manager's walltime runs from then, as the scheduler's does, not from its own
+ * start a moment later.
+ */
+export const BLOCK_START_ENV = 'FUNCX_BLOCK_START_MS';
+
+/** The shell line that sets {@link BLOCK_START_ENV} (GNU date). */
+export const BLOCK_START_LINE = `export ${BLOCK_START_ENV}=$(date +%s%3N)`;
+
 /** The largest frame either side accepts, in bytes. */
 export const MANAGER_FRAME_MAX_BYTES = 64 * 1024 * 1024;

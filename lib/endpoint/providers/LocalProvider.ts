@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlockRequest, ExecutionProvider, JobStatus } from './ExecutionProvider.js';
+import { BLOCK_START_LINE } from '../interchange/managerChannel.js';
 import { ProviderError } from './ProviderError.js';
 import { shellQuote } from './shellQuote.js';
 
@@ -67,7 +68,7 @@ export class LocalProvider implements ExecutionProvider {
     await mkdir(this.#options.runDir, { recursive: true });
     const log = join(this.#options.runDir, `block-${request.blockId}.log`);
     const out = await open(log, 'w', 0o600);
-    const script = `${this.#options.workerInit ?? ''}\nexec ${request.command.map(shellQuote).join(' ')}\n`;
+    const script = `${BLOCK_START_LINE}\n${this.#options.workerInit ?? ''}\nexec ${request.command.map(shellQuote).join(' ')}\n`;
     let child: ChildProcess;
     try {
       child = spawn('bash', ['-c', script], { stdio: ['ignore', out.fd, out.fd], env: { ...process.env, ...request.env } });

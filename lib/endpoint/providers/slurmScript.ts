@@ -1,5 +1,6 @@
 import { formatWalltime } from './walltime.js';
 import type { BlockRequest } from './ExecutionProvider.js';
+import { BLOCK_START_LINE } from '../interchange/managerChannel.js';
 import { shellQuote } from './shellQuote.js';
 
 /** What goes in a Slurm job script, as Parsl's `SlurmProvider` options. */
@@ -58,7 +59,7 @@ export function slurmScript(request: BlockRequest, options: SlurmScriptOptions &
   if (options.memPerNodeGb) lines.push(`#SBATCH --mem=${options.memPerNodeGb}G`);
   if (options.exclusive) lines.push('#SBATCH --exclusive');
   if (options.schedulerOptions) lines.push(options.schedulerOptions.trim());
-  lines.push('', options.workerInit?.trim() ?? '', '');
+  lines.push('', BLOCK_START_LINE, options.workerInit?.trim() ?? '', '');
   const command = request.command.map(shellQuote).join(' ');
   lines.push(nodes === 1 ? `exec ${command}` : `srun --ntasks=${nodes} --ntasks-per-node=1 ${command}`, '');
   return lines.join('\n');
