@@ -54,8 +54,8 @@ export function targetBlocks(outstanding: number, knobs: ScalingKnobs): number {
  * Both directions aim at one target ({@link targetBlocks}), the same rounding both ways, so a
  * steady load never makes it loop between the two (the failure of Parsl issue #3696, where
  * scale-in rounded up and the next tick scaled out again): after a scale-out the active blocks
- * are the target, and a scale-in never goes below it. Pending blocks count as active (issue
- * #172: asking again for blocks that are only queued), and a pending block is given back when no
+ * are the target, and a scale-in never goes below it. Pending blocks count as active (so blocks
+ * that are only queued are not asked for again), and a pending block is given back when no
  * longer needed, not abandoned in the queue (issue #2627). It keeps one clock, when the endpoint
  * last had no work, so that with no work at all it waits `maxIdleTime` before giving blocks back.
  *
