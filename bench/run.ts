@@ -1,6 +1,7 @@
 // `npm run bench`: every scenario in one go; figures beside baselines from the same run.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
+import { blocks } from './scenarios/blocks.js';
 import { cancelLoop } from './scenarios/cancelLoop.js';
 import { chaos } from './scenarios/chaos.js';
 import { latency } from './scenarios/latency.js';
@@ -30,6 +31,7 @@ for (const [name, scenario] of [
   ['redis', () => redisMode(2, workers)],
   ['python', () => pythonWorkers(3, workers)],
   ['proxy chaos', () => proxyChaos()],
+  ['blocks', () => blocks(3)],
 ] as const) {
   if (only.length > 0 && !only.includes(name)) continue;
   const t = performance.now();

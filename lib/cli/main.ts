@@ -61,8 +61,9 @@ program
 program
   .command('endpoint')
   .description('run an endpoint for a service elsewhere; serve until SIGINT or SIGTERM')
-  .requiredOption('--service <url>', 'the service URL, such as http://127.0.0.1:8080')
-  .requiredOption('--endpoint-id <uuid>', 'the endpoint id')
+  .option('--config <file>', 'the endpoint\'s configuration (YAML or JSON): service, id, engine and provider; the options below override it')
+  .option('--service <url>', 'the service URL, such as http://127.0.0.1:8080 (required unless the config file gives it)')
+  .option('--endpoint-id <uuid>', 'the endpoint id (required unless the config file gives it)')
   .option('--secret-file <path>', 'a file holding the endpoint secret (default: $FUNCX_ENDPOINT_SECRET)')
   .option('--secret <secret>', 'deprecated: visible to every user in `ps`; use $FUNCX_ENDPOINT_SECRET or --secret-file')
   .option('--workers <n>', 'worker threads', integer(1))
@@ -72,6 +73,22 @@ program
   .option('--python-workers <n>', 'Python worker processes (default: as many as worker threads)', integer(1))
   .option('--prefetch <n>', 'how many tasks the service may send ahead of free workers (default max(64, 4 × workers))', integer(1))
   .action(endpointCommand);
+
+program
+  .command('worker-manager')
+  .description("a block's worker manager: started by an endpoint's provider on each node, it connects back to the endpoint's interchange (secret in $FUNCX_MANAGER_SECRET)")
+  .requiredOption('--interchange <url>', "the endpoint's interchange, such as ws://login1:50123/")
+  .requiredOption('--block-id <id>', 'the block it belongs to')
+  .requiredOption('--workers <n>', 'worker threads', integer(1))
+  .option('--python-workers <n>', 'Python worker processes (default: as many as worker threads)', integer(1))
+  .option('--python <path>', 'the Python interpreter for Python tasks')
+  .option('--walltime-ms <ms>', "the block's walltime from now: it exits by then", integer(1))
+  .option('--drain-ms <ms>', 'how long before its walltime it takes no new task', integer(0))
+  .option('--max-result-bytes <n>', 'largest serialized result of a Python task', integer(1))
+  .option('--python-memory-mb <n>', 'address-space limit of each Python worker, in MB (0: none)', integer(0))
+  .option('--max-old-generation-mb <n>', 'heap limit of each worker thread, in MB', integer(1))
+  // Loaded only here: a block's manager need not load the service.
+  .action(async (options) => (await import('./workerManagerCommand.js')).workerManagerCommand(options));
 
 program
   .command('function')

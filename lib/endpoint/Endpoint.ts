@@ -1,9 +1,11 @@
 import WebSocket from 'ws';
 import { decodeFrame, encodeFrames } from '../protocol/frames.js';
-import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointFunctionMessage, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../protocol/endpointChannel.js';
+import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointEngineReport, type EndpointFunctionMessage, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../protocol/endpointChannel.js';
 import { backoffDelay } from '../reactive/backoff.js';
 import { codeLanguage } from '../serialize/codeLanguage.js';
 import { serializeError } from '../serialize/serialize.js';
+import { ClusterEngine } from './engine/ClusterEngine.js';
+import type { EngineTask, TaskEngine } from './engine/TaskEngine.js';
 import { EndpointAuthError } from './EndpointAuthError.js';
 import type { EndpointOptions } from './EndpointOptions.js';
 import { FunctionCache } from './FunctionCache.js';
@@ -23,10 +25,15 @@ const DEFAULT_MAX_RESULT_BYTES = 10_000_000;
 /** The largest result limit: an escaped result of this size still fits one frame. */
 const MAX_RESULT_LIMIT = 32 * 1024 * 1024;
 
+/** How often the engine's state is looked at for a change to report (blocks report at once). */
+const REPORT_EVERY_MS = 1000;
+
 /**
- * An endpoint: connects to the service over its own WebSocket, runs the tasks it is sent on a
- * {@link TaskRunner} (worker threads for JavaScript, worker processes for Python), and reports
- * statuses and results. It gives each worker one task at a time, or a micro-batch of fast
+ * An endpoint: connects to the service over its own WebSocket, runs the tasks it is sent on its
+ * engine, and reports statuses and results. The `local` engine, the default, is a
+ * {@link TaskRunner} in this process (worker threads for JavaScript, worker processes for
+ * Python); the `cluster` engine (option `cluster`, {@link ClusterEngine}) runs them on blocks of
+ * worker managers that a provider (local processes, Slurm jobs) starts as the load asks. It gives each worker one task at a time, or a micro-batch of fast
  * functions' tasks when more wait than workers are free, and queues the rest itself, a line per
  * language, so `running` is reported exactly when a worker takes a task and a cancelled queued
  * task simply leaves the queue. Tasks do not carry their function's code: it
@@ -44,7 +51,9 @@ const MAX_RESULT_LIMIT = 32 * 1024 * 1024;
  */
 export class Endpoint {
   readonly #options: EndpointOptions;
-  readonly #pool: TaskRunner;
+  readonly #pool: TaskEngine;
+  /** Whether the engine takes task ids (the cluster engine does; the local pool has no use for them). */
+  readonly #withIds: boolean;
   readonly #maxResultBytes: number;
   readonly #functions: FunctionCache;
   /** Tasks whose function's code is here, in arrival order. */
@@ -66,6 +75,10 @@ export class Endpoint {
   #attempt = 0;
   #reconnectTimer: NodeJS.Timeout | null = null;
   #connections = 0;
+  /** The engine's state as last sent on this connection (JSON), to send only changes. */
+  #reported = '';
+  #reportScheduled = false;
+  #reportTimer: NodeJS.Timeout | null = null;
   readonly #stopped: Promise<Error | undefined>;
   #resolveStopped!: (reason: Error | undefined) => void;
 
@@ -78,7 +91,18 @@ export class Endpoint {
     this.#functions = new FunctionCache(options.functionCache);
     this.#crashed = new Set(options.crashedTasks?.taskIds);
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
-    this.#pool = new TaskRunner({ ...options, python });
+    this.#pool =
+      options.cluster === undefined
+        ? new TaskRunner({ ...options, python })
+        : new ClusterEngine(options.cluster, {
+            endpointId: options.endpointId,
+            python,
+            ...(options.python === undefined ? {} : { pythonPath: options.python }),
+            ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
+            ...(options.pythonMemoryMb === undefined ? {} : { pythonMemoryMb: options.pythonMemoryMb }),
+            ...(options.maxOldGenerationSizeMb === undefined ? {} : { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb }),
+          });
+    this.#withIds = !(this.#pool instanceof TaskRunner);
   }
 
   /**
@@ -94,6 +118,21 @@ export class Endpoint {
    */
   static async start(options: EndpointOptions): Promise<Endpoint> {
     const endpoint = new Endpoint(options, await findPython(options.python));
+    try {
+      await endpoint.#pool.start?.({
+        outstanding: () => {
+          const { running, queued } = endpoint.load;
+          return running + queued;
+        },
+        wake: () => endpoint.#pump(),
+        changed: () => endpoint.#reportSoon(),
+      });
+    } catch (error) {
+      await endpoint.close();
+      throw error;
+    }
+    endpoint.#reportTimer = setInterval(() => endpoint.#reportSoon(), REPORT_EVERY_MS);
+    endpoint.#reportTimer.unref();
     for (;;) {
       try {
         await endpoint.#connect();
@@ -128,6 +167,16 @@ export class Endpoint {
   /** Which languages this endpoint runs (Python when a CPython 3 was found), as it tells the service. */
   get languages(): TaskRunner['languages'] {
     return this.#pool.languages;
+  }
+
+  /** Where its tasks run: a {@link TaskRunner} (the local engine) or a {@link ClusterEngine}. */
+  get engine(): TaskEngine {
+    return this.#pool;
+  }
+
+  /** Its engine's state: blocks pending and running, managers, free workers (as reported to the service). */
+  get engineReport(): EndpointEngineReport {
+    return this.#pool.report();
   }
 
   /** Tasks running and queued here now (queued includes tasks waiting for their function's code). */
@@ -175,6 +224,7 @@ export class Endpoint {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    if (this.#reportTimer) clearInterval(this.#reportTimer);
     this.#queue.clear();
     this.#needing.clear();
     this.#requested.clear();
@@ -211,6 +261,8 @@ export class Endpoint {
         // The credit: how many tasks the service may hold out to this process (docs/protocol-extensions.md §6),
         // and which languages it runs.
         socket.send(JSON.stringify({ type: 'hello', prefetch: this.#options.prefetch ?? Math.max(64, 4 * this.#pool.size), languages: this.#pool.languages }));
+        this.#reported = '';
+        this.#reportSoon();
         this.#scheduleFlush();
         resolve();
       });
@@ -284,7 +336,11 @@ export class Endpoint {
   /** Queues a task whose code is here, in its language's line; it waits for launch when that line's workers are busy. */
   #enqueue(task: EndpointTaskMessage, code: string): void {
     const language = this.#queue.add(task, code);
-    if (this.#pool.running(language) + this.#queue.count(language) > this.#pool.capacity(language)) this.#send({ type: 'status', task_id: task.task_id, status: 'waiting-for-launch' });
+    if (this.#pool.running(language) + this.#queue.count(language) > this.#pool.capacity(language)) {
+      this.#send({ type: 'status', task_id: task.task_id, status: 'waiting-for-launch' });
+      // A cluster engine asks for blocks now rather than at its next period.
+      this.#pool.demand?.();
+    }
   }
 
   /** Asks for a function's code once per connection: the service answers only on the connection that sent its tasks. */
@@ -326,7 +382,7 @@ export class Endpoint {
     while (!this.#closed) {
       const ready = this.#queue.take((language) => this.#pool.hasRoom(language));
       if (ready === undefined) return;
-      const batch = this.#options.microBatch !== false && codeLanguage(ready.code) === 'javascript' ? this.#batchAfter(ready) : null;
+      const batch = this.#options.microBatch !== false && this.#pool.runBatch !== undefined && codeLanguage(ready.code) === 'javascript' ? this.#batchAfter(ready) : null;
       if (batch === null) this.#start(ready);
       else this.#startBatch(batch);
     }
@@ -351,7 +407,7 @@ export class Endpoint {
     // Told before they start: a function may kill the process at once.
     this.#options.onTaskRunning?.(ids, true);
     for (const id of ids) this.#send({ type: 'status', task_id: id, status: 'running' });
-    const run = this.#pool.runBatch(
+    const run = this.#pool.runBatch!(
       batch.map(({ task, code }) => ({ functionId: task.function_id, functionCode: code, payload: task.payload, timeoutMs: task.timeout_ms ?? this.#options.taskTimeoutMs })),
       {
         maxResultBytes: this.#maxResultBytes,
@@ -381,9 +437,12 @@ export class Endpoint {
     this.#send({ type: 'status', task_id: task.task_id, status: 'running' });
     const timeoutMs = task.timeout_ms ?? this.#options.taskTimeoutMs;
     const started = performance.now();
+    const work: EngineTask = this.#withIds
+      ? { taskId: task.task_id, functionId: task.function_id, functionCode: code, payload: task.payload, maxResultBytes: this.#maxResultBytes }
+      : { functionId: task.function_id, functionCode: code, payload: task.payload, maxResultBytes: this.#maxResultBytes };
     this.#pool
       .run(
-        { functionId: task.function_id, functionCode: code, payload: task.payload, maxResultBytes: this.#maxResultBytes },
+        work,
         { signal: controller.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
       )
       .then(
@@ -400,6 +459,21 @@ export class Endpoint {
         this.#options.onTaskRunning?.([task.task_id], false);
         this.#pump();
       });
+  }
+
+  /** Sends the engine's state to the service soon, if it changed since last sent on this connection. */
+  #reportSoon(): void {
+    if (this.#reportScheduled || this.#closed) return;
+    this.#reportScheduled = true;
+    setImmediate(() => {
+      this.#reportScheduled = false;
+      if (!this.connected) return;
+      const engine = this.#pool.report();
+      const text = JSON.stringify(engine);
+      if (text === this.#reported) return;
+      this.#reported = text;
+      this.#send({ type: 'engine', engine });
+    });
   }
 
   /** Sends a task's end, replacing an outcome over the result limit (a huge exception too) by `ResultTooLarge`. */

@@ -1,4 +1,5 @@
 import type { BackoffOptions } from '../reactive/backoff.js';
+import type { ClusterOptions } from './engine/ClusterOptions.js';
 import type { FunctionCacheOptions } from './FunctionCache.js';
 
 /**
@@ -17,10 +18,21 @@ export interface EndpointOptions {
   /** This endpoint's secret, as registered. */
   readonly secret: string;
   /**
-   * Worker threads; each runs one task at a time.
+   * Worker threads; each runs one task at a time (the local engine; with `cluster`, see
+   * `cluster.workersPerNode`).
    * @default availableParallelism()
    */
   readonly workers?: number;
+  /**
+   * Run tasks on blocks of worker managers from a provider (local child processes, Slurm jobs),
+   * scaled with the load, instead of this process's own pool (the `local` engine).
+   * @default none: the local engine
+   * @example
+   * ```ts
+   * { provider: { type: 'slurm', partition: 'debug', maxBlocks: 4, walltimeMs: 1_800_000 }, workersPerNode: 8, maxIdleTimeMs: 60_000 }
+   * ```
+   */
+  readonly cluster?: ClusterOptions;
   /** Time limit of each task, in milliseconds, unless the task sets its own. @default none */
   readonly taskTimeoutMs?: number;
   /**

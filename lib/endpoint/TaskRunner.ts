@@ -1,9 +1,10 @@
-import type { EndpointLanguages } from '../protocol/endpointChannel.js';
+import type { EndpointEngineReport, EndpointLanguages } from '../protocol/endpointChannel.js';
 import { codeLanguage, type Language } from '../serialize/codeLanguage.js';
 import type { PythonSearch } from './python/findPython.js';
 import { PythonPool } from './python/PythonPool.js';
-import type { WorkerOutcome, WorkerTask } from './worker.js';
+import type { WorkerOutcome } from './worker.js';
 import type { BatchTask, OnBatchOutcome, WorkerBatchRun } from './WorkerBatchRun.js';
+import type { EngineRunOptions, EngineTask, TaskEngine } from './engine/TaskEngine.js';
 import { WorkerPool } from './WorkerPool.js';
 
 /** Options of {@link TaskRunner}. */
@@ -19,7 +20,8 @@ export interface TaskRunnerOptions {
 /**
  * Runs each task on the workers of its function's language: JavaScript (`js` code) on the
  * {@link WorkerPool}'s threads, Python (Globus Compute's code ids) on the {@link PythonPool}'s
- * processes. The same contract as either pool's `run`.
+ * processes. The same contract as either pool's `run`. It is the endpoint's `local` engine (its
+ * own pool, no provider), and what each worker manager of the `cluster` engine runs.
  *
  * @example
  * ```ts
@@ -27,7 +29,7 @@ export interface TaskRunnerOptions {
  * const outcome = await runner.run(task, { signal });
  * ```
  */
-export class TaskRunner {
+export class TaskRunner implements TaskEngine {
   readonly #javascript: WorkerPool;
   readonly #python: PythonPool;
   readonly #running: Record<Language, number> = { javascript: 0, python: 0 };
@@ -105,8 +107,10 @@ export class TaskRunner {
    * const outcome = await runner.run({ functionId, functionCode: pack([serializePythonSource('f', src)]), payload }, { timeoutMs: 5000 });
    * ```
    */
-  async run(task: WorkerTask, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<WorkerOutcome> {
+  async run(task: EngineTask, options: EngineRunOptions = {}): Promise<WorkerOutcome> {
     const language = codeLanguage(task.functionCode);
+    // The task id is the engine's business, not the worker's.
+    if (task.taskId !== undefined) task = { functionId: task.functionId, functionCode: task.functionCode, payload: task.payload, ...(task.maxResultBytes === undefined ? {} : { maxResultBytes: task.maxResultBytes }) };
     this.#running[language]++;
     try {
       return await (language === 'python' ? this.#python.run(task, options) : this.#javascript.run(task, options));
@@ -131,6 +135,17 @@ export class TaskRunner {
     const run = this.#javascript.runBatch(tasks, options);
     void run.done.then(() => this.#running.javascript--);
     return run;
+  }
+
+  /**
+   * Its state, as the endpoint reports it: the local engine, no provider, no blocks.
+   *
+   * @returns the report
+   */
+  report(): EndpointEngineReport {
+    const total = this.#javascript.size + (this.languages.python.available ? this.#python.size : 0);
+    const busy = this.#running.javascript + (this.languages.python.available ? this.#running.python : 0);
+    return { engine: 'local', provider: null, blocks: { pending: 0, running: 0, draining: 0, failed: 0 }, managers: 0, workers: { total, free: Math.max(0, total - busy) }, state: 'ok', last_failure: null };
   }
 
   /**

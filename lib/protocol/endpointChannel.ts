@@ -90,8 +90,34 @@ export interface EndpointHelloMessage {
   readonly languages?: EndpointLanguages;
 }
 
+/**
+ * What an endpoint says of its engine: the `local` engine (its own worker pool) or the `cluster`
+ * engine (blocks of worker managers from a provider), its blocks, managers and workers.
+ */
+export interface EndpointEngineReport {
+  readonly engine: 'local' | 'cluster';
+  /** The provider's type (`local`, `slurm`), null for the local engine. */
+  readonly provider: string | null;
+  /** Blocks asked for and not started, started and taking tasks, draining near their walltime; failed: in all, since the endpoint started. */
+  readonly blocks: { readonly pending: number; readonly running: number; readonly draining: number; readonly failed: number };
+  /** Worker managers connected. */
+  readonly managers: number;
+  /** Workers of the running blocks (or of the local pool), and how many are free. */
+  readonly workers: { readonly total: number; readonly free: number };
+  /** `failed`: blocks cannot be had and tasks fail with `BlocksUnavailable`. */
+  readonly state: 'ok' | 'failed';
+  /** Why the last block failed, if one did. */
+  readonly last_failure: string | null;
+}
+
+/** Endpoint to service, after its hello and whenever it changes: its engine's state, for `GET /v2/endpoints/<id>/status`. */
+export interface EndpointEngineMessage {
+  readonly type: 'engine';
+  readonly engine: EndpointEngineReport;
+}
+
 /** Anything the service sends an endpoint. */
 export type ServiceToEndpoint = EndpointTaskMessage | EndpointCancelMessage | EndpointFunctionMessage;
 
 /** Anything an endpoint sends the service. */
-export type EndpointToService = EndpointStatusMessage | EndpointResultMessage | EndpointGetFunctionMessage | EndpointHelloMessage;
+export type EndpointToService = EndpointStatusMessage | EndpointResultMessage | EndpointGetFunctionMessage | EndpointHelloMessage | EndpointEngineMessage;

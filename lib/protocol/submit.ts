@@ -1,4 +1,4 @@
-import type { EndpointLanguages } from './endpointChannel.js';
+import type { EndpointEngineReport, EndpointLanguages } from './endpointChannel.js';
 import type { ErrorEnvelope } from './envelope.js';
 
 /**
@@ -54,6 +54,8 @@ export interface EndpointStatusResponse {
   readonly logs: readonly unknown[];
   /** funcx-rx: which languages the endpoint said it runs when it last connected (null if never). */
   readonly languages?: EndpointLanguages | null;
+  /** funcx-rx: what the endpoint last said of its engine: blocks pending and running, managers, free workers (null if never). */
+  readonly engine?: EndpointEngineReport | null;
 }
 
 /** The answer of `GET /v2/version`. */

@@ -67,6 +67,7 @@ export class FuncXService {
       accounts: this.#accounts,
       options,
       endpointLanguages: (endpointId) => this.#endpoints.languages(endpointId),
+      endpointEngine: (endpointId) => this.#endpoints.engine(endpointId),
       ...(backend.rateLimitRedis === undefined ? {} : { rateLimitRedis: backend.rateLimitRedis }),
     });
     this.#app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(request, socket, head));

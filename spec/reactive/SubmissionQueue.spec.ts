@@ -73,7 +73,7 @@ describe('SubmissionQueue', () => {
 
   it('should not post a batch whose tasks were all cancelled in the buffer, and still release its hold', () => {
     const scheduler = testScheduler();
-    scheduler.run(({ cold, expectObservable }) => {
+    scheduler.run(({ expectObservable }) => {
       const events = new Subject<string>();
       const post = (): Observable<SubmitResponse> => assert.fail('nothing to post');
       const queue = new SubmissionQueue('g', { interval: 2, size: 100, post }, recordingOwner(events, () => false));

@@ -171,7 +171,7 @@ describe('service REST routes', () => {
     const registered = await call(url, 'POST', '/v2/endpoints', { token: alice.token, body: { endpoint_name: 'lab' } });
     assert.match(registered.body.endpoint_id, /^[0-9a-f-]{36}$/);
     assert.equal(typeof registered.body.secret, 'string');
-    assert.deepEqual((await call(url, 'GET', `/v2/endpoints/${registered.body.endpoint_id}/status`, { token: alice.token })).body, { status: 'offline', logs: [], languages: null });
+    assert.deepEqual((await call(url, 'GET', `/v2/endpoints/${registered.body.endpoint_id}/status`, { token: alice.token })).body, { status: 'offline', logs: [], languages: null, engine: null });
     envelope(4, 404)(await call(url, 'GET', `/v2/endpoints/${uuidv4()}/status`, { token: alice.token }));
     envelope(9, 403)(await call(url, 'GET', `/v2/endpoints/${registered.body.endpoint_id}/status`, { token: bob.token }));
     envelope(16, 400)(await call(url, 'POST', '/v2/endpoints', { token: alice.token, body: {} }));

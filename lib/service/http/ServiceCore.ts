@@ -1,4 +1,4 @@
-import type { EndpointLanguages } from '../../protocol/endpointChannel.js';
+import type { EndpointEngineReport, EndpointLanguages } from '../../protocol/endpointChannel.js';
 import type { Accounts } from '../auth/Accounts.js';
 import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
 import type { TaskBroker } from '../TaskBroker.js';
@@ -12,6 +12,8 @@ export interface ServiceCore {
   readonly rateLimitRedis?: unknown;
   /** Which languages an endpoint connected to this replica said it runs (null if none is, or it never said). */
   readonly endpointLanguages?: (endpointId: string) => EndpointLanguages | null;
+  /** What an endpoint connected to this replica last said of its engine (null if none is, or it never said). */
+  readonly endpointEngine?: (endpointId: string) => EndpointEngineReport | null;
 }
 
 /** Routes that answer without a token. */

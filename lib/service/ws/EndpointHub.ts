@@ -2,7 +2,7 @@ import { v4 as uuidv4 } from 'uuid';
 import type { Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
 import { ResultTooLarge } from '../../endpoint/ResultTooLarge.js';
-import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointFunctionMessage, type EndpointLanguages, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../../protocol/endpointChannel.js';
+import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointEngineReport, type EndpointFunctionMessage, type EndpointLanguages, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../../protocol/endpointChannel.js';
 import { decodeFrame, encodeFrames } from '../../protocol/frames.js';
 import { serializeError } from '../../serialize/serialize.js';
 import type { Backend } from '../core/Backend.js';
@@ -59,6 +59,8 @@ interface Connection {
   alive: boolean;
   /** What the endpoint said it runs, in its hello. */
   languages: EndpointLanguages | null;
+  /** What the endpoint last said of its engine (blocks, managers, workers). */
+  engine: EndpointEngineReport | null;
   pumping: boolean;
   /**
    * A take failed: its answer may have been lost with tasks it took (they are this consumer's in
@@ -138,6 +140,17 @@ export class EndpointHub {
     return null;
   }
 
+  /**
+   * What an endpoint last said of its engine, on a connection it has to this replica.
+   *
+   * @param endpointId - the endpoint
+   * @returns its report, or null when it has no such connection here or never said
+   */
+  engine(endpointId: string): EndpointEngineReport | null {
+    for (const connection of this.#connections) if (connection.endpointId === endpointId && connection.engine) return connection.engine;
+    return null;
+  }
+
   /** The open endpoint connections of this replica. */
   get sockets(): WebSocket[] {
     return [...this.#connections].map((c) => c.socket);
@@ -170,6 +183,7 @@ export class EndpointHub {
       ready: false,
       alive: true,
       languages: null,
+      engine: null,
       pumping: false,
       recover: false,
       again: false,
@@ -383,6 +397,10 @@ export class EndpointHub {
         this.#pump(connection);
         continue;
       }
+      if (message.type === 'engine') {
+        connection.engine = readEngine(message.engine);
+        continue;
+      }
       if (message.type === 'get_function') {
         if (typeof message.function_id === 'string') work.push(this.#sendFunction(connection, message.function_id));
         continue;
@@ -504,6 +522,24 @@ export class EndpointHub {
 }
 
 const text = (value: unknown): string => String(value).slice(0, 300);
+const count = (value: unknown): number => (Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : 0);
+
+/** Keeps only the known fields of an endpoint's engine report, as counts and short strings. */
+function readEngine(value: unknown): EndpointEngineReport | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const r = value as Record<string, unknown>;
+  const blocks = (typeof r.blocks === 'object' && r.blocks !== null ? r.blocks : {}) as Record<string, unknown>;
+  const workers = (typeof r.workers === 'object' && r.workers !== null ? r.workers : {}) as Record<string, unknown>;
+  return {
+    engine: r.engine === 'cluster' ? 'cluster' : 'local',
+    provider: r.provider == null ? null : text(r.provider),
+    blocks: { pending: count(blocks.pending), running: count(blocks.running), draining: count(blocks.draining), failed: count(blocks.failed) },
+    managers: count(r.managers),
+    workers: { total: count(workers.total), free: count(workers.free) },
+    state: r.state === 'failed' ? 'failed' : 'ok',
+    last_failure: r.last_failure == null ? null : text(r.last_failure),
+  };
+}
 
 /** Keeps only the known fields of an endpoint's languages, as short strings: the endpoint is not trusted. */
 function readLanguages(value: unknown): EndpointLanguages | null {

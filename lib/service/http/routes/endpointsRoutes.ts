@@ -26,7 +26,7 @@ export function endpointsRoutes(core: ServiceCore): FastifyPluginAsync {
     });
     app.get('/v2/endpoints/:id/status', async (request) => {
       const id = idOf(request);
-      return { status: await core.broker.endpointStatus(request.userId, id), logs: [], languages: core.endpointLanguages?.(id) ?? null };
+      return { status: await core.broker.endpointStatus(request.userId, id), logs: [], languages: core.endpointLanguages?.(id) ?? null, engine: core.endpointEngine?.(id) ?? null };
     });
   };
 }
