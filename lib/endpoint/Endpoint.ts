@@ -1,3 +1,4 @@
+import { createLogger } from '../service/log.js';
 import WebSocket from 'ws';
 import { decodeFrame, encodeFrames } from '../protocol/frames.js';
 import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointEngineReport, type EndpointFunctionMessage, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../protocol/endpointChannel.js';
@@ -97,6 +98,7 @@ export class Endpoint {
         : new ClusterEngine(options.cluster, {
             endpointId: options.endpointId,
             python,
+            log: (options.logger ?? createLogger()).child({ component: 'cluster', endpointId: options.endpointId }),
             ...(options.python === undefined ? {} : { pythonPath: options.python }),
             ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
             ...(options.pythonMemoryMb === undefined ? {} : { pythonMemoryMb: options.pythonMemoryMb }),

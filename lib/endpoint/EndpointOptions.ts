@@ -1,3 +1,4 @@
+import type { Logger } from '../service/log.js';
 import type { BackoffOptions } from '../reactive/backoff.js';
 import type { ClusterOptions } from './engine/ClusterOptions.js';
 import type { FunctionCacheOptions } from './FunctionCache.js';
@@ -33,6 +34,12 @@ export interface EndpointOptions {
    * ```
    */
   readonly cluster?: ClusterOptions;
+  /**
+   * Where the endpoint logs what it cannot report to the service (a scheduler command that failed,
+   * a block it could not cancel): a pino logger.
+   * @default a logger at `FUNCX_LOG_LEVEL`, else `warn`, on stdout
+   */
+  readonly logger?: Logger;
   /** Time limit of each task, in milliseconds, unless the task sets its own. @default none */
   readonly taskTimeoutMs?: number;
   /**

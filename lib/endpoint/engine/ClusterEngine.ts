@@ -1,3 +1,4 @@
+import { logFailure, type Logger } from '../../service/log.js';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, homedir, hostname } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,8 @@ import type { EngineHost, EngineRunOptions, EngineTask, TaskEngine } from './Tas
 /** What the engine is given beside its {@link ClusterOptions}. */
 export interface ClusterEngineContext {
   readonly endpointId: string;
+  /** Where scheduler commands that failed are told. */
+  readonly log: Logger;
   /** The Python found on the endpoint's machine: what it reports before any block runs. */
   readonly python: PythonSearch;
   /** The interpreter managers use, as configured for the endpoint. */
@@ -282,7 +285,7 @@ export class ClusterEngine implements TaskEngine {
       this.#interchange?.release(block.id);
     }
     // Cancels every job it still knows of and waits for them to end.
-    await this.#provider.close().catch(() => {});
+    await this.#provider.close().catch(logFailure(this.#context.log, 'cancelling the jobs left at close failed; check the scheduler for them'));
     await this.#interchange?.close();
     this.#blocks.clear();
     this.#events.complete();
@@ -322,7 +325,7 @@ export class ClusterEngine implements TaskEngine {
       .then(
         (jobId) => {
           block.jobId = jobId;
-          if (block.state === 'cancelling') return void this.#provider.cancel([jobId]).catch(() => {});
+          if (block.state === 'cancelling') return void this.#provider.cancel([jobId]).catch(logFailure(this.#context.log, 'cancelling a block given back while it was submitted failed', { jobId }));
           if (block.state === 'submitting') block.state = 'pending';
           this.#emit({ type: 'block', blockId: block.id, jobId, state: 'pending' });
         },
@@ -377,7 +380,7 @@ export class ClusterEngine implements TaskEngine {
     if (block === undefined || this.#interchange!.blockLoad(block.id).managers > 0) return;
     // Its last manager went: the block has ended. Its job goes too, whatever is left of it.
     this.#blocks.delete(block.id);
-    if (block.jobId !== null && block.state !== 'cancelling') void this.#provider.cancel([block.jobId]).catch(() => {});
+    if (block.jobId !== null && block.state !== 'cancelling') void this.#provider.cancel([block.jobId]).catch(logFailure(this.#context.log, 'cancelling an ended block\'s job failed', { jobId: block.jobId }));
     this.#emit({ type: 'block', blockId: block.id, jobId: block.jobId, state: 'ended', message: block.state === 'cancelling' ? 'given back' : block.state === 'draining' ? 'drained before its walltime' : event.reason });
     // Its tasks, requeued, may need a block in its place.
     if (event.requeued.length > 0) this.demand();
@@ -423,7 +426,7 @@ export class ClusterEngine implements TaskEngine {
     block.state = 'cancelling';
     this.#interchange!.release(blockId);
     this.#emit({ type: 'block', blockId, jobId: block.jobId, state: 'draining', message: 'given back: idle' });
-    if (block.jobId !== null) void this.#provider.cancel([block.jobId]).catch(() => {});
+    if (block.jobId !== null) void this.#provider.cancel([block.jobId]).catch(logFailure(this.#context.log, 'cancelling an idle block failed; it ends at its walltime', { jobId: block.jobId }));
     // Pending, or still being submitted: no manager will say it ended.
     if (!started) {
       this.#blocks.delete(blockId);

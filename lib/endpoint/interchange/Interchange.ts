@@ -1,3 +1,5 @@
+import { FRAME_LIMIT_BYTES } from '../../protocol/endpointChannel.js';
+import { decodeFrame, encodeFrames } from '../../protocol/frames.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -324,19 +326,15 @@ export class Interchange {
     let link: Link | null = null;
     const unregistered = setTimeout(() => socket.close(1008, 'register first'), REGISTER_WITHIN_MS);
     unregistered.unref();
+    // Its close follows and drops the manager (its tasks requeued); the error itself adds nothing.
     socket.on('error', () => {});
     socket.on('pong', () => {
       if (link) link.alive = true;
     });
     socket.on('message', (data, isBinary) => {
       if (isBinary) return;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(String(data));
-      } catch {
-        return; // a malformed frame is dropped
-      }
-      for (const message of (Array.isArray(parsed) ? parsed : [parsed]) as ManagerToInterchange[]) {
+      // A frame that is not JSON is dropped; the connection goes on.
+      for (const message of (decodeFrame(String(data)) ?? []) as ManagerToInterchange[]) {
         if (typeof message !== 'object' || message === null) continue;
         if (link === null) {
           if (message.type !== 'register') continue;
@@ -358,7 +356,7 @@ export class Interchange {
   #register(socket: WebSocket, message: ManagerRegisterMessage): Link | null {
     if (typeof message.block_id !== 'string' || typeof message.manager_id !== 'string' || this.#closed || !this.#options.admit(message.block_id)) {
       // An unknown block, or one being given back: its manager must exit.
-      socket.send(JSON.stringify([{ type: 'shutdown' }]));
+      socket.send(encodeFrames([{ type: 'shutdown' }], FRAME_LIMIT_BYTES)[0]!.text);
       socket.close(1008, 'unknown block');
       return null;
     }
@@ -549,6 +547,6 @@ export class Interchange {
     if (link.outbox.length === 0 || link.socket.readyState !== link.socket.OPEN) return;
     const batch = link.outbox;
     link.outbox = [];
-    link.socket.send(JSON.stringify(batch));
+    for (const { text } of encodeFrames(batch, FRAME_LIMIT_BYTES)) link.socket.send(text);
   }
 }

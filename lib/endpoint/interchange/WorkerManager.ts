@@ -1,3 +1,5 @@
+import { FRAME_LIMIT_BYTES } from '../../protocol/endpointChannel.js';
+import { decodeFrame, encodeFrames } from '../../protocol/frames.js';
 import { hostname } from 'node:os';
 import { v4 as uuidv4 } from 'uuid';
 import WebSocket from 'ws';
@@ -137,6 +139,7 @@ export class WorkerManager {
     this.#socket.on('message', (data, isBinary) => {
       if (!isBinary) this.#receive(String(data));
     });
+    // Its close follows and ends the manager, with the reason; the error itself adds nothing.
     this.#socket.on('error', () => {});
     this.#socket.on('close', () => void this.close('the interchange closed the connection'));
     this.#send({ type: 'register', block_id: this.#options.blockId, manager_id: uuidv4(), host: hostname(), pid: process.pid, languages: this.#runner.languages });
@@ -160,13 +163,8 @@ export class WorkerManager {
   }
 
   #receive(text: string): void {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return;
-    }
-    for (const message of (Array.isArray(parsed) ? parsed : [parsed]) as InterchangeToManager[]) {
+    // A frame that is not JSON is dropped; the connection goes on.
+    for (const message of (decodeFrame(text) ?? []) as InterchangeToManager[]) {
       if (typeof message !== 'object' || message === null) continue;
       if (message.type === 'shutdown') return void this.close(this.#draining ? 'drained before its walltime' : 'told to exit by the endpoint');
       if (message.type === 'cancel') this.#running.get(message.task_id)?.abort(new Error('Cancelled'));
@@ -211,6 +209,6 @@ export class WorkerManager {
     if (this.#outbox.length === 0 || this.#socket.readyState !== WebSocket.OPEN) return;
     const batch = this.#outbox;
     this.#outbox = [];
-    this.#socket.send(JSON.stringify(batch));
+    for (const { text } of encodeFrames(batch, FRAME_LIMIT_BYTES)) this.#socket.send(text);
   }
 }

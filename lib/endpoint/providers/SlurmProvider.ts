@@ -126,7 +126,9 @@ export class SlurmProvider implements ExecutionProvider {
   async close(): Promise<void> {
     const ids = [...this.#jobs.keys()];
     if (ids.length === 0) return;
-    await this.cancel(ids).catch(() => {});
+    // A refused scancel shows below: the jobs stay pending or running until the deadline, and the
+    // engine's close reports what is left.
+    await this.cancel(ids).catch(() => undefined);
     // Bounded: a scheduler that does not answer must not hold the endpoint's stop forever.
     const deadline = Date.now() + (this.#options.closeWaitMs ?? 15_000);
     while (Date.now() < deadline) {

@@ -124,6 +124,9 @@ export class PythonProcess {
     try {
       message = JSON.parse(line) as typeof message;
     } catch {
+      // The worker writes only JSON lines on this channel (user code prints go to its stdout and
+      // stderr, not here): a line that is not JSON is a torn write of a dying process, whose exit
+      // fails its task with WorkerCrashed.
       return;
     }
     if (message.ready === true) {
