@@ -194,6 +194,18 @@ export class TaskBroker {
   }
 
   /**
+   * Marks ended tasks as delivered: a client read them over HTTP, so a result socket that
+   * subscribes their group later does not get them again (funcX sent each result once; the
+   * funcX SDK 0.3.4 fails on a result it did not ask for, docs/protocol-extensions.md §9).
+   *
+   * @param tasks - tasks a client just read
+   * @returns when recorded
+   */
+  async markRead(tasks: Iterable<TaskEntry>): Promise<void> {
+    await Promise.all(readByGroup(tasks).map(([groupId, ids]) => this.#backend.groups.removeUndelivered(groupId, ids)));
+  }
+
+  /**
    * A group the user owns.
    *
    * @param userId - the reader
@@ -529,6 +541,12 @@ function statusEvents(before: TaskEntry, trail: readonly TaskStatus[], into: Gro
     rank = statusRank(status);
     into.push({ groupId: before.groupId, ownerId: before.ownerId, taskId: before.id, frame: { type: 'status', task_id: before.id, status } });
   }
+}
+
+function readByGroup(tasks: Iterable<TaskEntry>): [string, string[]][] {
+  const byGroup = new Map<string, string[]>();
+  for (const task of tasks) if (task.completedAt !== null) (byGroup.get(task.groupId) ?? byGroup.set(task.groupId, []).get(task.groupId)!).push(task.id);
+  return [...byGroup];
 }
 
 /** One submit's function and endpoint look-ups: each id is read once however many tasks name it. */

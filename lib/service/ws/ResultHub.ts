@@ -7,6 +7,7 @@ import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
 import type { Backend } from '../core/Backend.js';
 import type { TaskEntry } from '../core/records.js';
 import type { GroupEvent } from '../core/TaskBus.js';
+import { SentOnce } from './SentOnce.js';
 
 /** One client's result socket and what it subscribed. */
 interface Listener {
@@ -20,6 +21,8 @@ interface Listener {
   readonly groups: Map<string, boolean>;
   /** Whether it answered the last ping (or sent anything since). */
   alive: boolean;
+  /** Results it was sent: each goes to a socket once. */
+  readonly sent: SentOnce;
 }
 
 /** The local sockets following one group, and this process's subscription to its events. */
@@ -98,7 +101,7 @@ export class ResultHub {
   attach(socket: WebSocket, userId: string, batched = false): void {
     // A socket error is followed by close; without a listener it would be thrown.
     socket.on('error', () => {});
-    const listener: Listener = { socket, userId, batched: batched && this.#limits.batchedResultFrames, groups: new Map(), pending: [], alive: true };
+    const listener: Listener = { socket, userId, batched: batched && this.#limits.batchedResultFrames, groups: new Map(), pending: [], alive: true, sent: new SentOnce() };
     this.#listeners.add(listener);
     this.#backend.counters.add(userId, 'resultSocketsOpen', 1);
     this.#backend.counters.add(userId, 'resultSocketsTotal', 1);
@@ -227,7 +230,7 @@ export class ResultHub {
     const ids = await this.#backend.groups.drainUndelivered(groupId);
     if (ids.length === 0) return;
     const tasks = await this.#backend.tasks.getMany(ids);
-    for (const task of tasks.values()) if (task.completedAt !== null) this.#send(listener, JSON.stringify(toFrame(task)));
+    for (const task of tasks.values()) if (task.completedAt !== null && listener.sent.add(task.id)) this.#send(listener, JSON.stringify(toFrame(task)));
   }
 
   #onEvent(listeners: ReadonlySet<Listener>, event: GroupEvent): void {
@@ -237,6 +240,7 @@ export class ResultHub {
     for (const listener of listeners) {
       if (listener.userId !== event.ownerId || listener.socket.readyState !== listener.socket.OPEN) continue;
       if (isStatus && !listener.groups.get(event.groupId)) continue;
+      if (!isStatus && !listener.sent.add(event.taskId)) continue;
       text ??= JSON.stringify(event.frame);
       this.#send(listener, text);
       sent = true;

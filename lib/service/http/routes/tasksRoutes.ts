@@ -31,7 +31,11 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
       return reply.code(allOk ? 200 : 207).send({ response: 'batch', task_group_id: groupId, results });
     });
 
-    app.get('/v2/tasks/:id', async (request) => toRecord(await broker.visibleTask(request.userId, idOf(request))));
+    app.get('/v2/tasks/:id', async (request) => {
+      const task = await broker.visibleTask(request.userId, idOf(request));
+      await broker.markRead([task]);
+      return toRecord(task);
+    });
 
     app.post('/v2/tasks/:id/cancel', async (request) => toRecord(await broker.cancel(await broker.visibleTask(request.userId, idOf(request)))));
 
@@ -40,6 +44,7 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
       const { task_ids } = parseBody(taskIdsBody, request.body);
       const results: Record<string, TaskRecord | UnknownTaskFrame> = {};
       const visible = await broker.visibleTasks(request.userId, task_ids);
+      await broker.markRead(visible.values());
       // Every id asked about is answered, as funcX did: a client sweeping its tasks learns that one is gone.
       for (const id of task_ids) {
         const task = visible.get(id);
