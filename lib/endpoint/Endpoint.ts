@@ -1,8 +1,11 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointFunctionMessage, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../protocol/endpointChannel.js';
 import { backoffDelay } from '../reactive/backoff.js';
 import { codeLanguage } from '../serialize/codeLanguage.js';
-import { serializeError } from '../serialize/serialize.js';
+import { errorFormOf, serializeErrorAs } from '../serialize/errorForm.js';
+import { splitTaskOptions } from '../serialize/taskOptions.js';
 import { EndpointAuthError } from './EndpointAuthError.js';
 import type { EndpointOptions } from './EndpointOptions.js';
 import { FunctionCache } from './FunctionCache.js';
@@ -12,6 +15,7 @@ import { findPython, type PythonSearch } from './python/findPython.js';
 import { ResultTooLarge } from './ResultTooLarge.js';
 import { TaskRunner } from './TaskRunner.js';
 import { WorkerCrashed } from './WorkerCrashed.js';
+import type { WorkerTask } from './worker.js';
 
 /** Results kept after sending, to answer a task the service sends again after a reconnect. */
 const RECENT_RESULTS = 10_000;
@@ -45,6 +49,7 @@ export class Endpoint {
   readonly #options: EndpointOptions;
   readonly #pool: TaskRunner;
   readonly #maxResultBytes: number;
+  readonly #sandboxDir: string;
   readonly #functions: FunctionCache;
   /** Tasks whose function's code is here, in arrival order. */
   readonly #queue = new LanguageQueue();
@@ -74,6 +79,7 @@ export class Endpoint {
     if (!Number.isInteger(this.#maxResultBytes) || this.#maxResultBytes < 1 || this.#maxResultBytes > MAX_RESULT_LIMIT) {
       throw new TypeError(`Expected \`maxResultBytes\` to be a whole number from 1 to ${MAX_RESULT_LIMIT}, got \`${String(options.maxResultBytes)}\``);
     }
+    this.#sandboxDir = options.sandboxDir ?? join(tmpdir(), `funcx-rx-endpoint-${options.endpointId}`, 'tasks_working_dir');
     this.#functions = new FunctionCache(options.functionCache);
     this.#crashed = new Set(options.crashedTasks?.taskIds);
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
@@ -273,7 +279,7 @@ export class Endpoint {
     if (done) return this.#send(done);
     if (this.#crashed.delete(id)) {
       const reason = this.#options.crashedTasks?.reason ?? 'the endpoint process died';
-      return this.#finish({ type: 'result', task_id: id, exception: serializeError(new WorkerCrashed(`${reason} while this task was running`)) });
+      return this.#finish({ type: 'result', task_id: id, exception: serializeErrorAs(errorFormOf(task.payload), new WorkerCrashed(`${reason} while this task was running`)) });
     }
     const code = this.#functions.get(task.function_id);
     if (code === undefined) {
@@ -311,7 +317,7 @@ export class Endpoint {
     }
     const error = new Error(typeof message.error === 'string' ? message.error : `The service sent no code for function ${id}`);
     error.name = 'FunctionUnavailable';
-    for (const task of tasks?.values() ?? []) this.#finish({ type: 'result', task_id: task.task_id, exception: serializeError(error) });
+    for (const task of tasks?.values() ?? []) this.#finish({ type: 'result', task_id: task.task_id, exception: serializeErrorAs(errorFormOf(task.payload), error) });
   }
 
   #cancel(taskId: string): void {
@@ -356,7 +362,7 @@ export class Endpoint {
     this.#options.onTaskRunning?.(ids, true);
     for (const id of ids) this.#send({ type: 'status', task_id: id, status: 'running' });
     const run = this.#pool.runBatch(
-      batch.map(({ task, code }) => ({ functionId: task.function_id, functionCode: code, payload: task.payload, timeoutMs: task.timeout_ms ?? this.#options.taskTimeoutMs })),
+      batch.map(({ task, code }) => ({ functionId: task.function_id, functionCode: code, payload: splitTaskOptions(task.payload).payload, timeoutMs: task.timeout_ms ?? this.#options.taskTimeoutMs })),
       {
         maxResultBytes: this.#maxResultBytes,
         onOutcome: (index, outcome, ms) => {
@@ -387,13 +393,13 @@ export class Endpoint {
     const started = performance.now();
     this.#pool
       .run(
-        { functionId: task.function_id, functionCode: code, payload: task.payload, maxResultBytes: this.#maxResultBytes },
+        { functionId: task.function_id, functionCode: code, maxResultBytes: this.#maxResultBytes, ...this.#pythonTask(task) },
         { signal: controller.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
       )
       .then(
         (outcome) => {
           this.#speeds.record(task.function_id, performance.now() - started);
-          this.#finish({ type: 'result', task_id: task.task_id, ...outcome });
+          this.#finish({ type: 'result', task_id: task.task_id, ...outcome }, task.payload);
         },
         () => {
           // Aborted: cancelled by the service or stopped by close(); nobody waits for an answer.
@@ -406,11 +412,21 @@ export class Endpoint {
       });
   }
 
+  /**
+   * What a worker needs beside the code: the arguments without the task's options (a v3
+   * submit's, docs/serialization.md), the options themselves, and Globus Compute's per-task
+   * sandbox.
+   */
+  #pythonTask(task: EndpointTaskMessage): Pick<WorkerTask, 'payload' | 'taskId' | 'options' | 'sandboxDir' | 'mpiLauncher'> {
+    const { payload, options } = splitTaskOptions(task.payload);
+    return { payload, options, taskId: task.task_id, sandboxDir: this.#sandboxDir, mpiLauncher: this.#options.mpiLauncher ?? 'mpiexec' };
+  }
+
   /** Sends a task's end, replacing an outcome over the result limit (a huge exception too) by `ResultTooLarge`. */
-  #finish(message: EndpointResultMessage): void {
+  #finish(message: EndpointResultMessage, payload: string | null = null): void {
     const text = message.result ?? message.exception ?? '';
     if (text.length > this.#maxResultBytes && Buffer.byteLength(text) > this.#maxResultBytes) {
-      message = { type: 'result', task_id: message.task_id, exception: serializeError(new ResultTooLarge(Buffer.byteLength(text), this.#maxResultBytes)) };
+      message = { type: 'result', task_id: message.task_id, exception: serializeErrorAs(errorFormOf(payload), new ResultTooLarge(Buffer.byteLength(text), this.#maxResultBytes)) };
     }
     this.#remember(message);
     this.#send(message);

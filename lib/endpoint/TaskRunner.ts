@@ -14,6 +14,7 @@ export interface TaskRunnerOptions {
   readonly pythonWorkers?: number;
   readonly maxResultBytes?: number;
   readonly pythonMemoryMb?: number;
+  readonly pythonPath?: readonly string[];
 }
 
 /**
@@ -45,6 +46,7 @@ export class TaskRunner {
       workers: options.pythonWorkers ?? this.#javascript.size,
       ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
       ...(options.pythonMemoryMb === undefined ? {} : { memoryMb: options.pythonMemoryMb }),
+      ...(options.pythonPath === undefined ? {} : { pythonPath: options.pythonPath }),
     });
     const runtime = options.python.runtime;
     this.languages = {
