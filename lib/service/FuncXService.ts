@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
 import { ErrorCode } from '../protocol/errorCodes.js';
 import { ApiError } from './ApiError.js';
+import { AmqpResults } from './amqp/AmqpResults.js';
+import type { AmqpResultsOptions } from './amqp/AmqpResultsOptions.js';
 import { Accounts } from './auth/Accounts.js';
 import { MemoryBackend } from './backends/memory/MemoryBackend.js';
 import type { Backend } from './core/Backend.js';
@@ -48,9 +50,10 @@ export class FuncXService {
   readonly #resultServer: WebSocketServer;
   readonly #endpointServer: WebSocketServer;
   readonly #sweepTimer: NodeJS.Timeout;
+  readonly #amqp: AmqpResults | null;
   #url = '';
 
-  private constructor(options: ResolvedServiceOptions, backend: Backend, ownsBackend: boolean) {
+  private constructor(options: ResolvedServiceOptions, backend: Backend, ownsBackend: boolean, amqp?: AmqpResultsOptions) {
     this.#backend = backend;
     this.#ownsBackend = ownsBackend;
     this.#options = options;
@@ -58,6 +61,7 @@ export class FuncXService {
     this.#accounts = new Accounts(backend, this.#broker);
     this.#results = new ResultHub(backend, options);
     this.#endpoints = new EndpointHub(backend, this.#broker, { pingIntervalMs: options.pingIntervalMs, maxResultBytes: options.maxResultBytes, maxFrameBytes: options.maxEndpointFrameBytes });
+    this.#amqp = amqp === undefined ? null : new AmqpResults(amqp, backend.bus, options.retentionMs);
     this.#resultServer = this.#socketServer(options.maxResultSocketFrameBytes);
     this.#endpointServer = this.#socketServer(options.maxEndpointFrameBytes);
     this.#app = createHttpApp({
@@ -65,6 +69,7 @@ export class FuncXService {
       accounts: this.#accounts,
       options,
       endpointLanguages: (endpointId) => this.#endpoints.languages(endpointId),
+      ...(this.#amqp === null ? {} : { amqpResults: this.#amqp }),
       ...(backend.rateLimitRedis === undefined ? {} : { rateLimitRedis: backend.rateLimitRedis }),
     });
     this.#app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(request, socket, head));
@@ -92,7 +97,7 @@ export class FuncXService {
       const { RedisBackend } = await import('./backends/redis/RedisBackend.js');
       backend = await RedisBackend.connect(options.redis);
     }
-    const service = new FuncXService(resolved, backend ?? new MemoryBackend(), options.backend === undefined);
+    const service = new FuncXService(resolved, backend ?? new MemoryBackend(), options.backend === undefined, options.amqp);
     try {
       await service.#app.listen({ host: resolved.host, port: resolved.port });
     } catch (error) {
@@ -236,6 +241,7 @@ export class FuncXService {
       server.close();
     }
     await this.#app.close();
+    await this.#amqp?.close();
     if (this.#ownsBackend) await this.#backend.close();
   }
 

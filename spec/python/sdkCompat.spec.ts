@@ -93,7 +93,7 @@ describe('Python functions from TypeScript, in Globus Compute\'s serialization (
     assert.equal(answer.body.results[0].status, 'Success', JSON.stringify(answer.body));
     const taskId = answer.body.results[0].task_uuid as string;
     const [task] = fxc.watch([taskId], answer.body.task_group_id as string);
-    await assert.rejects(task, (error: unknown) => error instanceof SerializationError && error.method === '00');
+    await assert.rejects(Promise.resolve(task), (error: unknown) => error instanceof SerializationError && error.method === '00');
     const record = await call(service.url, 'GET', `/v2/tasks/${taskId}`, { token: user.token });
     assert.match(record.body.result as string, /^00\n/);
     const read = 'import codecs, pickle, sys; print(repr(pickle.loads(codecs.decode(sys.argv[1][3:].encode(), "base64"))))';

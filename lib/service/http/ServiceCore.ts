@@ -1,4 +1,5 @@
 import type { EndpointLanguages } from '../../protocol/endpointChannel.js';
+import type { AmqpResults } from '../amqp/AmqpResults.js';
 import type { Accounts } from '../auth/Accounts.js';
 import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
 import type { TaskBroker } from '../TaskBroker.js';
@@ -12,6 +13,8 @@ export interface ServiceCore {
   readonly rateLimitRedis?: unknown;
   /** Which languages an endpoint connected to this replica said it runs (null if none is, or it never said). */
   readonly endpointLanguages?: (endpointId: string) => EndpointLanguages | null;
+  /** Where Globus Compute's `Executor` takes results from (RabbitMQ), when the service has it. */
+  readonly amqpResults?: AmqpResults;
 }
 
 /** Routes that answer without a token. */
