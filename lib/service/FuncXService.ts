@@ -19,6 +19,7 @@ import { bearerFromRequest, selectSubprotocol } from './ws/bearerFromRequest.js'
 import { checkOrigin } from './ws/checkOrigin.js';
 import { EndpointHub } from './ws/EndpointHub.js';
 import { parseUpgradePath } from './ws/parseUpgradePath.js';
+import { AnswerGate } from './ws/AnswerGate.js';
 import { ResultHub } from './ws/ResultHub.js';
 
 /**
@@ -59,7 +60,8 @@ export class FuncXService {
     this.#options = options;
     this.#broker = new TaskBroker(backend, options);
     this.#accounts = new Accounts(backend, this.#broker);
-    this.#results = new ResultHub(backend, options);
+    const answerGate = new AnswerGate();
+    this.#results = new ResultHub(backend, options, answerGate);
     this.#endpoints = new EndpointHub(backend, this.#broker, { pingIntervalMs: options.pingIntervalMs, maxResultBytes: options.maxResultBytes, maxFrameBytes: options.maxEndpointFrameBytes });
     this.#amqp = amqp === undefined ? null : new AmqpResults(amqp, backend.bus, options.retentionMs);
     this.#resultServer = this.#socketServer(options.maxResultSocketFrameBytes);
@@ -69,6 +71,7 @@ export class FuncXService {
       accounts: this.#accounts,
       options,
       endpointLanguages: (endpointId) => this.#endpoints.languages(endpointId),
+      answerGate,
       ...(this.#amqp === null ? {} : { amqpResults: this.#amqp }),
       ...(backend.rateLimitRedis === undefined ? {} : { rateLimitRedis: backend.rateLimitRedis }),
     });

@@ -1,6 +1,7 @@
 import type { EndpointLanguages } from '../../protocol/endpointChannel.js';
 import type { AmqpResults } from '../amqp/AmqpResults.js';
 import type { Accounts } from '../auth/Accounts.js';
+import type { AnswerGate } from '../ws/AnswerGate.js';
 import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
 import type { TaskBroker } from '../TaskBroker.js';
 
@@ -13,6 +14,8 @@ export interface ServiceCore {
   readonly rateLimitRedis?: unknown;
   /** Which languages an endpoint connected to this replica said it runs (null if none is, or it never said). */
   readonly endpointLanguages?: (endpointId: string) => EndpointLanguages | null;
+  /** Holds a group's results from the result sockets while a submit to it is being answered. */
+  readonly answerGate?: AnswerGate;
   /** Where Globus Compute's `Executor` takes results from (RabbitMQ), when the service has it. */
   readonly amqpResults?: AmqpResults;
 }

@@ -26,6 +26,8 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
     app.post('/v2/submit', async (request, reply) => {
       checkCount(request.body, 'tasks', options.maxTasksPerSubmit);
       const body = parseBody(submitBody, request.body);
+      // The group's results wait until this answer is written (lib/service/ws/AnswerGate.ts).
+      if (body.task_group_id !== undefined && core.answerGate !== undefined) reply.raw.once('close', core.answerGate.hold(body.task_group_id.toLowerCase()));
       const { groupId, results } = await broker.submit(request.userId, body.task_group_id?.toLowerCase(), body.tasks);
       const allOk = results.every((r) => r.status === 'Success');
       return reply.code(allOk ? 200 : 207).send({ response: 'batch', task_group_id: groupId, results });
