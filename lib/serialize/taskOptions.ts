@@ -51,16 +51,18 @@ export function withTaskOptions(payload: string, options: TaskOptions): string {
  */
 export function splitTaskOptions(payload: string): { payload: string; options: TaskOptions | null } {
   // The two buffers (args, kwargs) are skipped by their headers: a payload that ends there has
-  // no options. (Lengths count code points, so with surrogate pairs `end` falls short, and the
-  // exact unpacking below decides.)
-  let end = 0;
-  for (let i = 0; i < 2; i++) {
-    const newline = payload.indexOf('\n', end);
-    if (newline < 0) return { payload, options: null };
-    end = newline + 1 + Number(payload.slice(end, newline));
-    if (!Number.isInteger(end)) return { payload, options: null };
+  // no options. (Lengths count code points: with surrogate pairs only the exact unpacking below
+  // can tell.)
+  if (!/[\uD800-\uDFFF]/.test(payload)) {
+    let end = 0;
+    for (let i = 0; i < 2; i++) {
+      const newline = payload.indexOf('\n', end);
+      if (newline < 0) return { payload, options: null };
+      end = newline + 1 + Number(payload.slice(end, newline));
+      if (!Number.isInteger(end)) return { payload, options: null };
+    }
+    if (end >= payload.length) return { payload, options: null };
   }
-  if (end >= payload.length) return { payload, options: null };
   let buffers: string[];
   try {
     buffers = unpack(payload);
