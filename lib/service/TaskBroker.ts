@@ -4,7 +4,7 @@ import { ErrorCode } from '../protocol/errorCodes.js';
 import type { EndpointResultMessage } from '../protocol/endpointChannel.js';
 import type { SubmitFailure, SubmitSuccess, SubmitTask } from '../protocol/submit.js';
 import { isFinalStatus, type TaskRecord, type TaskStatus } from '../protocol/task.js';
-import { serializeError } from '../serialize/serialize.js';
+import { errorFormOf, serializeErrorAs } from '../serialize/errorForm.js';
 import { ApiError } from './ApiError.js';
 import type { Backend } from './core/Backend.js';
 import type { Counter } from './core/Counters.js';
@@ -375,7 +375,8 @@ export class TaskBroker {
    * @returns the task as it is after the call
    */
   async cancel(task: TaskEntry): Promise<TaskEntry> {
-    const end: TaskEnd = { status: 'cancelled', result: null, exception: serializeError(new ServiceMadeError('TaskCancelled', `Task ${task.id} was cancelled`)), completedAt: Date.now() };
+    // In the form its submitter reads (a pickling funcX SDK, Globus Compute), as a worker would write it.
+    const end: TaskEnd = { status: 'cancelled', result: null, exception: serializeErrorAs(errorFormOf(task.payload), new ServiceMadeError('TaskCancelled', `Task ${task.id} was cancelled`)), completedAt: Date.now() };
     const [before] = await this.#end([{ id: task.id, end }]);
     if (before) await this.#backend.bus.control(before.endpointId, { type: 'cancel', taskId: task.id });
     return (await this.#backend.tasks.get(task.id)) ?? task;
@@ -400,7 +401,7 @@ export class TaskBroker {
       if (!task) continue;
       const waited = now - task.queuedAt;
       const error = new ServiceMadeError('EndpointUnavailable', `Task ${id} waited ${Math.round(waited / 1000)} s for endpoint ${task.endpointId}, which did not take it (the limit is the service's maxWaitMs)`);
-      const [before] = await this.#end([{ id, end: { status: 'failed', result: null, exception: serializeError(error), completedAt: now } }]);
+      const [before] = await this.#end([{ id, end: { status: 'failed', result: null, exception: serializeErrorAs(errorFormOf(task.payload), error), completedAt: now } }]);
       if (before) tasksExpired++;
     }
     let tasksDeleted = 0;

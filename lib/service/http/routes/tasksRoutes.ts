@@ -27,7 +27,11 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
       checkCount(request.body, 'tasks', options.maxTasksPerSubmit);
       const body = parseBody(submitBody, request.body);
       // The group's results wait until this answer is written (lib/service/ws/AnswerGate.ts).
-      if (body.task_group_id !== undefined && core.answerGate !== undefined) reply.raw.once('close', core.answerGate.hold(body.task_group_id.toLowerCase()));
+      if (body.task_group_id !== undefined && core.answerGate !== undefined) {
+        // Whichever comes first: the answer handed to the socket, or the connection gone (the call is idempotent).
+        const answered = core.answerGate.hold(body.task_group_id.toLowerCase());
+        reply.raw.once('finish', answered).once('close', answered);
+      }
       const { groupId, results } = await broker.submit(request.userId, body.task_group_id?.toLowerCase(), body.tasks);
       const allOk = results.every((r) => r.status === 'Success');
       return reply.code(allOk ? 200 : 207).send({ response: 'batch', task_group_id: groupId, results });
