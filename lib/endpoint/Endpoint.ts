@@ -1,12 +1,15 @@
 import { createLogger } from '../service/log.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { decodeFrame, encodeFrames } from '../protocol/frames.js';
 import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointEngineReport, type EndpointFunctionMessage, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../protocol/endpointChannel.js';
 import { backoffDelay } from '../reactive/backoff.js';
 import { codeLanguage } from '../serialize/codeLanguage.js';
-import { serializeError } from '../serialize/serialize.js';
 import { ClusterEngine } from './engine/ClusterEngine.js';
 import type { EngineTask, TaskEngine } from './engine/TaskEngine.js';
+import { errorFormOf, serializeErrorAs } from '../serialize/errorForm.js';
+import { splitTaskOptions } from '../serialize/taskOptions.js';
 import { EndpointAuthError } from './EndpointAuthError.js';
 import type { EndpointOptions } from './EndpointOptions.js';
 import { FunctionCache } from './FunctionCache.js';
@@ -16,6 +19,7 @@ import { findPython, type PythonSearch } from './python/findPython.js';
 import { ResultTooLarge } from './ResultTooLarge.js';
 import { TaskRunner } from './TaskRunner.js';
 import { WorkerCrashed } from './WorkerCrashed.js';
+import type { WorkerTask } from './worker.js';
 
 /** Results kept after sending, to answer a task the service sends again after a reconnect. */
 const RECENT_RESULTS = 10_000;
@@ -54,8 +58,8 @@ export class Endpoint {
   readonly #options: EndpointOptions;
   readonly #pool: TaskEngine;
   /** Whether the engine takes task ids (the cluster engine does; the local pool has no use for them). */
-  readonly #withIds: boolean;
   readonly #maxResultBytes: number;
+  readonly #sandboxDir: string;
   readonly #functions: FunctionCache;
   /** Tasks whose function's code is here, in arrival order. */
   readonly #queue = new LanguageQueue();
@@ -89,6 +93,7 @@ export class Endpoint {
     if (!Number.isInteger(this.#maxResultBytes) || this.#maxResultBytes < 1 || this.#maxResultBytes > MAX_RESULT_LIMIT) {
       throw new TypeError(`Expected \`maxResultBytes\` to be a whole number from 1 to ${MAX_RESULT_LIMIT}, got \`${String(options.maxResultBytes)}\``);
     }
+    this.#sandboxDir = options.sandboxDir ?? join(tmpdir(), `funcx-rx-endpoint-${options.endpointId}`, 'tasks_working_dir');
     this.#functions = new FunctionCache(options.functionCache);
     this.#crashed = new Set(options.crashedTasks?.taskIds);
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
@@ -104,7 +109,6 @@ export class Endpoint {
             ...(options.pythonMemoryMb === undefined ? {} : { pythonMemoryMb: options.pythonMemoryMb }),
             ...(options.maxOldGenerationSizeMb === undefined ? {} : { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb }),
           });
-    this.#withIds = !(this.#pool instanceof TaskRunner);
   }
 
   /**
@@ -323,7 +327,7 @@ export class Endpoint {
     if (done) return this.#send(done);
     if (this.#crashed.delete(id)) {
       const reason = this.#options.crashedTasks?.reason ?? 'the endpoint process died';
-      return this.#finish({ type: 'result', task_id: id, exception: serializeError(new WorkerCrashed(`${reason} while this task was running`)) });
+      return this.#finish({ type: 'result', task_id: id, exception: serializeErrorAs(errorFormOf(task.payload), new WorkerCrashed(`${reason} while this task was running`)) });
     }
     const code = this.#functions.get(task.function_id);
     if (code === undefined) {
@@ -365,7 +369,7 @@ export class Endpoint {
     }
     const error = new Error(typeof message.error === 'string' ? message.error : `The service sent no code for function ${id}`);
     error.name = 'FunctionUnavailable';
-    for (const task of tasks?.values() ?? []) this.#finish({ type: 'result', task_id: task.task_id, exception: serializeError(error) });
+    for (const task of tasks?.values() ?? []) this.#finish({ type: 'result', task_id: task.task_id, exception: serializeErrorAs(errorFormOf(task.payload), error) });
   }
 
   #cancel(taskId: string): void {
@@ -410,7 +414,7 @@ export class Endpoint {
     this.#options.onTaskRunning?.(ids, true);
     for (const id of ids) this.#send({ type: 'status', task_id: id, status: 'running' });
     const run = this.#pool.runBatch!(
-      batch.map(({ task, code }) => ({ functionId: task.function_id, functionCode: code, payload: task.payload, timeoutMs: task.timeout_ms ?? this.#options.taskTimeoutMs })),
+      batch.map(({ task, code }) => ({ functionId: task.function_id, functionCode: code, payload: splitTaskOptions(task.payload).payload, timeoutMs: task.timeout_ms ?? this.#options.taskTimeoutMs })),
       {
         maxResultBytes: this.#maxResultBytes,
         onOutcome: (index, outcome, ms) => {
@@ -439,9 +443,8 @@ export class Endpoint {
     this.#send({ type: 'status', task_id: task.task_id, status: 'running' });
     const timeoutMs = task.timeout_ms ?? this.#options.taskTimeoutMs;
     const started = performance.now();
-    const work: EngineTask = this.#withIds
-      ? { taskId: task.task_id, functionId: task.function_id, functionCode: code, payload: task.payload, maxResultBytes: this.#maxResultBytes }
-      : { functionId: task.function_id, functionCode: code, payload: task.payload, maxResultBytes: this.#maxResultBytes };
+    // The task's id goes too: the cluster engine tracks tasks by it, the Python worker names its sandbox after it.
+    const work: EngineTask = { functionId: task.function_id, functionCode: code, maxResultBytes: this.#maxResultBytes, ...this.#pythonTask(task) };
     this.#pool
       .run(
         work,
@@ -450,7 +453,7 @@ export class Endpoint {
       .then(
         (outcome) => {
           this.#speeds.record(task.function_id, performance.now() - started);
-          this.#finish({ type: 'result', task_id: task.task_id, ...outcome });
+          this.#finish({ type: 'result', task_id: task.task_id, ...outcome }, task.payload);
         },
         () => {
           // Aborted: cancelled by the service or stopped by close(); nobody waits for an answer.
@@ -478,10 +481,20 @@ export class Endpoint {
     });
   }
 
-  /** Sends a task's end, replacing an outcome over the result limit (a huge exception too) by `ResultTooLarge`. */
-  #finish(message: EndpointResultMessage): void {
+  /**
+   * What a worker needs beside the code: the arguments without the task's options (a v3
+   * submit's, docs/serialization.md), the options themselves, and Globus Compute's per-task
+   * sandbox.
+   */
+  #pythonTask(task: EndpointTaskMessage): Pick<WorkerTask, 'payload' | 'taskId' | 'options' | 'sandboxDir' | 'mpiLauncher'> {
+    const { payload, options } = splitTaskOptions(task.payload);
+    return { payload, options, taskId: task.task_id, sandboxDir: this.#sandboxDir, mpiLauncher: this.#options.mpiLauncher ?? 'mpiexec' };
+  }
+
+  /** Sends a task's end, replacing an outcome over the result limit (a huge exception too) by `ResultTooLarge`, in the form its submitter reads. */
+  #finish(message: EndpointResultMessage, payload: string | null = null): void {
     const tooLarge = ResultTooLarge.check(message.result ?? message.exception ?? '', this.#maxResultBytes);
-    if (tooLarge) message = { type: 'result', task_id: message.task_id, exception: serializeError(tooLarge) };
+    if (tooLarge) message = { type: 'result', task_id: message.task_id, exception: serializeErrorAs(errorFormOf(payload), tooLarge) };
     this.#remember(message);
     this.#send(message);
   }

@@ -125,4 +125,29 @@ export interface EndpointOptions {
    * @default 2048
    */
   readonly pythonMemoryMb?: number;
+  /**
+   * Directories put first on the Python workers' `PYTHONPATH`: where packages the functions
+   * unpickle live, such as `globus_compute_sdk` for Globus Compute's `ShellFunction` and
+   * `MPIFunction` (an instance of its class arrives pickled).
+   * @default none
+   * @example
+   * ```ts
+   * await Endpoint.start({ ...connection, pythonPath: ['/opt/globus-compute/site-packages'] });
+   * ```
+   */
+  readonly pythonPath?: readonly string[];
+  /**
+   * Where each Python task's sandbox directory goes, as Globus Compute's endpoint does it: the task
+   * sees `GC_TASK_SANDBOX_DIR=<sandboxDir>/<task id>` and `GC_TASK_UUID`, and a `ShellFunction`
+   * makes that directory and runs its command there (its stdout and stderr files stay in it).
+   * @default `<os.tmpdir()>/funcx-rx-endpoint-<endpointId>/tasks_working_dir`
+   */
+  readonly sandboxDir?: string;
+  /**
+   * The MPI launcher of an `MPIFunction`: with a `resource_specification` of `num_ranks` (or
+   * `num_nodes` and `ranks_per_node`), its `PARSL_MPI_PREFIX` is `<mpiLauncher> -n <ranks>`;
+   * without ranks the command runs alone.
+   * @default 'mpiexec'
+   */
+  readonly mpiLauncher?: string;
 }

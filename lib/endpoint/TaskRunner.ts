@@ -15,6 +15,7 @@ export interface TaskRunnerOptions {
   readonly pythonWorkers?: number;
   readonly maxResultBytes?: number;
   readonly pythonMemoryMb?: number;
+  readonly pythonPath?: readonly string[];
 }
 
 /**
@@ -47,6 +48,7 @@ export class TaskRunner implements TaskEngine {
       workers: options.pythonWorkers ?? this.#javascript.size,
       ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
       ...(options.pythonMemoryMb === undefined ? {} : { memoryMb: options.pythonMemoryMb }),
+      ...(options.pythonPath === undefined ? {} : { pythonPath: options.pythonPath }),
     });
     const runtime = options.python.runtime;
     this.languages = {

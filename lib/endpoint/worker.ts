@@ -5,6 +5,7 @@
  * tasks in one dispatch, each outcome posted as soon as it is made.
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { TaskOptions } from '../serialize/taskOptions.js';
 import { serialize, serializeError, unpackPayload } from '../serialize/serialize.js';
 import { BatchClaim } from './batchClaims.js';
 import { loadFunction, type RemoteFunction } from './loadFunction.js';
@@ -17,6 +18,14 @@ export interface WorkerTask {
   readonly payload: string;
   /** The largest serialized result it may return, in bytes; a larger one fails with `ResultTooLarge`. */
   readonly maxResultBytes?: number;
+  /** The task's id (Python: `GC_TASK_UUID`, and its sandbox directory's name). */
+  readonly taskId?: string;
+  /** The options a Globus Compute (v3) submit gave it, taken off its payload. */
+  readonly options?: TaskOptions | null;
+  /** Python: where each task's sandbox directory goes (`GC_TASK_SANDBOX_DIR` is `<sandboxDir>/<taskId>`). */
+  readonly sandboxDir?: string;
+  /** Python: the MPI launcher an `MPIFunction`'s `PARSL_MPI_PREFIX` starts with. */
+  readonly mpiLauncher?: string;
 }
 
 /** What a worker sends back: a serialized result or a serialized exception. */

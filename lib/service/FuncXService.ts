@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
 import { ErrorCode } from '../protocol/errorCodes.js';
 import { ApiError } from './ApiError.js';
+import { AmqpResults } from './amqp/AmqpResults.js';
+import type { AmqpResultsOptions } from './amqp/AmqpResultsOptions.js';
 import { Accounts } from './auth/Accounts.js';
 import { MemoryBackend } from './backends/memory/MemoryBackend.js';
 import type { Backend } from './core/Backend.js';
@@ -19,6 +21,7 @@ import { bearerFromRequest, selectSubprotocol } from './ws/bearerFromRequest.js'
 import { checkOrigin } from './ws/checkOrigin.js';
 import { EndpointHub } from './ws/EndpointHub.js';
 import { parseUpgradePath } from './ws/parseUpgradePath.js';
+import { AnswerGate } from './ws/AnswerGate.js';
 import { ResultHub } from './ws/ResultHub.js';
 
 /**
@@ -50,16 +53,19 @@ export class FuncXService {
   readonly #resultServer: WebSocketServer;
   readonly #endpointServer: WebSocketServer;
   readonly #sweepTimer: NodeJS.Timeout;
+  readonly #amqp: AmqpResults | null;
   #url = '';
 
-  private constructor(options: ResolvedServiceOptions, backend: Backend, ownsBackend: boolean) {
+  private constructor(options: ResolvedServiceOptions, backend: Backend, ownsBackend: boolean, amqp?: AmqpResultsOptions) {
     this.#backend = backend;
     this.#ownsBackend = ownsBackend;
     this.#options = options;
     this.#broker = new TaskBroker(backend, options, options.logger);
     this.#accounts = new Accounts(backend, this.#broker);
-    this.#results = new ResultHub(backend, options);
+    const answerGate = new AnswerGate();
+    this.#results = new ResultHub(backend, options, answerGate);
     this.#endpoints = new EndpointHub(backend, this.#broker, { pingIntervalMs: options.pingIntervalMs, failoverMs: options.failoverMs, maxResultBytes: options.maxResultBytes, maxFrameBytes: options.maxEndpointFrameBytes, log: options.logger });
+    this.#amqp = amqp === undefined ? null : new AmqpResults(amqp, backend.bus, options.retentionMs);
     this.#resultServer = this.#socketServer(options.maxResultSocketFrameBytes);
     this.#endpointServer = this.#socketServer(options.maxEndpointFrameBytes);
     this.#app = createHttpApp({
@@ -68,6 +74,8 @@ export class FuncXService {
       options,
       endpointLanguages: (endpointId) => this.#endpoints.languages(endpointId),
       endpointEngine: (endpointId) => this.#endpoints.engine(endpointId),
+      answerGate,
+      ...(this.#amqp === null ? {} : { amqpResults: this.#amqp }),
       ...(backend.rateLimitRedis === undefined ? {} : { rateLimitRedis: backend.rateLimitRedis }),
     });
     this.#app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(request, socket, head));
@@ -95,7 +103,7 @@ export class FuncXService {
       const { RedisBackend } = await import('./backends/redis/RedisBackend.js');
       backend = await RedisBackend.connect(options.redis, { logger: resolved.logger });
     }
-    const service = new FuncXService(resolved, backend ?? new MemoryBackend(), options.backend === undefined);
+    const service = new FuncXService(resolved, backend ?? new MemoryBackend(), options.backend === undefined, options.amqp);
     try {
       await service.#app.listen({ host: resolved.host, port: resolved.port });
     } catch (error) {
@@ -241,6 +249,7 @@ export class FuncXService {
     await this.#app.close();
     // Terminated sockets give their unfinished tasks back before the backend goes.
     await this.#endpoints.settled();
+    await this.#amqp?.close();
     if (this.#ownsBackend) await this.#backend.close();
   }
 

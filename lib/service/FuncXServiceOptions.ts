@@ -1,4 +1,5 @@
 import { createLogger, type Logger } from './log.js';
+import type { AmqpResultsOptions } from './amqp/AmqpResultsOptions.js';
 import type { Backend } from './core/Backend.js';
 import { parseCorsOrigins } from './http/corsPlugin.js';
 
@@ -40,6 +41,13 @@ export interface FuncXServiceOptions {
    * @default new MemoryBackend(), or a RedisBackend for `redis`
    */
   readonly backend?: Backend;
+  /**
+   * A RabbitMQ for Globus Compute's `Executor`, which takes results from AMQP: v3 submits with
+   * `create_queue` get their task group's results published there, and
+   * `GET /v2/get_amqp_result_connection_url` tells each user where (docs/protocol-extensions.md §10).
+   * @default none: that route answers 503 (code 114), and results stay on HTTP and the WebSocket
+   */
+  readonly amqp?: AmqpResultsOptions;
 
   /**
    * How long ended tasks are kept, in milliseconds (funcX kept them two weeks).
@@ -204,7 +212,7 @@ export interface FuncXServiceOptions {
 }
 
 /** The options with every default filled in. */
-export type ResolvedServiceOptions = Required<Omit<FuncXServiceOptions, 'backend' | 'redis' | 'rateLimit' | 'logger'>> & {
+export type ResolvedServiceOptions = Required<Omit<FuncXServiceOptions, 'backend' | 'redis' | 'rateLimit' | 'logger' | 'amqp'>> & {
   readonly logger: Logger;
   readonly rateLimit: { readonly max: number; readonly windowMs: number } | false;
   /** The largest frame an endpoint may send: a full result and its envelope. */

@@ -5,7 +5,7 @@ import type { EndpointResultMessage } from '../protocol/endpointChannel.js';
 import type { SubmitFailure, SubmitSuccess, SubmitTask } from '../protocol/submit.js';
 import { furthest, forwardSteps, INITIAL_STATUS } from '../protocol/lifecycle.js';
 import type { TaskRecord, TaskStatus } from '../protocol/task.js';
-import { serializeError } from '../serialize/serialize.js';
+import { errorFormOf, serializeErrorAs } from '../serialize/errorForm.js';
 import { ApiError } from './ApiError.js';
 import type { Backend } from './core/Backend.js';
 import type { Counter } from './core/Counters.js';
@@ -206,6 +206,18 @@ export class TaskBroker {
   }
 
   /**
+   * Marks ended tasks as delivered: a client read them over HTTP, so a result socket that
+   * subscribes their group later does not get them again (funcX sent each result once; the
+   * funcX SDK 0.3.4 fails on a result it did not ask for, docs/protocol-extensions.md §9).
+   *
+   * @param tasks - tasks a client just read
+   * @returns when recorded
+   */
+  async markRead(tasks: Iterable<TaskEntry>): Promise<void> {
+    await Promise.all(readByGroup(tasks).map(([groupId, ids]) => this.#backend.groups.removeUndelivered(groupId, ids)));
+  }
+
+  /**
    * A group the user owns.
    *
    * @param userId - the reader
@@ -388,7 +400,9 @@ export class TaskBroker {
   async cancelMany(tasks: readonly TaskEntry[]): Promise<TaskEntry[]> {
     if (tasks.length === 0) return [];
     const completedAt = Date.now();
-    const ends = tasks.map((task): TaskCompletion => ({ id: task.id, end: { status: 'cancelled', result: null, exception: serializeError(new ServiceMadeError('TaskCancelled', `Task ${task.id} was cancelled`)), completedAt } }));
+    const ends = tasks.map((task): TaskCompletion => ({ id: task.id, end: { status: 'cancelled', result: null,
+      // In the form its submitter reads (a pickling funcX SDK, Globus Compute), as a worker would write it.
+      exception: serializeErrorAs(errorFormOf(task.payload), new ServiceMadeError('TaskCancelled', `Task ${task.id} was cancelled`)), completedAt } }));
     const befores = await this.#end(ends);
     await Promise.all(befores.map((before) => (before ? this.#backend.bus.control(before.endpointId, { type: 'cancel', taskId: before.id }) : undefined)));
     const now = await this.#backend.tasks.getMany(tasks.map((t) => t.id));
@@ -414,7 +428,7 @@ export class TaskBroker {
       const ends = [...waiting.values()].map((task): TaskCompletion => {
         const waited = now - task.queuedAt;
         const error = new ServiceMadeError('EndpointUnavailable', `Task ${task.id} waited ${Math.round(waited / 1000)} s for endpoint ${task.endpointId}, which did not take it (the limit is the service's maxWaitMs)`);
-        return { id: task.id, end: { status: 'failed', result: null, exception: serializeError(error), completedAt: now } };
+        return { id: task.id, end: { status: 'failed', result: null, exception: serializeErrorAs(errorFormOf(task.payload), error), completedAt: now } };
       });
       tasksExpired = (await this.#end(ends)).filter((b) => b !== null).length;
     }
@@ -552,6 +566,12 @@ function statusEvents(before: TaskEntry, trail: readonly TaskStatus[], into: Gro
   for (const status of forwardSteps(before.status, trail)) {
     into.push({ groupId: before.groupId, ownerId: before.ownerId, taskId: before.id, frame: { type: 'status', task_id: before.id, status } });
   }
+}
+
+function readByGroup(tasks: Iterable<TaskEntry>): [string, string[]][] {
+  const byGroup = new Map<string, string[]>();
+  for (const task of tasks) if (task.completedAt !== null) (byGroup.get(task.groupId) ?? byGroup.set(task.groupId, []).get(task.groupId)!).push(task.id);
+  return [...byGroup];
 }
 
 /** One submit's function and endpoint look-ups: each id is read once however many tasks name it. */

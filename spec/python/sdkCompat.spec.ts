@@ -12,6 +12,7 @@ import type { FunctionId } from '../../lib/client/FunctionId.js';
 import { python } from '../../lib/client/PythonFunction.js';
 import { Endpoint } from '../../lib/endpoint/Endpoint.js';
 import { findPython, type PythonRuntime } from '../../lib/endpoint/python/findPython.js';
+import { SerializationError } from '../../lib/errors/SerializationError.js';
 import { TaskExecutionFailed } from '../../lib/errors/TaskExecutionFailed.js';
 import { FuncXService } from '../../lib/service/FuncXService.js';
 import { pack } from '../../lib/serialize/pack.js';
@@ -83,6 +84,22 @@ describe('Python functions from TypeScript, in Globus Compute\'s serialization (
     return task;
   };
 
+  /**
+   * Submits one task with pickled arguments, as the Python SDK makes them. Its result comes back
+   * pickled (00): the TypeScript client says it cannot read it, and Python reads the record's.
+   */
+  const runPickled = async (functionId: string, payload: string): Promise<string> => {
+    const answer = await call(service.url, 'POST', '/v2/submit', { token: user.token, body: { tasks: [[functionId, endpointId, payload]] } });
+    assert.equal(answer.body.results[0].status, 'Success', JSON.stringify(answer.body));
+    const taskId = answer.body.results[0].task_uuid as string;
+    const [task] = fxc.watch([taskId], answer.body.task_group_id as string);
+    await assert.rejects(Promise.resolve(task), (error: unknown) => error instanceof SerializationError && error.method === '00');
+    const record = await call(service.url, 'GET', `/v2/tasks/${taskId}`, { token: user.token });
+    assert.match(record.body.result as string, /^00\n/);
+    const read = 'import codecs, pickle, sys; print(repr(pickle.loads(codecs.decode(sys.argv[1][3:].encode(), "base64"))))';
+    return (await promisify(execFile)(runtime.executable, ['-c', read, record.body.result as string])).stdout.trim();
+  };
+
   it('the endpoint says it runs Python, and which', async () => {
     await until(async () => (await fxc.getEndpointStatus(endpointId)).languages != null, 'the endpoint to say what it runs');
     const status = await fxc.getEndpointStatus(endpointId);
@@ -139,8 +156,9 @@ describe('Python functions from TypeScript, in Globus Compute\'s serialization (
       assert.equal(await runRecord(functionId, sdk.payload), 150, `method ${id}`);
     }
     const st = await registerRecord(sdk.function_code.st!);
-    assert.equal(await runRecord(st, sdk.payload_13!), 150, 'AllDataStrategies (13) arguments');
-    assert.equal(await runRecord(st, sdk.payload_00!), 150, 'DillDataBase64 (00) arguments');
+    // Pickled arguments get a pickled result (docs/serialization.md, "Results"), which Python reads.
+    assert.equal(await runPickled(st, sdk.payload_13!), '150', 'AllDataStrategies (13) arguments');
+    assert.equal(await runPickled(st, sdk.payload_00!), '150', 'DillDataBase64 (00) arguments');
   });
 
   it('a Python exception reaches the client as TaskExecutionFailed with its type, message and traceback', async () => {

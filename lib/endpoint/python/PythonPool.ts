@@ -1,4 +1,4 @@
-import { serializeError } from '../../serialize/serialize.js';
+import { errorFormOf, serializeErrorAs } from '../../serialize/errorForm.js';
 import { TaskTimeout } from '../TaskTimeout.js';
 import { WorkerCrashed } from '../WorkerCrashed.js';
 import type { WorkerOutcome, WorkerTask } from '../worker.js';
@@ -23,6 +23,8 @@ export interface PythonPoolOptions {
    * @default 2048
    */
   readonly memoryMb?: number;
+  /** Directories put first on the workers' `PYTHONPATH` (where `globus_compute_sdk` is, for its `ShellFunction`). */
+  readonly pythonPath?: readonly string[];
 }
 
 interface Job {
@@ -55,6 +57,7 @@ export class PythonPool {
   readonly #python: PythonSearch;
   readonly #maxResultBytes: number;
   readonly #memoryMb: number;
+  readonly #pythonPath: readonly string[];
   readonly #idle: PythonProcess[] = [];
   readonly #busy = new Set<PythonProcess>();
   readonly #queue = new Set<Job>();
@@ -69,6 +72,7 @@ export class PythonPool {
     this.size = options.python.runtime === null ? 0 : options.workers;
     this.#maxResultBytes = options.maxResultBytes ?? 10_000_000;
     this.#memoryMb = options.memoryMb ?? 2048;
+    this.#pythonPath = options.pythonPath ?? [];
   }
 
   /** Worker processes alive now (idle or busy). */
@@ -91,7 +95,7 @@ export class PythonPool {
   run(task: WorkerTask, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<WorkerOutcome> {
     const { signal, timeoutMs } = options;
     signal?.throwIfAborted();
-    if (this.#python.runtime === null) return Promise.resolve({ exception: serializeError(new PythonUnavailable(this.#python.tried)) });
+    if (this.#python.runtime === null) return Promise.resolve({ exception: serializeErrorAs(errorFormOf(task.payload, task.options ?? null), new PythonUnavailable(this.#python.tried)) });
     if (this.#closed) return Promise.reject(new Error('The Python pool is closed'));
     return new Promise((resolve, reject) => {
       const job: Job = { task, signal, timeoutMs, resolve, reject, process: null, onAbort: null };
@@ -156,8 +160,10 @@ export class PythonPool {
       (outcome) => job.resolve(outcome),
       (death: Error) => {
         if (job.signal?.aborted) return; // already rejected with the caller's reason
-        if (timedOut) job.resolve({ exception: serializeError(new TaskTimeout(job.timeoutMs!)) });
-        else job.resolve({ exception: serializeError(new WorkerCrashed(death.message, death, 'Python worker process')) });
+        // In the form the task's submitter reads, as the worker would have written it.
+        const form = errorFormOf(job.task.payload, job.task.options ?? null);
+        if (timedOut) job.resolve({ exception: serializeErrorAs(form, new TaskTimeout(job.timeoutMs!)) });
+        else job.resolve({ exception: serializeErrorAs(form, new WorkerCrashed(death.message, death, 'Python worker process')) });
       },
     ).finally(() => {
       if (timer) clearTimeout(timer);
@@ -188,7 +194,7 @@ export class PythonPool {
   }
 
   #spawn(): PythonProcess {
-    return new PythonProcess({ executable: this.#python.runtime!.executable, maxResultBytes: this.#maxResultBytes, memoryMb: this.#memoryMb });
+    return new PythonProcess({ executable: this.#python.runtime!.executable, maxResultBytes: this.#maxResultBytes, memoryMb: this.#memoryMb, pythonPath: this.#pythonPath });
   }
 
   #release(job: Job): void {

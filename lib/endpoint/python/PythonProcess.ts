@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { delimiter } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { WorkerOutcome, WorkerTask } from '../worker.js';
@@ -17,6 +18,8 @@ export interface PythonProcessOptions {
   readonly maxResultBytes: number;
   /** The worker's address-space limit in MB (`RLIMIT_AS`); 0 for none. */
   readonly memoryMb: number;
+  /** Directories put first on the worker's `PYTHONPATH`. */
+  readonly pythonPath?: readonly string[];
 }
 
 /**
@@ -52,6 +55,7 @@ export class PythonProcess {
     this.#child = spawn(options.executable, ['-u', fileURLToPath(WORKER_SCRIPT), String(options.maxResultBytes), String(options.memoryMb)], {
       stdio: ['ignore', 'inherit', 'pipe', 'pipe', 'pipe'],
       windowsHide: true,
+      ...(options.pythonPath?.length ? { env: { ...process.env, PYTHONPATH: [...options.pythonPath, ...(process.env.PYTHONPATH ? [process.env.PYTHONPATH] : [])].join(delimiter) } } : {}),
     });
     this.#tasks = this.#child.stdio[3] as Writable;
     const outcomes = this.#child.stdio[4] as Readable;
@@ -94,7 +98,17 @@ export class PythonProcess {
     if (this.#death) throw this.#death;
     return new Promise((resolve, reject) => {
       this.#pending = { resolve, reject };
-      this.#tasks.write(`${JSON.stringify({ function_id: task.functionId, function_code: task.functionCode, payload: task.payload })}\n`);
+      this.#tasks.write(
+        `${JSON.stringify({
+          function_id: task.functionId,
+          function_code: task.functionCode,
+          payload: task.payload,
+          task_id: task.taskId,
+          options: task.options ?? null,
+          sandbox_dir: task.sandboxDir,
+          mpi_launcher: task.mpiLauncher,
+        })}\n`,
+      );
     });
   }
 

@@ -9,14 +9,21 @@ it kills the process and starts another.
 Functions load as Globus Compute loads them (globus_compute_sdk/serialize/concretes.py): ``st``
 and ``sd`` (base64 of ``name:source``), ``03`` and ``04`` (dill of ``(name, source)``), ``01``
 (dill of the function), ``02`` (pickle), and the combined ``10`` and ``12``. Arguments arrive as
-JSONData (``11``) or AllDataStrategies (``13``); results leave as JSONData. Exceptions leave as
-funcx-rx's ``je``: JSON of the type's name, the message and the traceback. Standard library only,
-dill when present.
+JSONData (``11``), DillDataBase64 (``00``) or AllDataStrategies (``13``).
+
+Results leave in the submitter's serialization (docs/serialization.md, "Results"): in the task's
+``result_serializers`` when the submit named them (Globus Compute's v3 submit), else as
+DillDataBase64 when any argument came as a pickle (``00``, or a ``13`` with a ``00`` part), else
+as JSONData. Exceptions leave as the submitter reads them: Globus Compute (v3) as the traceback's
+text; a pickling funcX SDK as ``00`` of an exception wrapper whose ``reraise()`` raises the remote
+exception and whose ``e_value`` is its dill; everyone else as funcx-rx's ``je``, JSON of the
+type's name, the message and the traceback. Standard library only, dill when present.
 """
 
 import asyncio
 import binascii
 import codecs
+import functools
 import inspect
 import json
 import linecache
@@ -25,6 +32,7 @@ import pickle
 import platform
 import sys
 import traceback
+import types
 from collections import OrderedDict
 
 # dill is imported on first use: most functions never need it, and it slows a worker's start.
@@ -35,7 +43,7 @@ CACHE_LIMIT = 256
 
 
 class ResultNotSerializable(Exception):
-    """The function returned something JSONData (``11``) cannot carry."""
+    """The function returned something the task's result serialization cannot carry."""
 
 
 class ResultTooLarge(Exception):
@@ -164,11 +172,51 @@ def type_name(exc_type):
     return exc_type.__qualname__ if module in ("builtins", "__main__", None) else "%s.%s" % (module, exc_type.__qualname__)
 
 
-def describe(exc, skip_frames=None):
-    """funcx-rx's ``je``: the exception's type name, message and traceback. With ``skip_frames``,
-    the whole traceback (chained exceptions too) from the user's call on; without, only the frames
-    outside this file (a function's source failing as it loads), as the worker's own say nothing
-    to the user."""
+def describe(exc, skip_frames=None, style=None):
+    """The exception as the task's submitter reads it (``style``, see :func:`style_of`; funcx-rx's
+    ``je`` without one). With ``skip_frames``, the whole traceback (chained exceptions too) from
+    the user's call on; without, only the frames outside this file (a function's source failing
+    as it loads), as the worker's own say nothing to the user."""
+    stack = traceback_text(exc, skip_frames)
+    errors = style.errors if style is not None else "je"
+    if errors == "text":
+        return stack
+    if errors == "pickle":
+        try:
+            return pickled_wrapper(exc, stack)
+        except DeserializationError:
+            pass  # no dill here (then the arguments could not load either): the text form, as je
+    return "je\n" + json.dumps({"name": type_name(type(exc)), "message": str(exc), "stack": stack})
+
+
+def pickled_wrapper(exc, stack):
+    """``00`` of the exception wrapper the funcX SDK 0.3.x reads: its ``get_result`` calls
+    ``reraise()``, its result socket ``dill.loads(wrapper.e_value)``. The wrapper is a
+    ``SimpleNamespace`` and ``reraise`` a ``functools.partial`` of ``exec``, both in the standard
+    library, so the client unpickles it with plain ``pickle`` and needs no class of ours. The
+    remote traceback goes with the exception as a note (Python 3.11 and later print it)."""
+    dill = need_dill("00", "DillDataBase64")
+    try:
+        if hasattr(exc, "add_note"):
+            exc.add_note("Remote traceback (funcx-rx endpoint):\n" + stack.rstrip())
+        value = dill.dumps(exc)
+        dill.loads(value)  # an exception that pickles but cannot be rebuilt must not reach the client
+    except Exception:  # an exception dill cannot carry travels as its text
+        value = dill.dumps(Exception("%s: %s\n%s" % (type_name(type(exc)), exc, stack)))
+    try:
+        kind = dill.dumps(type(exc))
+    except Exception:  # its type cannot travel: e_type is informative only
+        kind = None
+    wrapper = types.SimpleNamespace(
+        e_type=kind,
+        e_value=value,
+        e_traceback=None,
+        reraise=functools.partial(exec, "import dill\nraise dill.loads(e_value)", {"e_value": value}),
+    )
+    return "00\n" + codecs.encode(pickle.dumps(wrapper, protocol=4), "base64").decode()
+
+
+def traceback_text(exc, skip_frames):
     if skip_frames is None:
         frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename != __file__]
         head = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames)) if frames else ""
@@ -179,10 +227,150 @@ def describe(exc, skip_frames=None):
             if tb is not None:
                 tb = tb.tb_next
         stack = "".join(traceback.format_exception(type(exc), exc, tb))
-    return "je\n" + json.dumps({"name": type_name(type(exc)), "message": str(exc), "stack": stack})
+    return stack
 
 
-def run(task, functions, max_result):
+# Globus Compute's data strategies a v3 submit may name in ``result_serializers`` (by import
+# path; the class name decides), and the id each writes.
+RESULT_SERIALIZERS = {"JSONData": "11", "DillDataBase64": "00", "AllDataStrategies": "13", "DillCode": "01"}
+METHOD_NAMES = {method: "%s (%s)" % (name, method) for name, method in RESULT_SERIALIZERS.items()}
+
+
+class Style:
+    """How a task's outcome is written: result methods to try in order, and the exception form
+    (``je``, ``pickle`` for the funcX SDK's wrapper, ``text`` for Globus Compute's traceback)."""
+
+    def __init__(self, methods, errors, problem=None):
+        self.methods = methods
+        self.errors = errors
+        # Why the task cannot run as asked (a result serializer this endpoint does not write).
+        self.problem = problem
+
+
+def data_ids(buffer):
+    """The method ids a data buffer holds: its own, and for ``13`` those of its parts too."""
+    method = buffer[:2]
+    if method != "13":
+        return {method}
+    try:
+        return {method} | {part[:2] for part in unpack_buffers(buffer[3:])}
+    except DeserializationError:
+        return {method}  # malformed: loading the arguments reports it
+
+
+def style_of(task):
+    """The submitter's serialization (docs/serialization.md, "Results"), from what the task
+    carries: the options of a Globus Compute (v3) submit, else the methods of its arguments."""
+    options = task.get("options") or {}
+    globus_compute = options.get("submitter") == "globus-compute"
+    try:
+        buffers = unpack_buffers(task.get("payload") or "")
+    except DeserializationError:
+        buffers = []
+    pickled = any("00" in data_ids(b) for b in buffers)
+    errors = "text" if globus_compute else ("pickle" if pickled else "je")
+    methods = ["00"] if pickled else ["11"]
+    names = options.get("result_serializers") or []
+    if names:
+        unknown = [n for n in names if RESULT_SERIALIZERS.get(str(n).rpartition(".")[2]) is None]
+        if unknown:
+            problem = "Result serializer %r is not one this endpoint writes (it writes %s)" % (
+                unknown[0],
+                ", ".join(sorted(RESULT_SERIALIZERS)),
+            )
+            return Style(methods, errors, problem)
+        methods = [RESULT_SERIALIZERS[str(n).rpartition(".")[2]] for n in names]
+    return Style(methods, errors)
+
+
+def serialize_result(value, methods):
+    """The value in the first of ``methods`` that carries it, as Globus Compute's endpoint tries
+    the result serializers in order."""
+    failures = []
+    for method in methods:
+        try:
+            if method == "11":
+                return "11\n" + json.dumps(value, allow_nan=False)
+            if method in ("00", "01"):
+                return method + "\n" + codecs.encode(need_dill(method, "DillDataBase64").dumps(value), "base64").decode()
+            if method == "13":
+                parts = []
+                for part in ("11", "00"):
+                    try:
+                        parts.append(serialize_result(value, [part]))
+                    except ResultNotSerializable as e:
+                        failures.append(str(e))
+                if parts:
+                    return "13\n" + "".join("%d\n%s" % (len(p), p) for p in parts)
+                continue
+        except (TypeError, ValueError, RecursionError, pickle.PicklingError, DeserializationError) as e:
+            failures.append("%s: %s" % (METHOD_NAMES.get(method, "method " + method), e))
+            continue
+    if len(methods) == 1 and len(failures) == 1:
+        # One way to write it: the message names it ("which JSONData (11) cannot carry: ...").
+        what, _, why = failures[0].partition(": ")
+        raise ResultNotSerializable("The function returned a %s, which %s cannot carry: %s" % (type(value).__name__, what, why))
+    raise ResultNotSerializable(
+        "The function returned a %s, which none of the task's result serializations can carry: %s"
+        % (type(value).__name__, "; ".join(failures))
+    )
+
+
+class Sandbox:
+    """Globus Compute's per-task environment: ``GC_TASK_UUID``, ``GC_TASK_SANDBOX_DIR`` (the
+    directory a ``ShellFunction`` runs in; it makes it) and, for an ``MPIFunction``,
+    ``PARSL_MPI_PREFIX``. The working directory and the variables are put back after the task."""
+
+    NAMES = ("GC_TASK_UUID", "GC_TASK_SANDBOX_DIR", "PARSL_MPI_PREFIX")
+
+    def __init__(self, task):
+        self.values = {}
+        task_id = task.get("task_id")
+        if task_id:
+            self.values["GC_TASK_UUID"] = task_id
+            if task.get("sandbox_dir"):
+                self.values["GC_TASK_SANDBOX_DIR"] = os.path.join(task["sandbox_dir"], task_id)
+        prefix = mpi_prefix((task.get("options") or {}).get("resource_specification"), task.get("mpi_launcher"))
+        if prefix:
+            self.values["PARSL_MPI_PREFIX"] = prefix
+
+    def __enter__(self):
+        self.cwd = os.getcwd()
+        self.saved = {name: os.environ.get(name) for name in self.NAMES}
+        for name in self.NAMES:
+            os.environ.pop(name, None)
+        os.environ.update(self.values)
+        return self
+
+    def __exit__(self, *exc_info):
+        for name, value in self.saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        try:
+            os.chdir(self.cwd)
+        except OSError:
+            pass  # the old directory is gone: the next task runs where it is
+        return False
+
+
+def mpi_prefix(spec, launcher):
+    """The launcher prefix for ``resource_specification`` (Globus Compute's ``num_ranks``, or
+    ``num_nodes`` times ``ranks_per_node``), or None without ranks."""
+    if not isinstance(spec, dict):
+        return None
+    ranks = spec.get("num_ranks")
+    if ranks is None and spec.get("num_nodes") is not None and spec.get("ranks_per_node") is not None:
+        ranks = int(spec["num_nodes"]) * int(spec["ranks_per_node"])
+    if ranks is None:
+        return None
+    return "%s -n %d" % (launcher or "mpiexec", int(ranks))
+
+
+def run(task, functions, max_result, style):
+    if style.problem is not None:
+        raise DeserializationError(style.problem)
     function_id = task["function_id"]
     fn = functions.get(function_id)
     if fn is None:
@@ -198,19 +386,15 @@ def run(task, functions, max_result):
     args, kwargs = load_data(buffers[0]), load_data(buffers[1])
     if not isinstance(args, (list, tuple)) or not isinstance(kwargs, dict):
         raise DeserializationError("A payload holds a list of arguments and a dict of keyword arguments")
-    try:
-        value = fn(*args, **kwargs)
-        if inspect.iscoroutine(value):
-            value = asyncio.run(value)
-    except BaseException as e:
-        # The user's own exception: its traceback starts in the user's code, not here.
-        return {"exception": describe(e, skip_frames=1)}, isinstance(e, MemoryError)
-    try:
-        text = "11\n" + json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError, RecursionError) as e:
-        raise ResultNotSerializable(
-            "The function returned a %s, which JSONData (11) cannot carry: %s" % (type(value).__name__, e)
-        ) from None
+    with Sandbox(task):
+        try:
+            value = fn(*args, **kwargs)
+            if inspect.iscoroutine(value):
+                value = asyncio.run(value)
+        except BaseException as e:
+            # The user's own exception: its traceback starts in the user's code, not here.
+            return {"exception": describe(e, skip_frames=1, style=style)}, isinstance(e, MemoryError)
+    text = serialize_result(value, style.methods)
     if len(text) > max_result:
         raise ResultTooLarge("The result is %d bytes, over this endpoint's limit of %d bytes" % (len(text), max_result))
     return {"result": text}, False
@@ -242,12 +426,15 @@ def main():
     functions = OrderedDict()
     for line in tasks:
         recycle = False
+        style = None
         try:
-            outcome, recycle = run(json.loads(line), functions, max_result)
+            task = json.loads(line)
+            style = style_of(task)
+            outcome, recycle = run(task, functions, max_result, style)
         except MemoryError as e:
-            outcome, recycle = {"exception": describe(e)}, True
+            outcome, recycle = {"exception": describe(e, style=style)}, True
         except Exception as e:
-            outcome = {"exception": describe(e)}
+            outcome = {"exception": describe(e, style=style)}
         if recycle:
             outcome["recycle"] = True
         send(outcome)

@@ -1,5 +1,7 @@
 import type { EndpointEngineReport, EndpointLanguages } from '../../protocol/endpointChannel.js';
+import type { AmqpResults } from '../amqp/AmqpResults.js';
 import type { Accounts } from '../auth/Accounts.js';
+import type { AnswerGate } from '../ws/AnswerGate.js';
 import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
 import type { TaskBroker } from '../TaskBroker.js';
 
@@ -14,6 +16,10 @@ export interface ServiceCore {
   readonly endpointLanguages?: (endpointId: string) => EndpointLanguages | null;
   /** What an endpoint connected to this replica last said of its engine (null if none is, or it never said). */
   readonly endpointEngine?: (endpointId: string) => EndpointEngineReport | null;
+  /** Holds a group's results from the result sockets while a submit to it is being answered. */
+  readonly answerGate?: AnswerGate;
+  /** Where Globus Compute's `Executor` takes results from (RabbitMQ), when the service has it. */
+  readonly amqpResults?: AmqpResults;
 }
 
 /** Routes that answer without a token. */

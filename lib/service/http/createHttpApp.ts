@@ -10,6 +10,7 @@ import { functionsRoutes } from './routes/functionsRoutes.js';
 import { groupsRoutes } from './routes/groupsRoutes.js';
 import { infoRoutes } from './routes/infoRoutes.js';
 import { tasksRoutes } from './routes/tasksRoutes.js';
+import { v3Routes } from './routes/v3Routes.js';
 import { OPEN_ROUTES, type ServiceCore } from './ServiceCore.js';
 import { registerCors } from './corsPlugin.js';
 import { toApiError } from './toApiError.js';
@@ -110,6 +111,7 @@ export function createHttpApp(core: ServiceCore): FastifyInstance {
     await api.register(tasksRoutes(core));
     await api.register(groupsRoutes(core));
     await api.register(endpointsRoutes(core));
+    await api.register(v3Routes(core));
   });
 
   return app;

@@ -2,13 +2,22 @@ import { z } from 'zod';
 import { ErrorCode } from '../../protocol/errorCodes.js';
 import { ApiError } from '../ApiError.js';
 
-/** `POST /v2/functions`. */
+/**
+ * `POST /v2/functions`. The funcX SDK 0.3.4 sends `null` for what the user left out
+ * (`description`, `container_uuid`, `group`, and `entry_point` or `function_source` in some
+ * versions), plus `public` and `searchable`: null means absent, and the keys funcx-rx has no use
+ * for are accepted and ignored (docs/protocol-extensions.md §9).
+ */
 export const registerFunctionBody = z.object({
   function_name: z.string(),
-  entry_point: z.string().optional(),
+  entry_point: z.string().nullish(),
   function_code: z.string().min(1),
-  function_source: z.string().optional(),
-  description: z.string().optional(),
+  function_source: z.string().nullish(),
+  description: z.string().nullish(),
+  container_uuid: z.string().nullish(),
+  group: z.string().nullish(),
+  public: z.boolean().nullish(),
+  searchable: z.boolean().nullish(),
 });
 
 const submitTask = z.union([

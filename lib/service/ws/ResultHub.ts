@@ -9,6 +9,8 @@ import { logFailure } from '../log.js';
 import type { Backend } from '../core/Backend.js';
 import type { TaskEntry } from '../core/records.js';
 import type { GroupEvent } from '../core/TaskBus.js';
+import { AnswerGate } from './AnswerGate.js';
+import { SentOnce } from './SentOnce.js';
 
 /** One client's result socket and what it subscribed. */
 interface Listener {
@@ -22,6 +24,8 @@ interface Listener {
   readonly groups: Map<string, boolean>;
   /** Whether it answered the last ping (or sent anything since). */
   alive: boolean;
+  /** Results it was sent: each goes to a socket once. */
+  readonly sent: SentOnce;
 }
 
 /** The local sockets following one group, and this process's subscription to its events. */
@@ -56,15 +60,18 @@ export class ResultHub {
   readonly #deliveredByGroup = new Map<string, string[]>();
   readonly #backend: Backend;
   readonly #limits: ResultHubLimits;
+  /** Groups whose submit is being answered: their results wait (funcX 0.3.x makes futures from the answer). */
+  readonly #gate: AnswerGate;
   #pingTimer: NodeJS.Timeout | null = null;
 
   /**
    * @param backend - the bus, the groups and tasks, the counters
    * @param limits - socket caps, subscriptions per socket, ping interval
    */
-  constructor(backend: Backend, limits: ResultHubLimits) {
+  constructor(backend: Backend, limits: ResultHubLimits, gate: AnswerGate = new AnswerGate()) {
     this.#backend = backend;
     this.#limits = limits;
+    this.#gate = gate;
   }
 
   /**
@@ -100,7 +107,7 @@ export class ResultHub {
   attach(socket: WebSocket, userId: string, batched = false): void {
     // A socket error is followed by close; without a listener it would be thrown.
     socket.on('error', () => {});
-    const listener: Listener = { socket, userId, batched: batched && this.#limits.batchedResultFrames, groups: new Map(), pending: [], alive: true };
+    const listener: Listener = { socket, userId, batched: batched && this.#limits.batchedResultFrames, groups: new Map(), pending: [], alive: true, sent: new SentOnce() };
     this.#listeners.add(listener);
     this.#backend.counters.add(userId, 'resultSocketsOpen', 1);
     this.#backend.counters.add(userId, 'resultSocketsTotal', 1);
@@ -233,22 +240,28 @@ export class ResultHub {
     const ids = await this.#backend.groups.drainUndelivered(groupId);
     if (ids.length === 0) return;
     const tasks = await this.#backend.tasks.getMany(ids);
-    for (const task of tasks.values()) if (task.completedAt !== null) this.#send(listener, JSON.stringify(toFrame(task)));
+    for (const task of tasks.values()) if (task.completedAt !== null && listener.sent.add(task.id)) this.#send(listener, JSON.stringify(toFrame(task)));
   }
 
-  #onEvent(listeners: ReadonlySet<Listener>, event: GroupEvent): void {
+  #onEvent(listeners: ReadonlySet<Listener>, event: GroupEvent, gated = false): void {
     const isStatus = 'type' in event.frame;
+    // Plain funcX sockets get a result once its group's submit answer has had time to be read (AnswerGate).
+    const hold = !isStatus && !gated && this.#gate.isHeld(event.groupId);
     let text: string | null = null;
     let sent = false;
     for (const listener of listeners) {
       if (listener.userId !== event.ownerId || listener.socket.readyState !== listener.socket.OPEN) continue;
       if (isStatus && !listener.groups.get(event.groupId)) continue;
+      if (hold && !listener.batched) continue;
+      if (!isStatus && !listener.sent.add(event.taskId)) continue;
       text ??= JSON.stringify(event.frame);
       this.#send(listener, text);
       sent = true;
     }
     // Delivered: it no longer waits for a later subscriber (the client's sweep covers a socket that dies now).
     if (sent && !isStatus) this.#delivered(event.groupId, event.taskId);
+    // Once: later results of the group do not wait for later submits, so a steady stream of submits never starves them.
+    if (hold) void this.#gate.opened(event.groupId).then(() => this.#onEvent(listeners, event, true));
   }
 
   /** Marks a result delivered; those of one tick go to the store in one call per group. */

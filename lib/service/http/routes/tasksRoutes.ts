@@ -26,12 +26,22 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
     app.post('/v2/submit', async (request, reply) => {
       checkCount(request.body, 'tasks', options.maxTasksPerSubmit);
       const body = parseBody(submitBody, request.body);
+      // The group's results wait until this answer is written (lib/service/ws/AnswerGate.ts).
+      if (body.task_group_id !== undefined && core.answerGate !== undefined) {
+        // Whichever comes first: the answer handed to the socket, or the connection gone (the call is idempotent).
+        const answered = core.answerGate.hold(body.task_group_id.toLowerCase());
+        reply.raw.once('finish', answered).once('close', answered);
+      }
       const { groupId, results } = await broker.submit(request.userId, body.task_group_id?.toLowerCase(), body.tasks);
       const allOk = results.every((r) => r.status === 'Success');
       return reply.code(allOk ? 200 : 207).send({ response: 'batch', task_group_id: groupId, results });
     });
 
-    app.get('/v2/tasks/:id', async (request) => toRecord(await broker.visibleTask(request.userId, idOf(request))));
+    app.get('/v2/tasks/:id', async (request) => {
+      const task = await broker.visibleTask(request.userId, idOf(request));
+      await broker.markRead([task]);
+      return toRecord(task);
+    });
 
     app.post('/v2/tasks/:id/cancel', async (request) => toRecord((await broker.cancelMany([await broker.visibleTask(request.userId, idOf(request))]))[0]!));
 
@@ -40,6 +50,7 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
       const { task_ids } = parseBody(taskIdsBody, request.body);
       const results: Record<string, TaskRecord | UnknownTaskFrame> = {};
       const visible = await broker.visibleTasks(request.userId, task_ids);
+      await broker.markRead(visible.values());
       // Every id asked about is answered, as funcX did: a client sweeping its tasks learns that one is gone.
       for (const id of task_ids) {
         const task = visible.get(id);
