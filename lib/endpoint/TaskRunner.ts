@@ -111,8 +111,7 @@ export class TaskRunner implements TaskEngine {
    */
   async run(task: EngineTask, options: EngineRunOptions = {}): Promise<WorkerOutcome> {
     const language = codeLanguage(task.functionCode);
-    // The task id is the engine's business, not the worker's.
-    if (task.taskId !== undefined) task = { functionId: task.functionId, functionCode: task.functionCode, payload: task.payload, ...(task.maxResultBytes === undefined ? {} : { maxResultBytes: task.maxResultBytes }) };
+    // The whole task goes to the worker: a Python worker names a task's sandbox after its id, and reads its options.
     this.#running[language]++;
     try {
       return await (language === 'python' ? this.#python.run(task, options) : this.#javascript.run(task, options));

@@ -5,7 +5,7 @@ import { ResultTooLarge } from '../../endpoint/ResultTooLarge.js';
 import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointEngineReport, type EndpointFunctionMessage, type EndpointLanguages, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../../protocol/endpointChannel.js';
 import { decodeFrame, encodeFrames } from '../../protocol/frames.js';
 import { serializeError } from '../../serialize/serialize.js';
-import type { Backend } from '../core/Backend.js';
+import type { EndpointConnections } from '../tasks/EndpointConnections.js';
 import type { TaskEntry, TaskMove } from '../core/records.js';
 import type { EndpointQueue, TakenTask } from '../core/TaskBus.js';
 import { logFailure, type Logger } from '../log.js';
@@ -93,12 +93,12 @@ interface Intake {
  *
  * @example
  * ```ts
- * const hub = new EndpointHub(backend, broker, { pingIntervalMs: 10_000 });
+ * const hub = new EndpointHub(new EndpointConnections(backend, broker), broker, { pingIntervalMs: 10_000, log });
  * hub.attach(socket, endpointId, ownerId);
  * ```
  */
 export class EndpointHub {
-  readonly #backend: Backend;
+  readonly #connectionsCases: EndpointConnections;
   readonly #broker: TaskBroker;
   readonly #pingIntervalMs: number;
   readonly #failoverMs: number;
@@ -115,12 +115,12 @@ export class EndpointHub {
   #presenceTimer: NodeJS.Timeout | null = null;
 
   /**
-   * @param backend - the bus, presence and repositories
-   * @param broker - the task logic
-   * @param options - ping interval, result and frame limits
+   * @param connections - the use cases of endpoint connections (the hub touches no store)
+   * @param broker - the task use cases: dispatch, report, give-back
+   * @param options - ping interval, failover, result and frame limits, logger
    */
-  constructor(backend: Backend, broker: TaskBroker, options: EndpointHubOptions) {
-    this.#backend = backend;
+  constructor(connections: EndpointConnections, broker: TaskBroker, options: EndpointHubOptions) {
+    this.#connectionsCases = connections;
     this.#broker = broker;
     this.#pingIntervalMs = options.pingIntervalMs;
     this.#failoverMs = options.failoverMs ?? 2000;
@@ -174,7 +174,7 @@ export class EndpointHub {
       socket,
       endpointId,
       consumerId,
-      queue: this.#backend.bus.queue(endpointId, consumerId),
+      queue: this.#connectionsCases.queue(endpointId, consumerId),
       inflight: new Map(),
       running: new Set(),
       offered: new Set(),
@@ -193,16 +193,15 @@ export class EndpointHub {
     this.#connections.add(connection);
     const log = this.#log.child({ endpointId, consumerId });
     log.info('endpoint connected');
-    this.#backend.counters.add(ownerId, 'endpointConnectionsOpen', 1);
     // Best effort: a backend that cannot be reached now must not crash the process.
-    void this.#backend.endpoints.touch(endpointId, Date.now()).catch(logFailure(log, 'touching the endpoint failed'));
+    void this.#connectionsCases.connected(endpointId, ownerId).catch(logFailure(log, 'touching the endpoint failed'));
     // Present first, then reclaim: what a connection of this endpoint on a replica that died held
     // comes back to it at once if that presence has already expired.
     void this.#heartbeat(connection).then(() => this.#reclaim(endpointId));
     this.#startTimer();
     connection.subscriptions.push(
       connection.queue.wake$.subscribe({ next: () => this.#pump(connection), error: logFailure(log, 'the endpoint queue\'s wake-ups failed; the presence tick pumps instead') }),
-      this.#backend.bus.controlEvents(endpointId).subscribe({ error: logFailure(log, 'control events failed; a task cancelled now may run to its end here (its result is ignored)'), next: (event) => {
+      this.#connectionsCases.controlEvents(endpointId).subscribe({ error: logFailure(log, 'control events failed; a task cancelled now may run to its end here (its result is ignored)'), next: (event) => {
         const ref = connection.inflight.get(event.taskId);
         if (ref === undefined) return;
         connection.inflight.delete(event.taskId);
@@ -222,17 +221,14 @@ export class EndpointHub {
     socket.on('close', () => {
       this.#connections.delete(connection);
       for (const s of connection.subscriptions) s.unsubscribe();
-      this.#backend.counters.add(ownerId, 'endpointConnectionsOpen', -1);
       log.info('endpoint disconnected');
       if (connection.overflowed) this.#strike(connection);
-      const work = Promise.all([
-        this.#backend.endpoints.touch(endpointId, Date.now()).catch(logFailure(log, 'touching the endpoint failed')),
-        // A presence left behind expires by itself (failoverMs).
-        this.#backend.presence.leave(endpointId, consumerId).catch(logFailure(log, 'leaving presence failed')),
-        // What it had not finished goes back on the queue, for this endpoint's next connection. If
-        // the backend is unreachable now, the consumer's presence expires and a live replica reclaims it.
-        this.#broker.giveBack(connection.queue).catch(logFailure(log, 'giving back unfinished tasks failed; they are reclaimed once this connection\'s presence expires')),
-      ]).then(() => undefined);
+      // What it had not finished goes back on the queue, for this endpoint's next connection. If
+      // the backend is unreachable now, a presence left behind expires by itself (failoverMs) and
+      // a live replica reclaims what it held.
+      const work = this.#connectionsCases.disconnected(endpointId, consumerId, ownerId, connection.queue).then((failures) => {
+        for (const { part, error } of failures) log.warn({ err: error, part }, 'recording an endpoint connection\'s close failed in part; what it held is reclaimed once its presence expires');
+      });
       this.#closing.add(work);
       void work.finally(() => this.#closing.delete(work));
       if (this.#connections.size === 0) this.close();
@@ -311,14 +307,10 @@ export class EndpointHub {
     const sent = new Set<string>();
     // A function already offered on this connection exists (a function with live tasks is never
     // deleted); only the others are looked up, once each.
-    const lookups = new Map<string, Promise<boolean>>();
-    for (const task of claimed) {
-      if (!connection.offered.has(task.functionId) && !lookups.has(task.functionId)) {
-        lookups.set(task.functionId, this.#backend.functions.get(task.functionId).then((fn) => fn !== undefined));
-      }
-    }
-    const found = await Promise.all(lookups.values());
-    const known = new Map([...lookups.keys()].map((id, i) => [id, found[i]!]));
+    const unknown = new Set<string>();
+    for (const task of claimed) if (!connection.offered.has(task.functionId)) unknown.add(task.functionId);
+    const existing = unknown.size === 0 ? unknown : await this.#connectionsCases.existing([...unknown]);
+    const known = new Map([...unknown].map((id) => [id, existing.has(id)]));
     const messages: EndpointTaskMessage[] = [];
     for (const task of claimed) {
       if (task.payload === null || known.get(task.functionId) === false) continue;
@@ -353,7 +345,7 @@ export class EndpointHub {
 
   /** Answers an endpoint's request for a function's code: only functions of tasks sent to it. */
   async #sendFunction(connection: Connection, functionId: string): Promise<void> {
-    const code = connection.offered.has(functionId) ? (await this.#backend.functions.get(functionId))?.code : undefined;
+    const code = connection.offered.has(functionId) ? await this.#connectionsCases.code(functionId) : undefined;
     let message: EndpointFunctionMessage =
       code === undefined
         ? { type: 'function', function_id: functionId, error: `Function ${functionId} is unknown, or no task sent to this endpoint uses it` }
@@ -471,7 +463,7 @@ export class EndpointHub {
   }
 
   async #heartbeat(connection: Connection): Promise<void> {
-    await this.#backend.presence.heartbeat(connection.endpointId, connection.consumerId, this.#failoverMs).catch(logFailure(this.#log, 'renewing an endpoint connection\'s presence failed', { endpointId: connection.endpointId }));
+    await this.#connectionsCases.renew(connection.endpointId, connection.consumerId, this.#failoverMs).catch(logFailure(this.#log, 'renewing an endpoint connection\'s presence failed', { endpointId: connection.endpointId }));
   }
 
   #startTimer(): void {
@@ -512,8 +504,7 @@ export class EndpointHub {
 
   async #reclaim(endpointId: string): Promise<void> {
     try {
-      const alive = await this.#backend.presence.consumers(endpointId);
-      const requeued = await this.#broker.reclaim(endpointId, (consumerId) => alive.has(consumerId));
+      const requeued = await this.#connectionsCases.reclaimDead(endpointId);
       if (requeued > 0) this.#log.info({ endpointId, requeued }, 'requeued the tasks of endpoint connections no longer alive');
     } catch (error) {
       this.#log.warn({ err: error, endpointId }, 'reclaiming tasks failed; the next presence tick tries again');

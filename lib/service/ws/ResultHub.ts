@@ -1,12 +1,12 @@
 import type { Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
 import { ErrorCode } from '../../protocol/errorCodes.js';
-import { isFinalStatus, type ResultFrame, type StatusFrame, type SubscribeFrame } from '../../protocol/task.js';
+import type { ResultFrame, StatusFrame, SubscribeFrame } from '../../protocol/task.js';
 import { packFrames } from '../../protocol/frames.js';
 import { ApiError } from '../ApiError.js';
 import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
 import { logFailure } from '../log.js';
-import type { Backend } from '../core/Backend.js';
+import type { ResultDelivery } from '../tasks/ResultDelivery.js';
 import type { TaskEntry } from '../core/records.js';
 import type { GroupEvent } from '../core/TaskBus.js';
 import { AnswerGate } from './AnswerGate.js';
@@ -58,18 +58,19 @@ export class ResultHub {
   readonly #listeners = new Set<Listener>();
   /** Results delivered this tick, by group; emptied by the next tick's one call per group. */
   readonly #deliveredByGroup = new Map<string, string[]>();
-  readonly #backend: Backend;
+  readonly #delivery: ResultDelivery;
   readonly #limits: ResultHubLimits;
   /** Groups whose submit is being answered: their results wait (funcX 0.3.x makes futures from the answer). */
   readonly #gate: AnswerGate;
   #pingTimer: NodeJS.Timeout | null = null;
 
   /**
-   * @param backend - the bus, the groups and tasks, the counters
+   * @param delivery - the use cases of result sockets (the hub touches no store)
    * @param limits - socket caps, subscriptions per socket, ping interval
+   * @param gate - holds a group's results while a submit to it is being answered
    */
-  constructor(backend: Backend, limits: ResultHubLimits, gate: AnswerGate = new AnswerGate()) {
-    this.#backend = backend;
+  constructor(delivery: ResultDelivery, limits: ResultHubLimits, gate: AnswerGate = new AnswerGate()) {
+    this.#delivery = delivery;
     this.#limits = limits;
     this.#gate = gate;
   }
@@ -81,7 +82,7 @@ export class ResultHub {
    * @returns null when it may, else the refusal
    */
   async refusal(userId: string): Promise<ApiError | null> {
-    const own = await this.#backend.counters.of(userId, 'resultSocketsOpen');
+    const own = await this.#delivery.openSockets(userId);
     if (own >= this.#limits.maxResultSocketsPerUser) {
       return new ApiError(ErrorCode.CONNECTION_LIMIT, `This user already has ${own} result sockets open; the limit is ${this.#limits.maxResultSocketsPerUser}`, [own, this.#limits.maxResultSocketsPerUser], 5);
     }
@@ -109,8 +110,7 @@ export class ResultHub {
     socket.on('error', () => {});
     const listener: Listener = { socket, userId, batched: batched && this.#limits.batchedResultFrames, groups: new Map(), pending: [], alive: true, sent: new SentOnce() };
     this.#listeners.add(listener);
-    this.#backend.counters.add(userId, 'resultSocketsOpen', 1);
-    this.#backend.counters.add(userId, 'resultSocketsTotal', 1);
+    this.#delivery.countSocket(userId, 1);
     socket.on('message', (data, isBinary) => {
       listener.alive = true;
       if (!isBinary) this.#subscribe(listener, String(data));
@@ -118,7 +118,7 @@ export class ResultHub {
     socket.on('pong', () => (listener.alive = true));
     socket.on('close', () => {
       this.#listeners.delete(listener);
-      this.#backend.counters.add(userId, 'resultSocketsOpen', -1);
+      this.#delivery.countSocket(userId, -1);
       // The hub owns #byGroup: a closed socket's entries, and sets left empty, go with it.
       for (const group of listener.groups.keys()) {
         const followed = this.#byGroup.get(group);
@@ -211,7 +211,7 @@ export class ResultHub {
     let followed = this.#byGroup.get(groupId);
     if (followed === undefined) {
       const listeners = new Set<Listener>();
-      const subscription = this.#backend.bus.groupEvents(groupId).subscribe({
+      const subscription = this.#delivery.events(groupId).subscribe({
         next: (event) => this.#onEvent(listeners, event),
         // The bus drops bad messages itself; an error here is a bug, told rather than thrown.
         error: (error: unknown) => this.#limits.logger.error({ err: error, groupId }, 'a task group\'s events failed; its sockets get results by draining on resubscribe'),
@@ -228,19 +228,9 @@ export class ResultHub {
    * then what ended while nobody listened.
    */
   async #drain(listener: Listener, groupId: string, statuses: boolean): Promise<void> {
-    await this.#backend.bus.groupReady(groupId);
-    const group = await this.#backend.groups.get(groupId);
-    if (group === undefined || group.ownerId !== listener.userId) return;
-    if (statuses) {
-      const tasks = await this.#backend.tasks.getMany(await this.#backend.groups.taskIds(groupId));
-      for (const task of tasks.values()) {
-        if (!isFinalStatus(task.status)) this.#send(listener, JSON.stringify({ type: 'status', task_id: task.id, status: task.status } satisfies StatusFrame));
-      }
-    }
-    const ids = await this.#backend.groups.drainUndelivered(groupId);
-    if (ids.length === 0) return;
-    const tasks = await this.#backend.tasks.getMany(ids);
-    for (const task of tasks.values()) if (task.completedAt !== null && listener.sent.add(task.id)) this.#send(listener, JSON.stringify(toFrame(task)));
+    const { live, ended } = await this.#delivery.follow(groupId, listener.userId, statuses);
+    for (const task of live) this.#send(listener, JSON.stringify({ type: 'status', task_id: task.id, status: task.status } satisfies StatusFrame));
+    for (const task of ended) if (listener.sent.add(task.id)) this.#send(listener, JSON.stringify(toFrame(task)));
   }
 
   #onEvent(listeners: ReadonlySet<Listener>, event: GroupEvent, gated = false): void {
@@ -274,7 +264,7 @@ export class ResultHub {
       const byGroup = [...this.#deliveredByGroup];
       this.#deliveredByGroup.clear();
       // A result left marked undelivered is sent again on a later drain: the client drops duplicates.
-      for (const [group, taskIds] of byGroup) void this.#backend.groups.removeUndelivered(group, taskIds).catch(logFailure(this.#limits.logger, 'unmarking delivered results failed', { groupId: group, tasks: taskIds.length }));
+      for (const [group, taskIds] of byGroup) void this.#delivery.delivered(group, taskIds).catch(logFailure(this.#limits.logger, 'unmarking delivered results failed', { groupId: group, tasks: taskIds.length }));
     });
   }
 }
