@@ -31,6 +31,36 @@ export interface ResultFrame {
   readonly exception: string | null;
 }
 
+/**
+ * The one way a task's end becomes a {@link ResultFrame} (the result socket, group events,
+ * AMQP): `completion_t` in epoch seconds with milliseconds, as funcX writes it.
+ *
+ * @param taskId - the task
+ * @param end - how it ended, `completedAt` in epoch milliseconds
+ * @returns the frame
+ * @example
+ * ```ts
+ * resultFrame(id, { status: 'success', result: '11\n1', exception: null, completedAt: 1700000000000 }).completion_t; // '1700000000.000'
+ * ```
+ */
+export function resultFrame(taskId: string, end: { readonly status: FinalTaskStatus; readonly result: string | null; readonly exception: string | null; readonly completedAt: number }): ResultFrame {
+  return { task_id: taskId, status: end.status, result: end.result, completion_t: completionTime(end.completedAt), exception: end.exception };
+}
+
+/**
+ * A completion time as funcX writes it: epoch seconds, as a string with milliseconds.
+ *
+ * @param completedAt - epoch milliseconds
+ * @returns e.g. `'1700000000.123'`
+ * @example
+ * ```ts
+ * completionTime(1700000000123); // '1700000000.123'
+ * ```
+ */
+export function completionTime(completedAt: number): string {
+  return (completedAt / 1000).toFixed(3);
+}
+
 /** A WebSocket frame for a task id the service does not know. */
 export interface UnknownTaskFrame {
   readonly task_id: string;

@@ -4,7 +4,7 @@ import { ErrorCode } from '../protocol/errorCodes.js';
 import type { EndpointResultMessage } from '../protocol/endpointChannel.js';
 import type { SubmitFailure, SubmitSuccess, SubmitTask } from '../protocol/submit.js';
 import { furthest, forwardSteps, INITIAL_STATUS } from '../protocol/lifecycle.js';
-import type { TaskRecord, TaskStatus } from '../protocol/task.js';
+import { completionTime, resultFrame, type TaskRecord, type TaskStatus } from '../protocol/task.js';
 import { errorFormOf, serializeErrorAs } from '../serialize/errorForm.js';
 import { ApiError } from './ApiError.js';
 import type { Backend } from './core/Backend.js';
@@ -282,32 +282,11 @@ export class TaskBroker {
     return { taken, claimed: now.filter((t): t is TaskEntry => t !== null) };
   }
 
-  /**
-   * Records a status an endpoint reported. Statuses only move forward; ended tasks stay ended.
-   *
-   * @param endpointId - the reporting endpoint
-   * @param taskId - the task
-   * @param status - its new status
-   * @returns nothing
-   */
-  async setStatus(endpointId: string, taskId: string, status: TaskStatus): Promise<void> {
-    await this.setStatuses(endpointId, [{ id: taskId, to: status }]);
-  }
+
 
   /**
-   * Records the statuses an endpoint reported together, as {@link setStatus} does each.
-   *
-   * @param endpointId - the reporting endpoint
-   * @param moves - task ids and their new statuses, in the order reported
-   * @returns nothing
-   */
-  async setStatuses(endpointId: string, moves: readonly TaskMove[]): Promise<void> {
-    await this.report(endpointId, moves, []);
-  }
-
-  /**
-   * Records what an endpoint reported together (the frames of one tick): statuses, as
-   * {@link setStatus} does each, then results, as {@link finish} does each. A task's statuses go
+   * Records what an endpoint reported together (the frames of one tick): statuses (forward
+   * only, lib/protocol/lifecycle.ts), then results (the first end wins). A task's statuses go
    * in one move to the latest of them, and those of a task that ends here go with its end: its
    * subscribers hear every status that took it forward, then its result, while the store does
    * one write per task instead of one per report (a fast task is reported running and done in
@@ -375,20 +354,9 @@ export class TaskBroker {
    * @returns true when the message ended the task
    */
   async finish(endpointId: string, message: EndpointResultMessage): Promise<boolean> {
-    return (await this.finishMany(endpointId, [message]))[0]!;
+    return (await this.report(endpointId, [], [message]))[0]!;
   }
 
-  /**
-   * Records the results an endpoint sent together, as {@link finish} does each, in one
-   * repository call.
-   *
-   * @param endpointId - the reporting endpoint
-   * @param messages - results or exceptions, in the order received
-   * @returns per message, whether it ended its task
-   */
-  async finishMany(endpointId: string, messages: readonly EndpointResultMessage[]): Promise<boolean[]> {
-    return this.report(endpointId, [], messages);
-  }
 
   /**
    * Cancels tasks that have not ended, in one write (their endpoints are told to drop or stop
@@ -540,7 +508,7 @@ export class TaskBroker {
       (undelivered.get(before.groupId) ?? undelivered.set(before.groupId, []).get(before.groupId)!).push(id);
       const trail = trails?.get(id);
       if (trail) statusEvents(before, trail, events);
-      const frame = { task_id: id, status: end.status, result: end.result, completion_t: (end.completedAt / 1000).toFixed(3), exception: end.exception };
+      const frame = resultFrame(id, end);
       events.push({ groupId: before.groupId, ownerId: before.ownerId, taskId: id, frame });
     });
     // Kept until a subscriber takes it: a socket that subscribes later drains it (§3 of the
@@ -618,7 +586,7 @@ function heldBytes(task: TaskEntry): number {
  * @returns its record
  */
 export function toRecord(task: TaskEntry): TaskRecord {
-  const completion_t = task.completedAt === null ? null : (task.completedAt / 1000).toFixed(3);
+  const completion_t = task.completedAt === null ? null : completionTime(task.completedAt);
   return {
     task_id: task.id,
     status: task.status,

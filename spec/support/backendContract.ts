@@ -332,8 +332,8 @@ export function backendContract(name: string, pair: BackendPair): void {
       const control = firstValueFrom(b.bus.controlEvents(endpointId).pipe(take(1)));
       await b.bus.groupReady(groupId);
       await new Promise((resolve) => setTimeout(resolve, 50)); // the control channel subscribes too
-      await a.bus.publish({ groupId, ownerId: 'alice', taskId: t1, frame: { type: 'status', task_id: t1, status: 'running' } });
-      await a.bus.publish({ groupId, ownerId: 'alice', taskId: t1, frame: { task_id: t1, status: 'success', result: '11\n1', exception: null, completion_t: '1.000' } });
+      await a.bus.publishMany([{ groupId, ownerId: 'alice', taskId: t1, frame: { type: 'status', task_id: t1, status: 'running' } }]);
+      await a.bus.publishMany([{ groupId, ownerId: 'alice', taskId: t1, frame: { task_id: t1, status: 'success', result: '11\n1', exception: null, completion_t: '1.000' } }]);
       await a.bus.control(endpointId, { type: 'cancel', taskId: t1 });
       const got = await events;
       assert.deepEqual(got.map((e) => e.taskId), [t1, t1]);

@@ -62,7 +62,6 @@ export interface EndpointQueue {
 export interface TaskBus {
   control(endpointId: string, event: ControlEvent): Promise<void>;
   controlEvents(endpointId: string): Observable<ControlEvent>;
-  publish(event: GroupEvent): Promise<void>;
   /**
    * Publishes events in order; each group's subscribers hear its own ones as if published one by
    * one (a Redis backend sends one message per group).

@@ -1,7 +1,7 @@
 import type { Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
 import { ErrorCode } from '../../protocol/errorCodes.js';
-import type { ResultFrame, StatusFrame, SubscribeFrame } from '../../protocol/task.js';
+import { resultFrame, type ResultFrame, type StatusFrame, type SubscribeFrame } from '../../protocol/task.js';
 import { packFrames } from '../../protocol/frames.js';
 import { ApiError } from '../ApiError.js';
 import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
@@ -294,11 +294,5 @@ function parseSubscribe(text: string): SubscribeFrame | null {
  * @returns the frame
  */
 export function toFrame(task: TaskEntry): ResultFrame {
-  return {
-    task_id: task.id,
-    status: task.status as ResultFrame['status'],
-    result: task.result,
-    completion_t: ((task.completedAt ?? Date.now()) / 1000).toFixed(3),
-    exception: task.exception,
-  };
+  return resultFrame(task.id, { status: task.status as ResultFrame['status'], result: task.result, exception: task.exception, completedAt: task.completedAt ?? Date.now() });
 }

@@ -51,9 +51,6 @@ export class MemoryTaskBus implements TaskBus {
     return this.#control.observe(endpointId);
   }
 
-  async publish(event: GroupEvent): Promise<void> {
-    this.#groups.next(event.groupId, event);
-  }
 
   async publishMany(events: readonly GroupEvent[]): Promise<void> {
     for (const event of events) this.#groups.next(event.groupId, event);

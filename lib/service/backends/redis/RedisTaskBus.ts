@@ -67,9 +67,6 @@ export class RedisTaskBus implements TaskBus {
     );
   }
 
-  publish(event: GroupEvent): Promise<void> {
-    return this.publishMany([event]);
-  }
 
   async publishMany(events: readonly GroupEvent[]): Promise<void> {
     // One message per group (and owner, always the group's): its frames in order, a status as
