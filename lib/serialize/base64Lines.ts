@@ -10,7 +10,20 @@
  * ```
  */
 export function encodeBase64Lines(text: string): string {
-  const bytes = new TextEncoder().encode(text);
+  return encodeBase64BytesLines(new TextEncoder().encode(text));
+}
+
+/**
+ * Base64 of bytes in MIME lines, as {@link encodeBase64Lines} writes a string's.
+ *
+ * @param bytes - any bytes
+ * @returns the encoded lines, or `""` for none
+ * @example
+ * ```ts
+ * encodeBase64BytesLines(new Uint8Array([0x80, 0x04])); // "gAQ=\n"
+ * ```
+ */
+export function encodeBase64BytesLines(bytes: Uint8Array): string {
   let binary = '';
   // In slices: String.fromCharCode(...bytes) overflows the stack for large sources.
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));

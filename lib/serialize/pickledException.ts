@@ -1,3 +1,4 @@
+import { encodeBase64BytesLines } from './base64Lines.js';
 /**
  * A remote exception as the funcX SDK 0.3.x reads one: `00` (base64 of a pickle, in MIME lines)
  * of an exception wrapper, written here by hand for errors the endpoint or the service makes
@@ -56,15 +57,6 @@ class PickleWriter {
   }
 }
 
-/** Base64 of bytes in MIME lines of 76 characters, as Python's `codecs.encode(b, "base64")`. */
-function base64Lines(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  const flat = btoa(binary);
-  let out = '';
-  for (let i = 0; i < flat.length; i += 76) out += `${flat.slice(i, i + 76)}\n`;
-  return out;
-}
 
 /**
  * The `00` value of a remote exception for the funcX SDK 0.3.x: its `get_result` re-raises an
@@ -100,5 +92,5 @@ export function pickleRemoteException(name: string, message: string, stack: stri
     .op(OP.SETITEMS, OP.TUPLE, OP.REDUCE)
     .op(OP.SETITEMS, OP.BUILD)
     .done();
-  return `00\n${base64Lines(wrapper)}`;
+  return `00\n${encodeBase64BytesLines(wrapper)}`;
 }

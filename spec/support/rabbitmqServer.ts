@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { freePort } from './freePort.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -18,15 +18,6 @@ export interface RabbitmqServer {
 /** Debian's rabbitmq-server, run directly (its /usr/sbin wrapper switches to the system's rabbitmq user and data). */
 const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /**
  * Starts `rabbitmq-server` (Debian's package; `.ci/run` installs it) with the management plugin,
