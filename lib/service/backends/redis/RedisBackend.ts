@@ -55,7 +55,7 @@ export class RedisBackend implements Backend {
     this.functions = new RedisRegistry<FunctionEntry>(client, 'f', 'lastUsedAt');
     this.endpoints = new RedisRegistry<EndpointEntry>(client, 'e', 'lastSeenAt');
     this.identity = new RedisIdentityRepo(client);
-    this.counters = new RedisCounters(client);
+    this.counters = new RedisCounters(client, options.logger);
     const log = options.logger ?? createLogger();
     this.bus = new RedisTaskBus(client, new ChannelSubscriber(subscriber, log), log);
     this.presence = new RedisPresence(client);
@@ -119,7 +119,7 @@ export class RedisBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    await this.counters.flush();
+    await this.counters.close();
     await Promise.allSettled([this.#client.redis.quit(), this.#subscriber.quit()]);
   }
 }

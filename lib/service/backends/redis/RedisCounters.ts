@@ -1,6 +1,7 @@
 import { TASK_STATUSES, isFinalStatus, type TaskStatus } from '../../../protocol/task.js';
 import type { Counter, Counters } from '../../core/Counters.js';
 import type { ServiceStatsSnapshot } from '../../ServiceStats.js';
+import type { Logger } from '../../log.js';
 import type { RedisClient } from './RedisClient.js';
 
 /**
@@ -13,9 +14,18 @@ export class RedisCounters implements Counters {
   readonly #client: RedisClient;
   /** User id (TOTAL for the totals) → field → delta, until the end of the tick; emptied by every flush. */
   readonly #pending = new Map<string, Map<string, number>>();
+  readonly #log: Logger | undefined;
+  /** A flush again after one Redis refused; cleared when it runs, or at close. */
+  #retry: NodeJS.Timeout | null = null;
+  #closed = false;
 
-  constructor(client: RedisClient) {
+  /**
+   * @param client - the connection and scripts
+   * @param log - where a flush that Redis refused is told (its changes are kept and sent again)
+   */
+  constructor(client: RedisClient, log?: Logger) {
     this.#client = client;
+    this.#log = log?.child({ component: 'redis-counters' });
   }
 
   #key(userId: string): string {
@@ -54,6 +64,10 @@ export class RedisCounters implements Counters {
 
   #bump(who: string, field: string, delta: number): void {
     if (this.#pending.size === 0) process.nextTick(() => void this.flush());
+    this.#keep(who, field, delta);
+  }
+
+  #keep(who: string, field: string, delta: number): void {
     let fields = this.#pending.get(who);
     if (fields === undefined) this.#pending.set(who, (fields = new Map()));
     fields.set(field, (fields.get(field) ?? 0) + delta);
@@ -65,18 +79,44 @@ export class RedisCounters implements Counters {
    *
    * @returns once Redis answered (a failure is dropped: it skews a figure, never a task)
    */
+  /**
+   * Sends what is pending one last time and stops retrying (the backend is closing).
+   *
+   * @returns when sent, or refused
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#retry) clearTimeout(this.#retry);
+    this.#retry = null;
+    await this.flush();
+  }
+
   flush(): Promise<void> {
     if (this.#pending.size === 0) return Promise.resolve();
     const keys: string[] = [];
     const args: (string | number)[] = [];
-    for (const [who, fields] of this.#pending) {
+    const sent = [...this.#pending];
+    for (const [who, fields] of sent) {
       const at = args.push(0);
       for (const [field, delta] of fields) if (delta !== 0) args.push(field, delta);
       args[at - 1] = (args.length - at) / 2;
       keys.push(this.#key(who));
     }
     this.#pending.clear();
-    return this.#client.script('count', keys, args).then(() => undefined, () => undefined);
+    return this.#client.script('count', keys, args).then(
+      () => undefined,
+      (error: unknown) => {
+        // Kept, not lost: the changes go again with the next flush (the next change, or close).
+        this.#log?.warn({ err: error, counters: sent.length }, 'sending counter changes to Redis failed; they go again with the next');
+        for (const [who, fields] of sent) for (const [field, delta] of fields) this.#keep(who, field, delta);
+        // Not at once (Redis is away): in a second, or with the next change; never after close.
+        if (this.#closed) return;
+        this.#retry ??= setTimeout(() => {
+          this.#retry = null;
+          void this.flush();
+        }, 1000).unref();
+      },
+    );
   }
 }
 
