@@ -311,7 +311,7 @@ export class TaskBroker {
       const failed = typeof message.exception === 'string';
       return { id: message.task_id, endpointId, end: { status: failed ? 'failed' : 'success', result: failed ? null : (message.result ?? 'null'), exception: failed ? message.exception! : null, completedAt } };
     });
-    const [, befores] = await Promise.all([this.#advance(endpointId, moves, trails), this.#end(ends, trails)]);
+    const befores = await this.#record(endpointId, moves, ends, trails);
     return befores.map((before) => before !== null);
   }
 
@@ -371,7 +371,7 @@ export class TaskBroker {
     const ends = tasks.map((task): TaskCompletion => ({ id: task.id, end: { status: 'cancelled', result: null,
       // In the form its submitter reads (a pickling funcX SDK, Globus Compute), as a worker would write it.
       exception: serializeErrorAs(errorFormOf(task.payload), new ServiceMadeError('TaskCancelled', `Task ${task.id} was cancelled`)), completedAt } }));
-    const befores = await this.#end(ends);
+    const befores = await this.#record('', [], ends);
     await Promise.all(befores.map((before) => (before ? this.#backend.bus.control(before.endpointId, { type: 'cancel', taskId: before.id }) : undefined)));
     const now = await this.#backend.tasks.getMany(tasks.map((t) => t.id));
     return tasks.map((task) => now.get(task.id) ?? task);
@@ -398,7 +398,7 @@ export class TaskBroker {
         const error = new ServiceMadeError('EndpointUnavailable', `Task ${task.id} waited ${Math.round(waited / 1000)} s for endpoint ${task.endpointId}, which did not take it (the limit is the service's maxWaitMs)`);
         return { id: task.id, end: { status: 'failed', result: null, exception: serializeErrorAs(errorFormOf(task.payload), error), completedAt: now } };
       });
-      tasksExpired = (await this.#end(ends)).filter((b) => b !== null).length;
+      tasksExpired = (await this.#record('', [], ends)).filter((b) => b !== null).length;
     }
     let tasksDeleted = 0;
     const byGroup = new Map<string, string[]>();
@@ -452,20 +452,6 @@ export class TaskBroker {
     return { id: taskId, ownerId: userId, groupId: group.id, functionId: fn.id, endpointId: endpoint.id, payload, payloadDigest: digest(payload), status: INITIAL_STATUS, result: null, exception: null, queuedAt: Date.now(), completedAt: null };
   }
 
-  /**
-   * Moves tasks forward, and counts and publishes the moves that happened. The status events are
-   * sent, not waited for: they are best effort (a client that missed one sees the next status or
-   * the end), and the caller goes on a round trip sooner.
-   *
-   * @param trails - per task, the statuses reported on the way to its move, each told to its
-   *   subscribers when it takes the task forward
-   * @returns per move, the task as it is now, or null when it did not move
-   */
-  async #advance(endpointId: string, moves: readonly TaskMove[], trails?: ReadonlyMap<string, readonly TaskStatus[]>): Promise<(TaskEntry | null)[]> {
-    if (moves.length === 0) return [];
-    return this.#moved(await this.#backend.tasks.advanceMany(endpointId, moves), moves, trails);
-  }
-
   /** Counts and tells the moves that happened (`befores[i]` non-null: `moves[i]` was made). @returns per move, the task as it is now, or null */
   #moved(befores: readonly (TaskEntry | null)[], moves: readonly TaskMove[], trails?: ReadonlyMap<string, readonly TaskStatus[]>): (TaskEntry | null)[] {
     const events: GroupEvent[] = [];
@@ -482,44 +468,45 @@ export class TaskBroker {
   }
 
   /**
-   * Ends tasks (first end wins): counts them, keeps them as undelivered, publishes their results.
-   * Resolves once the ends are stored; what follows is sent, not waited for, so that the caller
-   * (the endpoint hub acknowledging the tasks) goes on in the same round trip. A backend applies
-   * calls in the order they are made (one connection in Redis), so all of it lands before
-   * anything the caller sends next.
+   * Records moves and ends in one write (moved forward, then ended, ended ones marked
+   * undelivered), then counts them and publishes their events in order: each group's subscribers
+   * hear every status that took a task forward, then its result. Resolves once the write is
+   * stored; the events are sent, not waited for, so that the caller (the endpoint hub
+   * acknowledging the tasks) goes on in the same round trip. A backend applies calls in the order
+   * they are made (one connection in Redis), so the events go out before anything the caller
+   * sends next.
    *
-   * @param trails - per task, statuses reported just before its end, told to its subscribers
-   *   before its result (those that take it forward)
-   * @returns per item, the task before, or null when it had already ended
+   * @param trails - per task, the statuses reported on the way, each told when it takes the task forward
+   * @returns per end, the task before, or null when it had already ended
    */
-  async #end(ends: readonly TaskCompletion[], trails?: ReadonlyMap<string, readonly TaskStatus[]>): Promise<(TaskEntry | null)[]> {
-    const { tasks, counters, groups, bus } = this.#backend;
-    const befores = await tasks.completeMany(ends, this.#limits.retentionMs);
+  async #record(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], trails?: ReadonlyMap<string, readonly TaskStatus[]>): Promise<(TaskEntry | null)[]> {
+    if (moves.length === 0 && ends.length === 0) return [];
+    const { counters, bus } = this.#backend;
+    const { moved, ended } = await this.#backend.report(endpointId, moves, ends, this.#limits.retentionMs);
     const events: GroupEvent[] = [];
-    const undelivered = new Map<string, string[]>();
     const sent: Promise<void>[] = [];
-    befores.forEach((before, i) => {
+    moved.forEach((before, i) => {
+      if (before === null) return;
+      const { id, to } = moves[i]!;
+      counters.moveTask(before.ownerId, before.status, to);
+      statusEvents(before, trails?.get(id) ?? [to], events);
+    });
+    ended.forEach((before, i) => {
       if (before === null) return;
       const { id, end } = ends[i]!;
       // Never sent (cancelled or expired while waiting): out of the queue, so a queue for an endpoint that never connects does not grow.
-      if (before.status === 'waiting-for-ep') sent.push(bus.withdraw(before.endpointId, id));
+      if (before.status === INITIAL_STATUS) sent.push(bus.withdraw(before.endpointId, id));
       counters.moveTask(before.ownerId, before.status, end.status);
       counters.add(before.ownerId, 'bytesHeld', (end.result?.length ?? 0) + (end.exception?.length ?? 0) - (before.payload?.length ?? 0));
-      (undelivered.get(before.groupId) ?? undelivered.set(before.groupId, []).get(before.groupId)!).push(id);
       const trail = trails?.get(id);
       if (trail) statusEvents(before, trail, events);
-      const frame = resultFrame(id, end);
-      events.push({ groupId: before.groupId, ownerId: before.ownerId, taskId: id, frame });
+      events.push({ groupId: before.groupId, ownerId: before.ownerId, taskId: id, frame: resultFrame(id, end) });
     });
-    // Kept until a subscriber takes it: a socket that subscribes later drains it (§3 of the
-    // extensions). Kept before the publish, so a subscriber that hears of a result finds it there
-    // to take out.
-    for (const [groupId, ids] of undelivered) sent.push(groups.addUndelivered(groupId, ids));
     if (events.length > 0) sent.push(bus.publishMany(events));
-    // A failure here loses an event or an undelivered mark, never a result: the task is stored
-    // ended, and the client's sweep finds it.
-    if (sent.length > 0) void Promise.all(sent).catch(logFailure(this.#log, 'publishing results or marking them undelivered failed; clients find them by polling', { tasks: ends.length }));
-    return befores;
+    // A failure here loses an event, never a result: the task is stored ended and marked
+    // undelivered, a socket that subscribes drains it, and the client's sweep finds it.
+    if (sent.length > 0) void Promise.all(sent).catch(logFailure(this.#log, 'publishing status and result events failed; clients find the results by draining or polling', { tasks: ends.length, moves: moves.length }));
+    return ended;
   }
 
   async #checkQuota(userId: string, counter: Counter, adding: number, limit: number, what: string, retryAfterSeconds?: number): Promise<void> {

@@ -21,11 +21,10 @@ const CASES: readonly { readonly method: string; readonly useCase: string; reado
   { method: 'submit', useCase: 'submit' },
   { method: 'queue.takeAndClaim', useCase: 'dispatch' },
   { method: 'functions.get', useCase: 'dispatch' },
-  { method: 'tasks.advanceMany', useCase: 'report' },
-  { method: 'tasks.completeMany', useCase: 'report' },
+  { method: 'report', useCase: 'report' },
   { method: 'queue.ack', useCase: 'report' },
   { method: 'bus.publishMany', useCase: 'report' },
-  { method: 'groups.addUndelivered', useCase: 'report' },
+  { method: 'groups.removeUndelivered', useCase: 'delivery' },
   { method: 'queue.release', useCase: 'reclaim', drop: true },
 ];
 const MODES: readonly FaultMode[] = ['before', 'after'];

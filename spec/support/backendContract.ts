@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { v4 as uuidv4 } from 'uuid';
 import type { Backend } from '../../lib/service/core/Backend.js';
-import type { TaskEntry } from '../../lib/service/core/records.js';
+import type { TaskCompletion, TaskEntry, TaskMove } from '../../lib/service/core/records.js';
 
 /** Makes two backends over the same storage (two connections to one Redis; the same object in memory). */
 export type BackendPair = () => Promise<{ a: Backend; b: Backend; close(): Promise<void> }>;
@@ -37,6 +37,12 @@ async function insert(backend: Backend, tasks: readonly TaskEntry[]): Promise<(T
 }
 
 const one = async <T>(answers: Promise<T[]>): Promise<T> => (await answers)[0]!;
+
+/** A report with moves only (as an endpoint's statuses). */
+const advance = async (backend: Backend, endpointId: string, moves: readonly TaskMove[]): Promise<(TaskEntry | null)[]> => (await backend.report(endpointId, moves, [], RETENTION_MS)).moved;
+
+/** A report with ends only (as a cancel, an expiry, or results). */
+const complete = async (backend: Backend, ends: readonly TaskCompletion[], retentionMs = RETENTION_MS): Promise<(TaskEntry | null)[]> => (await backend.report('', [], ends, retentionMs)).ended;
 
 /**
  * The contract every backend keeps: values in and out, and atomic deciding operations, tested by
@@ -77,12 +83,12 @@ export function backendContract(name: string, pair: BackendPair): void {
     it('tasks - advance only moves forward, only for its endpoint, never out of an end', async () => {
       const task = newTask();
       await insert(a, [task]);
-      assert.equal(await one(a.tasks.advanceMany(uuidv4(), [{ id: task.id, to: 'running' }])), null, 'another endpoint');
-      const moves = await Promise.all([one(a.tasks.advanceMany(task.endpointId, [{ id: task.id, to: 'running' }])), one(b.tasks.advanceMany(task.endpointId, [{ id: task.id, to: 'running' }]))]);
+      assert.equal(await one(advance(a, uuidv4(), [{ id: task.id, to: 'running' }])), null, 'another endpoint');
+      const moves = await Promise.all([one(advance(a, task.endpointId, [{ id: task.id, to: 'running' }])), one(advance(b, task.endpointId, [{ id: task.id, to: 'running' }]))]);
       assert.equal(moves.filter((m) => m !== null).length, 1, 'one of two racing moves');
-      assert.equal(await one(a.tasks.advanceMany(task.endpointId, [{ id: task.id, to: 'waiting-for-nodes' }])), null, 'never back');
+      assert.equal(await one(advance(a, task.endpointId, [{ id: task.id, to: 'waiting-for-nodes' }])), null, 'never back');
       assert.equal((await a.tasks.get(task.id))!.status, 'running');
-      assert.equal(await one(a.tasks.advanceMany(task.endpointId, [{ id: task.id, to: 'success' }])), null, 'an end is not an advance');
+      assert.equal(await one(advance(a, task.endpointId, [{ id: task.id, to: 'success' }])), null, 'an end is not an advance');
     });
 
     it('tasks - complete: the first end wins, drops the payload for its digest, and counts once', async () => {
@@ -90,8 +96,8 @@ export function backendContract(name: string, pair: BackendPair): void {
       await insert(a, [task]);
       assert.ok(await a.tasks.isReferenced(task.functionId));
       const ends = await Promise.all([
-        one(a.tasks.completeMany([{ id: task.id, end: { status: 'success', result: '11\n1', exception: null, completedAt: 2000 } }], RETENTION_MS)),
-        one(b.tasks.completeMany([{ id: task.id, end: { status: 'failed', result: null, exception: '12\nx', completedAt: 2001 } }], RETENTION_MS)),
+        one(complete(a, [{ id: task.id, end: { status: 'success', result: '11\n1', exception: null, completedAt: 2000 } }], RETENTION_MS)),
+        one(complete(b, [{ id: task.id, end: { status: 'failed', result: null, exception: '12\nx', completedAt: 2001 } }], RETENTION_MS)),
       ]);
       assert.equal(ends.filter((e) => e !== null).length, 1);
       const stored = (await b.tasks.get(task.id))!;
@@ -113,7 +119,7 @@ export function backendContract(name: string, pair: BackendPair): void {
       const q = a.bus.queue(task.endpointId, 'replica-a/requeue');
       const [taken] = await q.takeAndClaim(10);
       assert.equal(taken!.taskId, task.id);
-      await a.tasks.advanceMany(task.endpointId, [{ id: task.id, to: 'running' }]);
+      await advance(a, task.endpointId, [{ id: task.id, to: 'running' }]);
       assert.ok(!(await a.tasks.waitingSince(11, 10_000)).includes(task.id), 'not waiting while running');
       const released = await q.release();
       assert.deepEqual(released.map((t) => [t.id, t.status]), [[task.id, 'running']], 'the task as it was before');
@@ -123,7 +129,7 @@ export function backendContract(name: string, pair: BackendPair): void {
       assert.ok((await a.tasks.waitingSince(requeued.queuedAt + 1, 10_000)).includes(task.id));
       const again = await b.bus.queue(task.endpointId, 'replica-b/requeue').takeAndClaim(10);
       assert.deepEqual(again.map((t) => [t.taskId, t.before?.status]), [[task.id, 'waiting-for-ep']], 'queued again: the next consumer takes it');
-      await a.tasks.completeMany([{ id: task.id, end: { status: 'success', result: '11\n1', exception: null, completedAt: 5 } }], RETENTION_MS);
+      await complete(a, [{ id: task.id, end: { status: 'success', result: '11\n1', exception: null, completedAt: 5 } }], RETENTION_MS);
       assert.deepEqual(await b.bus.queue(task.endpointId, 'replica-b/requeue').release(), [], 'an ended task is not requeued');
       await a.tasks.deleteMany([task.id]);
     });
@@ -160,16 +166,16 @@ export function backendContract(name: string, pair: BackendPair): void {
       const tasks = Array.from({ length: 20 }, () => newTask({ endpointId }));
       await insert(a, tasks.map((t) => ({ ...t, groupId: tasks[0]!.groupId })));
       const ids = tasks.map((t) => t.id);
-      assert.deepEqual(await a.tasks.advanceMany(uuidv4(), ids.map((id) => ({ id, to: 'running' }))), ids.map(() => null), 'another endpoint moves nothing');
-      const [x, y] = await Promise.all([a.tasks.advanceMany(endpointId, ids.map((id) => ({ id, to: 'waiting-for-nodes' }))), b.tasks.advanceMany(endpointId, ids.map((id) => ({ id, to: 'waiting-for-nodes' })))]);
+      assert.deepEqual(await advance(a, uuidv4(), ids.map((id) => ({ id, to: 'running' }))), ids.map(() => null), 'another endpoint moves nothing');
+      const [x, y] = await Promise.all([advance(a, endpointId, ids.map((id) => ({ id, to: 'waiting-for-nodes' }))), advance(b, endpointId, ids.map((id) => ({ id, to: 'waiting-for-nodes' })))]);
       ids.forEach((_, i) => assert.equal([x[i], y[i]].filter((m) => m !== null).length, 1, `task ${i} claimed once`));
       assert.equal((x[0] ?? y[0])!.status, 'waiting-for-ep', 'the task as it was before');
       assert.deepEqual((x[0] ?? y[0])!.payload, tasks[0]!.payload);
-      const moved = await a.tasks.advanceMany(endpointId, [{ id: ids[0]!, to: 'running' }, { id: ids[0]!, to: 'waiting-for-launch' }, { id: uuidv4(), to: 'running' }, { id: ids[1]!, to: 'running' }]);
+      const moved = await advance(a, endpointId, [{ id: ids[0]!, to: 'running' }, { id: ids[0]!, to: 'waiting-for-launch' }, { id: uuidv4(), to: 'running' }, { id: ids[1]!, to: 'running' }]);
       assert.deepEqual(moved.map((m) => m?.status ?? null), ['waiting-for-nodes', null, null, 'waiting-for-nodes'], 'never back, unknown ids skipped, each in order');
       const ends = await Promise.all([
-        a.tasks.completeMany(ids.map((id) => ({ id, endpointId, end: { status: 'success', result: '11\n1', exception: null, completedAt: 2000 } })), RETENTION_MS),
-        b.tasks.completeMany(ids.map((id) => ({ id, end: { status: 'failed', result: null, exception: '12\nx', completedAt: 2001 } })), RETENTION_MS),
+        complete(a, ids.map((id) => ({ id, endpointId, end: { status: 'success', result: '11\n1', exception: null, completedAt: 2000 } })), RETENTION_MS),
+        complete(b, ids.map((id) => ({ id, end: { status: 'failed', result: null, exception: '12\nx', completedAt: 2001 } })), RETENTION_MS),
       ]);
       const stored = await a.tasks.getMany(ids);
       ids.forEach((id, i) => {
@@ -182,7 +188,7 @@ export function backendContract(name: string, pair: BackendPair): void {
       assert.equal(await a.tasks.isReferenced(endpointId), false);
       const again = newTask();
       await insert(a, [again]);
-      const twice = await b.tasks.completeMany([
+      const twice = await complete(b, [
         { id: again.id, endpointId: uuidv4(), end: { status: 'success', result: '11\n1', exception: null, completedAt: 3000 } },
         { id: again.id, end: { status: 'success', result: '11\n2', exception: null, completedAt: 3000 } },
         { id: again.id, end: { status: 'failed', result: null, exception: '12\ny', completedAt: 3001 } },
@@ -197,8 +203,8 @@ export function backendContract(name: string, pair: BackendPair): void {
       const odd = '11\n["é€😀 \\"quoted\\" \\\\ back\\/slash", "\\u0000", "tab\\t", "line\\nbreak", "{}[]"]' + '\t\u0000\u2028\r"';
       const task = newTask({ payload: odd });
       assert.deepEqual(await insert(a, [task, { ...task, payload: 'x' }]), [null, { ...task }]);
-      assert.equal((await b.tasks.advanceMany(task.endpointId, [{ id: task.id, to: 'running' }]))[0]!.payload, odd);
-      const [before] = await a.tasks.completeMany([{ id: task.id, end: { status: 'success', result: '', exception: null, completedAt: 5 } }], RETENTION_MS);
+      assert.equal((await advance(b, task.endpointId, [{ id: task.id, to: 'running' }]))[0]!.payload, odd);
+      const [before] = await complete(a, [{ id: task.id, end: { status: 'success', result: '', exception: null, completedAt: 5 } }], RETENTION_MS);
       assert.equal(before!.payload, odd);
       const stored = (await b.tasks.getMany([task.id])).get(task.id)!;
       assert.equal(stored.result, '', 'an empty result is kept, not taken for none');
@@ -224,7 +230,8 @@ export function backendContract(name: string, pair: BackendPair): void {
       await a.submit(id, tasks[0]!.endpointId, tasks.slice(0, 5)); // again: no duplicates, order kept
       assert.deepEqual(await b.groups.taskIds(id), ids);
       assert.equal(await a.groups.size(id), 50);
-      await Promise.all(ids.map((t, i) => (i % 2 ? a : b).groups.addUndelivered(id, [t])));
+      // Each end marks its task undelivered, in the same write.
+      await Promise.all(ids.map((t, i) => complete(i % 2 ? a : b, [{ id: t, end: { status: 'success', result: '11\n1', exception: null, completedAt: 5 } }])));
       const [x, y] = await Promise.all([a.groups.drainUndelivered(id), b.groups.drainUndelivered(id)]);
       assert.equal(x.length + y.length, 50);
       assert.equal(new Set([...x, ...y]).size, 50, 'no id twice');
@@ -236,16 +243,21 @@ export function backendContract(name: string, pair: BackendPair): void {
       assert.equal(await b.groups.get(id), undefined);
     });
 
-    it('groups - undelivered: added in batches; concurrent removals all land', async () => {
+    it('groups - undelivered: marked by the report that ends a task, in its own group; concurrent removals all land', async () => {
       const [g1, g2] = [uuidv4(), uuidv4()];
       await a.groups.claim(g1, 'alice', 1);
       await a.groups.claim(g2, 'alice', 1);
-      const ids = Array.from({ length: 10 }, () => uuidv4());
-      await a.groups.addUndelivered(g1, ids);
-      await b.groups.addUndelivered(g2, ids.slice(0, 4));
-      await Promise.all([...ids.slice(0, 6).map((id) => a.groups.removeUndelivered(g1, [id])), a.groups.removeUndelivered(g2, ids.slice(0, 2)), a.groups.removeUndelivered(g1, [])]);
+      const inG1 = Array.from({ length: 10 }, () => newTask({ groupId: g1 }));
+      const inG2 = Array.from({ length: 4 }, () => newTask({ groupId: g2 }));
+      await insert(a, [...inG1.map((t) => ({ ...t, endpointId: inG1[0]!.endpointId })), ...inG2.map((t) => ({ ...t, endpointId: inG2[0]!.endpointId }))]);
+      const ids = inG1.map((t) => t.id);
+      const ids2 = inG2.map((t) => t.id);
+      const done = (t: string): TaskCompletion => ({ id: t, end: { status: 'success', result: '11\n1', exception: null, completedAt: 5 } });
+      // Ended in one report across two groups: each marked undelivered in its own.
+      await complete(b, [...ids.map(done), ...ids2.map(done)]);
+      await Promise.all([...ids.slice(0, 6).map((id) => a.groups.removeUndelivered(g1, [id])), a.groups.removeUndelivered(g2, ids2.slice(0, 2)), a.groups.removeUndelivered(g1, [])]);
       assert.deepEqual((await b.groups.drainUndelivered(g1)).sort(), ids.slice(6).sort());
-      assert.deepEqual((await b.groups.drainUndelivered(g2)).sort(), ids.slice(2, 4).sort());
+      assert.deepEqual((await b.groups.drainUndelivered(g2)).sort(), ids2.slice(2, 4).sort());
     });
 
     it('registrations - insert, touch, idle, delete once', async () => {
@@ -299,7 +311,7 @@ export function backendContract(name: string, pair: BackendPair): void {
       const ended = newTask({ endpointId });
       await insert(a, [...mine, ended].map((t) => ({ ...t, groupId: mine[0]!.groupId })));
       await insert(a, [other]);
-      await a.tasks.completeMany([{ id: ended.id, end: { status: 'cancelled', result: null, exception: '12\nx', completedAt: 20 } }], RETENTION_MS);
+      await complete(a, [{ id: ended.id, end: { status: 'cancelled', result: null, exception: '12\nx', completedAt: 20 } }], RETENTION_MS);
       const qa = a.bus.queue(endpointId, 'replica-a/claims');
       const qb = b.bus.queue(endpointId, 'replica-b/claims');
       const taken = (await Promise.all([qa.takeAndClaim(4), qb.takeAndClaim(4), qa.takeAndClaim(4), qb.takeAndClaim(4)])).flat();

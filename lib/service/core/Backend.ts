@@ -1,5 +1,5 @@
 import type { Counters } from './Counters.js';
-import type { Repositories, SubmitPort } from './repositories.js';
+import type { ReportPort, Repositories, SubmitPort } from './repositories.js';
 import type { Presence, TaskBus } from './TaskBus.js';
 
 /**
@@ -7,7 +7,7 @@ import type { Presence, TaskBus } from './TaskBus.js';
  * bus and endpoint presence. `MemoryBackend` (one process) and `RedisBackend` (any number of
  * replicas) implement it; the broker, the hubs and the routes see only this.
  */
-export interface Backend extends Repositories, SubmitPort {
+export interface Backend extends Repositories, SubmitPort, ReportPort {
   readonly counters: Counters;
   readonly bus: TaskBus;
   readonly presence: Presence;

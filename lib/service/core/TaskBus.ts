@@ -41,7 +41,7 @@ export interface EndpointQueue {
   /**
    * Takes up to `max` tasks, as {@link take}, and claims each in the same step (one script in
    * Redis, a round trip fewer for a freed slot): a task moves from `waiting-for-ep` to
-   * `waiting-for-nodes`, as `TaskRepo.advanceMany` would move it, if it is waiting for this
+   * `waiting-for-nodes`, as a report's move would, if it is waiting for this
    * queue's endpoint. Only the broker calls it (it counts and tells the moves).
    */
   takeAndClaim(max: number): Promise<ClaimedTask[]>;

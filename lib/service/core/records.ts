@@ -33,13 +33,13 @@ export interface TaskEnd {
   readonly completedAt: number;
 }
 
-/** One task of {@link TaskRepo.advanceMany}: where it moves. */
+/** One move of a report (`ReportPort.report`): where the task moves. */
 export interface TaskMove {
   readonly id: string;
   readonly to: TaskStatus;
 }
 
-/** One task of {@link TaskRepo.completeMany}: how it ends, and the endpoint that must be its own (any when undefined). */
+/** One end of a report (`ReportPort.report`): how the task ends, and the endpoint that must be its own (any when undefined). */
 export interface TaskCompletion {
   readonly id: string;
   readonly end: TaskEnd;

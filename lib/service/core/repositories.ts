@@ -12,19 +12,6 @@ import type { EndpointEntry, FunctionEntry, GroupEntry, TaskCompletion, TaskEntr
 export interface TaskRepo {
   get(id: string): Promise<TaskEntry | undefined>;
   getMany(ids: readonly string[]): Promise<Map<string, TaskEntry>>;
-  /**
-   * Moves live tasks forward (never back, never out of an end, see `canMove('report', ...)` in
-   * lib/protocol/lifecycle.ts), each if `endpointId` is its endpoint, in order.
-   * @returns per move, the task as it was before, or null when nothing changed
-   */
-  advanceMany(endpointId: string, moves: readonly TaskMove[]): Promise<(TaskEntry | null)[]>;
-  /**
-   * Ends live tasks, in order (of two ends of one task, the first wins), dropping each payload
-   * (its digest stays). An ended task is kept for `retentionMs` at least; the sweep deletes it
-   * then (a backend may also expire it a little later by itself).
-   * @returns per item, the task as it was before, or null when it had already ended (or is unknown)
-   */
-  completeMany(ends: readonly TaskCompletion[], retentionMs: number): Promise<(TaskEntry | null)[]>;
   /** Deletes tasks. @returns per id, the task as it was, or null when there was none */
   deleteMany(ids: readonly string[]): Promise<(TaskEntry | null)[]>;
   /** Ids of tasks that ended before `before`, at most `limit`. */
@@ -44,7 +31,6 @@ export interface GroupRepo {
   removeTasks(id: string, taskIds: readonly string[]): Promise<void>;
   taskIds(id: string): Promise<string[]>;
   size(id: string): Promise<number>;
-  addUndelivered(id: string, taskIds: readonly string[]): Promise<void>;
   removeUndelivered(id: string, taskIds: readonly string[]): Promise<void>;
   /** Takes every undelivered id at once: two subscribers draining together each get a share, none twice. */
   drainUndelivered(id: string): Promise<string[]>;
@@ -87,6 +73,20 @@ export interface IdentityRepo {
 export interface SubmitPort {
   /** @returns per task, null when accepted, else the task that has its id */
   submit(groupId: string, endpointId: string, tasks: readonly TaskEntry[]): Promise<(TaskEntry | null)[]>;
+}
+
+/**
+ * The one write of a report (and of a cancel or an expiry, with no moves): live tasks moved
+ * forward (never back, never out of an end, see `canMove('report', ...)` in
+ * lib/protocol/lifecycle.ts), each if `endpointId` is its endpoint; then live tasks ended, in
+ * order (of two ends of one task, the first wins), each payload dropped (its digest stays), each
+ * ended task marked undelivered in its group; all in one atomic step. An ended task is kept for
+ * `retentionMs` at least; the sweep deletes it then (a backend may also expire it a little later
+ * by itself).
+ */
+export interface ReportPort {
+  /** @returns per move and per end, the task as it was before, or null when nothing changed */
+  report(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], retentionMs: number): Promise<{ moved: (TaskEntry | null)[]; ended: (TaskEntry | null)[] }>;
 }
 
 /** Everything a backend stores. */

@@ -1,5 +1,5 @@
 import type { Backend } from '../../core/Backend.js';
-import type { EndpointEntry, FunctionEntry, TaskEntry } from '../../core/records.js';
+import type { EndpointEntry, FunctionEntry, TaskCompletion, TaskEntry, TaskMove } from '../../core/records.js';
 import { ServiceStats } from '../../ServiceStats.js';
 import { MemoryGroupRepo } from './MemoryGroupRepo.js';
 import { MemoryIdentityRepo } from './MemoryIdentityRepo.js';
@@ -36,6 +36,16 @@ export class MemoryBackend implements Backend {
     this.groups.addTasksNow(groupId, accepted);
     this.bus.enqueueNow(endpointId, accepted);
     return existing;
+  }
+
+  // Runs to its end without awaiting: moves, ends and undelivered marks are one atomic step.
+  async report(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[]): Promise<{ moved: (TaskEntry | null)[]; ended: (TaskEntry | null)[] }> {
+    const moved = this.tasks.advanceNow(endpointId, moves);
+    const ended = this.tasks.completeNow(ends);
+    const byGroup = new Map<string, string[]>();
+    for (const before of ended) if (before) (byGroup.get(before.groupId) ?? byGroup.set(before.groupId, []).get(before.groupId)!).push(before.id);
+    for (const [groupId, ids] of byGroup) this.groups.addUndeliveredNow(groupId, ids);
+    return { moved, ended };
   }
 
   async close(): Promise<void> {}

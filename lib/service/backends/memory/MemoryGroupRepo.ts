@@ -54,7 +54,8 @@ export class MemoryGroupRepo implements GroupRepo {
     return this.#groups.get(id)?.taskIds.size ?? 0;
   }
 
-  async addUndelivered(id: string, taskIds: readonly string[]): Promise<void> {
+  /** Marks ended tasks undelivered, synchronously: part of MemoryBackend's atomic report. */
+  addUndeliveredNow(id: string, taskIds: readonly string[]): void {
     const group = this.#groups.get(id);
     if (group) for (const taskId of taskIds) group.undelivered.add(taskId);
   }

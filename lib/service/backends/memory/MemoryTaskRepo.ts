@@ -65,13 +65,12 @@ export class MemoryTaskRepo implements TaskRepo {
     });
   }
 
-  // Each batch runs to its end without awaiting: atomic as a whole, each item decided in order.
-  async advanceMany(endpointId: string, moves: readonly TaskMove[]): Promise<(TaskEntry | null)[]> {
-    return this.advanceNow(endpointId, moves);
-  }
-
-  /** The sweep is this backend's expiry: ended tasks are kept until it deletes them, at `retentionMs`. */
-  async completeMany(ends: readonly TaskCompletion[]): Promise<(TaskEntry | null)[]> {
+  /**
+   * Ends live tasks, synchronously: part of MemoryBackend's atomic report. The sweep is this
+   * backend's expiry: ended tasks are kept until it deletes them, at `retentionMs`.
+   * @returns per end, the task before, or null
+   */
+  completeNow(ends: readonly TaskCompletion[]): (TaskEntry | null)[] {
     return ends.map(({ id, end, endpointId }) => {
       const task = this.#tasks.get(id);
       if (!task || !canMove('end', task.status, end.status) || (endpointId !== undefined && task.endpointId !== endpointId)) return null;

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Backend } from '../../core/Backend.js';
-import type { EndpointEntry, FunctionEntry, TaskEntry } from '../../core/records.js';
+import type { EndpointEntry, FunctionEntry, TaskCompletion, TaskEntry, TaskMove } from '../../core/records.js';
 import { createLogger, type Logger } from '../../log.js';
 import { ChannelSubscriber } from './ChannelSubscriber.js';
 import { RedisClient } from './RedisClient.js';
@@ -106,6 +106,10 @@ export class RedisBackend implements Backend {
         throw error;
       }
     });
+  }
+
+  report(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], retentionMs: number): Promise<{ moved: (TaskEntry | null)[]; ended: (TaskEntry | null)[] }> {
+    return this.tasks.report(endpointId, moves, ends, retentionMs, this.#client.key('g', ''));
   }
 
   /** The connection @fastify/rate-limit counts requests in, so that limits are per user across replicas. */

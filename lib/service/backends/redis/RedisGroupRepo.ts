@@ -45,9 +45,6 @@ export class RedisGroupRepo implements GroupRepo {
     return this.#client.redis.zcard(this.#key(id, 'tasks'));
   }
 
-  async addUndelivered(id: string, taskIds: readonly string[]): Promise<void> {
-    if (taskIds.length > 0) await this.#client.redis.sadd(this.#key(id, 'undelivered'), taskIds as string[]);
-  }
 
   async removeUndelivered(id: string, taskIds: readonly string[]): Promise<void> {
     if (taskIds.length > 0) await this.#client.redis.srem(this.#key(id, 'undelivered'), taskIds as string[]);

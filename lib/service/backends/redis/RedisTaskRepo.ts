@@ -112,30 +112,37 @@ export class RedisTaskRepo implements TaskRepo {
     return [this.#queued, this.#refs];
   }
 
-  advanceMany(endpointId: string, moves: readonly TaskMove[]): Promise<(TaskEntry | null)[]> {
-    return inSlices(moves, async (slice) => {
-      const keys = [this.#queued];
-      const args: string[] = [endpointId];
-      for (const move of slice) {
+  /**
+   * Records moves then ends in one script per slice (lua/report.lua), each ended task marked
+   * undelivered in its group.
+   * @param groupPrefix - the group keys' prefix, for the undelivered sets
+   * @returns per move and per end, the task before, or null
+   */
+  async report(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], retentionMs: number, groupPrefix: string): Promise<{ moved: (TaskEntry | null)[]; ended: (TaskEntry | null)[] }> {
+    // A backstop behind the sweep, which deletes ended tasks at retentionMs: a minute later.
+    const ttlSeconds = Math.ceil(retentionMs / 1000) + 60;
+    const one = async (slice: { moves: readonly TaskMove[]; ends: readonly TaskCompletion[] }): Promise<{ moved: (TaskEntry | null)[]; ended: (TaskEntry | null)[] }> => {
+      const keys = [this.#queued, this.#ended, this.#refs];
+      const args: (string | number)[] = [ttlSeconds, slice.moves.length, endpointId, groupPrefix];
+      for (const move of slice.moves) {
         keys.push(this.#key(move.id));
         args.push(move.to);
       }
-      return rowsOf(await this.#client.script<string>('advanceMany', keys, args)).map(taskOf);
-    });
-  }
-
-  completeMany(ends: readonly TaskCompletion[], retentionMs: number): Promise<(TaskEntry | null)[]> {
-    // A backstop behind the sweep, which deletes ended tasks at retentionMs: a minute later.
-    const ttlSeconds = Math.ceil(retentionMs / 1000) + 60;
-    return inSlices(ends, async (slice) => {
-      const keys = [this.#queued, this.#ended, this.#refs];
-      const args: (string | number)[] = [ttlSeconds];
-      for (const { id, end, endpointId } of slice) {
+      for (const { id, end, endpointId: owner } of slice.ends) {
         keys.push(this.#key(id));
-        args.push(end.status, end.completedAt, endpointId ?? '', end.result === null ? '0' : '1', end.result ?? '', end.exception === null ? '0' : '1', end.exception ?? '');
+        args.push(end.status, end.completedAt, owner ?? '', end.result === null ? '0' : '1', end.result ?? '', end.exception === null ? '0' : '1', end.exception ?? '');
       }
-      return rowsOf(await this.#client.script<string>('completeMany', keys, args)).map(taskOf);
-    });
+      const answer = JSON.parse(await this.#client.script<string>('report', keys, args)) as [Row[] | Record<string, never>, Row[] | Record<string, never>];
+      // cjson writes an empty table as {}.
+      const rows = (part: Row[] | Record<string, never>): Row[] => (Array.isArray(part) ? part : []);
+      return { moved: rows(answer[0]).map(taskOf), ended: rows(answer[1]).map(taskOf) };
+    };
+    if (moves.length + ends.length <= SCRIPT_BATCH) return one({ moves, ends });
+    // Larger: moves first, then ends, each in slices (a task moved and ended in one report is
+    // never split: the broker sends a task that ends as an end only).
+    const moved = await inSlices(moves, async (slice) => (await one({ moves: slice, ends: [] })).moved);
+    const ended = await inSlices(ends, async (slice) => (await one({ moves: [], ends: slice })).ended);
+    return { moved, ended };
   }
 
   deleteMany(ids: readonly string[]): Promise<(TaskEntry | null)[]> {

@@ -8,7 +8,7 @@ import { luaRankTable } from '../../../protocol/lifecycle.js';
 export const TASK_FIELDS = ['id', 'ownerId', 'groupId', 'functionId', 'endpointId', 'payload', 'payloadDigest', 'status', 'result', 'exception', 'queuedAt', 'completedAt'] as const;
 
 /** The scripts the backend runs, one file each in `lua/` (`<name>-<numberOfKeys>.lua`, or `<name>.lua` for a batch whose keys vary). */
-export const SCRIPT_NAMES = ['ack', 'advanceMany', 'claimGroup', 'completeMany', 'count', 'deleteMany', 'drain', 'giveBack', 'rows', 'submit', 'takeAndClaim', 'touch'] as const;
+export const SCRIPT_NAMES = ['ack', 'claimGroup', 'count', 'deleteMany', 'drain', 'giveBack', 'report', 'rows', 'submit', 'takeAndClaim', 'touch'] as const;
 
 /** The name of one script. */
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
@@ -32,7 +32,7 @@ function includeOf(name: string): string {
   const at = (field: (typeof TASK_FIELDS)[number]): number => TASK_FIELDS.indexOf(field) + 1;
   return [
     `local FIELDS = { ${TASK_FIELDS.map((f) => `'${f}'`).join(', ')} }`,
-    `local ID, FUNCTION, ENDPOINT, PAYLOAD, STATUS, QUEUED_AT = ${at('id')}, ${at('functionId')}, ${at('endpointId')}, ${at('payload')}, ${at('status')}, ${at('queuedAt')}`,
+    `local ID, GROUP, FUNCTION, ENDPOINT, PAYLOAD, STATUS, QUEUED_AT = ${at('id')}, ${at('groupId')}, ${at('functionId')}, ${at('endpointId')}, ${at('payload')}, ${at('status')}, ${at('queuedAt')}`,
     file,
   ].join('\n');
 }
