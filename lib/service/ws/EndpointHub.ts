@@ -417,7 +417,7 @@ export class EndpointHub {
   /**
    * This tick's intake of a connection. Frames that arrive together (an endpoint sends one per
    * tick, and several often come in one read) are recorded together once the tick's frames are
-   * read: one broker call for their statuses and one for their results.
+   * read: one broker call (one write) for their statuses and results.
    */
   #intake(connection: Connection): Intake {
     if (connection.intake === null) {
@@ -439,7 +439,7 @@ export class EndpointHub {
     connection.intake = null;
     const { statuses, results, acks, attempt } = intake;
     try {
-      // One broker call: a script for the statuses and one for the results, in Redis.
+      // One broker call: one script in Redis for the statuses and results together.
       const recorded = this.#broker.report(connection.endpointId, statuses, results);
       // The endpoint has room again: more work goes out while these results are being recorded.
       if (acks.length > 0 && attempt === 0) this.#pump(connection);
