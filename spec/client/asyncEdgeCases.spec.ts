@@ -54,7 +54,9 @@ describe('asynchronous client against a scripted service', () => {
     const task = fxc.run(target, 1);
     task.subscribe({ next: (v) => values.push(v), complete: () => completions++ });
     assert.equal(await task, 7);
-    await sleep(30);
+    // The client is done with the socket (the duplicate, sent right behind, came in or never will)
+    // once it has closed it.
+    await until(() => service.sockets.size === 0, 'the socket closed after the task settled');
     assert.deepEqual(values, [7]);
     assert.equal(completions, 1);
   });
@@ -124,7 +126,7 @@ describe('asynchronous client against a scripted service', () => {
     const fxc = client();
     const opened = service.socketsOpened;
     await fxc.run(target, 1);
-    await sleep(50);
+    await until(() => service.sockets.size === 0, 'the socket closed after the last task settled');
     assert.equal(service.sockets.size, 0, 'closed after the last task settled');
     await fxc.run(target, 2);
     assert.equal(service.socketsOpened - opened, 2);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { firstValueFrom, toArray } from 'rxjs';
 import { FuncXClient } from '../../lib/client/FuncXClient.js';
 import { FuncXError } from '../../lib/errors/FuncXError.js';
 import { startLocalService, type LocalService } from '../../lib/local/startLocalService.js';
+import { until } from '../support/until.js';
 
 describe('client - what a browser app relies on', () => {
   let local: LocalService;
@@ -58,7 +58,7 @@ describe('client - what a browser app relies on', () => {
     });
     const task = fxc.run({ functionId, endpointId: local.endpointId });
     // Subscribe only once the service already has the task running.
-    for (let i = 0; i < 100 && (await fxc.getTask(task.taskId).catch(() => null))?.status !== 'running'; i++) await sleep(10);
+    await until(async () => (await fxc.getTask(task.taskId).catch(() => null))?.status === 'running', 'the task to run');
     assert.equal((await fxc.getTask(task.taskId)).status, 'running');
     const seen = firstValueFrom(task.status$.pipe(toArray()));
     assert.equal(await task, 'done');
@@ -79,14 +79,10 @@ describe('client - what a browser app relies on', () => {
     const view = task.asObservable();
     assert.equal('then' in view, false, 'the async pipe and toSignal treat it as an Observable');
     const subscription = view.subscribe({ error: () => {} });
-    for (let i = 0; i < 100 && (await fxc.getTask(task.taskId).catch(() => null))?.status !== 'running'; i++) await sleep(10);
+    await until(async () => (await fxc.getTask(task.taskId).catch(() => null))?.status === 'running', 'the task to run');
     subscription.unsubscribe();
-    let status = '';
-    for (let i = 0; i < 100 && status !== 'cancelled'; i++) {
-      await sleep(10);
-      status = (await fxc.getTask(task.taskId)).status;
-    }
-    assert.equal(status, 'cancelled');
+    await until(async () => (await fxc.getTask(task.taskId)).status === 'cancelled', 'the last unsubscribe to cancel the task on the service');
+    assert.equal((await fxc.getTask(task.taskId)).status, 'cancelled');
   });
 
   it('views - asPromise is a plain Promise; an awaitable task is unwrapped by async code unless wrapped', async () => {

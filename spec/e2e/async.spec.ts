@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { statusRank, type TaskStatus } from '../../lib/protocol/lifecycle.js';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { firstValueFrom, toArray } from 'rxjs';
 import { FuncXClient } from '../../lib/client/FuncXClient.js';
 import { TaskExecutionFailed } from '../../lib/errors/TaskExecutionFailed.js';
 import { startLocalService, type LocalService } from '../../lib/local/startLocalService.js';
+import { until } from '../support/until.js';
 
 describe('asynchronous client end to end', () => {
   let local: LocalService;
@@ -68,7 +68,7 @@ describe('asynchronous client end to end', () => {
     const during = (await local.service.stats());
     assert.equal(during.result_websockets_total - before.result_websockets_total, 1, 'one socket was opened for all 1,000 tasks');
     assert.ok(peakOpen <= 1, `at most one socket open at once (saw ${peakOpen})`);
-    for (let i = 0; i < 100 && (await local.service.stats()).result_websockets_open > 0; i++) await sleep(10);
+    await until(async () => (await local.service.stats()).result_websockets_open === 0, 'the service to see the socket closed');
     assert.equal((await local.service.stats()).result_websockets_open, 0, 'none open once every task settled');
   });
 

@@ -6,6 +6,7 @@ import { TaskCancelled } from '../../lib/errors/TaskCancelled.js';
 import { startChildService, type ChildService } from '../support/childService.js';
 import { FaultProxy, mulberry32 } from '../support/FaultProxy.js';
 import { call } from '../support/rawApi.js';
+import { until } from '../support/until.js';
 
 /**
  * The cancellation guarantee (docs/protocol.md §6): what the user sees after `cancel()` is what
@@ -82,8 +83,14 @@ describe('cancellation', () => {
     await check();
     assert.equal(cancelled + succeeded + neverSent, 200);
     assert.ok(cancelled > 0 && neverSent > 0, `cancels landed in several phases: ${JSON.stringify({ cancelled, succeeded, neverSent })}`);
-    // A cancelled task stays cancelled: a result its worker sends later is discarded.
-    await sleep(200);
+    // A cancelled task stays cancelled: a result its worker sends later is discarded. The witness:
+    // the endpoint reports every worker free. It reports on the socket its results go out on, so
+    // the service has read any result a worker sent before it (and records results at once on
+    // this memory backend).
+    await until(async () => {
+      const { engine } = (await call(service.url, 'GET', `/v2/endpoints/${service.endpointId}/status`, { token: service.token })).body as { engine: { workers: { total: number; free: number } } | null };
+      return engine !== null && engine.workers.total > 0 && engine.workers.free === engine.workers.total;
+    }, 'the endpoint to report every worker free');
     cancelled = succeeded = neverSent = 0;
     await check();
     await fxc.close();
@@ -97,12 +104,7 @@ describe('cancellation', () => {
     try {
       const tasks = [1, 2, 3].map((x) => fxc.run({ functionId, endpointId: service.endpointId }, x));
       const record = async (id: string): Promise<string> => (await call(service.url, 'GET', `/v2/tasks/${id}`, { token: service.token })).body.status;
-      for (const task of tasks) {
-        for (let i = 0; (await record(task.taskId)) !== 'success'; i++) {
-          if (i === 400) assert.fail(`task ${task.taskId} did not succeed on the service: ${await record(task.taskId)}`);
-          await sleep(25);
-        }
-      }
+      for (const task of tasks) await until(async () => (await record(task.taskId)) === 'success', `task ${task.taskId} to succeed on the service`);
       for (const task of tasks) task.cancel(new Error('too late'));
       // The cancel's answer says the tasks had ended: the user gets their values, as the service recorded.
       assert.deepEqual(await Promise.all(tasks), [3, 6, 9]);

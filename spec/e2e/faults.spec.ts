@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { firstValueFrom, toArray } from 'rxjs';
 import { v4 as uuidv4 } from 'uuid';
 import { FuncXClient } from '../../lib/client/FuncXClient.js';
 import type { FunctionId } from '../../lib/client/FunctionId.js';
@@ -8,6 +9,7 @@ import type { AsyncTask } from '../../lib/reactive/AsyncTask.js';
 import { call } from '../support/rawApi.js';
 import { startChildService, type ChildService } from '../support/childService.js';
 import { FaultProxy } from '../support/FaultProxy.js';
+import { until } from '../support/until.js';
 
 /**
  * Each class of network fault, made on the wire by a TCP proxy between the client and a
@@ -47,7 +49,7 @@ describe('faults injected by a proxy between client and service', () => {
     await proxy.close();
   });
 
-  /** Runs tasks and checks that each settles exactly once with x * 2, within 15 s. */
+  /** Runs tasks and checks that each settles exactly once with x * 2, within 15 s; then runs one witness task. */
   async function settleExactlyOnce(tasks: { task: AsyncTask<number>; x: number }[]): Promise<void> {
     const deliveries = tasks.map(() => 0);
     const errors: unknown[] = [];
@@ -72,10 +74,17 @@ describe('faults injected by a proxy between client and service', () => {
     assert.equal(outcome, 'settled', `tasks hung: ${tasks.filter((t) => !t.task.settled).map((t) => t.task.taskId).join(', ')}`);
     assert.deepEqual(errors, []);
     assert.deepEqual(deliveries, tasks.map(() => 1));
-    // Nothing arrives late: a second look after the dust settles still sees one delivery each.
-    await sleep(100);
+    // Nothing arrives late: after a witness task's whole round trip (submit, run, result) through
+    // the same client and proxy, each task still has had one delivery, and a new subscriber gets
+    // its one value (a late result could not replace it).
+    assert.equal(await fxc.run({ functionId: quick, endpointId: service.endpointId }, 21), 42, 'the witness');
     assert.deepEqual(deliveries, tasks.map(() => 1));
+    for (const { task, x } of tasks) assert.deepEqual(await firstValueFrom(task.pipe(toArray())), [x * 2], `task ${task.taskId} replays one value`);
   }
+
+  /** Resolves once the tasks are posted (the service has them) and the result socket is open. */
+  const inFlight = (tasks: { task: AsyncTask<number> }[]): Promise<void> =>
+    until(() => fxc.stats.socketOpens >= 1 && tasks.every(({ task }) => task.status !== 'queued'), 'the tasks posted and the result socket open');
 
   const run = (fn: FunctionId<(x: number) => unknown>, xs: number[], taskId?: (x: number) => string): { task: AsyncTask<number>; x: number }[] =>
     xs.map((x) => ({ x, task: fxc.run({ functionId: fn as FunctionId<(x: number) => number>, endpointId: service.endpointId, ...(taskId ? { taskId: taskId(x) } : {}) }, x) }));
@@ -97,7 +106,7 @@ describe('faults injected by a proxy between client and service', () => {
       await settleExactlyOnce(run(quick, [1, 2, 3]));
       assert.equal(proxy.counters.cuts + proxy.counters.stalls, 1, 'the fault happened');
       const afterRun = (await call(service.url, 'GET', '/v2/stats', { token: service.token })).body.tasks_submitted as number;
-      assert.equal(afterRun - before, 3, 'the service accepted each task once, retries included');
+      assert.equal(afterRun - before, 3 + 1, 'the service accepted each task once, retries included (and settleExactlyOnce\'s witness)');
     });
   }
 
@@ -113,7 +122,7 @@ describe('faults injected by a proxy between client and service', () => {
   it('should recover from every connection stalled, then reset, while tasks run', async () => {
     await open();
     const tasks = run(slow, [1, 2, 3, 4, 5]);
-    await sleep(60);
+    await inFlight(tasks);
     assert.ok(proxy.stallAll(300) >= 1, 'connections were stalled');
     await settleExactlyOnce(tasks);
   });
@@ -121,7 +130,7 @@ describe('faults injected by a proxy between client and service', () => {
   it('should recover from faults during a reconnect: a handshake lost, then a handshake answer lost', async () => {
     await open();
     const tasks = run(slow, [1, 2, 3]);
-    await sleep(60);
+    await inFlight(tasks);
     proxy.cut({ match: /^GET \/ws\/v2\//, at: 'request' });
     proxy.cut({ match: /^GET \/ws\/v2\//, at: 'answer' });
     proxy.resetAll('websocket');
@@ -173,7 +182,9 @@ describe('faults injected by a proxy between client and service', () => {
     await open();
     proxy.partition();
     const tasks = run(quick, [1, 2, 3]);
-    await sleep(2_000);
+    // The partition lasts while the client retries: 20 refused connections (submits and socket
+    // opens, 100 ms apart at most) after which nothing has failed.
+    await until(() => proxy.counters.refused >= 20, 'the client to retry through the partition');
     assert.ok(tasks.every((t) => !t.task.settled), 'nothing failed during the partition');
     proxy.heal();
     await settleExactlyOnce(tasks);

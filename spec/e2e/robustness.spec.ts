@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { until } from '../support/until.js';
 import { timeout } from 'rxjs';
 import { FuncXClient } from '../../lib/client/FuncXClient.js';
@@ -30,9 +29,9 @@ describe('robustness end to end', () => {
       const fxc = client();
       const functionId = await fxc.registerFunction(slowEcho);
       const tasks = Array.from({ length: 12 }, (_, i) => fxc.run({ functionId, endpointId: local.endpointId }, i));
-      await sleep(60);
+      await until(() => fxc.stats.socketOpens >= 1, 'the result socket open');
       drop(local);
-      await sleep(120);
+      await until(() => fxc.stats.socketOpens >= 2, 'the result socket reopened');
       drop(local);
       assert.deepEqual(await Promise.all(tasks), Array.from({ length: 12 }, (_, i) => i));
       assert.ok(fxc.stats.socketOpens >= 2, `reopened (${fxc.stats.socketOpens} opens)`);
@@ -40,23 +39,32 @@ describe('robustness end to end', () => {
   }
 
   it('should retry a submit whose answer was lost, and the service runs each task once', async () => {
-    let lost = 0;
+    // The task ids of each submit post whose answer came back (the first is then lost).
+    const posts: string[][] = [];
     const fxc = client({
       fetch: async (url, init) => {
         const response = await fetch(url, init);
-        if (String(url).endsWith('/v2/submit') && lost++ === 0) throw new TypeError('socket hang up (answer lost after the service accepted)');
+        if (String(url).endsWith('/v2/submit')) {
+          posts.push((JSON.parse(String(init?.body)) as { tasks: string[][] }).tasks.map((t) => t[3]!).sort());
+          if (posts.length === 1) throw new TypeError('socket hang up (answer lost after the service accepted)');
+        }
         return response;
       },
     });
     const functionId = await fxc.registerFunction((x: number) => x + 100);
     const before = (await local.service.stats()).tasks_submitted;
-    const results = await Promise.all([1, 2, 3].map((x) => fxc.run({ functionId, endpointId: local.endpointId }, x)));
-    assert.deepEqual(results, [101, 102, 103]);
+    const tasks = [1, 2, 3].map((x) => fxc.run({ functionId, endpointId: local.endpointId }, x));
+    assert.deepEqual(await Promise.all(tasks), [101, 102, 103]);
     // The results may arrive over the socket before the retry is even sent: wait for the retry.
-    await until(() => lost === 2, 'the retried post');
-    await sleep(50);
-    assert.equal(lost, 2, 'one lost answer, one retry');
-    assert.equal((await local.service.stats()).tasks_submitted - before, 3, 'the retry did not submit the tasks again');
+    await until(() => posts.length >= 2, 'the retried post');
+    // No third post of the batch: a witness task, run after the retry was answered, makes the next
+    // post; once its post is answered too, the batch went out exactly twice.
+    const witness = fxc.run({ functionId, endpointId: local.endpointId }, 4);
+    assert.equal(await witness, 104);
+    await until(() => posts.some((ids) => ids.includes(witness.taskId)), 'the witness\'s post answered');
+    const batch = tasks.map((t) => t.taskId).sort();
+    assert.deepEqual(posts, [batch, batch, [witness.taskId]], 'one lost answer, one retry, then the witness\'s post');
+    assert.equal((await local.service.stats()).tasks_submitted - before, 3 + 1, 'the retry did not submit the tasks again');
   });
 
   it('should let a new client reattach to a task group and settle finished and running tasks', async () => {
@@ -119,7 +127,7 @@ describe('robustness end to end', () => {
     const fxc = client();
     const spinId = await fxc.registerFunction(spin);
     const task = fxc.run({ functionId: spinId, endpointId: local.endpointId });
-    await sleep(50);
+    await until(async () => (await fxc.getTask(task.taskId).catch(() => null))?.status === 'running', 'the loop to run');
     await fxc.close({ cancel: true });
     await assert.rejects(Promise.resolve(task), TaskCancelled);
     assert.equal(fxc.stats.outstanding, 0);

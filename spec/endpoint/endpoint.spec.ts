@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { until } from '../support/until.js';
 import { v4 as uuidv4 } from 'uuid';
 import { Endpoint } from '../../lib/endpoint/Endpoint.js';
@@ -72,9 +71,9 @@ describe('Endpoint against a real service', () => {
       });
       const ids = Array.from({ length: 10 }, () => uuidv4());
       await call(service.url, 'POST', '/v2/submit', { token: alice.token, body: { tasks: ids.map((id, i) => task(fn, endpointId, [i], id)) } });
-      await sleep(50);
+      await until(() => endpoint.load.running > 0, 'tasks to run on the endpoint');
       service.dropEndpointSockets();
-      await sleep(120);
+      await until(() => endpoint.connections >= 2, 'the endpoint to reconnect');
       service.dropEndpointSockets();
       await until(async () => (await Promise.all(ids.map(status))).every((s) => s === 'success'), 'every task to succeed');
       assert.ok(endpoint.connections >= 2, `reconnected (${endpoint.connections} connections)`);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { v4 as uuidv4 } from 'uuid';
 import { FuncXService } from '../../lib/service/FuncXService.js';
@@ -38,6 +39,17 @@ describe('service sockets', () => {
     const socket = await FrameCollector.open(`${wsUrl}/ws/v2/endpoints/${endpoint.endpointId}`, { authorization: `Bearer ${endpoint.secret}` });
     open.push(socket);
     return socket;
+  };
+  const taskStatus = async (id: string): Promise<string> => (await call(url, 'GET', `/v2/tasks/${id}`, { token: alice.token })).body.status;
+  /**
+   * Resolves once the service has read every frame sent on `socket` before: ws handles a
+   * connection's frames in order and answers a ping after the messages ahead of it (on the memory
+   * backend, what a subscribe frame does is done by then).
+   */
+  const handled = async (socket: FrameCollector): Promise<void> => {
+    const pong = once(socket.socket, 'pong');
+    socket.socket.ping();
+    await pong;
   };
   const submit = async (ids: string[], group?: string): Promise<string> => {
     const answer = await call(url, 'POST', '/v2/submit', { token: alice.token, body: { ...(group ? { task_group_id: group } : {}), tasks: ids.map((id, i) => task(fn, endpoint.endpointId, [i], id)) } });
@@ -111,8 +123,11 @@ describe('service sockets', () => {
     const id = uuidv4();
     const group = await submit([id]);
     await ep.until((frames) => frames.some((f) => f.task_id === id));
+    const succeeded = (await service.stats(alice.userId)).tasks_by_status.success;
     ep.send({ type: 'result', task_id: id, result: serialize('later') });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Recorded, and kept as undelivered, before anyone follows the group (the counters, not a
+    // GET of the task: a result read by polling counts as delivered).
+    await until(async () => (await service.stats(alice.userId)).tasks_by_status.success === succeeded + 1, 'the result recorded');
     const client = await resultSocket();
     client.send(group);
     await client.until((frames) => frames.some((f) => f.task_id === id));
@@ -130,7 +145,8 @@ describe('service sockets', () => {
     plain.send('{"broken": ');
     plain.send(group);
     watching.send({ task_group_id: group, statuses: true });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // Both subscriptions in place before the group exists.
+    await Promise.all([handled(plain), handled(watching)]);
     await submit([id], group);
     await ep.until((frames) => frames.some((f) => f.task_id === id));
     ep.send({ type: 'status', task_id: id, status: 'running' });
@@ -151,18 +167,12 @@ describe('service sockets', () => {
     await submit([id]);
     await first.until((frames) => frames.some((f) => f.task_id === id));
     await first.close();
-    let status = '';
-    for (let i = 0; i < 50 && status !== 'waiting-for-ep'; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      status = (await call(url, 'GET', `/v2/tasks/${id}`, { token: alice.token })).body.status;
-    }
-    assert.equal(status, 'waiting-for-ep', 'requeued once the service saw the connection close');
+    await until(async () => (await taskStatus(id)) === 'waiting-for-ep', 'the task requeued once the service saw the connection close');
     assert.equal((await call(url, 'GET', `/v2/endpoints/${endpoint.endpointId}/status`, { token: alice.token })).body.status, 'offline');
     const second = await endpointSocket();
     await second.until((frames) => frames.some((f) => f.task_id === id));
     second.send({ type: 'result', task_id: id, result: serialize('done') });
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    assert.equal((await call(url, 'GET', `/v2/tasks/${id}`, { token: alice.token })).body.status, 'success');
+    await until(async () => (await taskStatus(id)) === 'success', 'the requeued task\'s result recorded');
     await second.close();
   });
 
@@ -190,7 +200,8 @@ describe('service sockets', () => {
     assert.equal((await service.stats()).result_websockets_open, before.result_websockets_open + 2);
     await a.close();
     await b.close();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The service counts a socket closed when it sees the close, a moment after the client does.
+    await until(async () => (await service.stats()).result_websockets_open === before.result_websockets_open, 'the service to count both sockets closed');
     const after = (await service.stats());
     assert.equal(after.result_websockets_open, before.result_websockets_open);
     assert.equal(after.result_websockets_total, before.result_websockets_total + 2);
@@ -200,12 +211,7 @@ describe('service sockets', () => {
     const ep = await endpointSocket();
     // Stop answering pings the way a frozen peer would: pause the socket's reading.
     (ep.socket as unknown as { _socket: { pause(): void } })._socket.pause();
-    let online = true;
-    for (let i = 0; i < 40 && online; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      online = (await call(url, 'GET', `/v2/endpoints/${endpoint.endpointId}/status`, { token: alice.token })).body.status === 'online';
-    }
-    assert.equal(online, false);
+    await until(async () => (await call(url, 'GET', `/v2/endpoints/${endpoint.endpointId}/status`, { token: alice.token })).body.status !== 'online', 'the unanswered pings to drop the endpoint');
     await ep.close();
   });
 });

@@ -67,8 +67,8 @@ class Link {
     if (this.dead) return;
     this.dead = true;
     if (this.stallTimer) clearTimeout(this.stallTimer);
-    this.client.resetAndDestroy();
-    this.upstream.resetAndDestroy();
+    resetSocket(this.client);
+    resetSocket(this.upstream);
   }
 
   /** Closes both sides cleanly (FIN), as a restarting load balancer would. */
@@ -282,7 +282,7 @@ export class FaultProxy {
     client.on('error', () => {});
     if (this.#partitioned) {
       this.counters.refused++;
-      client.resetAndDestroy();
+      resetSocket(client);
       return;
     }
     this.counters.connections++;
@@ -417,6 +417,28 @@ export class FaultProxy {
     rule.left--;
     return rule;
   }
+}
+
+/**
+ * Drops a socket with a TCP RST, or, when its end is under way, closes it.
+ *
+ * Node ends a socket by itself when its peer sends FIN (`allowHalfOpen` is false), and `end()`
+ * issues a `uv_shutdown` that libuv performs on a later turn of the loop. Until then libuv refuses
+ * to reset that socket (`uv_tcp_close_reset` returns `UV_EINVAL`: shutdown and reset do not mix),
+ * and Node 20's `TCPWrap::Reset` marks the handle closing all the same, so nothing ever closes it:
+ * the socket never emits `close`, its fd stays open, and at exit `Environment::CleanupHandles()`
+ * loops on `uv_run` waiting for it, at 100 % CPU, forever. A socket already ending has sent, or is
+ * sending, its FIN; it is destroyed instead, which closes its fd.
+ *
+ * @param socket - a TCP socket of the proxy
+ * @returns nothing
+ */
+export function resetSocket(socket: Socket): void {
+  if (socket.destroyed) return;
+  // Node resets a connecting socket once it connects; by then it may be ending.
+  if (socket.connecting) socket.once('connect', () => resetSocket(socket));
+  else if (socket.writableEnded && !socket.writableFinished) socket.destroy();
+  else socket.resetAndDestroy();
 }
 
 function requestLine(chunk: Buffer): string | null {
