@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { LOG_LEVELS } from './cliLogger.js';
+import { addServiceLimitOptions } from './serviceLimitOptions.js';
 import { serveCommand } from './serveCommand.js';
 import { endpointCommand } from './endpointCommand.js';
 import { registerEndpointCommand } from './registerEndpointCommand.js';
@@ -18,6 +20,11 @@ function originList(value: string): string[] {
   return value.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
 }
 
+/** `--log-level`, on every command that runs for a while. */
+function logLevelOption(fallback: string): Option {
+  return new Option('--log-level <level>', `log level; logs go to stderr, JSON lines (readable in a terminal) (default: $FUNCX_LOG_LEVEL, else ${fallback})`).choices(LOG_LEVELS);
+}
+
 // The same relative path from lib/cli (sources) and dist/cli (built).
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -26,7 +33,7 @@ const program = new Command()
   .version(version)
   .description('funcx-rx: a funcX-compatible service and endpoint, for local use and tests');
 
-program
+const serve = program
   .command('serve')
   .description('start the service with a local endpoint; serve until SIGINT or SIGTERM')
   .option('--host <host>', 'interface to listen on', '127.0.0.1')
@@ -38,7 +45,10 @@ program
   .option('--ping-interval <ms>', 'how often endpoint and result sockets are pinged (a dead replica\'s endpoint tasks are reclaimed after 3 intervals)', integer(10))
   .option('--redis <url>', 'run as one replica of a service whose state is in this Redis (no local endpoint; issue credentials with `token create` and `endpoint-register`)')
   .option('--cors <origins>', 'comma-separated origins of web pages allowed to call the service (or * for any; never with cookies)', originList)
-  .action(serveCommand);
+  .addOption(logLevelOption('info'))
+  .option('--metrics-port <n>', 'serve Prometheus metrics at http://<metrics-host>:<n>/metrics, without a token (0 picks a free one)', integer(0))
+  .option('--metrics-host <host>', 'interface of the metrics port', '127.0.0.1');
+addServiceLimitOptions(serve, integer(1)).action(serveCommand);
 
 program
   .command('token')
@@ -72,6 +82,7 @@ program
   .option('--python <path>', 'the Python interpreter for Python tasks (default: $FUNCX_PYTHON, else python3 or /usr/bin/python3 with dill)')
   .option('--python-workers <n>', 'Python worker processes (default: as many as worker threads)', integer(1))
   .option('--prefetch <n>', 'how many tasks the service may send ahead of free workers (default max(64, 4 × workers))', integer(1))
+  .addOption(logLevelOption('info'))
   .action(endpointCommand);
 
 program

@@ -58,6 +58,12 @@ export function createHttpApp(core: ServiceCore): FastifyInstance {
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  const { metrics } = core;
+  if (metrics !== undefined) {
+    app.addHook('onResponse', async (request, reply) => {
+      metrics.httpAnswered(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    });
+  }
   // Before the bearer check: preflights carry no Authorization header.
   registerCors(app, options.cors);
 

@@ -24,7 +24,7 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
   const { broker, options } = core;
   return async (app) => {
     app.post('/v2/submit', async (request, reply) => {
-      checkCount(request.body, 'tasks', options.maxTasksPerSubmit);
+      checkCount(request.body, 'tasks', options.maxTasksPerSubmit, 'maxTasksPerSubmit');
       const body = parseBody(submitBody, request.body);
       // The group's results wait until this answer is written (lib/service/ws/AnswerGate.ts).
       if (body.task_group_id !== undefined && core.answerGate !== undefined) {
@@ -46,7 +46,7 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
     app.post('/v2/tasks/:id/cancel', async (request) => toRecord((await broker.cancelMany([await broker.visibleTask(request.userId, idOf(request))]))[0]!));
 
     app.post('/v2/batch_status', async (request) => {
-      checkCount(request.body, 'task_ids', options.maxIdsPerRequest);
+      checkCount(request.body, 'task_ids', options.maxIdsPerRequest, 'maxIdsPerRequest');
       const { task_ids } = parseBody(taskIdsBody, request.body);
       const results: Record<string, TaskRecord | UnknownTaskFrame> = {};
       const visible = await broker.visibleTasks(request.userId, task_ids);
@@ -60,7 +60,7 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
     });
 
     app.post('/v2/cancel', async (request) => {
-      checkCount(request.body, 'task_ids', options.maxIdsPerRequest);
+      checkCount(request.body, 'task_ids', options.maxIdsPerRequest, 'maxIdsPerRequest');
       const { task_ids } = parseBody(taskIdsBody, request.body);
       const results: Record<string, TaskRecord> = {};
       const visible = [...(await broker.visibleTasks(request.userId, task_ids))];
