@@ -34,6 +34,10 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
       }
       const { groupId, results } = await broker.submit(request.userId, body.task_group_id?.toLowerCase(), body.tasks);
       const allOk = results.every((r) => r.status === 'Success');
+      // On the request's own lines (its reqId): which group, endpoints and tasks; ids only, never payloads.
+      const accepted = results.filter((r) => r.status === 'Success').map((r) => r.task_uuid);
+      request.log.info({ taskGroupId: groupId, endpointIds: [...new Set(body.tasks.map((t) => t[1]))], accepted: accepted.length, refused: results.length - accepted.length }, 'tasks submitted');
+      request.log.debug({ taskGroupId: groupId, taskIds: accepted }, 'task ids submitted');
       return reply.code(allOk ? 200 : 207).send({ response: 'batch', task_group_id: groupId, results });
     });
 
@@ -65,6 +69,8 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
       const results: Record<string, TaskRecord> = {};
       const visible = [...(await broker.visibleTasks(request.userId, task_ids))];
       const after = await broker.cancelMany(visible.map(([, task]) => task));
+      // The first 100 ids: a line stays short however large the request.
+      request.log.info({ cancelled: visible.length, taskIds: visible.slice(0, 100).map(([id]) => id) }, 'tasks cancelled');
       visible.forEach(([id], i) => (results[id] = toRecord(after[i]!)));
       return { response: 'batch', results };
     });
