@@ -63,7 +63,8 @@ program
 program
   .command('endpoint-register')
   .description('register an endpoint owned by the user of $FUNCX_TOKEN; print its id and secret once')
-  .requiredOption('--redis <url>', 'the Redis the replicas share')
+  .option('--service <url>', 'register through this service (default: $FUNCX_SERVICE_URL, unless --redis)')
+  .option('--redis <url>', 'register straight into the Redis the replicas share')
   .option('--name <name>', 'the endpoint\'s name', 'endpoint')
   .option('--json', 'print one JSON line {"endpoint_id","secret"}')
   .action(registerEndpointCommand);
