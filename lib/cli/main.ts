@@ -7,6 +7,7 @@ import { endpointCommand } from './endpointCommand.js';
 import { registerEndpointCommand } from './registerEndpointCommand.js';
 import { tokenCommand } from './tokenCommand.js';
 import { registerFunctionCommand } from './registerFunctionCommand.js';
+import { statusCommand } from './statusCommand.js';
 
 function integer(min: number) {
   return (value: string): number => {
@@ -101,6 +102,15 @@ program
   .option('--max-old-generation-mb <n>', 'heap limit of each worker thread, in MB', integer(1))
   // Loaded only here: a block's manager need not load the service.
   .action(async (options) => (await import('./workerManagerCommand.js')).workerManagerCommand(options));
+
+program
+  .command('status')
+  .description("print the token's endpoints (status, workers, tasks held), tasks by status, and submit and completion rates")
+  .option('--service <url>', 'the service URL (default: $FUNCX_SERVICE_URL)')
+  .option('--token <token>', 'the bearer token (default: $FUNCX_TOKEN; an operator token sees the whole service)')
+  .option('--interval <ms>', 'how long rates are measured over', integer(1), 1000)
+  .option('--json', 'print one JSON line')
+  .action(statusCommand);
 
 program
   .command('function')

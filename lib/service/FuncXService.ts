@@ -86,6 +86,7 @@ export class FuncXService {
       options,
       endpointLanguages: (endpointId) => this.#endpoints.languages(endpointId),
       endpointEngine: (endpointId) => this.#endpoints.engine(endpointId),
+      endpointHoldings: () => this.#endpoints.holdings,
       answerGate,
       ...(this.#amqp === null ? {} : { amqpResults: this.#amqp }),
       ...(backend.rateLimitRedis === undefined ? {} : { rateLimitRedis: backend.rateLimitRedis }),

@@ -266,6 +266,33 @@ export class TaskBroker {
   }
 
   /**
+   * One page of a group's tasks, in submit order, with their statuses.
+   *
+   * @param groupId - the group (visible to the caller)
+   * @param offset - how many to skip
+   * @param limit - the most to answer
+   * @returns the page, the group's size, and the offset of the next page (null after the last)
+   */
+  async groupTaskPage(groupId: string, offset: number, limit: number): Promise<{ tasks: { task_id: string; status: TaskStatus | 'unknown' }[]; total: number; next_offset: number | null }> {
+    const [ids, total] = await Promise.all([this.#backend.groups.taskIds(groupId, offset, limit), this.#backend.groups.size(groupId)]);
+    const found = await this.#backend.tasks.getMany(ids);
+    const next = offset + ids.length;
+    return { tasks: ids.map((id) => ({ task_id: id, status: found.get(id)?.status ?? 'unknown' })), total, next_offset: next < total ? next : null };
+  }
+
+  /**
+   * A user's endpoints with their status (online while any replica holds a live connection).
+   *
+   * @param userId - the owner
+   * @returns at most `maxEndpointsPerUser` of them, by name
+   */
+  async endpointsOf(userId: string): Promise<{ endpoint: EndpointEntry; online: boolean }[]> {
+    const endpoints = await this.#backend.endpoints.ownedBy(userId, this.#limits.maxEndpointsPerUser);
+    const online = await Promise.all(endpoints.map((e) => this.#backend.presence.isOnline(e.id)));
+    return endpoints.map((endpoint, i) => ({ endpoint, online: online[i]! })).sort((a, b) => a.endpoint.name.localeCompare(b.endpoint.name) || a.endpoint.id.localeCompare(b.endpoint.id));
+  }
+
+  /**
    * An endpoint's status as its owner sees it: online while any replica holds a live connection.
    *
    * @param userId - the reader

@@ -21,6 +21,8 @@ export interface ServiceCore {
   readonly answerGate?: AnswerGate;
   /** Where Globus Compute's `Executor` takes results from (RabbitMQ), when the service has it. */
   readonly amqpResults?: AmqpResults;
+  /** What this replica's endpoint connections hold (tasks sent and not ended, workers), for `GET /v2/endpoints`. */
+  readonly endpointHoldings?: () => readonly { endpointId: string; inflight: number; workers: { total: number; free: number } | null }[];
   /** For `/readyz`: null when the service accepts work, else why not (its store away, closing). */
   readonly readiness?: () => Promise<string | null>;
   /** Counts each answered request, when the service has metrics. */
