@@ -21,6 +21,7 @@ export { postBatches, type BatchOutcome } from './reactive/postBatches.js';
 export type { WebSocketMaker } from './transport/WebSocketMaker.js';
 export { FuncXError } from './errors/FuncXError.js';
 export { ServiceError } from './errors/ServiceError.js';
+export { ServiceUnreachable } from './errors/ServiceUnreachable.js';
 export { TaskPending } from './errors/TaskPending.js';
 export { TaskExecutionFailed } from './errors/TaskExecutionFailed.js';
 export { TaskCancelled } from './errors/TaskCancelled.js';

@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { loadEndpointConfig, type EndpointConfig } from '../endpoint/config/loadEndpointConfig.js';
 import { ClusterEngine, type ClusterEvent } from '../endpoint/engine/ClusterEngine.js';
 import { Endpoint } from '../endpoint/Endpoint.js';
+import { cliLogger } from './cliLogger.js';
 import { untilSignal } from './untilSignal.js';
 
 /** The options `funcx-rx endpoint` takes. */
@@ -19,6 +20,8 @@ export interface EndpointCommandOptions {
   readonly python?: string;
   readonly pythonWorkers?: number;
   readonly prefetch?: number;
+  /** pino's level; default `FUNCX_LOG_LEVEL`, else `info`. */
+  readonly logLevel?: string;
 }
 
 function fail(message: string, code: number): void {
@@ -76,8 +79,10 @@ export async function endpointCommand(options: EndpointCommandOptions): Promise<
     return fail(`cannot read the secret file: ${(error as Error).message}`, 2);
   }
   if (!secret) return fail('give the endpoint secret in FUNCX_ENDPOINT_SECRET or with --secret-file <path> (or `secret_file:` in the config file)', 2);
+  const logger = cliLogger(options.logLevel, 'info').child({ endpointId });
   const endpoint = await Endpoint.start({
     ...config.options,
+    logger,
     serviceUrl: service,
     endpointId,
     secret,

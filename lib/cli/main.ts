@@ -1,10 +1,13 @@
 import { createRequire } from 'node:module';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { LOG_LEVELS } from './cliLogger.js';
+import { addServiceLimitOptions } from './serviceLimitOptions.js';
 import { serveCommand } from './serveCommand.js';
 import { endpointCommand } from './endpointCommand.js';
 import { registerEndpointCommand } from './registerEndpointCommand.js';
 import { tokenCommand } from './tokenCommand.js';
 import { registerFunctionCommand } from './registerFunctionCommand.js';
+import { statusCommand } from './statusCommand.js';
 
 function integer(min: number) {
   return (value: string): number => {
@@ -18,6 +21,11 @@ function originList(value: string): string[] {
   return value.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
 }
 
+/** `--log-level`, on every command that runs for a while. */
+function logLevelOption(fallback: string): Option {
+  return new Option('--log-level <level>', `log level; logs go to stderr, JSON lines (readable in a terminal) (default: $FUNCX_LOG_LEVEL, else ${fallback})`).choices(LOG_LEVELS);
+}
+
 // The same relative path from lib/cli (sources) and dist/cli (built).
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -26,7 +34,7 @@ const program = new Command()
   .version(version)
   .description('funcx-rx: a funcX-compatible service and endpoint, for local use and tests');
 
-program
+const serve = program
   .command('serve')
   .description('start the service with a local endpoint; serve until SIGINT or SIGTERM')
   .option('--host <host>', 'interface to listen on', '127.0.0.1')
@@ -38,7 +46,10 @@ program
   .option('--ping-interval <ms>', 'how often endpoint and result sockets are pinged (a dead replica\'s endpoint tasks are reclaimed after 3 intervals)', integer(10))
   .option('--redis <url>', 'run as one replica of a service whose state is in this Redis (no local endpoint; issue credentials with `token create` and `endpoint-register`)')
   .option('--cors <origins>', 'comma-separated origins of web pages allowed to call the service (or * for any; never with cookies)', originList)
-  .action(serveCommand);
+  .addOption(logLevelOption('info'))
+  .option('--metrics-port <n>', 'serve Prometheus metrics at http://<metrics-host>:<n>/metrics, without a token (0 picks a free one)', integer(0))
+  .option('--metrics-host <host>', 'interface of the metrics port', '127.0.0.1');
+addServiceLimitOptions(serve, integer(1)).action(serveCommand);
 
 program
   .command('token')
@@ -53,7 +64,8 @@ program
 program
   .command('endpoint-register')
   .description('register an endpoint owned by the user of $FUNCX_TOKEN; print its id and secret once')
-  .requiredOption('--redis <url>', 'the Redis the replicas share')
+  .option('--service <url>', 'register through this service (default: $FUNCX_SERVICE_URL, unless --redis)')
+  .option('--redis <url>', 'register straight into the Redis the replicas share')
   .option('--name <name>', 'the endpoint\'s name', 'endpoint')
   .option('--json', 'print one JSON line {"endpoint_id","secret"}')
   .action(registerEndpointCommand);
@@ -72,6 +84,7 @@ program
   .option('--python <path>', 'the Python interpreter for Python tasks (default: $FUNCX_PYTHON, else python3 or /usr/bin/python3 with dill)')
   .option('--python-workers <n>', 'Python worker processes (default: as many as worker threads)', integer(1))
   .option('--prefetch <n>', 'how many tasks the service may send ahead of free workers (default max(64, 4 × workers))', integer(1))
+  .addOption(logLevelOption('info'))
   .action(endpointCommand);
 
 program
@@ -89,6 +102,15 @@ program
   .option('--max-old-generation-mb <n>', 'heap limit of each worker thread, in MB', integer(1))
   // Loaded only here: a block's manager need not load the service.
   .action(async (options) => (await import('./workerManagerCommand.js')).workerManagerCommand(options));
+
+program
+  .command('status')
+  .description("print the token's endpoints (status, workers, tasks held), tasks by status, and submit and completion rates")
+  .option('--service <url>', 'the service URL (default: $FUNCX_SERVICE_URL)')
+  .option('--token <token>', 'the bearer token (default: $FUNCX_TOKEN; an operator token sees the whole service)')
+  .option('--interval <ms>', 'how long rates are measured over', integer(1), 1000)
+  .option('--json', 'print one JSON line')
+  .action(statusCommand);
 
 program
   .command('function')

@@ -22,7 +22,7 @@ export async function tokenCommand(options: TokenCommandOptions): Promise<void> 
   const { accounts, close } = await openAccounts(options.redis);
   try {
     const { userId, token } = await accounts.issueToken({ operator: options.operator === true });
-    process.stdout.write(options.json ? `${JSON.stringify({ user_id: userId, token })}\n` : `FUNCX_TOKEN=${token}\n(user ${userId})\n`);
+    process.stdout.write(options.json ? `${JSON.stringify({ user_id: userId, token })}\n` : `export FUNCX_TOKEN=${token}\n(user ${userId})\n`);
   } finally {
     await close();
   }

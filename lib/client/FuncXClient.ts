@@ -59,6 +59,8 @@ export class FuncXClient<Async extends boolean = false> {
   readonly #connection: ResolvedConnection;
   readonly #options: FuncXClientOptions<Async>;
   #session: AsyncSession | null = null;
+  /** The SIGINT/SIGTERM handler of `cancelOnSignal`; close() removes it. */
+  #onSignal: ((signal: string) => void) | null = null;
 
   /**
    * @param options - where the service is, who the user is, and how to batch; see {@link FuncXClientOptions}
@@ -86,6 +88,34 @@ export class FuncXClient<Async extends boolean = false> {
       backoff: options.reconnect,
       scheduler: options.scheduler,
     };
+    if (options.cancelOnSignal) this.#cancelOnSignal();
+  }
+
+  #cancelOnSignal(): void {
+    // Looked up on globalThis: browsers have no process, and bundlers must not see one.
+    const node = (globalThis as { process?: { on?: (s: string, f: (s: string) => void) => void; off(s: string, f: (s: string) => void): void; kill(pid: number, s: string): void; pid: number } }).process;
+    if (typeof node?.on !== 'function') return;
+    const onSignal = (signal: string): void => {
+      this.#removeSignalHandlers();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      // A service that does not answer must not hold the process past the user's Ctrl-C for long.
+      const bounded = new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)));
+      void Promise.race([this.#session?.close({ cancel: true }), bounded]).finally(() => {
+        clearTimeout(timer);
+        node.kill(node.pid, signal);
+      });
+    };
+    this.#onSignal = onSignal;
+    node.on('SIGINT', onSignal);
+    node.on('SIGTERM', onSignal);
+  }
+
+  #removeSignalHandlers(): void {
+    const node = (globalThis as { process?: { off(s: string, f: (s: string) => void): void } }).process;
+    if (this.#onSignal === null || node === undefined) return;
+    node.off('SIGINT', this.#onSignal);
+    node.off('SIGTERM', this.#onSignal);
+    this.#onSignal = null;
   }
 
   /**
@@ -407,6 +437,7 @@ export class FuncXClient<Async extends boolean = false> {
    * ```
    */
   async close(options: { cancel?: boolean } = {}): Promise<void> {
+    this.#removeSignalHandlers();
     await this.#session?.close(options);
   }
 

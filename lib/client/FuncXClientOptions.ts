@@ -88,6 +88,18 @@ export interface FuncXClientOptions<Async extends boolean = boolean> {
    */
   readonly idleSweepMs?: number;
   /**
+   * Node only: on the first SIGINT (Ctrl-C) or SIGTERM, cancel this client's outstanding tasks on
+   * the service (as `close({ cancel: true })`, waiting at most 5 s), then raise the signal again
+   * so that the process ends as it would have. Without it, a script stopped by Ctrl-C leaves its
+   * remote tasks running. `close()` removes the handlers; ignored where there is no `process`.
+   * @default false
+   * @example
+   * ```ts
+   * const fxc = new FuncXClient({ asynchronous: true, cancelOnSignal: true });
+   * ```
+   */
+  readonly cancelOnSignal?: boolean;
+  /**
    * The `fetch` to call (a seam for tests and special runtimes).
    * @default the runtime's global `fetch`, called bound to `globalThis`; cross-fetch where there is none
    */

@@ -1,3 +1,4 @@
+import { ServiceUnreachable } from '../errors/ServiceUnreachable.js';
 import { FuncXError } from '../errors/FuncXError.js';
 import { ServiceError } from '../errors/ServiceError.js';
 import { ErrorCode } from '../protocol/errorCodes.js';
@@ -103,7 +104,7 @@ export class HttpApi {
       response = await fetchImpl(`${this.#base}${path}`, init);
     } catch (error) {
       if (signal?.aborted) throw error;
-      throw new FuncXError(`${method} ${path} failed: ${(error as Error).message}`, { cause: error });
+      throw new ServiceUnreachable(method, `${this.#base}${path}`, error);
     }
     let text: string;
     try {

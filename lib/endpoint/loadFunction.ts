@@ -32,20 +32,39 @@ export function loadFunction(functionCode: string): RemoteFunction {
   const buffers = unpack(functionCode);
   if (buffers.length !== 1) throw new SerializationError(`Function code packs 1 buffer, got ${buffers.length}`, { method: null });
   const { name, source } = deserializeFunction(buffers[0]!);
+  return functionFromSource(name, source);
+}
+
+/**
+ * Compiles one function's source as the endpoint does: a function expression, or a method
+ * shorthand. `function register` checks files with it before anything is sent.
+ *
+ * @param name - the function's name, for the error
+ * @param source - its source text
+ * @param compileWith - how to evaluate `return (<source>)` (the endpoint: `new Function`; the CLI: a bare `vm` context)
+ * @returns the function
+ * @throws {@link SerializationError} when the source is not one JavaScript function
+ * @example
+ * ```ts
+ * functionFromSource('double', '(x) => x * 2')(21); // 42
+ * ```
+ */
+export function functionFromSource(name: string, source: string, compileWith: (source: string) => unknown = compile): RemoteFunction {
   const text = source.trim();
   let value: unknown;
   try {
-    value = compile(text);
+    value = compileWith(text);
   } catch (error) {
-    if (!(error instanceof SyntaxError)) throw error;
+    // A vm context has its own SyntaxError (and Error): compare names, not classes.
+    if ((error as { name?: unknown } | null)?.name !== 'SyntaxError') throw error;
     // Method shorthand (`scale(x) {}` or `async scale(x) {}`) is not an expression on its own.
     const shorthand = /^async\s+/.test(text) ? `async function ${text.replace(/^async\s+/, '')}` : `function ${text}`;
     try {
-      value = compile(shorthand);
+      value = compileWith(shorthand);
     } catch {
-      throw new SerializationError(`The source of \`${name || 'anonymous'}\` is not a JavaScript function expression: ${error.message}`, { method: Method.JS_FUNCTION, cause: error });
+      throw new SerializationError(`The source of \`${name || 'anonymous'}\` is not a JavaScript function expression: ${(error as Error).message}`, { method: Method.JS_FUNCTION, cause: error });
     }
   }
-  if (typeof value !== 'function') throw new SerializationError(`The source of \`${name || 'anonymous'}\` does not evaluate to a function`, { method: Method.JS_FUNCTION });
+  if (typeof value !== 'function') throw new SerializationError(`The source of \`${name || 'anonymous'}\` evaluates to ${value === null ? 'null' : `a ${typeof value}`}, not a function`, { method: Method.JS_FUNCTION });
   return value as RemoteFunction;
 }

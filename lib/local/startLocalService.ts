@@ -52,6 +52,16 @@ export interface LocalServiceOptions {
    * @default true
    */
   readonly batchedResultFrames?: boolean;
+  /**
+   * More options for the service (limits, logger, metrics); the options above win over the same
+   * ones here.
+   * @default {}
+   * @example
+   * ```ts
+   * await startLocalService({ service: { maxPayloadBytes: 8 * 1024 * 1024, logger: 'info', metrics: { port: 9464 } } });
+   * ```
+   */
+  readonly service?: Omit<FuncXServiceOptions, 'host' | 'port' | 'backend' | 'redis'>;
 }
 
 /** A running embedded service with its local endpoint. */
@@ -93,9 +103,10 @@ export interface LocalService {
  */
 export async function startLocalService(options: LocalServiceOptions = {}): Promise<LocalService> {
   const service = await FuncXService.start({
+    ...options.service,
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
-    cors: options.cors ?? [],
+    cors: options.cors ?? options.service?.cors ?? [],
     ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
     ...(options.batchedResultFrames === undefined ? {} : { batchedResultFrames: options.batchedResultFrames }),
     // The service takes results as large as its endpoint may make them.

@@ -24,6 +24,8 @@ import { checkOrigin } from './ws/checkOrigin.js';
 import { EndpointHub } from './ws/EndpointHub.js';
 import { parseUpgradePath } from './ws/parseUpgradePath.js';
 import { AnswerGate } from './ws/AnswerGate.js';
+import { MetricsServer, type MetricsListenOptions } from './metrics/MetricsServer.js';
+import { ServiceMetrics } from './metrics/ServiceMetrics.js';
 import { ResultHub } from './ws/ResultHub.js';
 
 /**
@@ -56,13 +58,23 @@ export class FuncXService {
   readonly #endpointServer: WebSocketServer;
   readonly #sweepTimer: NodeJS.Timeout;
   readonly #amqp: AmqpResults | null;
+  /** Made only when metrics are served: its default process metrics observe the whole process. */
+  readonly #metrics: ServiceMetrics | null;
+  #metricsServer: MetricsServer | null = null;
+  /** Set by close(): `/readyz` says so while connections drain. */
+  #closing = false;
   #url = '';
 
-  private constructor(options: ResolvedServiceOptions, backend: Backend, ownsBackend: boolean, amqp?: AmqpResultsOptions) {
+  private constructor(options: ResolvedServiceOptions, backend: Backend, ownsBackend: boolean, amqp?: AmqpResultsOptions, metrics?: MetricsListenOptions) {
     this.#backend = backend;
     this.#ownsBackend = ownsBackend;
     this.#options = options;
-    this.#broker = new TaskBroker(backend, options, options.logger);
+    this.#metrics = metrics === undefined ? null : new ServiceMetrics({
+      counters: backend.counters,
+      resultSockets: () => this.#results.sockets.size,
+      endpointConnections: () => this.#endpoints.holdings,
+    });
+    this.#broker = new TaskBroker(backend, options, options.logger, this.#metrics?.tasks ?? null);
     this.#accounts = new Accounts(backend, this.#broker);
     const answerGate = new AnswerGate();
     this.#results = new ResultHub(new ResultDelivery(backend), options, answerGate);
@@ -76,9 +88,12 @@ export class FuncXService {
       options,
       endpointLanguages: (endpointId) => this.#endpoints.languages(endpointId),
       endpointEngine: (endpointId) => this.#endpoints.engine(endpointId),
+      endpointHoldings: () => this.#endpoints.holdings,
       answerGate,
       ...(this.#amqp === null ? {} : { amqpResults: this.#amqp }),
       ...(backend.rateLimitRedis === undefined ? {} : { rateLimitRedis: backend.rateLimitRedis }),
+      ...(this.#metrics === null ? {} : { metrics: this.#metrics }),
+      readiness: async () => (this.#closing ? 'the service is closing' : ((await backend.readiness?.(1000)) ?? null)),
     });
     this.#app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(request, socket, head));
     // The sweep never keeps the process alive; close() clears it. Every replica sweeps: removals are atomic.
@@ -105,9 +120,10 @@ export class FuncXService {
       const { RedisBackend } = await import('./backends/redis/RedisBackend.js');
       backend = await RedisBackend.connect(options.redis, { logger: resolved.logger });
     }
-    const service = new FuncXService(resolved, backend ?? new MemoryBackend(), options.backend === undefined, options.amqp);
+    const service = new FuncXService(resolved, backend ?? new MemoryBackend(), options.backend === undefined, options.amqp, options.metrics);
     try {
       await service.#app.listen({ host: resolved.host, port: resolved.port });
+      if (service.#metrics !== null) service.#metricsServer = await MetricsServer.listen(service.#metrics.registry, options.metrics!, resolved.logger.child({ component: 'metrics' }));
     } catch (error) {
       await service.close();
       throw error;
@@ -121,6 +137,11 @@ export class FuncXService {
   /** The base URL: REST under `/v2`, results at `/ws/v2/`. */
   get url(): string {
     return this.#url;
+  }
+
+  /** Where Prometheus scrapes this replica (`http://127.0.0.1:9464/metrics`), or null without `metrics`. */
+  get metricsUrl(): string | null {
+    return this.#metricsServer?.url ?? null;
   }
 
   /**
@@ -241,6 +262,7 @@ export class FuncXService {
    * ```
    */
   async close(): Promise<void> {
+    this.#closing = true;
     clearInterval(this.#sweepTimer);
     this.#endpoints.close();
     this.#results.close();
@@ -249,6 +271,8 @@ export class FuncXService {
       server.close();
     }
     await this.#app.close();
+    await this.#metricsServer?.close();
+    this.#metrics?.close();
     // Terminated sockets give their unfinished tasks back before the backend goes.
     await this.#endpoints.settled();
     await this.#amqp?.close();

@@ -1,6 +1,7 @@
 import { createLogger, type Logger } from './log.js';
 import type { AmqpResultsOptions } from './amqp/AmqpResultsOptions.js';
 import type { Backend } from './core/Backend.js';
+import type { MetricsListenOptions } from './metrics/MetricsServer.js';
 import { parseCorsOrigins } from './http/corsPlugin.js';
 
 const SECOND = 1000;
@@ -209,10 +210,20 @@ export interface FuncXServiceOptions {
    * @default the level in `FUNCX_LOG_LEVEL`, else `'warn'`
    */
   readonly logger?: Logger | string;
+  /**
+   * Serve Prometheus metrics at `http://<host>:<port>/metrics`, on a port of their own without
+   * authentication (docs/operations.md lists them).
+   * @default none
+   * @example
+   * ```ts
+   * await FuncXService.start({ metrics: { port: 9464 } }); // 127.0.0.1:9464
+   * ```
+   */
+  readonly metrics?: MetricsListenOptions;
 }
 
 /** The options with every default filled in. */
-export type ResolvedServiceOptions = Required<Omit<FuncXServiceOptions, 'backend' | 'redis' | 'rateLimit' | 'logger' | 'amqp'>> & {
+export type ResolvedServiceOptions = Required<Omit<FuncXServiceOptions, 'backend' | 'redis' | 'rateLimit' | 'logger' | 'amqp' | 'metrics'>> & {
   readonly logger: Logger;
   readonly rateLimit: { readonly max: number; readonly windowMs: number } | false;
   /** The largest frame an endpoint may send: a full result and its envelope. */

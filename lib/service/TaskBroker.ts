@@ -9,11 +9,12 @@ import { errorFormOf, serializeErrorAs } from '../serialize/errorForm.js';
 import { ApiError } from './ApiError.js';
 import type { Backend } from './core/Backend.js';
 import type { Counter } from './core/Counters.js';
-import type { EndpointEntry, FunctionEntry, GroupEntry, TaskCompletion, TaskEntry, TaskMove, TokenHolder } from './core/records.js';
+import type { EndpointEntry, FunctionEntry, GroupEntry, TaskCompletion, TaskEnd, TaskEntry, TaskMove, TokenHolder } from './core/records.js';
 import type { EndpointQueue, GroupEvent, TakenTask } from './core/TaskBus.js';
 import { logFailure, type Logger } from './log.js';
 import type { ServiceStatsSnapshot } from './ServiceStats.js';
 import type { ResolvedServiceOptions } from './FuncXServiceOptions.js';
+import { limitHint } from './limitHint.js';
 
 /** An error made by the service itself: its stack would only tell the client about the service. */
 class ServiceMadeError extends Error {
@@ -40,6 +41,24 @@ export interface SweepReport {
   readonly endpointsDeleted: number;
 }
 
+/**
+ * What the broker tells as it happens, for metrics (lib/service/metrics/): called after the
+ * write, by the replica that made it, never awaited.
+ */
+export interface TaskObserver {
+  /** Tasks accepted by a submit (retried ones that were already stored are not told again). */
+  submitted(tasks: readonly TaskEntry[]): void;
+  /** A task ended here (first end wins): as it was before, and how it ended. */
+  ended(before: TaskEntry, end: TaskEnd): void;
+  /** The sweep removed an endpoint's registration. */
+  endpointDeleted(endpointId: string): void;
+}
+
+/** The option that sets each quota. */
+const QUOTA_OPTIONS: Partial<Record<Counter, keyof ResolvedServiceOptions & keyof BrokerLimits>> = {
+  outstanding: 'maxOutstandingTasksPerUser', bytesHeld: 'maxBytesPerUser', functions: 'maxFunctionsPerUser', endpoints: 'maxEndpointsPerUser',
+};
+
 /** The most entries one sweep handles of each kind; the next sweep takes the rest. */
 const SWEEP_BATCH = 50_000;
 
@@ -59,16 +78,19 @@ export class TaskBroker {
   readonly #backend: Backend;
   readonly #limits: BrokerLimits;
   readonly #log: Logger;
+  readonly #observer: TaskObserver | null;
 
   /**
    * @param backend - repositories, counters, bus and presence
    * @param limits - sizes, quotas and expiry times
    * @param log - where failures of best-effort writes and events are told
+   * @param observer - told of submits and ends (metrics)
    */
-  constructor(backend: Backend, limits: BrokerLimits, log: Logger) {
+  constructor(backend: Backend, limits: BrokerLimits, log: Logger, observer: TaskObserver | null = null) {
     this.#backend = backend;
     this.#limits = limits;
     this.#log = log.child({ component: 'broker' });
+    this.#observer = observer;
   }
 
   /**
@@ -82,7 +104,7 @@ export class TaskBroker {
   async registerFunction(userId: string, fn: Omit<FunctionEntry, 'id' | 'ownerId' | 'lastUsedAt'>): Promise<string> {
     const limit = this.#limits.maxFunctionBytes;
     for (const [what, text] of [['function_code', fn.code], ['function_source', fn.source]] as const) {
-      if (text.length > limit) throw new ApiError(ErrorCode.VALUE_TOO_LARGE, `The function's ${what} is ${text.length} bytes; the limit is ${limit}`, [what, text.length, limit]);
+      if (text.length > limit) throw new ApiError(ErrorCode.VALUE_TOO_LARGE, `The function's ${what} is ${text.length} bytes; the limit is ${limit} ${limitHint('maxFunctionBytes')}`, [what, text.length, limit]);
     }
     await this.#checkQuota(userId, 'functions', 1, this.#limits.maxFunctionsPerUser, 'registered functions');
     const id = uuidv4();
@@ -163,6 +185,7 @@ export class TaskBroker {
       counters.add(userId, 'bytesHeld', entry.payload!.length);
       counters.moveTask(userId, null, INITIAL_STATUS);
     }
+    if (accepted.length > 0) this.#observer?.submitted(accepted);
     if (accepted.length > 0) {
       // Keeps the functions from expiring while used; a miss only makes one expire a little sooner
       // (never while a live task needs it: the sweep checks references).
@@ -240,6 +263,33 @@ export class TaskBroker {
    */
   groupTaskIds(groupId: string): Promise<string[]> {
     return this.#backend.groups.taskIds(groupId);
+  }
+
+  /**
+   * One page of a group's tasks, in submit order, with their statuses.
+   *
+   * @param groupId - the group (visible to the caller)
+   * @param offset - how many to skip
+   * @param limit - the most to answer
+   * @returns the page, the group's size, and the offset of the next page (null after the last)
+   */
+  async groupTaskPage(groupId: string, offset: number, limit: number): Promise<{ tasks: { task_id: string; status: TaskStatus | 'unknown' }[]; total: number; next_offset: number | null }> {
+    const [ids, total] = await Promise.all([this.#backend.groups.taskIds(groupId, offset, limit), this.#backend.groups.size(groupId)]);
+    const found = await this.#backend.tasks.getMany(ids);
+    const next = offset + ids.length;
+    return { tasks: ids.map((id) => ({ task_id: id, status: found.get(id)?.status ?? 'unknown' })), total, next_offset: next < total ? next : null };
+  }
+
+  /**
+   * A user's endpoints with their status (online while any replica holds a live connection).
+   *
+   * @param userId - the owner
+   * @returns at most `maxEndpointsPerUser` of them, by name
+   */
+  async endpointsOf(userId: string): Promise<{ endpoint: EndpointEntry; online: boolean }[]> {
+    const endpoints = await this.#backend.endpoints.ownedBy(userId, this.#limits.maxEndpointsPerUser);
+    const online = await Promise.all(endpoints.map((e) => this.#backend.presence.isOnline(e.id)));
+    return endpoints.map((endpoint, i) => ({ endpoint, online: online[i]! })).sort((a, b) => a.endpoint.name.localeCompare(b.endpoint.name) || a.endpoint.id.localeCompare(b.endpoint.id));
   }
 
   /**
@@ -395,7 +445,7 @@ export class TaskBroker {
     if (waiting.size > 0) {
       const ends = [...waiting.values()].map((task): TaskCompletion => {
         const waited = now - task.queuedAt;
-        const error = new ServiceMadeError('EndpointUnavailable', `Task ${task.id} waited ${Math.round(waited / 1000)} s for endpoint ${task.endpointId}, which did not take it (the limit is the service's maxWaitMs)`);
+        const error = new ServiceMadeError('EndpointUnavailable', `Task ${task.id} waited ${Math.round(waited / 1000)} s for endpoint ${task.endpointId}, which did not take it ${limitHint('maxWaitMs')}`);
         return { id: task.id, end: { status: 'failed', result: null, exception: serializeErrorAs(errorFormOf(task.payload), error), completedAt: now } };
       });
       tasksExpired = (await this.#record('', [], ends)).filter((b) => b !== null).length;
@@ -430,6 +480,7 @@ export class TaskBroker {
       const endpoint = await endpoints.delete(id);
       if (!endpoint) continue;
       counters.add(endpoint.ownerId, 'endpoints', -1);
+      this.#observer?.endpointDeleted(id);
       await this.#backend.bus.forget(id);
       endpointsDeleted++;
     }
@@ -441,7 +492,7 @@ export class TaskBroker {
     const [functionId, endpointId, payload] = task;
     if (!isUuid(taskId)) throw new ApiError(ErrorCode.INVALID_UUID, `Invalid task id: ${taskId}`, [taskId]);
     if (payload.length > this.#limits.maxPayloadBytes) {
-      throw new ApiError(ErrorCode.VALUE_TOO_LARGE, `The task's payload is ${payload.length} bytes; the limit is ${this.#limits.maxPayloadBytes}`, ['payload', payload.length, this.#limits.maxPayloadBytes]);
+      throw new ApiError(ErrorCode.VALUE_TOO_LARGE, `The arguments of task ${taskId} (its payload) are ${payload.length} bytes; the limit is ${this.#limits.maxPayloadBytes} ${limitHint('maxPayloadBytes')}`, ['payload', payload.length, this.#limits.maxPayloadBytes]);
     }
     const fn = await lookups.fn(functionId);
     if (fn === undefined) throw new ApiError(ErrorCode.FUNCTION_NOT_FOUND, `Function ${functionId} not found`, [functionId]);
@@ -497,6 +548,7 @@ export class TaskBroker {
       // Never sent (cancelled or expired while waiting): out of the queue, so a queue for an endpoint that never connects does not grow.
       if (before.status === INITIAL_STATUS) sent.push(bus.withdraw(before.endpointId, id));
       counters.moveTask(before.ownerId, before.status, end.status);
+      this.#observer?.ended(before, end);
       counters.add(before.ownerId, 'bytesHeld', (end.result?.length ?? 0) + (end.exception?.length ?? 0) - (before.payload?.length ?? 0));
       const trail = trails?.get(id);
       if (trail) statusEvents(before, trail, events);
@@ -512,7 +564,7 @@ export class TaskBroker {
   async #checkQuota(userId: string, counter: Counter, adding: number, limit: number, what: string, retryAfterSeconds?: number): Promise<void> {
     const current = await this.#backend.counters.of(userId, counter);
     if (current + adding <= limit) return;
-    throw new ApiError(ErrorCode.QUOTA_EXCEEDED, `Quota exceeded: ${what} would be ${current + adding}; the limit per user is ${limit}`, [what, current + adding, limit], retryAfterSeconds);
+    throw new ApiError(ErrorCode.QUOTA_EXCEEDED, `Quota exceeded: ${what} would be ${current + adding}; the limit per user is ${limit} ${limitHint(QUOTA_OPTIONS[counter]!)}`, [what, current + adding, limit], retryAfterSeconds);
   }
 }
 

@@ -143,7 +143,7 @@ describe('service limits - every size and count has a limit with a clear error',
     assert.equal(answer.status, 207);
     assert.equal(answer.body.results[0].status, 'Success');
     assert.equal(answer.body.results[1].code, 111);
-    assert.match(answer.body.results[1].reason, /payload is \d+ bytes; the limit is 1000/);
+    assert.match(answer.body.results[1].reason, /^The arguments of task [0-9a-f-]{36} \(its payload\) are \d+ bytes; the limit is 1000 \(the service's maxPayloadBytes: funcx-rx serve --max-payload-bytes\)$/);
     await call(service.url, 'POST', '/v2/cancel', { token: alice.token, body: { task_ids: [answer.body.results[0].task_uuid] } });
   });
 

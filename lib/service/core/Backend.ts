@@ -13,6 +13,11 @@ export interface Backend extends Repositories, SubmitPort, ReportPort {
   readonly presence: Presence;
   /** A Redis client for shared per-user rate limits, when the backend has one (else each replica counts its own). */
   readonly rateLimitRedis?: unknown;
+  /**
+   * Whether the store answers now, for readiness probes: null when it does, else why not. A
+   * backend without a remote store leaves it out (always ready).
+   */
+  readiness?(timeoutMs: number): Promise<string | null>;
   /** Closes connections and timers. */
   close(): Promise<void>;
 }

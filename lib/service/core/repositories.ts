@@ -29,7 +29,8 @@ export interface GroupRepo {
   claim(id: string, ownerId: string, now: number): Promise<GroupEntry>;
   /** Takes tasks out of the group (they were deleted). */
   removeTasks(id: string, taskIds: readonly string[]): Promise<void>;
-  taskIds(id: string): Promise<string[]>;
+  /** The group's task ids in submit order: all of them, or `limit` from `offset`. */
+  taskIds(id: string, offset?: number, limit?: number): Promise<string[]>;
   size(id: string): Promise<number>;
   removeUndelivered(id: string, taskIds: readonly string[]): Promise<void>;
   /** Takes every undelivered id at once: two subscribers draining together each get a share, none twice. */
@@ -55,6 +56,8 @@ export interface EndpointRepo {
   touch(id: string, now: number): Promise<void>;
   idleBefore(before: number, limit: number): Promise<string[]>;
   delete(id: string): Promise<EndpointEntry | null>;
+  /** A user's endpoints, at most `limit`, in no set order (for `GET /v2/endpoints`). */
+  ownedBy(ownerId: string, limit: number): Promise<EndpointEntry[]>;
 }
 
 /** Bearer tokens, by the SHA-256 of the token (lib/service/auth/secretHash.ts). */

@@ -3,6 +3,7 @@ import type { AmqpResults } from '../amqp/AmqpResults.js';
 import type { Accounts } from '../auth/Accounts.js';
 import type { AnswerGate } from '../ws/AnswerGate.js';
 import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
+import type { ServiceMetrics } from '../metrics/ServiceMetrics.js';
 import type { TaskBroker } from '../TaskBroker.js';
 
 /** What the HTTP plugins see: the broker, the accounts, and the limits. Never a store or a socket. */
@@ -20,10 +21,16 @@ export interface ServiceCore {
   readonly answerGate?: AnswerGate;
   /** Where Globus Compute's `Executor` takes results from (RabbitMQ), when the service has it. */
   readonly amqpResults?: AmqpResults;
+  /** What this replica's endpoint connections hold (tasks sent and not ended, workers), for `GET /v2/endpoints`. */
+  readonly endpointHoldings?: () => readonly { endpointId: string; inflight: number; workers: { total: number; free: number } | null }[];
+  /** For `/readyz`: null when the service accepts work, else why not (its store away, closing). */
+  readonly readiness?: () => Promise<string | null>;
+  /** Counts each answered request, when the service has metrics. */
+  readonly metrics?: ServiceMetrics;
 }
 
 /** Routes that answer without a token. */
-export const OPEN_ROUTES: ReadonlySet<string> = new Set(['/v2/version', '/v2/health']);
+export const OPEN_ROUTES: ReadonlySet<string> = new Set(['/v2/version', '/v2/health', '/healthz', '/readyz']);
 
 declare module 'fastify' {
   interface FastifyRequest {

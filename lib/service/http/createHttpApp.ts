@@ -17,6 +17,14 @@ import { toApiError } from './toApiError.js';
 
 export { API_VERSION } from './routes/infoRoutes.js';
 
+/** Query parameters whose values never reach a log line. */
+const SECRET_QUERY = /([?&](?:access_token|token|secret)=)[^&#]*/gi;
+
+/** A request as its log lines show it: no headers (they carry the token), the query's credentials redacted. */
+function serializeRequest(request: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }): Record<string, unknown> {
+  return { method: request.method, url: request.url?.replace(SECRET_QUERY, '$1[redacted]'), host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort };
+}
+
 /**
  * The funcX v2 REST API on fastify: the auth plugin, per-user rate limits, one plugin per group
  * of routes, and every error (the framework's and Node's parser errors included) as funcX's
@@ -35,7 +43,8 @@ export function createHttpApp(core: ServiceCore): FastifyInstance {
   const app = Fastify({
     // Its pino logger, with a request id per request (the caller's x-request-id when given) on
     // every line the request causes; the id goes back in the answer.
-    loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // Its req serializer drops query values that are credentials (a browser may put its token in `access_token`).
+    loggerInstance: options.logger.child({ component: 'http' }, { serializers: { req: serializeRequest } }) as FastifyBaseLogger,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: options.maxBodyBytes,
@@ -58,6 +67,12 @@ export function createHttpApp(core: ServiceCore): FastifyInstance {
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  const { metrics } = core;
+  if (metrics !== undefined) {
+    app.addHook('onResponse', async (request, reply) => {
+      metrics.httpAnswered(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    });
+  }
   // Before the bearer check: preflights carry no Authorization header.
   registerCors(app, options.cors);
 

@@ -57,3 +57,29 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const key = issue.path.length === 0 ? '(body)' : issue.path.join('.');
   throw new ApiError(ErrorCode.REQUEST_KEY_ERROR, `Missing or invalid key \`${key}\`: ${issue.message}`, [key]);
 }
+
+/** A page of a listing: `?offset=<n>&limit=<n>` (limit from 1 to 1000). */
+export const pageQuery = z.object({
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+
+/**
+ * Checks a query string against a schema; the first problem is answered as funcX's envelope.
+ *
+ * @param schema - what it must hold
+ * @param query - fastify's parsed query
+ * @returns the parsed query
+ * @throws {@link ApiError} as {@link parseBody} does, naming the parameter
+ * @example
+ * ```ts
+ * const { offset, limit } = parseQuery(pageQuery, request.query);
+ * ```
+ */
+export function parseQuery<T>(schema: z.ZodType<T>, query: unknown): T {
+  const parsed = schema.safeParse(query ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const key = issue.path.join('.');
+  throw new ApiError(ErrorCode.REQUEST_KEY_ERROR, `Invalid query parameter \`${key}\`: ${issue.message}`, [key]);
+}

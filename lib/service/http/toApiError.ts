@@ -1,5 +1,6 @@
 import { ErrorCode } from '../../protocol/errorCodes.js';
 import { ApiError } from '../ApiError.js';
+import { limitHint } from '../limitHint.js';
 
 /** Fastify's own error codes, and the funcX code each is answered with. */
 const FRAMEWORK_CODES: Readonly<Record<string, number>> = {
@@ -46,7 +47,7 @@ export function toApiError(error: unknown, maxBodyBytes: number): ApiError {
   const { code, statusCode, message } = error as { code?: string; statusCode?: number; message?: string };
   const text = message ?? String(error);
   const mapped = code === undefined ? undefined : FRAMEWORK_CODES[code];
-  if (mapped === ErrorCode.PAYLOAD_TOO_LARGE) return new ApiError(mapped, `The request body is larger than ${maxBodyBytes} bytes`, [maxBodyBytes]);
+  if (mapped === ErrorCode.PAYLOAD_TOO_LARGE) return new ApiError(mapped, `The request body is larger than ${maxBodyBytes} bytes: a submit carries its tasks' arguments, so one large argument is enough ${limitHint('maxBodyBytes')}`, [maxBodyBytes]);
   if (mapped !== undefined) return new ApiError(mapped, `Malformed request: ${text}`);
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) return new ApiError(ErrorCode.REQUEST_MALFORMED, `Malformed request: ${text}`);
   if (isStoreUnavailable(error)) return new ApiError(ErrorCode.SERVICE_UNAVAILABLE, 'The service cannot reach its store for now; try again shortly', [], UNAVAILABLE_RETRY_SECONDS);

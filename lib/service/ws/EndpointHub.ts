@@ -151,6 +151,15 @@ export class EndpointHub {
     return null;
   }
 
+  /**
+   * What each open connection of this replica holds, for metrics and operator views: its
+   * endpoint, the tasks sent to it and not ended, and its engine's workers (null before its
+   * first engine report).
+   */
+  get holdings(): { endpointId: string; inflight: number; workers: { total: number; free: number } | null }[] {
+    return [...this.#connections].map((c) => ({ endpointId: c.endpointId, inflight: c.inflight.size, workers: c.engine?.workers ?? null }));
+  }
+
   /** The open endpoint connections of this replica. */
   get sockets(): WebSocket[] {
     return [...this.#connections].map((c) => c.socket);

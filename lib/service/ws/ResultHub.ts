@@ -5,6 +5,7 @@ import { resultFrame, type ResultFrame, type StatusFrame, type SubscribeFrame } 
 import { packFrames } from '../../protocol/frames.js';
 import { ApiError } from '../ApiError.js';
 import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
+import { limitHint } from '../limitHint.js';
 import { logFailure } from '../log.js';
 import type { ResultDelivery } from '../tasks/ResultDelivery.js';
 import type { TaskEntry } from '../core/records.js';
@@ -84,10 +85,10 @@ export class ResultHub {
   async refusal(userId: string): Promise<ApiError | null> {
     const own = await this.#delivery.openSockets(userId);
     if (own >= this.#limits.maxResultSocketsPerUser) {
-      return new ApiError(ErrorCode.CONNECTION_LIMIT, `This user already has ${own} result sockets open; the limit is ${this.#limits.maxResultSocketsPerUser}`, [own, this.#limits.maxResultSocketsPerUser], 5);
+      return new ApiError(ErrorCode.CONNECTION_LIMIT, `This user already has ${own} result sockets open; the limit is ${this.#limits.maxResultSocketsPerUser} ${limitHint('maxResultSocketsPerUser')}`, [own, this.#limits.maxResultSocketsPerUser], 5);
     }
     if (this.#listeners.size >= this.#limits.maxResultSockets) {
-      return new ApiError(ErrorCode.CONNECTION_LIMIT, `The service has ${this.#listeners.size} result sockets open, its limit`, [this.#listeners.size], 5);
+      return new ApiError(ErrorCode.CONNECTION_LIMIT, `The service has ${this.#listeners.size} result sockets open, its limit ${limitHint('maxResultSockets')}`, [this.#listeners.size], 5);
     }
     return null;
   }

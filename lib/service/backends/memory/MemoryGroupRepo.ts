@@ -46,8 +46,9 @@ export class MemoryGroupRepo implements GroupRepo {
     }
   }
 
-  async taskIds(id: string): Promise<string[]> {
-    return [...(this.#groups.get(id)?.taskIds ?? [])];
+  async taskIds(id: string, offset = 0, limit?: number): Promise<string[]> {
+    const all = [...(this.#groups.get(id)?.taskIds ?? [])];
+    return all.slice(offset, limit === undefined ? undefined : offset + limit);
   }
 
   async size(id: string): Promise<number> {

@@ -1,6 +1,7 @@
 /** Entries kept by id, touched when used: the shape of functions and endpoints. */
 interface Registered {
   readonly id: string;
+  readonly ownerId: string;
   readonly lastUsedAt?: number;
   readonly lastSeenAt?: number;
 }
@@ -35,6 +36,15 @@ export class MemoryRegistry<T extends Registered> {
     for (const entry of this.#entries.values()) {
       if (out.length >= limit) break;
       if ((entry[this.#touchKey] ?? 0) < before) out.push(entry.id);
+    }
+    return out;
+  }
+
+  async ownedBy(ownerId: string, limit: number): Promise<T[]> {
+    const out: T[] = [];
+    for (const entry of this.#entries.values()) {
+      if (out.length >= limit) break;
+      if (entry.ownerId === ownerId) out.push(entry);
     }
     return out;
   }

@@ -122,6 +122,25 @@ export class RedisBackend implements Backend {
     return this.#client.prefix;
   }
 
+  async readiness(timeoutMs: number): Promise<string | null> {
+    // Not connected: answered at once, without queueing a PING behind the reconnect attempts.
+    for (const [name, connection] of [['commands', this.#client.redis], ['subscriber', this.#subscriber]] as const) {
+      if (connection.status !== 'ready') return `Redis ${name} connection is ${connection.status}`;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.#client.redis.ping(),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no PONG within ${timeoutMs} ms`)), timeoutMs))),
+      ]);
+      return null;
+    } catch (error) {
+      return `Redis does not answer: ${error instanceof Error ? error.message : String(error)}`;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async close(): Promise<void> {
     await this.counters.close();
     await Promise.allSettled([this.#client.redis.quit(), this.#subscriber.quit()]);

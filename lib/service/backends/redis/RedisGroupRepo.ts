@@ -37,8 +37,8 @@ export class RedisGroupRepo implements GroupRepo {
     await this.#client.redis.multi().zrem(this.#key(id, 'tasks'), ...taskIds).srem(this.#key(id, 'undelivered'), ...taskIds).exec();
   }
 
-  taskIds(id: string): Promise<string[]> {
-    return this.#client.redis.zrange(this.#key(id, 'tasks'), '0', '-1');
+  taskIds(id: string, offset = 0, limit?: number): Promise<string[]> {
+    return this.#client.redis.zrange(this.#key(id, 'tasks'), String(offset), limit === undefined ? '-1' : String(offset + limit - 1));
   }
 
   size(id: string): Promise<number> {

@@ -4,7 +4,7 @@ import type { RedisClient } from './RedisClient.js';
  * Registrations (functions, endpoints) as Redis hashes of JSON-safe fields, with an index by last
  * use so that unused ones expire.
  */
-export class RedisRegistry<T extends { readonly id: string }> {
+export class RedisRegistry<T extends { readonly id: string; readonly ownerId: string }> {
   readonly #client: RedisClient;
   readonly #kind: string;
   readonly #touchField: string;
@@ -26,6 +26,11 @@ export class RedisRegistry<T extends { readonly id: string }> {
     return this.#client.key(this.#kind, id);
   }
 
+  /** The set of one owner's ids (registrations made before it existed are not in it). */
+  #ownerKey(ownerId: string): string {
+    return this.#client.key(`${this.#kind}-owner`, ownerId);
+  }
+
   get #index(): string {
     return this.#client.key(`${this.#kind}-index`);
   }
@@ -43,6 +48,7 @@ export class RedisRegistry<T extends { readonly id: string }> {
       .multi()
       .hset(this.#key(entry.id), entry as unknown as Record<string, string | number>)
       .zadd(this.#index, Number((entry as unknown as Record<string, number>)[this.#touchField]), entry.id)
+      .sadd(this.#ownerKey(entry.ownerId), entry.id)
       .exec();
   }
 
@@ -54,9 +60,18 @@ export class RedisRegistry<T extends { readonly id: string }> {
     return this.#client.redis.zrangebyscore(this.#index, '-inf', `(${before}`, 'LIMIT', 0, limit);
   }
 
+  async ownedBy(ownerId: string, limit: number): Promise<T[]> {
+    const ids = (await this.#client.redis.smembers(this.#ownerKey(ownerId))).slice(0, limit);
+    const entries = await Promise.all(ids.map((id) => this.get(id)));
+    return entries.filter((e): e is Awaited<T> => e !== undefined) as T[];
+  }
+
   async delete(id: string): Promise<T | null> {
     const entry = await this.get(id);
-    const [[, deleted] = []] = (await this.#client.redis.multi().del(this.#key(id)).zrem(this.#index, id).exec()) ?? [];
+    const removeOwned = entry === undefined ? [] : [entry.ownerId];
+    const multi = this.#client.redis.multi().del(this.#key(id)).zrem(this.#index, id);
+    for (const owner of removeOwned) multi.srem(this.#ownerKey(owner), id);
+    const [[, deleted] = []] = (await multi.exec()) ?? [];
     return entry !== undefined && deleted === 1 ? entry : null;
   }
 }

@@ -1,5 +1,7 @@
 import { ErrorCode } from '../../../protocol/errorCodes.js';
 import { ApiError } from '../../ApiError.js';
+import type { FuncXServiceOptions } from '../../FuncXServiceOptions.js';
+import { limitHint } from '../../limitHint.js';
 
 /**
  * Refuses a list longer than `max` before any per-item work, so a huge request fails fast.
@@ -7,17 +9,18 @@ import { ApiError } from '../../ApiError.js';
  * @param body - the parsed request body
  * @param key - the list's key
  * @param max - the most entries allowed
+ * @param option - the service option that sets `max`, named in the refusal
  * @returns nothing
  * @throws {@link ApiError} 111 when the list is longer
  * @example
  * ```ts
- * checkCount(request.body, 'tasks', 5000);
+ * checkCount(request.body, 'tasks', 5000, 'maxTasksPerSubmit');
  * ```
  */
-export function checkCount(body: unknown, key: string, max: number): void {
+export function checkCount(body: unknown, key: string, max: number, option: keyof FuncXServiceOptions): void {
   const list = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[key] : undefined;
   if (Array.isArray(list) && list.length > max) {
-    throw new ApiError(ErrorCode.VALUE_TOO_LARGE, `\`${key}\` has ${list.length} entries; the limit is ${max} per request`, [key, list.length, max]);
+    throw new ApiError(ErrorCode.VALUE_TOO_LARGE, `\`${key}\` has ${list.length} entries; the limit is ${max} per request ${limitHint(option)}`, [key, list.length, max]);
   }
 }
 

@@ -8,7 +8,8 @@ function idOf(request: FastifyRequest): string {
 }
 
 /**
- * `POST /v2/endpoints` and `GET /v2/endpoints/<id>/status`.
+ * `POST /v2/endpoints`, `GET /v2/endpoints` (the caller's endpoints: status, and for those
+ * connected to this replica their workers and the tasks they hold) and `GET /v2/endpoints/<id>/status`.
  *
  * @param core - the broker and the accounts
  * @returns the plugin
@@ -23,6 +24,24 @@ export function endpointsRoutes(core: ServiceCore): FastifyPluginAsync {
       const body = parseBody(registerEndpointBody, request.body);
       const { endpointId, secret } = await core.accounts.createEndpoint(request.userId, body.endpoint_name);
       return { endpoint_id: endpointId, secret };
+    });
+    app.get('/v2/endpoints', async (request) => {
+      const holdings = core.endpointHoldings?.() ?? [];
+      const endpoints = (await core.broker.endpointsOf(request.userId)).map(({ endpoint, online }) => {
+        const here = holdings.filter((h) => h.endpointId === endpoint.id);
+        const reported = here.filter((h) => h.workers !== null);
+        return {
+          endpoint_id: endpoint.id,
+          name: endpoint.name,
+          status: online ? 'online' : 'offline',
+          // Known only for the connections this replica holds (each replica answers for its own).
+          connections_here: here.length,
+          tasks_held: here.reduce((n, h) => n + h.inflight, 0),
+          workers: reported.length === 0 ? null : { total: reported.reduce((n, h) => n + h.workers!.total, 0), free: reported.reduce((n, h) => n + h.workers!.free, 0) },
+          last_seen: new Date(endpoint.lastSeenAt).toISOString(),
+        };
+      });
+      return { endpoints };
     });
     app.get('/v2/endpoints/:id/status', async (request) => {
       const id = idOf(request);

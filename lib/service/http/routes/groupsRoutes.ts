@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ServiceCore } from '../ServiceCore.js';
+import { pageQuery, parseQuery } from '../schemas.js';
 import { uuidParam } from './checkCount.js';
 
 function idOf(request: FastifyRequest): string {
@@ -7,7 +8,8 @@ function idOf(request: FastifyRequest): string {
 }
 
 /**
- * `GET /v2/task_groups/<id>` and `GET /v2/task_groups/<id>/tasks`.
+ * `GET /v2/task_groups/<id>` and `GET /v2/task_groups/<id>/tasks`: every task id as funcX
+ * answered it, or, with `?limit=<n>` (and `offset`), one page of tasks with their statuses.
  *
  * @param core - the broker
  * @returns the plugin
@@ -25,7 +27,10 @@ export function groupsRoutes(core: ServiceCore): FastifyPluginAsync {
     });
     app.get('/v2/task_groups/:id/tasks', async (request) => {
       const group = await broker.visibleGroup(request.userId, idOf(request));
-      return { task_group_id: group.id, task_ids: await broker.groupTaskIds(group.id) };
+      const { offset, limit } = parseQuery(pageQuery, request.query);
+      if (limit === undefined && offset === 0) return { task_group_id: group.id, task_ids: await broker.groupTaskIds(group.id) };
+      const page = await broker.groupTaskPage(group.id, offset, limit ?? 1000);
+      return { task_group_id: group.id, task_ids: page.tasks.map((t) => t.task_id), ...page, offset };
     });
   };
 }

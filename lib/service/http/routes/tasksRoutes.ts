@@ -24,7 +24,7 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
   const { broker, options } = core;
   return async (app) => {
     app.post('/v2/submit', async (request, reply) => {
-      checkCount(request.body, 'tasks', options.maxTasksPerSubmit);
+      checkCount(request.body, 'tasks', options.maxTasksPerSubmit, 'maxTasksPerSubmit');
       const body = parseBody(submitBody, request.body);
       // The group's results wait until this answer is written (lib/service/ws/AnswerGate.ts).
       if (body.task_group_id !== undefined && core.answerGate !== undefined) {
@@ -34,6 +34,10 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
       }
       const { groupId, results } = await broker.submit(request.userId, body.task_group_id?.toLowerCase(), body.tasks);
       const allOk = results.every((r) => r.status === 'Success');
+      // On the request's own lines (its reqId): which group, endpoints and tasks; ids only, never payloads.
+      const accepted = results.filter((r) => r.status === 'Success').map((r) => r.task_uuid);
+      request.log.info({ taskGroupId: groupId, endpointIds: [...new Set(body.tasks.map((t) => t[1]))], accepted: accepted.length, refused: results.length - accepted.length }, 'tasks submitted');
+      request.log.debug({ taskGroupId: groupId, taskIds: accepted }, 'task ids submitted');
       return reply.code(allOk ? 200 : 207).send({ response: 'batch', task_group_id: groupId, results });
     });
 
@@ -46,7 +50,7 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
     app.post('/v2/tasks/:id/cancel', async (request) => toRecord((await broker.cancelMany([await broker.visibleTask(request.userId, idOf(request))]))[0]!));
 
     app.post('/v2/batch_status', async (request) => {
-      checkCount(request.body, 'task_ids', options.maxIdsPerRequest);
+      checkCount(request.body, 'task_ids', options.maxIdsPerRequest, 'maxIdsPerRequest');
       const { task_ids } = parseBody(taskIdsBody, request.body);
       const results: Record<string, TaskRecord | UnknownTaskFrame> = {};
       const visible = await broker.visibleTasks(request.userId, task_ids);
@@ -60,11 +64,13 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
     });
 
     app.post('/v2/cancel', async (request) => {
-      checkCount(request.body, 'task_ids', options.maxIdsPerRequest);
+      checkCount(request.body, 'task_ids', options.maxIdsPerRequest, 'maxIdsPerRequest');
       const { task_ids } = parseBody(taskIdsBody, request.body);
       const results: Record<string, TaskRecord> = {};
       const visible = [...(await broker.visibleTasks(request.userId, task_ids))];
       const after = await broker.cancelMany(visible.map(([, task]) => task));
+      // The first 100 ids: a line stays short however large the request.
+      request.log.info({ cancelled: visible.length, taskIds: visible.slice(0, 100).map(([id]) => id) }, 'tasks cancelled');
       visible.forEach(([id], i) => (results[id] = toRecord(after[i]!)));
       return { response: 'batch', results };
     });

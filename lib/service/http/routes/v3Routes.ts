@@ -5,6 +5,7 @@ import { ErrorCode } from '../../../protocol/errorCodes.js';
 import type { SubmitFailure, SubmitTask } from '../../../protocol/submit.js';
 import { withTaskOptions, type TaskOptions } from '../../../serialize/taskOptions.js';
 import { AmqpUnavailable } from '../../amqp/AmqpUnavailable.js';
+import { limitHint } from '../../limitHint.js';
 import { ApiError } from '../../ApiError.js';
 import { parseBody } from '../schemas.js';
 import type { ServiceCore } from '../ServiceCore.js';
@@ -73,7 +74,7 @@ export function v3Routes(core: ServiceCore): FastifyPluginAsync {
       const body = parseBody(v3SubmitBody, request.body);
       const count = Object.values(body.tasks).reduce((n, payloads) => n + payloads.length, 0);
       if (count > options.maxTasksPerSubmit) {
-        throw new ApiError(ErrorCode.VALUE_TOO_LARGE, `\`tasks\` has ${count} entries; the limit is ${options.maxTasksPerSubmit} per request`, ['tasks', count, options.maxTasksPerSubmit]);
+        throw new ApiError(ErrorCode.VALUE_TOO_LARGE, `\`tasks\` has ${count} entries; the limit is ${options.maxTasksPerSubmit} per request ${limitHint('maxTasksPerSubmit')}`, ['tasks', count, options.maxTasksPerSubmit]);
       }
       const taskOptions: TaskOptions = {
         submitter: 'globus-compute',
