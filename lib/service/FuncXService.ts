@@ -18,7 +18,8 @@ import { parseBearer } from './auth/parseBearer.js';
 import { logFailure } from './log.js';
 import { EndpointConnections } from './tasks/EndpointConnections.js';
 import { ResultDelivery } from './tasks/ResultDelivery.js';
-import { TaskBroker, type SweepReport } from './TaskBroker.js';
+import { DashboardFeed } from './dashboard/DashboardFeed.js';
+import { TaskBroker, type SweepReport, type TaskObserver } from './TaskBroker.js';
 import { bearerFromRequest, selectSubprotocol } from './ws/bearerFromRequest.js';
 import { checkOrigin } from './ws/checkOrigin.js';
 import { EndpointHub } from './ws/EndpointHub.js';
@@ -60,6 +61,7 @@ export class FuncXService {
   readonly #amqp: AmqpResults | null;
   /** Made only when metrics are served: its default process metrics observe the whole process. */
   readonly #metrics: ServiceMetrics | null;
+  readonly #dashboard = new DashboardFeed();
   #metricsServer: MetricsServer | null = null;
   /** Set by close(): `/readyz` says so while connections drain. */
   #closing = false;
@@ -74,7 +76,17 @@ export class FuncXService {
       resultSockets: () => this.#results.sockets.size,
       endpointConnections: () => this.#endpoints.holdings,
     });
-    this.#broker = new TaskBroker(backend, options, options.logger, this.#metrics?.tasks ?? null);
+    const metricsObserver = this.#metrics?.tasks ?? null;
+    // Told of every end, as the metrics are: the dashboard counts those of users whose page is open.
+    const observer: TaskObserver = {
+      submitted: (tasks) => metricsObserver?.submitted(tasks),
+      ended: (before, end) => {
+        metricsObserver?.ended(before, end);
+        this.#dashboard.ended(before, end);
+      },
+      endpointDeleted: (id) => metricsObserver?.endpointDeleted(id),
+    };
+    this.#broker = new TaskBroker(backend, options, options.logger, observer);
     this.#accounts = new Accounts(backend, this.#broker);
     const answerGate = new AnswerGate();
     this.#results = new ResultHub(new ResultDelivery(backend), options, answerGate);
@@ -89,6 +101,7 @@ export class FuncXService {
       endpointLanguages: (endpointId) => this.#endpoints.languages(endpointId),
       endpointEngine: (endpointId) => this.#endpoints.engine(endpointId),
       endpointHoldings: () => this.#endpoints.holdings,
+      dashboardFeed: this.#dashboard,
       answerGate,
       ...(this.#amqp === null ? {} : { amqpResults: this.#amqp }),
       ...(backend.rateLimitRedis === undefined ? {} : { rateLimitRedis: backend.rateLimitRedis }),

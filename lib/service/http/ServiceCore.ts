@@ -1,3 +1,4 @@
+import type { DashboardFeed } from '../dashboard/DashboardFeed.js';
 import type { EndpointEngineReport, EndpointLanguages } from '../../protocol/endpointChannel.js';
 import type { AmqpResults } from '../amqp/AmqpResults.js';
 import type { Accounts } from '../auth/Accounts.js';
@@ -22,6 +23,8 @@ export interface ServiceCore {
   /** Where Globus Compute's `Executor` takes results from (RabbitMQ), when the service has it. */
   readonly amqpResults?: AmqpResults;
   /** What this replica's endpoint connections hold (tasks sent and not ended, workers), for `GET /v2/endpoints`. */
+  /** The ended tasks of users whose dashboard is open. */
+  readonly dashboardFeed?: DashboardFeed;
   readonly endpointHoldings?: () => readonly { endpointId: string; inflight: number; workers: { total: number; free: number } | null }[];
   /** For `/readyz`: null when the service accepts work, else why not (its store away, closing). */
   readonly readiness?: () => Promise<string | null>;
@@ -30,7 +33,7 @@ export interface ServiceCore {
 }
 
 /** Routes that answer without a token. */
-export const OPEN_ROUTES: ReadonlySet<string> = new Set(['/v2/version', '/v2/health', '/healthz', '/readyz']);
+export const OPEN_ROUTES: ReadonlySet<string> = new Set(['/v2/version', '/v2/health', '/healthz', '/readyz', '/dashboard', '/dashboard/app.js', '/dashboard/uPlot.css']);
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -5,6 +5,7 @@ import { ErrorCode } from '../../protocol/errorCodes.js';
 import { ApiError } from '../ApiError.js';
 import { answerClientError } from './answerClientError.js';
 import { authPlugin } from './authPlugin.js';
+import { dashboardRoutes } from './routes/dashboardRoutes.js';
 import { endpointsRoutes } from './routes/endpointsRoutes.js';
 import { functionsRoutes } from './routes/functionsRoutes.js';
 import { groupsRoutes } from './routes/groupsRoutes.js';
@@ -127,6 +128,7 @@ export function createHttpApp(core: ServiceCore): FastifyInstance {
     await api.register(groupsRoutes(core));
     await api.register(endpointsRoutes(core));
     await api.register(v3Routes(core));
+    await api.register(dashboardRoutes(core));
   });
 
   return app;
