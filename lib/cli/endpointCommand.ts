@@ -1,6 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { loadEndpointConfig, type EndpointConfig } from '../endpoint/config/loadEndpointConfig.js';
 import { ClusterEngine, type ClusterEvent } from '../endpoint/engine/ClusterEngine.js';
+import { EndpointMetrics } from '../endpoint/EndpointMetrics.js';
+import { MetricsServer } from '../service/metrics/MetricsServer.js';
+import type { Language } from '../serialize/codeLanguage.js';
 import { Endpoint } from '../endpoint/Endpoint.js';
 import { cliLogger } from './cliLogger.js';
 import { untilSignal } from './untilSignal.js';
@@ -20,6 +23,9 @@ export interface EndpointCommandOptions {
   readonly python?: string;
   readonly pythonWorkers?: number;
   readonly prefetch?: number;
+  /** Serve the endpoint's Prometheus metrics on this port (0: a free one). */
+  readonly metricsPort?: number;
+  readonly metricsHost?: string;
   /** pino's level; default `FUNCX_LOG_LEVEL`, else `info`. */
   readonly logLevel?: string;
 }
@@ -80,9 +86,15 @@ export async function endpointCommand(options: EndpointCommandOptions): Promise<
   }
   if (!secret) return fail('give the endpoint secret in FUNCX_ENDPOINT_SECRET or with --secret-file <path> (or `secret_file:` in the config file)', 2);
   const logger = cliLogger(options.logLevel, 'info').child({ endpointId });
+  let running: Endpoint | null = null;
+  const metrics = options.metricsPort === undefined ? undefined : new EndpointMetrics({
+    workers: () => byLanguage(running, ({ total, busy }) => ({ total, busy })),
+    queued: () => byLanguage(running, ({ queued }) => queued),
+  });
   const endpoint = await Endpoint.start({
     ...config.options,
     logger,
+    ...(metrics === undefined ? {} : { metrics }),
     serviceUrl: service,
     endpointId,
     secret,
@@ -97,8 +109,11 @@ export async function endpointCommand(options: EndpointCommandOptions): Promise<
     ...(options.pythonWorkers === undefined ? {} : { pythonWorkers: options.pythonWorkers }),
     ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
   });
+  running = endpoint;
+  const metricsServer = metrics === undefined ? null : await MetricsServer.listen(metrics.registry, { port: options.metricsPort!, host: options.metricsHost ?? '127.0.0.1' }, logger.child({ component: 'metrics' }));
   const py = endpoint.languages.python;
   process.stdout.write(`endpoint ${endpointId} connected to ${service}\n`);
+  if (metricsServer !== null) process.stdout.write(`metrics at ${metricsServer.url}\n`);
   process.stdout.write(py.available ? `runs JavaScript and Python ${py.version} (${py.executable}${py.dill ? `, dill ${py.dill}` : ', no dill'})\n` : `runs JavaScript only: ${py.reason}\n`);
   const engine = endpoint.engine;
   const events = engine instanceof ClusterEngine ? engine.events$.subscribe((event) => process.stdout.write(`${describe(engine.provider, event)}\n`)) : null;
@@ -107,9 +122,11 @@ export async function endpointCommand(options: EndpointCommandOptions): Promise<
   const reason = await Promise.race([endpoint.stopped, signal.then(() => undefined)]);
   if (reason !== undefined) {
     events?.unsubscribe();
+    await metricsServer?.close();
     return fail(`stopped: ${reason.message}`, 1);
   }
   await endpoint.close();
+  await metricsServer?.close();
   events?.unsubscribe();
 }
 
@@ -125,4 +142,10 @@ function describe(provider: string, event: ClusterEvent): string {
     case 'unavailable':
       return `no block can start; tasks fail until the endpoint is restarted: ${event.reason}`;
   }
+}
+
+/** A figure of the running endpoint per language (zeros before it runs). */
+function byLanguage<T>(endpoint: Endpoint | null, pick: (load: { total: number; busy: number; queued: number }) => T): Record<Language, T> {
+  const load = endpoint?.loadByLanguage() ?? { javascript: { total: 0, busy: 0, queued: 0 }, python: { total: 0, busy: 0, queued: 0 } };
+  return { javascript: pick(load.javascript), python: pick(load.python) };
 }

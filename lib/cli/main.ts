@@ -84,6 +84,8 @@ program
   .option('--python <path>', 'the Python interpreter for Python tasks (default: $FUNCX_PYTHON, else python3 or /usr/bin/python3 with dill)')
   .option('--python-workers <n>', 'Python worker processes (default: as many as worker threads)', integer(1))
   .option('--prefetch <n>', 'how many tasks the service may send ahead of free workers (default max(64, 4 × workers))', integer(1))
+  .option('--metrics-port <n>', "serve the endpoint's Prometheus metrics at http://<metrics-host>:<n>/metrics (0 picks a free one)", integer(0))
+  .option('--metrics-host <host>', 'interface of the metrics port', '127.0.0.1')
   .addOption(logLevelOption('info'))
   .action(endpointCommand);
 

@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { decodeFrame, encodeFrames } from '../protocol/frames.js';
 import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointEngineReport, type EndpointFunctionMessage, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../protocol/endpointChannel.js';
 import { backoffDelay } from '../reactive/backoff.js';
-import { codeLanguage } from '../serialize/codeLanguage.js';
+import { codeLanguage, type Language } from '../serialize/codeLanguage.js';
 import { ClusterEngine } from './engine/ClusterEngine.js';
 import type { EngineTask, TaskEngine } from './engine/TaskEngine.js';
 import { errorFormOf, serializeErrorAs } from '../serialize/errorForm.js';
@@ -19,7 +19,7 @@ import { findPython, type PythonSearch } from './python/findPython.js';
 import { ResultTooLarge } from './ResultTooLarge.js';
 import { TaskRunner } from './TaskRunner.js';
 import { WorkerCrashed } from './WorkerCrashed.js';
-import type { WorkerTask } from './worker.js';
+import type { WorkerOutcome, WorkerTask } from './worker.js';
 
 /** Results kept after sending, to answer a task the service sends again after a reconnect. */
 const RECENT_RESULTS = 10_000;
@@ -173,6 +173,16 @@ export class Endpoint {
   /** Which languages this endpoint runs (Python when a CPython 3 was found), as it tells the service. */
   get languages(): TaskRunner['languages'] {
     return this.#pool.languages;
+  }
+
+  /**
+   * Its workers and waiting tasks now, by language (for its metrics).
+   *
+   * @returns per language: workers in all, busy, and tasks waiting here for one
+   */
+  loadByLanguage(): Record<Language, { readonly total: number; readonly busy: number; readonly queued: number }> {
+    const of = (language: Language) => ({ total: this.#pool.capacity(language), busy: this.#pool.running(language), queued: this.#queue.count(language) });
+    return { javascript: of('javascript'), python: of('python') };
   }
 
   /** Where its tasks run: a {@link TaskRunner} (the local engine) or a {@link ClusterEngine}. */
@@ -420,9 +430,10 @@ export class Endpoint {
         onOutcome: (index, outcome, ms) => {
           const { task } = batch[index]!;
           if (ms > 0) this.#speeds.record(task.function_id, ms);
+          this.#ran(batch[index]!.code, ms, outcome);
           this.#running.delete(task.task_id);
           this.#options.onTaskRunning?.([task.task_id], false);
-          this.#finish({ type: 'result', task_id: task.task_id, ...outcome });
+          this.#finish(resultOf(task.task_id, outcome));
         },
       },
     );
@@ -452,8 +463,10 @@ export class Endpoint {
       )
       .then(
         (outcome) => {
-          this.#speeds.record(task.function_id, performance.now() - started);
-          this.#finish({ type: 'result', task_id: task.task_id, ...outcome }, task.payload);
+          const ms = performance.now() - started;
+          this.#speeds.record(task.function_id, ms);
+          this.#ran(code, ms, outcome);
+          this.#finish(resultOf(task.task_id, outcome), task.payload);
         },
         () => {
           // Aborted: cancelled by the service or stopped by close(); nobody waits for an answer.
@@ -489,6 +502,11 @@ export class Endpoint {
   #pythonTask(task: EndpointTaskMessage): Pick<WorkerTask, 'payload' | 'taskId' | 'options' | 'sandboxDir' | 'mpiLauncher'> {
     const { payload, options } = splitTaskOptions(task.payload);
     return { payload, options, taskId: task.task_id, sandboxDir: this.#sandboxDir, mpiLauncher: this.#options.mpiLauncher ?? 'mpiexec' };
+  }
+
+  /** Tells the metrics, when there are any, how a task ran. */
+  #ran(code: string, ms: number, outcome: WorkerOutcome): void {
+    this.#options.metrics?.ran(codeLanguage(code), ms / 1000, 'result' in outcome ? 'success' : outcome.crashed ? 'crashed' : 'failed');
   }
 
   /** Sends a task's end, replacing an outcome over the result limit (a huge exception too) by `ResultTooLarge`, in the form its submitter reads. */
@@ -528,4 +546,9 @@ export class Endpoint {
       }
     });
   }
+}
+
+/** A worker's outcome as the channel's result message (what only the endpoint needs stays here). */
+function resultOf(taskId: string, outcome: WorkerOutcome): EndpointResultMessage {
+  return 'result' in outcome ? { type: 'result', task_id: taskId, result: outcome.result } : { type: 'result', task_id: taskId, exception: outcome.exception };
 }

@@ -1,3 +1,4 @@
+import type { EndpointMetrics } from './EndpointMetrics.js';
 import type { Logger } from '../service/log.js';
 import type { BackoffOptions } from '../reactive/backoff.js';
 import type { ClusterOptions } from './engine/ClusterOptions.js';
@@ -40,6 +41,8 @@ export interface EndpointOptions {
    * @default a logger at `FUNCX_LOG_LEVEL`, else `warn`, on stdout
    */
   readonly logger?: Logger;
+  /** Where the endpoint's Prometheus metrics are kept (task run times, worker crashes); none when undefined. */
+  readonly metrics?: EndpointMetrics;
   /** Time limit of each task, in milliseconds, unless the task sets its own. @default none */
   readonly taskTimeoutMs?: number;
   /**

@@ -208,14 +208,14 @@ export class WorkerBatchRun {
       const error = stop?.position === position && stop.timeoutMs !== undefined
         ? new TaskTimeout(stop.timeoutMs)
         : new WorkerCrashed(describeCrash(part.crash), part.crash);
-      this.#onOutcome(index, { exception: serializeError(error) }, 0);
+      this.#onOutcome(index, error instanceof WorkerCrashed ? { exception: serializeError(error), crashed: true } : { exception: serializeError(error) }, 0);
     }
     if (rest.length === 0) return;
     // A dispatch that ran nothing (a pool closing) would fail again: end those tasks instead of looping.
     if (part.crash !== undefined && !part.claims.some((word) => word === BatchClaim.CLAIMED)) {
       for (const index of rest) {
         this.#end(index, ENDED);
-        this.#onOutcome(index, { exception: serializeError(new WorkerCrashed(describeCrash(part.crash), part.crash)) }, 0);
+        this.#onOutcome(index, { exception: serializeError(new WorkerCrashed(describeCrash(part.crash), part.crash)), crashed: true }, 0);
       }
       return;
     }

@@ -79,7 +79,7 @@ export class WorkerPool {
         return (await this.#piscina.run(task, signal ? { signal } : {})) as WorkerOutcome;
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
-        return { exception: serializeError(new WorkerCrashed(describeCrash(error), error)) };
+        return { exception: serializeError(new WorkerCrashed(describeCrash(error), error)), crashed: true };
       }
     }
     const controller = new AbortController();
@@ -95,7 +95,7 @@ export class WorkerPool {
     } catch (error) {
       if (timedOut) return { exception: serializeError(new TaskTimeout(timeoutMs)) };
       if (signal?.aborted) throw signal.reason;
-      return { exception: serializeError(new WorkerCrashed(describeCrash(error), error)) };
+      return { exception: serializeError(new WorkerCrashed(describeCrash(error), error)), crashed: true };
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);

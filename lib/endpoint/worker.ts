@@ -29,7 +29,8 @@ export interface WorkerTask {
 }
 
 /** What a worker sends back: a serialized result or a serialized exception. */
-export type WorkerOutcome = { readonly result: string } | { readonly exception: string };
+/** A task's outcome from its worker; `crashed` when the worker itself died under it (counted by the endpoint's metrics, never sent). */
+export type WorkerOutcome = { readonly result: string } | { readonly exception: string; readonly crashed?: true };
 
 /** What the pool sends a worker for a micro-batch. */
 export interface WorkerBatch {

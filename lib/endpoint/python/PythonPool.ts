@@ -163,7 +163,7 @@ export class PythonPool {
         // In the form the task's submitter reads, as the worker would have written it.
         const form = errorFormOf(job.task.payload, job.task.options ?? null);
         if (timedOut) job.resolve({ exception: serializeErrorAs(form, new TaskTimeout(job.timeoutMs!)) });
-        else job.resolve({ exception: serializeErrorAs(form, new WorkerCrashed(death.message, death, 'Python worker process')) });
+        else job.resolve({ exception: serializeErrorAs(form, new WorkerCrashed(death.message, death, 'Python worker process')), crashed: true });
       },
     ).finally(() => {
       if (timer) clearTimeout(timer);
