@@ -27,6 +27,8 @@ export interface HttpAnswer<T> {
  * ```
  */
 export class HttpApi {
+  /** Whether the service ever answered this client (any status): an unreachable service is then taken for a restart. */
+  #answered = false;
   readonly #base: string;
   readonly #token: TokenProvider;
   readonly #fetch: FetchLike;
@@ -104,8 +106,9 @@ export class HttpApi {
       response = await fetchImpl(`${this.#base}${path}`, init);
     } catch (error) {
       if (signal?.aborted) throw error;
-      throw new ServiceUnreachable(method, `${this.#base}${path}`, error);
+      throw new ServiceUnreachable(method, `${this.#base}${path}`, error, !this.#answered);
     }
+    this.#answered = true;
     let text: string;
     try {
       text = await response.text();

@@ -17,18 +17,26 @@ export class ServiceUnreachable extends FuncXError {
   readonly url: string;
   /** The network's reason, from the error's causes. */
   readonly reason: string;
+  /**
+   * Whether this client never had an answer from the service: a wrong URL, or a service not up.
+   * Such a failure is not retried (it says so at once); once the service has answered, an
+   * unreachable service is taken for a restart, and retried within the deadlines.
+   */
+  readonly neverReached: boolean;
 
   /**
    * @param method - the request's method
    * @param url - the full URL
    * @param error - what `fetch` threw (its `cause` holds the network error)
+   * @param neverReached - whether the client never had an answer from the service
    */
-  constructor(method: string, url: string, error: unknown) {
+  constructor(method: string, url: string, error: unknown, neverReached = false) {
     const reason = networkReason(error);
-    super(`${method} ${url} failed: cannot reach the service (${reason})`, { cause: error });
+    super(`${method} ${url} failed: cannot reach the service (${reason})${neverReached ? '; it never answered this client: is the URL right, and the service up?' : ''}`, { cause: error });
     this.name = 'ServiceUnreachable';
     this.url = url;
     this.reason = reason;
+    this.neverReached = neverReached;
   }
 }
 

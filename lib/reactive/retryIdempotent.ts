@@ -1,5 +1,6 @@
 import { Observable, asyncScheduler, defer, retry, throwError, timeout, timer, type SchedulerLike } from 'rxjs';
 import { FuncXError } from '../errors/FuncXError.js';
+import { ServiceUnreachable } from '../errors/ServiceUnreachable.js';
 import { ServiceError } from '../errors/ServiceError.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 
@@ -77,5 +78,7 @@ export function retryIdempotent<T>(what: string, send: (signal: AbortSignal) => 
  */
 export function isTransient(error: unknown): boolean {
   if (error instanceof ServiceError) return error.httpStatus >= 500 || error.httpStatus === 429;
+  // A service this client never reached (a wrong URL) is said at once, not after the deadline.
+  if (error instanceof ServiceUnreachable && error.neverReached) return false;
   return error instanceof FuncXError;
 }

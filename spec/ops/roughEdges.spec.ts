@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FuncXClient } from '../../lib/client/FuncXClient.js';
+import { TaskSubmissionFailed } from '../../lib/errors/TaskSubmissionFailed.js';
 import { ServiceUnreachable } from '../../lib/errors/ServiceUnreachable.js';
 import { startCli, type CliProcess } from '../support/cli.js';
 import { until } from '../support/until.js';
@@ -80,14 +81,39 @@ describe('the rough edges a new user meets', () => {
       assert.ok(error instanceof ServiceUnreachable);
       assert.equal(error.code, 'FX_SERVICE_UNREACHABLE');
       assert.equal(error.url, `http://127.0.0.1:${port}/v2/version`);
-      assert.equal(error.message, `GET http://127.0.0.1:${port}/v2/version failed: cannot reach the service (connect ECONNREFUSED 127.0.0.1:${port})`);
+      assert.equal(error.message, `GET http://127.0.0.1:${port}/v2/version failed: cannot reach the service (connect ECONNREFUSED 127.0.0.1:${port}); it never answered this client: is the URL right, and the service up?`);
+      assert.equal(error.neverReached, true);
       return true;
     });
     const file = join(dir, 'ok.js');
     await writeFile(file, '(x) => x');
     const cli = await run(['lib/cli/main.ts', 'function', 'register', file, '--service', `http://127.0.0.1:${port}`, '--token', 't']);
     assert.equal(cli.code, 1);
-    assert.equal(cli.stderr, `funcx-rx: POST http://127.0.0.1:${port}/v2/functions failed: cannot reach the service (connect ECONNREFUSED 127.0.0.1:${port})\n`);
+    assert.equal(cli.stderr, `funcx-rx: POST http://127.0.0.1:${port}/v2/functions failed: cannot reach the service (connect ECONNREFUSED 127.0.0.1:${port}); it never answered this client: is the URL right, and the service up?\n`);
+  });
+
+  it('a wrong service URL: run() says so at once, without retrying a service it never reached', async () => {
+    const port = await closedPort();
+    let calls = 0;
+    const client = new FuncXClient({
+      serviceUrl: `http://127.0.0.1:${port}`,
+      token: 't',
+      asynchronous: true,
+      fetch: (url, init) => {
+        calls++;
+        return fetch(url, init);
+      },
+    }) as FuncXClient<true>;
+    try {
+      await assert.rejects(async () => await client.run({ functionId: '00000000-0000-4000-8000-000000000001', endpointId: '00000000-0000-4000-8000-000000000002' }, 1), (error: unknown) => {
+        assert.ok(error instanceof TaskSubmissionFailed, String(error));
+        assert.ok(error.cause instanceof ServiceUnreachable && error.cause.neverReached, String(error.cause));
+        return true;
+      });
+      assert.equal(calls, 1, 'one attempt: nothing to retry against a service that never answered');
+    } finally {
+      await client.close();
+    }
   });
 
   it('function register refuses a file that is not one function expression, with the reason, before any request', async () => {
