@@ -6,6 +6,7 @@ import { FuncXError } from '../../lib/errors/FuncXError.js';
 import { TaskCancelled } from '../../lib/errors/TaskCancelled.js';
 import { FuncXExecutor } from '../../lib/executor/FuncXExecutor.js';
 import { startLocalService, type LocalService } from '../../lib/local/startLocalService.js';
+import { until } from '../support/until.js';
 
 describe('FuncXExecutor end to end', () => {
   let local: LocalService;
@@ -67,7 +68,8 @@ describe('FuncXExecutor end to end', () => {
   it('.shutdown() - refuses new work and cancels outstanding futures when asked', async () => {
     const executor = new FuncXExecutor(fxc, { endpointId: local.endpointId });
     const slow = executor.submit(async () => new Promise((resolve) => setTimeout(resolve, 60_000)));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Posted, so that the shutdown cancels it on the service, not in the batch buffer.
+    await until(() => executor.client.stats.posts >= 1, 'the slow task posted');
     await executor.shutdown({ cancelFutures: true });
     await assert.rejects(slow.result(), TaskCancelled);
     assert.throws(() => executor.submit((x: number) => x, 1), FuncXError);

@@ -7,6 +7,7 @@ import { FuncXService } from '../../lib/service/FuncXService.js';
 import { serialize } from '../../lib/serialize/serialize.js';
 import { bearerSubprotocols } from '../../lib/transport/bearerSubprotocol.js';
 import { FrameCollector, call, handshakeStatus, registerFunction, task } from '../support/rawApi.js';
+import { until } from '../support/until.js';
 
 const PAGE = 'http://127.0.0.1:4321';
 
@@ -114,7 +115,7 @@ describe('service - browser access (CORS, Origin, subprotocol auth, status repla
     assert.equal(submitted.status, 200);
     await ep.until((frames) => frames.filter((f) => f.type === 'task').length === 2);
     ep.send({ type: 'status', task_id: running, status: 'running' });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await until(async () => (await call(url, 'GET', `/v2/tasks/${running}`, { token: alice.token })).body.status === 'running', 'the running status recorded');
 
     // Late: both tasks moved before this socket asked for statuses.
     const { collector: late } = await browserSocket(wsUrl, alice.token);

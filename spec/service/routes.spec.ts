@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { v4 as uuidv4 } from 'uuid';
 import { FuncXService } from '../../lib/service/FuncXService.js';
 import { call, registerFunction, task } from '../support/rawApi.js';
+import { until } from '../support/until.js';
 
 describe('service REST routes', () => {
   let service: FuncXService;
@@ -213,12 +214,7 @@ describe('service retention', () => {
       await call(service.url, 'POST', `/v2/tasks/${id}/cancel`, { token: alice.token });
       assert.equal((await call(service.url, 'GET', `/v2/tasks/${id}`, { token: alice.token })).status, 200, 'read once');
       assert.equal((await call(service.url, 'GET', `/v2/tasks/${id}`, { token: alice.token })).status, 200, 'and again: reading does not delete');
-      let status = 200;
-      for (let i = 0; i < 50 && status === 200; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        status = (await call(service.url, 'GET', `/v2/tasks/${id}`, { token: alice.token })).status;
-      }
-      assert.equal(status, 404);
+      await until(async () => (await call(service.url, 'GET', `/v2/tasks/${id}`, { token: alice.token })).status === 404, 'the sweep deleting the ended task after its retention');
       assert.equal((await service.stats()).tasks_by_status.cancelled, 0);
     } finally {
       await service.close();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { v4 as uuidv4 } from 'uuid';
+import { until } from './until.js';
 import type { Backend } from '../../lib/service/core/Backend.js';
 import type { TaskCompletion, TaskEntry, TaskMove } from '../../lib/service/core/records.js';
 
@@ -341,12 +342,18 @@ export function backendContract(name: string, pair: BackendPair): void {
       const groupId = uuidv4();
       const t1 = uuidv4();
       const events = firstValueFrom(b.bus.groupEvents(groupId).pipe(take(2), toArray()));
+      let heard: unknown = null;
       const control = firstValueFrom(b.bus.controlEvents(endpointId).pipe(take(1)));
+      void control.then((event) => (heard = event));
       await b.bus.groupReady(groupId);
-      await new Promise((resolve) => setTimeout(resolve, 50)); // the control channel subscribes too
+      // The control channel has no readiness signal of its own: sent until heard (each is a cancel of the same task).
+      await until(async () => {
+        await a.bus.control(endpointId, { type: 'cancel', taskId: t1 });
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        return heard !== null;
+      }, 'the control channel subscribed');
       await a.bus.publishMany([{ groupId, ownerId: 'alice', taskId: t1, frame: { type: 'status', task_id: t1, status: 'running' } }]);
       await a.bus.publishMany([{ groupId, ownerId: 'alice', taskId: t1, frame: { task_id: t1, status: 'success', result: '11\n1', exception: null, completion_t: '1.000' } }]);
-      await a.bus.control(endpointId, { type: 'cancel', taskId: t1 });
       const got = await events;
       assert.deepEqual(got.map((e) => e.taskId), [t1, t1]);
       assert.deepEqual(await control, { type: 'cancel', taskId: t1 });
