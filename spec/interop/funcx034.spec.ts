@@ -2,17 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Endpoint } from '../../lib/endpoint/Endpoint.js';
 import { FuncXService } from '../../lib/service/FuncXService.js';
-import { DEBIAN_PYTHON, missingSdk, runChecks, scratchHome, type CheckOutcome } from '../support/pythonSdks.js';
+import { DEBIAN_PYTHON, missingSdk, runChecks, scratchHome, valueOf, type CheckOutcome } from '../support/pythonSdks.js';
 
 const SDK = 'funcx-0.3.4';
 const skip = missingSdk(SDK);
 
-/** The check's value; a failure shows what the SDK raised, with its traceback. */
-function valueOf(outcome: CheckOutcome | undefined): unknown {
-  assert.ok(outcome, 'the check did not run');
-  assert.equal(outcome.error, undefined, `${outcome.error}\n${outcome.traceback ?? ''}`);
-  return outcome.value;
-}
 
 const doubled = (n: number): number[] => Array.from({ length: n }, (_, i) => i * 2);
 

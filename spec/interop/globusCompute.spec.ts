@@ -7,18 +7,12 @@ import { connect } from 'amqplib';
 import { Endpoint } from '../../lib/endpoint/Endpoint.js';
 import { FuncXService } from '../../lib/service/FuncXService.js';
 import { call } from '../support/rawApi.js';
-import { DEBIAN_PYTHON, missingSdk, PYTHON_SDKS, runChecks, scratchHome, type CheckOutcome } from '../support/pythonSdks.js';
+import { DEBIAN_PYTHON, missingSdk, PYTHON_SDKS, runChecks, scratchHome, valueOf, type CheckOutcome } from '../support/pythonSdks.js';
 import { startRabbitmqServer, type RabbitmqServer } from '../support/rabbitmqServer.js';
 
 const SDK = 'globus-compute-4.15';
 const skip = missingSdk(SDK);
 
-/** The check's value; a failure shows what the SDK raised, with its traceback. */
-function valueOf(outcome: CheckOutcome | undefined): unknown {
-  assert.ok(outcome, 'the check did not run');
-  assert.equal(outcome.error, undefined, `${outcome.error}\n${outcome.traceback ?? ''}`);
-  return outcome.value;
-}
 
 const doubled = (n: number): number[] => Array.from({ length: n }, (_, i) => i * 2);
 

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -11,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { FuncXClient } from '../../lib/client/FuncXClient.js';
 import { TaskSubmissionFailed } from '../../lib/errors/TaskSubmissionFailed.js';
 import { ServiceUnreachable } from '../../lib/errors/ServiceUnreachable.js';
+import { freePort as closedPort } from '../support/freePort.js';
 import { startCli, type CliProcess } from '../support/cli.js';
 import { until } from '../support/until.js';
 
@@ -26,15 +26,6 @@ async function run(args: string[], env: Record<string, string> = {}): Promise<{ 
   return { code, signal, stdout, stderr };
 }
 
-/** A port nothing listens on (taken, then given back). */
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 async function stats(url: string, token: string): Promise<{ tasks_outstanding: number; tasks_by_status: Record<string, number> }> {
   return (await (await fetch(`${url}/v2/stats`, { headers: { authorization: `Bearer ${token}` } })).json()) as { tasks_outstanding: number; tasks_by_status: Record<string, number> };

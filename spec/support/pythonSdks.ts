@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -95,4 +96,16 @@ export async function scratchHome(userId: string): Promise<{ home: string; envir
       await rm(home, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A check's value; a failure shows what the SDK raised, with its traceback.
+ *
+ * @param outcome - the check's outcome, as the Python side reported it
+ * @returns its value
+ */
+export function valueOf(outcome: CheckOutcome | undefined): unknown {
+  assert.ok(outcome, 'the check did not run');
+  assert.equal(outcome.error, undefined, `${outcome.error}\n${outcome.traceback ?? ''}`);
+  return outcome.value;
 }
