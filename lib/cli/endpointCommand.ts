@@ -23,6 +23,10 @@ export interface EndpointCommandOptions {
   readonly python?: string;
   readonly pythonWorkers?: number;
   readonly prefetch?: number;
+  /** Directories its Python workers import from. */
+  readonly pythonPath?: readonly string[];
+  /** Where it makes each Python task's sandbox directory. */
+  readonly sandboxDir?: string;
   /** Serve the endpoint's Prometheus metrics on this port (0: a free one). */
   readonly metricsPort?: number;
   readonly metricsHost?: string;
@@ -108,6 +112,8 @@ export async function endpointCommand(options: EndpointCommandOptions): Promise<
     ...(options.python === undefined ? {} : { python: options.python }),
     ...(options.pythonWorkers === undefined ? {} : { pythonWorkers: options.pythonWorkers }),
     ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
+    ...(options.pythonPath === undefined ? {} : { pythonPath: options.pythonPath }),
+    ...(options.sandboxDir === undefined ? {} : { sandboxDir: options.sandboxDir }),
   });
   running = endpoint;
   const metricsServer = metrics === undefined ? null : await MetricsServer.listen(metrics.registry, { port: options.metricsPort!, host: options.metricsHost ?? '127.0.0.1' }, logger.child({ component: 'metrics' }));

@@ -48,7 +48,12 @@ const serve = program
   .option('--cors <origins>', 'comma-separated origins of web pages allowed to call the service (or * for any; never with cookies)', originList)
   .addOption(logLevelOption('info'))
   .option('--metrics-port <n>', 'serve Prometheus metrics at http://<metrics-host>:<n>/metrics, without a token (0 picks a free one)', integer(0))
-  .option('--metrics-host <host>', 'interface of the metrics port', '127.0.0.1');
+  .option('--metrics-host <host>', 'interface of the metrics port', '127.0.0.1')
+  .option('--amqp-url <url>', "publish results to RabbitMQ for Globus Compute's Executor: its AMQP URL, as amqp://user:password@host:port/vhost (the service's own user)")
+  .option('--amqp-management-url <url>', "RabbitMQ's management API (http://host:15672), where the service makes each user's own RabbitMQ user with --amqp-url's credentials; replicas sharing a RabbitMQ share $FUNCX_AMQP_SECRET")
+  .option('--amqp-client-url <url>', 'the AMQP URL users are given, when they reach RabbitMQ at another address (default: --amqp-url without its credentials)')
+  .option('--python-path <dirs>', "directories (colon-separated) the local endpoint's Python workers import from, such as a Globus Compute SDK's", (value: string) => value.split(':').filter(Boolean))
+  .option('--sandbox-dir <dir>', "where the local endpoint makes each Python task's sandbox directory (Globus Compute's ShellFunction)");
 addServiceLimitOptions(serve, integer(1)).action(serveCommand);
 
 program
@@ -84,6 +89,8 @@ program
   .option('--python <path>', 'the Python interpreter for Python tasks (default: $FUNCX_PYTHON, else python3 or /usr/bin/python3 with dill)')
   .option('--python-workers <n>', 'Python worker processes (default: as many as worker threads)', integer(1))
   .option('--prefetch <n>', 'how many tasks the service may send ahead of free workers (default max(64, 4 × workers))', integer(1))
+  .option('--python-path <dirs>', 'directories (colon-separated) its Python workers import from, such as a Globus Compute SDK\'s', (value: string) => value.split(':').filter(Boolean))
+  .option('--sandbox-dir <dir>', "where it makes each Python task's sandbox directory (Globus Compute's ShellFunction)")
   .option('--metrics-port <n>', "serve the endpoint's Prometheus metrics at http://<metrics-host>:<n>/metrics (0 picks a free one)", integer(0))
   .option('--metrics-host <host>', 'interface of the metrics port', '127.0.0.1')
   .addOption(logLevelOption('info'))

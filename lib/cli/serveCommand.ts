@@ -23,6 +23,11 @@ export interface ServeOptions {
   readonly metricsPort?: number;
   /** The metrics port's interface. */
   readonly metricsHost: string;
+  readonly amqpUrl?: string;
+  readonly amqpManagementUrl?: string;
+  readonly amqpClientUrl?: string;
+  readonly pythonPath?: readonly string[];
+  readonly sandboxDir?: string;
   readonly [limit: string]: unknown;
 }
 
@@ -47,6 +52,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     ...(options.pingInterval === undefined ? {} : { pingIntervalMs: options.pingInterval }),
     ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
     ...(options.metricsPort === undefined ? {} : { metrics: { port: options.metricsPort, host: options.metricsHost } }),
+    ...amqpOf(options),
   };
   if (options.redis !== undefined) return serveReplica(options, options.redis, service, logger);
   const local = await startLocalService({
@@ -55,6 +61,8 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...(options.taskTimeout === undefined ? {} : { taskTimeoutMs: options.taskTimeout }),
     ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
+    ...(options.pythonPath === undefined ? {} : { pythonPath: options.pythonPath }),
+    ...(options.sandboxDir === undefined ? {} : { sandboxDir: options.sandboxDir }),
     service,
   });
   const metricsUrl = local.service.metricsUrl;
@@ -82,3 +90,19 @@ async function serveReplica(options: ServeOptions, redis: string, service: FuncX
   await replica.close();
 }
 
+/** The AMQP result transport the flags ask for; both URLs are needed, or neither. */
+function amqpOf(options: ServeOptions): Pick<FuncXServiceOptions, 'amqp'> {
+  if (options.amqpUrl === undefined && options.amqpManagementUrl === undefined) return {};
+  if (options.amqpUrl === undefined || options.amqpManagementUrl === undefined) {
+    throw new TypeError('Expected both `--amqp-url` and `--amqp-management-url` (RabbitMQ\'s AMQP and management URLs), got only one');
+  }
+  const secret = process.env.FUNCX_AMQP_SECRET;
+  return {
+    amqp: {
+      url: options.amqpUrl,
+      managementUrl: options.amqpManagementUrl,
+      ...(options.amqpClientUrl === undefined ? {} : { clientUrl: options.amqpClientUrl }),
+      ...(secret === undefined || secret === '' ? {} : { credentialSecret: secret }),
+    },
+  };
+}

@@ -62,6 +62,10 @@ export interface LocalServiceOptions {
    * ```
    */
   readonly service?: Omit<FuncXServiceOptions, 'host' | 'port' | 'backend' | 'redis'>;
+  /** Directories the local endpoint's Python workers import from (see `EndpointOptions.pythonPath`). */
+  readonly pythonPath?: readonly string[];
+  /** Where the local endpoint makes each Python task's sandbox (see `EndpointOptions.sandboxDir`). */
+  readonly sandboxDir?: string;
 }
 
 /** A running embedded service with its local endpoint. */
@@ -123,6 +127,8 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
       ...(options.taskTimeoutMs === undefined ? {} : { taskTimeoutMs: options.taskTimeoutMs }),
       ...(options.microBatch === undefined ? {} : { microBatch: options.microBatch }),
       ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
+      ...(options.pythonPath === undefined ? {} : { pythonPath: options.pythonPath }),
+      ...(options.sandboxDir === undefined ? {} : { sandboxDir: options.sandboxDir }),
     });
     let stopping: Promise<void> | null = null;
     return {
