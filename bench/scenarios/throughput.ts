@@ -1,8 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { FuncXClient, FuncXExecutor, TaskPending } from 'funcx-rx';
 import { Endpoint, FuncXService, startLocalService, WorkerPool } from 'funcx-rx/service';
 import { pack } from '../../lib/serialize/pack.js';
 import { packPayload, serializeFunction } from '../../lib/serialize/serialize.js';
+import { runDask } from '../support/dask.js';
 import { progress } from '../support/progress.js';
 import type { Row } from '../support/report.js';
 import { median, repeat } from '../support/stats.js';
@@ -109,18 +109,10 @@ async function pollingRate(workers: number): Promise<number> {
   }
 }
 
-/** Dask distributed on this machine: installs Debian's python3-distributed when missing. */
+/** Dask distributed on this machine, the same no-op on the same worker count. */
 function daskRate(workers: number, repeats: number): { rate: number; version: string } | string {
-  const python = '/usr/bin/python3';
-  const hasDask = (): boolean => spawnSync(python, ['-c', 'import distributed'], { stdio: 'ignore' }).status === 0;
-  if (!hasDask()) {
-    progress('installing Debian python3-distributed for the Dask baseline');
-    spawnSync('apt-get', ['install', '-y', '-qq', 'python3-distributed'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    if (!hasDask()) return 'Dask skipped: python3-distributed could not be installed (apt-get install python3-distributed)';
-  }
-  const out = execFileSync(python, [new URL('../dask_noop.py', import.meta.url).pathname, String(TASKS), String(workers), String(repeats)], { encoding: 'utf8' });
-  const result = JSON.parse(out.trim().split('\n').at(-1)!) as { tasks_per_second: number[]; version: string };
-  return { rate: median(result.tasks_per_second), version: result.version };
+  const result = runDask<{ tasks_per_second: number[]; version: string }>('dask_noop.py', [String(TASKS), String(workers), String(repeats)]);
+  return typeof result === 'string' ? result : { rate: median(result.tasks_per_second), version: result.version };
 }
 
 /** Scenarios 2 (throughput, with each change's effect) and 5 (connections during it). */

@@ -19,3 +19,14 @@ export async function repeat<T>(times: number, work: (run: number) => Promise<T>
   for (let i = 0; i < times; i++) out.push(await work(i));
   return out;
 }
+
+/**
+ * A figure as the bench reports it: the median of repeats, with their range.
+ *
+ * @param values - one figure per repeat
+ * @returns the median, and the min–max range as text for a row's note
+ */
+export function summary(values: readonly number[]): { median: number; range: string } {
+  const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
+  return { median: median(values), range: `median of ${values.length}, min–max ${fmt(Math.min(...values))}–${fmt(Math.max(...values))}` };
+}
