@@ -27,7 +27,7 @@ export { TaskExecutionFailed } from './errors/TaskExecutionFailed.js';
 export { TaskCancelled } from './errors/TaskCancelled.js';
 export { DependencyFailed } from './errors/DependencyFailed.js';
 export { TaskInputMissing } from './errors/TaskInputMissing.js';
-export { taskRef, taskMarker, type TaskReference, type TaskMarker, type WithTaskReferences } from './reactive/taskRef.js';
+export { taskRef, taskMarker, type TaskReference, type TaskMarker, type TaskArgument, type WithTaskReferences } from './reactive/taskRef.js';
 export { TaskSubmissionFailed } from './errors/TaskSubmissionFailed.js';
 export { SerializationError } from './errors/SerializationError.js';
 export { ErrorCode, errorCodeName, httpStatusOf, type ErrorCodeValue } from './protocol/errorCodes.js';

@@ -53,7 +53,12 @@ export function taskRef(taskId: string): TaskReference {
 }
 
 /**
- * A call's arguments where each may also be a task reference (its result takes its place where
- * the task runs).
+ * An argument's type where the value, or any part of it in arrays and objects, may also be a
+ * task reference (the input's result takes its place where the task runs).
  */
-export type WithTaskReferences<P extends readonly unknown[]> = { [K in keyof P]: P[K] | TaskReference };
+export type TaskArgument<T> =
+  | TaskReference
+  | (T extends readonly (infer U)[] ? TaskArgument<U>[] : T extends (...args: never[]) => unknown ? T : T extends object ? { [K in keyof T]: TaskArgument<T[K]> } : T);
+
+/** A call's arguments where each, or any part of one, may also be a task reference. */
+export type WithTaskReferences<P extends readonly unknown[]> = { [K in keyof P]: TaskArgument<P[K]> };
