@@ -1,4 +1,4 @@
-import { Subject, concat, finalize, ignoreElements, map, merge, of, tap, type Observable, type SchedulerLike } from 'rxjs';
+import { Subject, concat, defer, finalize, ignoreElements, map, merge, of, tap, type Observable, type SchedulerLike } from 'rxjs';
 import type { SubmitRequest, SubmitResponse } from '../protocol/submit.js';
 import { batchSubmissions, type BatchingOptions } from './batchSubmissions.js';
 import { Hold } from './Hold.js';
@@ -121,7 +121,7 @@ export class SubmissionQueue {
     for (const id of ids) this.#inFlight.set(id, answered$);
     // Inputs posted earlier in flight: this post goes after their answers (inputs in this same post come before their dependants).
     const waitForInputs$ = inputsInFlight.size === 0 ? of() : merge(...inputsInFlight).pipe(ignoreElements());
-    return concat(waitForInputs$, this.#post(request)).pipe(
+    return concat(waitForInputs$, defer(() => this.#post(request))).pipe(
       map((response) => ({ sent, response: response as SubmitResponse })),
       finalize(() => {
         for (const id of ids) if (this.#inFlight.get(id) === answered$) this.#inFlight.delete(id);
