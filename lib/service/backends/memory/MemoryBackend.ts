@@ -57,7 +57,10 @@ export class MemoryBackend implements Backend {
     const moved = this.tasks.advanceNow(endpointId, moves);
     const ended = this.tasks.completeNow(ends);
     const { released, doomed } = this.tasks.settleDependantsNow(ended, ends);
-    for (const task of released) this.bus.enqueueNow(task.endpointId, [task.id]);
+    // Each endpoint's consumers woken once, however many of its tasks were released.
+    const byEndpoint = new Map<string, string[]>();
+    for (const task of released) (byEndpoint.get(task.endpointId) ?? byEndpoint.set(task.endpointId, []).get(task.endpointId)!).push(task.id);
+    for (const [id, ids] of byEndpoint) this.bus.enqueueNow(id, ids);
     const byGroup = new Map<string, string[]>();
     for (const before of ended) if (before) (byGroup.get(before.groupId) ?? byGroup.set(before.groupId, []).get(before.groupId)!).push(before.id);
     for (const [groupId, ids] of byGroup) this.groups.addUndeliveredNow(groupId, ids);

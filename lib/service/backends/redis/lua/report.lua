@@ -18,7 +18,7 @@
 --- @include "batch"
 --- @include "deps"
 local FIXED_KEYS, FIXED_ARGS = 4, 8
-local Q = { queued = KEYS[1], deps = KEYS[4], stream = ARGV[6], wake = ARGV[7] }
+local Q = { queued = KEYS[1], deps = KEYS[4], stream = ARGV[6], wake = ARGV[7], woken = {} }
 local moves, ends, unqueued, unwaited, ended, refs, undelivered, released, doomed = {}, {}, {}, {}, {}, {}, {}, {}, {}
 local nMoves = tonumber(ARGV[2])
 for m = 1, nMoves do
@@ -73,4 +73,5 @@ addRefs(KEYS[3], refs)
 for group, ids in pairs(undelivered) do
   slices(ids, function(...) redis.call('SADD', ARGV[4] .. group .. ':undelivered', ...) end)
 end
+wake(Q)
 return cjson.encode({ moves, ends, released, doomed })
