@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { v4 as uuidv4, validate as isUuid } from 'uuid';
-import { DEPENDENCY_FAILED, dependencyFailedMessage } from '../errors/DependencyFailed.js';
 import { ErrorCode } from '../protocol/errorCodes.js';
 import type { EndpointResultMessage } from '../protocol/endpointChannel.js';
 import type { SubmitFailure, SubmitSuccess, SubmitTask } from '../protocol/submit.js';
@@ -8,6 +7,7 @@ import { furthest, forwardSteps, INITIAL_STATUS, WAITING_STATUS } from '../proto
 import { completionTime, resultFrame, type TaskRecord, type TaskStatus } from '../protocol/task.js';
 import { errorFormOf, serializeErrorAs } from '../serialize/errorForm.js';
 import { ApiError } from './ApiError.js';
+import { ServiceMadeError } from './ServiceMadeError.js';
 import type { Backend } from './core/Backend.js';
 import type { Counter } from './core/Counters.js';
 import type { DoomedTask, EndpointEntry, FunctionEntry, GroupEntry, SubmitOutcome, TaskCompletion, TaskEnd, TaskEntry, TaskMove, TokenHolder } from './core/records.js';
@@ -16,16 +16,8 @@ import { logFailure, type Logger } from './log.js';
 import type { ServiceStatsSnapshot } from './ServiceStats.js';
 import type { ResolvedServiceOptions } from './FuncXServiceOptions.js';
 import { limitHint } from './limitHint.js';
+import { DependencyCases } from './tasks/DependencyCases.js';
 import { planInputs } from './tasks/planInputs.js';
-
-/** An error made by the service itself: its stack would only tell the client about the service. */
-class ServiceMadeError extends Error {
-  constructor(name: string, message: string) {
-    super(message);
-    this.name = name;
-    this.stack = `${name}: ${message}`;
-  }
-}
 
 /** The limits the broker enforces. */
 export type BrokerLimits = Pick<
@@ -83,6 +75,7 @@ export class TaskBroker {
   readonly #limits: BrokerLimits;
   readonly #log: Logger;
   readonly #observer: TaskObserver | null;
+  readonly #dependencies: DependencyCases;
 
   /**
    * @param backend - repositories, counters, bus and presence
@@ -95,6 +88,18 @@ export class TaskBroker {
     this.#limits = limits;
     this.#log = log.child({ component: 'broker' });
     this.#observer = observer;
+    this.#dependencies = new DependencyCases(backend, this.#log, async (ends) => void (await this.#record('', [], ends)));
+  }
+
+  /**
+   * The results of the inputs of tasks about to be sent to their endpoint, for the task
+   * message's `inputs` (see {@link DependencyCases.inputsOf}).
+   *
+   * @param tasks - tasks being dispatched
+   * @returns per task with inputs, input id → serialized result
+   */
+  inputsOf(tasks: readonly TaskEntry[]): Promise<Map<string, Record<string, string>>> {
+    return this.#dependencies.inputsOf(tasks);
   }
 
   /**
@@ -216,10 +221,10 @@ export class TaskBroker {
     if (accepted.length > 0) this.#observer?.submitted(accepted);
     if (released.length > 0) {
       const byId = new Map(accepted.map((t) => [t.id, t]));
-      this.#released(released.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : [])));
+      this.#dependencies.released(released.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : [])));
     }
     // An input already failed: its dependant ends now (and the sweep would, should this replica die first).
-    if (doomed.length > 0) await this.#doom(doomed, Date.now());
+    if (doomed.length > 0) await this.#dependencies.doom(doomed, Date.now());
     if (accepted.length > 0) {
       // Keeps the functions from expiring while used; a miss only makes one expire a little sooner
       // (never while a live task needs it: the sweep checks references).
@@ -484,7 +489,7 @@ export class TaskBroker {
       });
       tasksExpired = (await this.#record('', [], ends)).filter((b) => b !== null).length;
     }
-    const dependantsFailed = await this.#healDependants(now);
+    const dependantsFailed = await this.#dependencies.heal(now, SWEEP_BATCH);
     let tasksDeleted = 0;
     const byGroup = new Map<string, string[]>();
     for (const task of await tasks.deleteMany(await tasks.endedBefore(now - limits.retentionMs, SWEEP_BATCH))) {
@@ -520,29 +525,6 @@ export class TaskBroker {
       endpointsDeleted++;
     }
     return { tasksDeleted, tasksExpired, groupsDeleted, functionsDeleted, endpointsDeleted, dependantsFailed };
-  }
-
-  /**
-   * Fails tasks still waiting for an input that has ended without success, or is gone: the
-   * replica whose report doomed them died before it ended them. (A success releases its
-   * dependants in the report's own atomic write, so nothing waits on a succeeded input.)
-   * @returns how many it failed
-   */
-  async #healDependants(now: number): Promise<number> {
-    const { tasks } = this.#backend;
-    const waiting = [...(await tasks.getMany(await tasks.waitingForInputs(now, SWEEP_BATCH))).values()].filter((t) => t.status === WAITING_STATUS);
-    if (waiting.length === 0) return 0;
-    const inputs = await tasks.getMany([...new Set(waiting.flatMap((t) => t.inputs ?? []))]);
-    const doomed: DoomedTask[] = [];
-    for (const task of waiting) {
-      const inputId = (task.inputs ?? []).find((id) => {
-        const input = inputs.get(id);
-        return input === undefined || input.status === 'failed' || input.status === 'cancelled';
-      });
-      if (inputId !== undefined) doomed.push({ task, inputId });
-    }
-    if (doomed.length > 0) await this.#doom(doomed, now);
-    return doomed.length;
   }
 
   /** Checks one submitted task. @returns the task to insert */
@@ -617,63 +599,10 @@ export class TaskBroker {
     // A failure here loses an event, never a result: the task is stored ended and marked
     // undelivered, a socket that subscribes drains it, and the client's sweep finds it.
     if (sent.length > 0) void Promise.all(sent).catch(logFailure(this.#log, 'publishing status and result events failed; clients find the results by draining or polling', { tasks: ends.length, moves: moves.length }));
-    this.#released(released);
+    this.#dependencies.released(released);
     // Recursively: the dependants' own dependants end in the next round.
-    if (doomed.length > 0) await this.#doom(doomed, ends[0]?.end.completedAt ?? Date.now());
+    if (doomed.length > 0) await this.#dependencies.doom(doomed, ends[0]?.end.completedAt ?? Date.now());
     return ended;
-  }
-
-  /** Counts and tells dependants released onto their endpoints' queues (their inputs all succeeded). */
-  #released(befores: readonly TaskEntry[]): void {
-    if (befores.length === 0) return;
-    const events: GroupEvent[] = [];
-    for (const before of befores) {
-      this.#backend.counters.moveTask(before.ownerId, WAITING_STATUS, INITIAL_STATUS);
-      statusEvents({ ...before, status: WAITING_STATUS }, [INITIAL_STATUS], events);
-    }
-    void this.#backend.bus.publishMany(events).catch(logFailure(this.#log, 'publishing released dependants\' statuses failed', { tasks: befores.length }));
-  }
-
-  /**
-   * Ends waiting tasks whose input ended without success (or is gone) as `failed`, with a
-   * `DependencyFailed` that names the input, in the form each one's submitter reads; their own
-   * dependants follow, recursively, through {@link #record}.
-   */
-  async #doom(doomed: readonly DoomedTask[], completedAt: number): Promise<void> {
-    const inputs = await this.#backend.tasks.getMany([...new Set(doomed.map((d) => d.inputId))]);
-    const ends = doomed.map(({ task, inputId }): TaskCompletion => {
-      const input = inputs.get(inputId);
-      const how = input === undefined ? 'is gone (expired or deleted)' : input.status === 'cancelled' ? 'was cancelled' : `ended as ${input.status}`;
-      const error = new ServiceMadeError(DEPENDENCY_FAILED, dependencyFailedMessage(task.id, inputId, how));
-      return { id: task.id, end: { status: 'failed', result: null, exception: serializeErrorAs(errorFormOf(task.payload), error), completedAt } };
-    });
-    await this.#record('', [], ends);
-  }
-
-  /**
-   * The results of the inputs of tasks about to be sent to their endpoint: per task, input id →
-   * serialized result, for the task message's `inputs`. An input that is gone (expired) is left
-   * out: the worker fails the task, naming it.
-   *
-   * @param tasks - tasks being dispatched
-   * @returns per task with inputs, its inputs' results
-   */
-  async inputsOf(tasks: readonly TaskEntry[]): Promise<Map<string, Record<string, string>>> {
-    const out = new Map<string, Record<string, string>>();
-    const ids = new Set<string>();
-    for (const task of tasks) for (const id of task.inputs ?? []) ids.add(id);
-    if (ids.size === 0) return out;
-    const found = await this.#backend.tasks.getMany([...ids]);
-    for (const task of tasks) {
-      if (!task.inputs?.length) continue;
-      const inputs: Record<string, string> = {};
-      for (const id of task.inputs) {
-        const input = found.get(id);
-        if (input?.status === 'success' && input.result !== null) inputs[id] = input.result;
-      }
-      out.set(task.id, inputs);
-    }
-    return out;
   }
 
   async #checkQuota(userId: string, counter: Counter, adding: number, limit: number, what: string, retryAfterSeconds?: number): Promise<void> {
