@@ -148,6 +148,22 @@ export function dependencyContract(name: string, make: () => Promise<DependencyB
       }
     });
 
+    it('should send a dependant without an input whose result expired meanwhile (its worker then fails it, naming the input)', async () => {
+      const t = await setUp();
+      try {
+        const [a, b, c] = [t.task(), t.task(), t.task()];
+        await t.broker.submit(t.userId, undefined, [a, b, c], { [c[3]!]: [a[3]!, b[3]!] });
+        await t.take();
+        await t.succeed(a[3]!, '11\n1');
+        await t.backend.tasks.deleteMany([a[3]!]); // as the sweep does after retentionMs
+        await t.succeed(b[3]!, '11\n2');
+        assert.deepEqual(await t.take(), [c[3]!], 'released: its inputs all succeeded');
+        assert.deepEqual((await t.broker.inputsOf([(await t.backend.tasks.get(c[3]!))!])).get(c[3]!), { [b[3]!]: '11\n2' });
+      } finally {
+        await t.close();
+      }
+    });
+
     it('should heal: the sweep fails a dependant whose input failed while the replica that would fail it died', async () => {
       const t = await setUp();
       try {
