@@ -416,7 +416,11 @@ export class FuncXClient<Async extends boolean = false> {
    */
   async batchRun(batch: Batch): Promise<string[]> {
     const tasks = batch.toTasks().map(([f, e, p]) => [f, e, p, uuidv4()] as const);
-    return this.#submitNow(tasks, batch.taskGroupId ?? this.taskGroupId);
+    const dependencies: Record<string, readonly string[]> = {};
+    batch.inputs().forEach((inputs, i) => {
+      if (inputs.length > 0) dependencies[tasks[i]![3]] = inputs;
+    });
+    return this.#submitNow(tasks, batch.taskGroupId ?? this.taskGroupId, Object.keys(dependencies).length > 0 ? dependencies : undefined);
   }
 
   /**

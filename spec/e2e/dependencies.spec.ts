@@ -112,6 +112,10 @@ describe('tasks that wait for tasks (memory backend)', () => {
     const b = await polling.run({ functionId: inc, endpointId: local.endpointId }, taskRef(a));
     await until(async () => (await polling.getTask(b)).status === 'success', 'the dependant to run');
     assert.equal(await polling.getResult(b), 43, 'waits, then runs on the input');
+    const batch = polling.createBatch().add({ functionId: inc, endpointId: local.endpointId }, taskRef(b)).add({ functionId: inc, endpointId: local.endpointId }, taskRef(a));
+    const [c, d] = await polling.batchRun(batch);
+    await until(async () => (await polling.getTask(c!)).status === 'success' && (await polling.getTask(d!)).status === 'success', 'the batch\'s dependants to run');
+    assert.deepEqual([await polling.getResult(c!), await polling.getResult(d!)], [44, 43], 'a batch\'s tasks take their inputs too');
   });
 
   it('should run the executor with futures as arguments', async () => {
