@@ -16,6 +16,7 @@ export const SERVICE_LIMITS: readonly (readonly [NumericOption, string])[] = [
   ['maxPayloadBytes', "largest task's serialized arguments, in bytes (default 1 MiB)"],
   ['maxFunctionBytes', "largest registered function's code or source, in bytes (default 1 MiB)"],
   ['maxTasksPerSubmit', 'most tasks in one submit (default 5000)'],
+  ['maxInputsPerTask', 'most inputs (dependencies) one task may wait for (default 10000)'],
   ['maxIdsPerRequest', 'most task ids in one batch_status or cancel (default 10000)'],
   ['maxOutstandingTasksPerUser', "per-user quota of tasks not ended (default 100000)"],
   ['maxBytesPerUser', 'per-user quota of payload and result bytes held (default 1 GiB)'],

@@ -14,6 +14,7 @@ import { lookupStatuses } from '../reactive/lookupStatuses.js';
 import { retryIdempotent, type RetryPolicy } from '../reactive/retryIdempotent.js';
 import type { ServiceApi } from '../reactive/ServiceApi.js';
 import { pack } from '../serialize/pack.js';
+import type { WithTaskReferences } from '../reactive/taskRef.js';
 import { packPayload, serializeFunction, serializeFunctionSource, serializePythonSource, type FunctionSource } from '../serialize/serialize.js';
 import { Batch } from './Batch.js';
 import type { BatchResultEntry } from './BatchResult.js';
@@ -244,23 +245,32 @@ export class FuncXClient<Async extends boolean = false> {
    * queues the task for the next batch and returns an {@link AsyncTask} at once: await it for
    * the result, subscribe to it, or cancel it.
    *
+   * An argument (or kwarg, anywhere in them) that is a task reference — an {@link AsyncTask},
+   * a `FuncXFuture`, or `taskRef(taskId)` — stands for that task's result: the new task waits on
+   * the service (`waiting-for-deps`) until the input has succeeded, and runs with its result in
+   * place, without a round trip through the client; it fails with `DependencyFailed` when the
+   * input does not succeed (docs/protocol-extensions.md §12).
+   *
    * @param target - function, endpoint, keyword arguments, abort signal
-   * @param args - the positional arguments (JSON data)
+   * @param args - the positional arguments (JSON data, or task references)
    * @returns the task id (polling) or the task (asynchronous)
    * @throws {@link SerializationError} at once when an argument is not JSON data
    * @example
    * ```ts
    * const taskId = await fxc.run({ functionId, endpointId }, 50);          // polling client
    * const result = await asyncFxc.run({ functionId, endpointId }, 50);    // asynchronous client: 100
+   * const eight = await asyncFxc.run(target, asyncFxc.run(target, asyncFxc.run(target, 1))); // double(double(double(1)))
    * ```
    */
-  run<F extends AnyFunction>(target: RunTarget<F>, ...args: Parameters<F>): RunResult<Async, Awaited<ReturnType<F>>> {
-    const payload = packPayload(args, target.kwargs);
+  run<F extends AnyFunction>(target: RunTarget<F>, ...args: WithTaskReferences<Parameters<F>>): RunResult<Async, Awaited<ReturnType<F>>> {
+    const inputs = new Set<string>();
+    const payload = packPayload(args, target.kwargs, inputs);
     if (this.asynchronous) {
-      return this.#async.submit(target.functionId, target.endpointId, payload, target.signal, target.taskId) as RunResult<Async, Awaited<ReturnType<F>>>;
+      return this.#async.submit(target.functionId, target.endpointId, payload, target.signal, target.taskId, [...inputs]) as RunResult<Async, Awaited<ReturnType<F>>>;
     }
-    const task: SubmitTask = [target.functionId, target.endpointId, payload, (target.taskId ?? uuidv4()).toLowerCase()];
-    return this.#submitNow([task], this.taskGroupId).then((ids) => ids[0]!) as RunResult<Async, Awaited<ReturnType<F>>>;
+    const taskId = (target.taskId ?? uuidv4()).toLowerCase();
+    const task: SubmitTask = [target.functionId, target.endpointId, payload, taskId];
+    return this.#submitNow([task], this.taskGroupId, inputs.size === 0 ? undefined : { [taskId]: [...inputs] }).then((ids) => ids[0]!) as RunResult<Async, Awaited<ReturnType<F>>>;
   }
 
   /**
@@ -406,7 +416,11 @@ export class FuncXClient<Async extends boolean = false> {
    */
   async batchRun(batch: Batch): Promise<string[]> {
     const tasks = batch.toTasks().map(([f, e, p]) => [f, e, p, uuidv4()] as const);
-    return this.#submitNow(tasks, batch.taskGroupId ?? this.taskGroupId);
+    const dependencies: Record<string, readonly string[]> = {};
+    batch.inputs().forEach((inputs, i) => {
+      if (inputs.length > 0) dependencies[tasks[i]![3]] = inputs;
+    });
+    return this.#submitNow(tasks, batch.taskGroupId ?? this.taskGroupId, Object.keys(dependencies).length > 0 ? dependencies : undefined);
   }
 
   /**
@@ -447,8 +461,8 @@ export class FuncXClient<Async extends boolean = false> {
     return { outstanding: session?.outstanding ?? 0, posts: session?.posts ?? 0, socketOpens: session?.socketOpens ?? 0 };
   }
 
-  async #submitNow(tasks: readonly SubmitTask[], taskGroupId: string): Promise<string[]> {
-    const request: SubmitRequest = { task_group_id: taskGroupId, tasks };
+  async #submitNow(tasks: readonly SubmitTask[], taskGroupId: string, dependencies?: Readonly<Record<string, readonly string[]>>): Promise<string[]> {
+    const request: SubmitRequest = { task_group_id: taskGroupId, tasks, ...(dependencies ? { dependencies } : {}) };
     const response = await firstValueFrom(retryIdempotent('POST /submit', (signal) => this.#service.submit(request, signal), this.#retry));
     return response.results.map((answer, i) => {
       if (answer.status === 'Success') return answer.task_uuid;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { decodeFrame, encodeFrames } from '../protocol/frames.js';
+import { withTaskInputs } from '../serialize/taskInputs.js';
 import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointEngineReport, type EndpointFunctionMessage, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../protocol/endpointChannel.js';
 import { backoffDelay } from '../reactive/backoff.js';
 import { codeLanguage, type Language } from '../serialize/codeLanguage.js';
@@ -327,7 +328,9 @@ export class Endpoint {
     this.#pump();
   }
 
-  #accept(task: EndpointTaskMessage): void {
+  #accept(message: EndpointTaskMessage): void {
+    // Every path to a worker carries the payload: the inputs' results travel in it (lib/serialize/taskInputs.ts).
+    const task = message.inputs === undefined ? message : { ...message, payload: withTaskInputs(message.payload, message.inputs) };
     const id = task.task_id;
     if (this.#running.has(id) || this.#queue.has(id)) return;
     const needing = this.#needing.get(task.function_id);

@@ -11,7 +11,7 @@ import { FuncXError } from './FuncXError.js';
  * ```
  */
 export class TaskExecutionFailed extends FuncXError {
-  override readonly code = 'FX_TASK_FAILED';
+  override readonly code: string = 'FX_TASK_FAILED';
   /** The task that failed. */
   readonly taskId: string;
   /** The remote error's `name`, such as `TypeError`. */

@@ -6,6 +6,7 @@ import { isPythonFunction, type PythonFunction } from '../client/PythonFunction.
 import { FuncXError } from '../errors/FuncXError.js';
 import { CLIENT_DEFAULTS } from '../reactive/defaults.js';
 import { orderedMergeMap } from '../reactive/orderedMergeMap.js';
+import type { WithTaskReferences } from '../reactive/taskRef.js';
 import { FuncXFuture } from './FuncXFuture.js';
 import type { FuncXExecutorOptions, MapOptions, SubmitOptions } from './FuncXExecutorOptions.js';
 
@@ -59,18 +60,19 @@ export class FuncXExecutor {
    * Submits a call. The function is registered on its first submission and reused after.
    *
    * @param fn - a self-contained function, or a Python function (see `registerFunction`)
-   * @param args - its arguments (JSON data)
+   * @param args - its arguments (JSON data); a `FuncXFuture` (or any task reference) anywhere in them stands for its result: the task waits on the service until that one has succeeded
    * @returns a future of its result
    * @throws {@link FuncXError} after `shutdown()`; TypeError when no endpoint is known
    * @example
    * ```ts
    * const future = executor.submit(doubleDelayed, 50);
+   * const four = executor.submit(double, executor.submit(double, 1)); // runs after its input, on its result
    * const other = executor.submit({ endpointId: gpuEndpoint }, train, config);
    * const py = executor.submit(python<(x: number) => number>`def double(x): return x * 2`, 50);
    * ```
    */
-  submit<F extends AnyFunction>(fn: F | PythonFunction<F>, ...args: Parameters<F>): FuncXFuture<Awaited<ReturnType<F>>>;
-  submit<F extends AnyFunction>(options: SubmitOptions, fn: F | PythonFunction<F>, ...args: Parameters<F>): FuncXFuture<Awaited<ReturnType<F>>>;
+  submit<F extends AnyFunction>(fn: F | PythonFunction<F>, ...args: WithTaskReferences<Parameters<F>>): FuncXFuture<Awaited<ReturnType<F>>>;
+  submit<F extends AnyFunction>(options: SubmitOptions, fn: F | PythonFunction<F>, ...args: WithTaskReferences<Parameters<F>>): FuncXFuture<Awaited<ReturnType<F>>>;
   submit(...input: unknown[]): FuncXFuture<unknown> {
     const [options, fn, args] =
       typeof input[0] === 'function' || isPythonFunction(input[0])
@@ -93,10 +95,14 @@ export class FuncXExecutor {
         future.fail(error);
       }
     };
+    // A future given as an argument is an input (docs/protocol-extensions.md §12): its task must
+    // be submitted first, so this one waits until every such future has its task.
+    const inputs = futuresIn([args, options.kwargs]).filter((f) => f !== future);
+    const ready = inputs.length === 0 ? null : Promise.all(inputs.map((f) => f.started));
     // A function registered already starts its task now, in this call, rather than a microtask later.
     const registered = this.#registered.get(fn);
-    if (registered !== undefined) start(registered);
-    else this.#register(fn).then(start, (error: unknown) => future.fail(error));
+    if (registered !== undefined && ready === null) start(registered);
+    else Promise.all([registered ?? this.#register(fn), ready]).then(([id]) => start(id), (error: unknown) => future.fail(error));
     return future;
   }
 
@@ -160,4 +166,12 @@ export class FuncXExecutor {
     }
     return id;
   }
+}
+
+/** The futures anywhere in arguments (nested arrays and plain objects), as JSON would reach them. */
+function futuresIn(value: unknown, out: FuncXFuture<unknown>[] = []): FuncXFuture<unknown>[] {
+  if (value instanceof FuncXFuture) out.push(value as FuncXFuture<unknown>);
+  else if (Array.isArray(value)) for (const item of value) futuresIn(item, out);
+  else if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) for (const item of Object.values(value)) futuresIn(item, out);
+  return out;
 }

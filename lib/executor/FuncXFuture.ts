@@ -2,6 +2,7 @@ import { Observable } from 'rxjs';
 import { ResultTimeout } from '../errors/ResultTimeout.js';
 import { TaskCancelled } from '../errors/TaskCancelled.js';
 import type { AsyncTask } from '../reactive/AsyncTask.js';
+import { taskMarker, type TaskMarker, type TaskReference } from '../reactive/taskRef.js';
 
 /**
  * The eventual result of an executor submission, after Python's `concurrent.futures.Future`:
@@ -14,7 +15,7 @@ import type { AsyncTask } from '../reactive/AsyncTask.js';
  * console.log(future.taskId, await future.result()); // "...", 100
  * ```
  */
-export class FuncXFuture<T> implements PromiseLike<T> {
+export class FuncXFuture<T> implements PromiseLike<T>, TaskReference {
   /** The task's id, chosen before it is posted. */
   readonly taskId: string;
   // A plain settle-once record and a list of waiters rather than a Subject: an executor makes one
@@ -25,9 +26,28 @@ export class FuncXFuture<T> implements PromiseLike<T> {
   #cancelled = false;
   #promise: Promise<T> | null = null;
 
+  /** Resolves once the future has its task, or failed before it had one (a dependant waits for it). */
+  readonly started: Promise<void>;
+  #started!: () => void;
+
   /** @param taskId - the id its task will have */
   constructor(taskId: string) {
     this.taskId = taskId;
+    this.started = new Promise((resolve) => (this.#started = resolve));
+  }
+
+  /**
+   * The marker the future serializes as when it is another task's argument: the new task waits
+   * on the service for this one and takes its result (docs/protocol-extensions.md §12).
+   *
+   * @returns `{ "__funcx_rx_task__": taskId }`
+   * @example
+   * ```ts
+   * const four = executor.submit(double, executor.submit(double, 1));
+   * ```
+   */
+  toJSON(): TaskMarker {
+    return taskMarker(this.taskId);
   }
 
   /**
@@ -39,6 +59,7 @@ export class FuncXFuture<T> implements PromiseLike<T> {
    */
   attach(task: AsyncTask<T>): void {
     this.#task = task;
+    this.#started();
     let value: T;
     task.subscribe({
       next: (v) => (value = v),
@@ -55,6 +76,7 @@ export class FuncXFuture<T> implements PromiseLike<T> {
    * @internal
    */
   fail(error: unknown): void {
+    this.#started();
     this.#settle({ error });
   }
 

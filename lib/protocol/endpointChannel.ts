@@ -31,7 +31,20 @@ export interface EndpointTaskMessage {
   readonly payload: string;
   /** Per-task time limit in milliseconds, if the submitter set one. */
   readonly timeout_ms?: number;
+  /**
+   * funcx-rx: the results of the task's inputs (docs/protocol-extensions.md §12), input id →
+   * serialized result, each put in place of its marker ({@link TASK_MARKER_KEY}) in the payload
+   * before the call. Absent for a task without inputs; an input missing from it is gone (expired).
+   */
+  readonly inputs?: Readonly<Record<string, string>>;
 }
+
+/**
+ * The key of the object that stands for a task's result in a payload's arguments:
+ * `{ "__funcx_rx_task__": "<input task id>" }` (a JSON object in JavaScript payloads, a dict in
+ * Python ones), anywhere in the args and kwargs.
+ */
+export const TASK_MARKER_KEY = '__funcx_rx_task__';
 
 /** Service to endpoint: stop this task if it is queued or running; send nothing back for it. */
 export interface EndpointCancelMessage {

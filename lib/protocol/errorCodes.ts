@@ -65,6 +65,12 @@ export const ErrorCode = {
   SERVICE_UNAVAILABLE: 113,
   /** The service has no AMQP result transport, or RabbitMQ did not answer. */
   AMQP_UNAVAILABLE: 114,
+  /** An input of a task (`dependencies`) is no task the service knows, nor one earlier in the same submit. */
+  DEPENDENCY_NOT_FOUND: 115,
+  /** An input of a task belongs to another user. */
+  DEPENDENCY_ACCESS_FORBIDDEN: 116,
+  /** A task names more inputs than the service allows, or the request's `dependencies` name no task of it. */
+  DEPENDENCY_INVALID: 117,
 } as const;
 
 /** One of the values of {@link ErrorCode}. */
@@ -74,7 +80,8 @@ const HTTP_STATUS: Readonly<Record<ErrorCodeValue, number>> = {
   0: 500, 1: 401, 2: 404, 3: 404, 4: 404, 5: 404, 6: 404, 7: 404, 8: 403, 9: 403, 10: 403,
   11: 400, 12: 502, 13: 502, 14: 500, 15: 502, 16: 400, 17: 400, 18: 500, 19: 400, 20: 404,
   21: 403, 22: 400, 100: 409, 101: 413, 102: 404, 103: 429, 104: 429, 105: 405, 106: 414,
-  107: 431, 108: 408, 109: 415, 110: 429, 111: 413, 112: 403, 113: 503, 114: 503,
+  107: 431, 108: 408, 109: 415, 110: 429, 111: 413, 112: 403, 113: 503, 114: 503, 115: 404,
+  116: 403, 117: 400,
 };
 
 /**

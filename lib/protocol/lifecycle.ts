@@ -4,17 +4,22 @@
  * generated from it), and the client's `TaskState` all derive from it.
  *
  * ```text
+ *  waiting-for-deps ──release (every input succeeded)──▶ waiting-for-ep
  *  waiting-for-ep ──dispatch──▶ waiting-for-nodes ──report──▶ waiting-for-launch ──report──▶ running
  *        ▲                              │                               │                       │
  *        └───────────reclaim / requeue──┴───────────────────────────────┴───────────────────────┘
  *  any live state ──report / cancel / expire──▶ success | failed | cancelled   (first end wins)
  * ```
  *
- * `cancelled` is a funcx-rx extension.
+ * `cancelled` and `waiting-for-deps` (a task whose inputs have not all succeeded,
+ * docs/protocol-extensions.md §12) are funcx-rx extensions. A task without inputs is accepted in
+ * `waiting-for-ep`; a task with inputs in `waiting-for-deps`, and a requeue never takes it back
+ * there (its inputs succeeded once and for all).
  */
 
 /** The statuses of a task, in the order of its life. */
 export const TASK_STATUSES = [
+  'waiting-for-deps',
   'waiting-for-ep',
   'waiting-for-nodes',
   'waiting-for-launch',
@@ -36,8 +41,11 @@ export type FinalTaskStatus = (typeof FINAL_STATUSES)[number];
 /** The live statuses, in order. */
 export type LiveTaskStatus = Exclude<TaskStatus, FinalTaskStatus>;
 
-/** The status a task is accepted in, and the one a requeue puts it back to. */
+/** The status a task without inputs is accepted in, and the one a requeue puts a task back to: waiting for its endpoint. */
 export const INITIAL_STATUS = 'waiting-for-ep' satisfies LiveTaskStatus;
+
+/** The status a task with inputs is accepted in: waiting until every input has succeeded. */
+export const WAITING_STATUS = 'waiting-for-deps' satisfies LiveTaskStatus;
 
 /** The status a task takes when its endpoint connection takes it (dispatch). */
 export const DISPATCHED_STATUS = 'waiting-for-nodes' satisfies LiveTaskStatus;
@@ -55,10 +63,13 @@ const RANK: Readonly<Record<TaskStatus, number>> = Object.fromEntries(
  * - `report`: forward only, by the task's own endpoint (a status behind, or repeated, is ignored);
  * - `end`: any live status → a final one, by the endpoint (result), the user (cancel) or the sweep
  *   (expiry); the first end wins and later ones are ignored;
+ * - `report`: never out of `waiting-for-deps` (no endpoint has such a task);
  * - `requeue`: any live status after `waiting-for-ep` → `waiting-for-ep`, when the connection that
- *   held it went away (reclaim).
+ *   held it went away (reclaim);
+ * - `release`: `waiting-for-deps` → `waiting-for-ep`, when every input has succeeded (the task
+ *   goes onto its endpoint's queue in the same step).
  */
-export type TaskMoveKind = 'dispatch' | 'report' | 'end' | 'requeue';
+export type TaskMoveKind = 'dispatch' | 'report' | 'end' | 'requeue' | 'release';
 
 /**
  * Whether a status is final.
@@ -90,7 +101,7 @@ export function isTaskStatus(value: unknown): value is TaskStatus {
 
 /**
  * A status's place in a task's life: a task only moves to a higher rank (a requeue to
- * `waiting-for-ep` is the one way back, and only for a live task).
+ * `waiting-for-ep` is the one way back, and only for a live task that was dispatched).
  *
  * @param status - a task status
  * @returns its rank, 0 to {@link FINAL_RANK}
@@ -122,11 +133,13 @@ export function canMove(kind: TaskMoveKind, from: TaskStatus, to: TaskStatus): b
     case 'dispatch':
       return from === INITIAL_STATUS && to === DISPATCHED_STATUS;
     case 'report':
-      return !isFinalStatus(to) && RANK[to] > RANK[from];
+      return from !== WAITING_STATUS && !isFinalStatus(to) && RANK[to] > RANK[from];
     case 'end':
       return isFinalStatus(to);
     case 'requeue':
-      return to === INITIAL_STATUS && from !== INITIAL_STATUS;
+      return to === INITIAL_STATUS && RANK[from] > RANK[INITIAL_STATUS];
+    case 'release':
+      return from === WAITING_STATUS && to === INITIAL_STATUS;
   }
 }
 
@@ -174,10 +187,10 @@ export function forwardSteps(from: TaskStatus, trail: readonly TaskStatus[]): Ta
  * @returns one line of Lua
  * @example
  * ```ts
- * luaRankTable(); // "local RANK = { ['waiting-for-ep'] = 0, ... }\nlocal FINAL_RANK = 4"
+ * luaRankTable(); // "local RANK = { ['waiting-for-deps'] = 0, ... }\nlocal FINAL_RANK = 5\n..."
  * ```
  */
 export function luaRankTable(): string {
   const entries = TASK_STATUSES.map((status) => `['${status}'] = ${RANK[status]}`).join(', ');
-  return `local RANK = { ${entries} }\nlocal FINAL_RANK = ${FINAL_RANK}`;
+  return `local RANK = { ${entries} }\nlocal FINAL_RANK = ${FINAL_RANK}\nlocal WAITING, INITIAL = '${WAITING_STATUS}', '${INITIAL_STATUS}'`;
 }

@@ -13,6 +13,12 @@ export type SubmitTask =
 export interface SubmitRequest {
   readonly task_group_id?: string;
   readonly tasks: readonly SubmitTask[];
+  /**
+   * funcx-rx: per task id (of this request), the tasks whose results it takes as arguments
+   * (docs/protocol-extensions.md §12). Each input is an earlier task of the same user: submitted
+   * before, or earlier in this request.
+   */
+  readonly dependencies?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** One accepted task of a submit answer. */

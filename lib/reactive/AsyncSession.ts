@@ -149,10 +149,11 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
    * @param payload - the packed arguments
    * @param signal - cancels the task when aborted
    * @param taskId - the task's id, when the caller chose it (stored in lower case, as the service stores it)
+   * @param inputs - the tasks whose results its arguments stand for (they are posted before it)
    * @returns the task's awaitable Observable
    */
-  submit<T>(functionId: string, endpointId: string, payload: string, signal?: AbortSignal, taskId: string = uuidv4()): AsyncTask<T> {
-    const state = new TaskState<T>(taskId.toLowerCase(), this.#options.taskGroupId);
+  submit<T>(functionId: string, endpointId: string, payload: string, signal?: AbortSignal, taskId: string = uuidv4(), inputs: readonly string[] = []): AsyncTask<T> {
+    const state = new TaskState<T>(taskId.toLowerCase(), this.#options.taskGroupId, 'queued', inputs);
     const task = new AsyncTask<T>(state, this);
     if (signal?.aborted) {
       state.settle({ error: new TaskCancelled(null, { cause: signal.reason }) }, 'cancelled');

@@ -1,5 +1,6 @@
 import { Observable, defer, firstValueFrom } from 'rxjs';
 import type { ClientTaskStatus, TaskState } from './TaskState.js';
+import { taskMarker, type TaskMarker, type TaskReference } from './taskRef.js';
 
 /** What an {@link AsyncTask} asks of the client that made it. */
 export interface TaskControl {
@@ -33,7 +34,7 @@ export interface TaskControl {
  * console.log(await task); // 100
  * ```
  */
-export class AsyncTask<T> extends Observable<T> implements PromiseLike<T> {
+export class AsyncTask<T> extends Observable<T> implements PromiseLike<T>, TaskReference {
   /** The task's id, chosen by the client before it was posted. */
   readonly taskId: string;
   readonly #state: TaskState<T>;
@@ -111,6 +112,20 @@ export class AsyncTask<T> extends Observable<T> implements PromiseLike<T> {
    */
   asObservable(): Observable<T> {
     return new Observable<T>((subscriber) => this.subscribe(subscriber));
+  }
+
+  /**
+   * The marker the task serializes as when it is another task's argument: passed to `run`, the
+   * new task waits on the service for this one and takes its result (docs/protocol-extensions.md §12).
+   *
+   * @returns `{ "__funcx_rx_task__": taskId }`
+   * @example
+   * ```ts
+   * const eight = await fxc.run(target, fxc.run(target, fxc.run(target, 1))); // double(double(double(1)))
+   * ```
+   */
+  toJSON(): TaskMarker {
+    return taskMarker(this.taskId);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Subject, map, of, tap, type Observable, type SchedulerLike } from 'rxjs';
+import { Subject, concat, defer, finalize, ignoreElements, map, merge, of, tap, type Observable, type SchedulerLike } from 'rxjs';
 import type { SubmitRequest, SubmitResponse } from '../protocol/submit.js';
 import { batchSubmissions, type BatchingOptions } from './batchSubmissions.js';
 import { Hold } from './Hold.js';
@@ -49,6 +49,12 @@ export class SubmissionQueue {
   readonly #groupId: string;
   readonly #post: (request: SubmitRequest) => Observable<SubmitResponse>;
   readonly #owner: SubmissionOwner;
+  /**
+   * Task id → its post's answer, while the post is in flight: a later post with a task that takes
+   * it as an input waits for it, so the service always knows an input before its dependant. The
+   * post that set an entry deletes it when answered.
+   */
+  readonly #inFlight = new Map<string, Observable<unknown>>();
   #posts = 0;
 
   /**
@@ -93,11 +99,35 @@ export class SubmissionQueue {
     const sent = this.#owner.startPost(batch);
     if (sent.length === 0) return of({ sent, response: null });
     this.#posts++;
+    const dependencies: Record<string, readonly string[]> = {};
+    const inputsInFlight = new Set<Observable<unknown>>();
+    for (const { state } of sent) {
+      if (state.inputs.length === 0) continue;
+      dependencies[state.taskId] = state.inputs;
+      for (const id of state.inputs) {
+        const answer = this.#inFlight.get(id);
+        if (answer) inputsInFlight.add(answer);
+      }
+    }
     const request: SubmitRequest = {
       task_group_id: this.#groupId,
       tasks: sent.map((s) => [s.functionId, s.endpointId, s.payload, s.state.taskId] as const),
+      ...(Object.keys(dependencies).length > 0 ? { dependencies } : {}),
     };
-    return this.#post(request).pipe(map((response) => ({ sent, response })));
+    const ids = sent.map((s) => s.state.taskId);
+    // The answer, whatever it is, ends the wait of a dependant's post.
+    const answered = new Subject<void>();
+    const answered$ = answered.asObservable();
+    for (const id of ids) this.#inFlight.set(id, answered$);
+    // Inputs posted earlier in flight: this post goes after their answers (inputs in this same post come before their dependants).
+    const waitForInputs$ = inputsInFlight.size === 0 ? of() : merge(...inputsInFlight).pipe(ignoreElements());
+    return concat(waitForInputs$, defer(() => this.#post(request))).pipe(
+      map((response) => ({ sent, response: response as SubmitResponse })),
+      finalize(() => {
+        for (const id of ids) if (this.#inFlight.get(id) === answered$) this.#inFlight.delete(id);
+        answered.complete();
+      }),
+    );
   }
 
   #answer(outcome: BatchOutcome<Submission, { sent: Submission[]; response: SubmitResponse | null }>): void {

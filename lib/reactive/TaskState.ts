@@ -1,5 +1,5 @@
 import { AsyncSubject, BehaviorSubject, of, type Observable } from 'rxjs';
-import { statusRank, type TaskStatus } from '../protocol/lifecycle.js';
+import { INITIAL_STATUS, statusRank, WAITING_STATUS, type TaskStatus } from '../protocol/lifecycle.js';
 
 /**
  * A task's status as the client sees it: `queued` while it waits in the client's batch buffer,
@@ -43,6 +43,8 @@ export class TaskState<T = unknown> {
   cancelReason: { reason: unknown } | null = null;
   /** The result socket's reopen count when the post started (see AsyncSession's sweep after an answer). */
   reopensAtPost = 0;
+  /** The ids of the tasks whose results it takes as arguments (docs/protocol-extensions.md §12). */
+  readonly inputs: readonly string[];
   #phase: TaskPhase;
   #status: ClientTaskStatus;
   #status$: BehaviorSubject<ClientTaskStatus> | null = null;
@@ -51,10 +53,12 @@ export class TaskState<T = unknown> {
    * @param taskId - the task's id, chosen by the client
    * @param groupId - its task group
    * @param status - its status when the client learns of it; a task learnt of with a service status is already posted
+   * @param inputs - the tasks it waits for: the service accepts it in `waiting-for-deps` when there are any
    */
-  constructor(taskId: string, groupId: string, status: ClientTaskStatus = 'queued') {
+  constructor(taskId: string, groupId: string, status: ClientTaskStatus = 'queued', inputs: readonly string[] = []) {
     this.taskId = taskId;
     this.groupId = groupId;
+    this.inputs = inputs;
     this.#status = status;
     this.#phase = status === 'queued' ? 'queued' : 'posted';
   }
@@ -79,7 +83,7 @@ export class TaskState<T = unknown> {
   moveTo(to: 'posting' | 'posted'): boolean {
     if (!PHASE_MOVES[this.#phase].includes(to)) return false;
     this.#phase = to;
-    if (to === 'posted') this.setStatus('waiting-for-ep');
+    if (to === 'posted') this.setStatus(this.inputs.length > 0 ? WAITING_STATUS : INITIAL_STATUS);
     return true;
   }
 

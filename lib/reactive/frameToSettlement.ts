@@ -1,3 +1,4 @@
+import { DEPENDENCY_FAILED, DependencyFailed } from '../errors/DependencyFailed.js';
 import { ServiceError } from '../errors/ServiceError.js';
 import { TaskCancelled } from '../errors/TaskCancelled.js';
 import { TaskExecutionFailed } from '../errors/TaskExecutionFailed.js';
@@ -37,7 +38,8 @@ export function frameToSettlement(frame: ResultFrame | UnknownTaskFrame | TaskRe
       return { settlement: { error: new TaskCancelled(taskId, cause === undefined ? undefined : { cause }) }, status: 'cancelled' };
     }
     if (exception !== null) {
-      return { settlement: { error: new TaskExecutionFailed(taskId, deserializeError(exception)) }, status: 'failed' };
+      const remote = deserializeError(exception);
+      return { settlement: { error: remote.name === DEPENDENCY_FAILED ? new DependencyFailed(taskId, remote) : new TaskExecutionFailed(taskId, remote) }, status: 'failed' };
     }
     if (frame.status === 'failed') {
       return { settlement: { error: new TaskExecutionFailed(taskId, { name: 'Error', message: 'The task failed without an exception' }) }, status: 'failed' };

@@ -4,6 +4,7 @@ import { findBundlerHelper } from './findBundlerHelper.js';
 import { Method, PYTHON_CODE_METHODS } from './methods.js';
 import { pack, unpack } from './pack.js';
 import { toPythonJson } from './pythonJson.js';
+import { markedTaskId, resolveTaskInputs, TASK_INPUTS_METHOD } from './taskInputs.js';
 
 function rejectUnserializable(this: unknown, key: string, value: unknown): unknown {
   // JSON.stringify would silently drop these or throw an unhelpful TypeError.
@@ -15,11 +16,21 @@ function rejectUnserializable(this: unknown, key: string, value: unknown): unkno
   return value;
 }
 
+/** The replacer that also notes each task marker it writes (a task reference's `toJSON` made it). */
+function noteInputs(inputs: Set<string>): (this: unknown, key: string, value: unknown) => unknown {
+  return function (this: unknown, key: string, value: unknown): unknown {
+    const id = markedTaskId(value);
+    if (id !== null) inputs.add(id);
+    return rejectUnserializable.call(this, key, value);
+  };
+}
+
 /**
  * Serializes a data value as Globus Compute's JSONData (`11`), written as Python's `json.dumps`
  * writes it, so the Python SDK and a Python worker read it as their own.
  *
  * @param value - JSON data; `undefined` becomes `null`, as do non-finite numbers
+ * @param inputs - when given, the id of each task marker written (a task reference's `toJSON`) is added to it
  * @returns `"11\n<json>"`
  * @throws {@link SerializationError} for functions, symbols, BigInts and cycles
  * @example
@@ -27,10 +38,10 @@ function rejectUnserializable(this: unknown, key: string, value: unknown): unkno
  * serialize([50, { by: 2 }]); // '11\n[50, {"by": 2}]'
  * ```
  */
-export function serialize(value: unknown): string {
+export function serialize(value: unknown, inputs?: Set<string>): string {
   let json: string | undefined;
   try {
-    json = JSON.stringify(value, rejectUnserializable);
+    json = JSON.stringify(value, inputs === undefined ? rejectUnserializable : noteInputs(inputs));
   } catch (error) {
     if (error instanceof SerializationError) throw error;
     throw new SerializationError(`Cannot serialize the value: ${(error as Error).message}`, { method: Method.JSON_DATA, cause: error });
@@ -245,22 +256,25 @@ export function deserializeError(buffer: string): RemoteError {
  *
  * @param args - positional arguments
  * @param kwargs - keyword arguments; JavaScript functions get them as one extra last argument when not empty
+ * @param inputs - when given, the ids of the tasks the arguments stand for (task references, docs/protocol-extensions.md §12) are added to it
  * @returns the payload string
  * @example
  * ```ts
  * packPayload([50]); // "7\n11\n[50]5\n11\n{}"
  * ```
  */
-export function packPayload(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>> = {}): string {
-  return pack([serialize(args), serialize(kwargs)]);
+export function packPayload(args: readonly unknown[], kwargs: Readonly<Record<string, unknown>> = {}, inputs?: Set<string>): string {
+  return pack([serialize(args, inputs), serialize(kwargs, inputs)]);
 }
 
 /**
- * Reads a payload made by {@link packPayload}.
+ * Reads a payload made by {@link packPayload}, with the results of its inputs put in place of
+ * their markers when it carries them (a third buffer, lib/serialize/taskInputs.ts).
  *
  * @param payload - a packed payload
  * @returns the positional and keyword arguments
  * @throws {@link SerializationError} when the payload is not two JSON buffers of the right shapes
+ * @throws {@link TaskInputMissing} when an argument stands for an input whose result it does not carry
  * @example
  * ```ts
  * unpackPayload(packPayload([1, 2])); // { args: [1, 2], kwargs: {} }
@@ -268,6 +282,8 @@ export function packPayload(args: readonly unknown[], kwargs: Readonly<Record<st
  */
 export function unpackPayload(payload: string): { args: unknown[]; kwargs: Record<string, unknown> } {
   const buffers = unpack(payload);
+  // A task with inputs carries their results in a third buffer (lib/serialize/taskInputs.ts).
+  const inputs = buffers.length === 3 && buffers[2]!.startsWith(`${TASK_INPUTS_METHOD}\n`) ? (JSON.parse(buffers.pop()!.slice(3)) as Record<string, string>) : null;
   if (buffers.length !== 2) {
     throw new SerializationError(`A payload packs 2 buffers (args, kwargs), got ${buffers.length}`, { method: null });
   }
@@ -277,6 +293,7 @@ export function unpackPayload(payload: string): { args: unknown[]; kwargs: Recor
   if (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs)) {
     throw new SerializationError('A payload\'s second buffer must be an object of keyword arguments', { method: Method.JSON_DATA });
   }
+  if (inputs !== null) return { args: resolveTaskInputs(args, inputs, deserialize), kwargs: resolveTaskInputs(kwargs as Record<string, unknown>, inputs, deserialize) };
   return { args, kwargs: kwargs as Record<string, unknown> };
 }
 

@@ -92,6 +92,12 @@ export interface FuncXServiceOptions {
    */
   readonly maxPayloadBytes?: number;
   /**
+   * The most inputs one task may wait for (`dependencies` of `POST /v2/submit`,
+   * docs/protocol-extensions.md §12); a task with more is refused.
+   * @default 10000
+   */
+  readonly maxInputsPerTask?: number;
+  /**
    * The most tasks in one `POST /v2/submit` (checked before any per-task work).
    * @default 5000
    */
@@ -256,6 +262,7 @@ export function resolveServiceOptions(options: FuncXServiceOptions): ResolvedSer
     maxFunctionBytes: options.maxFunctionBytes ?? MB,
     maxPayloadBytes: options.maxPayloadBytes ?? MB,
     maxTasksPerSubmit: options.maxTasksPerSubmit ?? 5000,
+    maxInputsPerTask: options.maxInputsPerTask ?? 10_000,
     maxIdsPerRequest: options.maxIdsPerRequest ?? 10_000,
     maxResultBytes,
     maxOutstandingTasksPerUser: options.maxOutstandingTasksPerUser ?? 100_000,

@@ -3,33 +3,27 @@ import { v4 as uuidv4, validate as isUuid } from 'uuid';
 import { ErrorCode } from '../protocol/errorCodes.js';
 import type { EndpointResultMessage } from '../protocol/endpointChannel.js';
 import type { SubmitFailure, SubmitSuccess, SubmitTask } from '../protocol/submit.js';
-import { furthest, forwardSteps, INITIAL_STATUS } from '../protocol/lifecycle.js';
+import { furthest, forwardSteps, INITIAL_STATUS, WAITING_STATUS } from '../protocol/lifecycle.js';
 import { completionTime, resultFrame, type TaskRecord, type TaskStatus } from '../protocol/task.js';
 import { errorFormOf, serializeErrorAs } from '../serialize/errorForm.js';
 import { ApiError } from './ApiError.js';
+import { ServiceMadeError } from './ServiceMadeError.js';
 import type { Backend } from './core/Backend.js';
 import type { Counter } from './core/Counters.js';
-import type { EndpointEntry, FunctionEntry, GroupEntry, TaskCompletion, TaskEnd, TaskEntry, TaskMove, TokenHolder } from './core/records.js';
+import type { DoomedTask, EndpointEntry, FunctionEntry, GroupEntry, SubmitOutcome, TaskCompletion, TaskEnd, TaskEntry, TaskMove, TokenHolder } from './core/records.js';
 import type { EndpointQueue, GroupEvent, TakenTask } from './core/TaskBus.js';
 import { logFailure, type Logger } from './log.js';
 import type { ServiceStatsSnapshot } from './ServiceStats.js';
 import type { ResolvedServiceOptions } from './FuncXServiceOptions.js';
 import { limitHint } from './limitHint.js';
-
-/** An error made by the service itself: its stack would only tell the client about the service. */
-class ServiceMadeError extends Error {
-  constructor(name: string, message: string) {
-    super(message);
-    this.name = name;
-    this.stack = `${name}: ${message}`;
-  }
-}
+import { DependencyCases } from './tasks/DependencyCases.js';
+import { planInputs } from './tasks/planInputs.js';
 
 /** The limits the broker enforces. */
 export type BrokerLimits = Pick<
   ResolvedServiceOptions,
   'maxPayloadBytes' | 'maxFunctionBytes' | 'maxOutstandingTasksPerUser' | 'maxBytesPerUser' | 'maxFunctionsPerUser' | 'maxEndpointsPerUser'
-  | 'retentionMs' | 'maxWaitMs' | 'groupIdleMs' | 'registrationIdleMs'
+  | 'retentionMs' | 'maxWaitMs' | 'groupIdleMs' | 'registrationIdleMs' | 'maxInputsPerTask'
 >;
 
 /** What {@link TaskBroker.sweep} removed. */
@@ -39,6 +33,8 @@ export interface SweepReport {
   readonly groupsDeleted: number;
   readonly functionsDeleted: number;
   readonly endpointsDeleted: number;
+  /** Tasks waiting for inputs that had ended without success (or were gone) and that the sweep failed. */
+  readonly dependantsFailed: number;
 }
 
 /**
@@ -79,6 +75,7 @@ export class TaskBroker {
   readonly #limits: BrokerLimits;
   readonly #log: Logger;
   readonly #observer: TaskObserver | null;
+  readonly #dependencies: DependencyCases;
 
   /**
    * @param backend - repositories, counters, bus and presence
@@ -91,6 +88,18 @@ export class TaskBroker {
     this.#limits = limits;
     this.#log = log.child({ component: 'broker' });
     this.#observer = observer;
+    this.#dependencies = new DependencyCases(backend, this.#log, async (ends) => void (await this.#record('', [], ends)));
+  }
+
+  /**
+   * The results of the inputs of tasks about to be sent to their endpoint, for the task
+   * message's `inputs` (see {@link DependencyCases.inputsOf}).
+   *
+   * @param tasks - tasks being dispatched
+   * @returns per task with inputs, input id → serialized result
+   */
+  inputsOf(tasks: readonly TaskEntry[]): Promise<Map<string, Record<string, string>>> {
+    return this.#dependencies.inputsOf(tasks);
   }
 
   /**
@@ -136,39 +145,63 @@ export class TaskBroker {
    * @returns the group id and one answer per task
    * @throws {@link ApiError} for a malformed group id (22), another user's group (21), a quota (104)
    */
-  async submit(userId: string, groupId: string | undefined, tasks: readonly SubmitTask[]): Promise<{ groupId: string; results: (SubmitSuccess | SubmitFailure)[] }> {
+  async submit(userId: string, groupId: string | undefined, tasks: readonly SubmitTask[], dependencies?: Readonly<Record<string, readonly string[]>>): Promise<{ groupId: string; results: (SubmitSuccess | SubmitFailure)[] }> {
     // Quotas refuse the whole request up front: 429 tells a batching client to back off and retry.
     await this.#checkQuota(userId, 'outstanding', tasks.length, this.#limits.maxOutstandingTasksPerUser, 'outstanding tasks', 1);
     let bytes = 0;
     for (const task of tasks) bytes += task[2].length;
     await this.#checkQuota(userId, 'bytesHeld', bytes, this.#limits.maxBytesPerUser, 'bytes held', 60);
     if (groupId !== undefined && !isUuid(groupId)) throw new ApiError(ErrorCode.INVALID_UUID, `Invalid task_group_id: ${groupId}`, [groupId]);
+    const taskIds = tasks.map((task) => (task[3] ?? uuidv4()).toLowerCase());
+    const plan = planInputs(taskIds, dependencies, this.#limits.maxInputsPerTask);
     const group = await this.#backend.groups.claim(groupId ?? uuidv4(), userId, Date.now());
     if (group.ownerId !== userId) throw new ApiError(ErrorCode.TASK_GROUP_ACCESS_FORBIDDEN, `Task group ${group.id} belongs to another user`, [group.id]);
     this.#backend.counters.add(userId, 'submitRequests', 1);
     const lookups = new Lookups(this.#backend);
+    const stored = plan.outside.length === 0 ? new Map<string, TaskEntry>() : await this.#backend.tasks.getMany(plan.outside);
+    const inRequest = new Set(taskIds);
     // Each task is checked on its own; the valid ones are inserted in one batch (one script in Redis).
     const checked = await Promise.all(
-      tasks.map(async (task): Promise<TaskEntry | SubmitFailure> => {
-        const taskId = (task[3] ?? uuidv4()).toLowerCase();
+      tasks.map(async (task, i): Promise<TaskEntry | SubmitFailure> => {
+        const taskId = taskIds[i]!;
         try {
-          return await this.#check(userId, group, task, taskId, lookups);
+          const refusal = plan.refusals.get(i);
+          if (refusal) throw refusal;
+          for (const id of plan.inputs[i]!) if (!inRequest.has(id)) checkInput(userId, taskId, stored.get(id), id);
+          return await this.#check(userId, group, task, taskId, lookups, plan.inputs[i]!);
         } catch (error) {
           if (!(error instanceof ApiError)) throw error;
           return { ...error.toEnvelope(), task_uuid: taskId };
         }
       }),
     );
+    // A task whose input in this request was refused is refused too, in request order.
+    checked.forEach((c, i) => {
+      const refused = plan.earlier[i]!.find((j) => !('ownerId' in checked[j]!));
+      if (refused !== undefined && 'ownerId' in c) checked[i] = { ...new ApiError(ErrorCode.DEPENDENCY_NOT_FOUND, `Input ${taskIds[refused]} of task ${c.id} was refused in this submit`, [c.id, taskIds[refused]]).toEnvelope(), task_uuid: c.id };
+    });
     const entries = checked.filter((c): c is TaskEntry => 'ownerId' in c);
-    // One atomic write per endpoint: insert, join the group, enqueue. A retry after a failure
-    // finds each task absent or complete, never half done.
-    const byEndpoint = new Map<string, TaskEntry[]>();
-    for (const entry of entries) (byEndpoint.get(entry.endpointId) ?? byEndpoint.set(entry.endpointId, []).get(entry.endpointId)!).push(entry);
     const found = new Map<TaskEntry, TaskEntry | null>();
-    await Promise.all([...byEndpoint].map(async ([endpointId, batch]) => {
-      const existing = await this.#backend.submit(group.id, endpointId, batch);
-      batch.forEach((entry, i) => found.set(entry, existing[i]!));
-    }));
+    const released: string[] = [];
+    const doomed: DoomedTask[] = [];
+    // One atomic write per endpoint: insert, join the group, enqueue (or register on the inputs).
+    // A retry after a failure finds each task absent or complete, never half done. Tasks whose
+    // inputs are in this request go in later waves, so that their inputs are stored first.
+    const waves: TaskEntry[][] = [];
+    checked.forEach((c, i) => {
+      if ('ownerId' in c) (waves[plan.wave[i]!] ??= []).push(c);
+    });
+    for (const wave of waves) {
+      if (!wave) continue;
+      const byEndpoint = new Map<string, TaskEntry[]>();
+      for (const entry of wave) (byEndpoint.get(entry.endpointId) ?? byEndpoint.set(entry.endpointId, []).get(entry.endpointId)!).push(entry);
+      await Promise.all([...byEndpoint].map(async ([endpointId, batch]) => {
+        const outcome: SubmitOutcome = await this.#backend.submit(group.id, endpointId, batch);
+        batch.forEach((entry, i) => found.set(entry, outcome.existing[i]!));
+        released.push(...outcome.released);
+        doomed.push(...outcome.doomed);
+      }));
+    }
     const accepted: TaskEntry[] = [];
     const refused = new Map<TaskEntry, SubmitFailure>();
     for (const entry of entries) {
@@ -183,9 +216,15 @@ export class TaskBroker {
       counters.add(userId, 'tasksSubmitted', 1);
       counters.add(userId, 'invocations', 1);
       counters.add(userId, 'bytesHeld', entry.payload!.length);
-      counters.moveTask(userId, null, INITIAL_STATUS);
+      counters.moveTask(userId, null, entry.status);
     }
     if (accepted.length > 0) this.#observer?.submitted(accepted);
+    if (released.length > 0) {
+      const byId = new Map(accepted.map((t) => [t.id, t]));
+      this.#dependencies.released(released.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : [])));
+    }
+    // An input already failed: its dependant ends now (and the sweep would, should this replica die first).
+    if (doomed.length > 0) await this.#dependencies.doom(doomed, Date.now());
     if (accepted.length > 0) {
       // Keeps the functions from expiring while used; a miss only makes one expire a little sooner
       // (never while a live task needs it: the sweep checks references).
@@ -450,6 +489,7 @@ export class TaskBroker {
       });
       tasksExpired = (await this.#record('', [], ends)).filter((b) => b !== null).length;
     }
+    const dependantsFailed = await this.#dependencies.heal(now, SWEEP_BATCH);
     let tasksDeleted = 0;
     const byGroup = new Map<string, string[]>();
     for (const task of await tasks.deleteMany(await tasks.endedBefore(now - limits.retentionMs, SWEEP_BATCH))) {
@@ -484,11 +524,11 @@ export class TaskBroker {
       await this.#backend.bus.forget(id);
       endpointsDeleted++;
     }
-    return { tasksDeleted, tasksExpired, groupsDeleted, functionsDeleted, endpointsDeleted };
+    return { tasksDeleted, tasksExpired, groupsDeleted, functionsDeleted, endpointsDeleted, dependantsFailed };
   }
 
   /** Checks one submitted task. @returns the task to insert */
-  async #check(userId: string, group: GroupEntry, task: SubmitTask, taskId: string, lookups: Lookups): Promise<TaskEntry> {
+  async #check(userId: string, group: GroupEntry, task: SubmitTask, taskId: string, lookups: Lookups, inputs: readonly string[]): Promise<TaskEntry> {
     const [functionId, endpointId, payload] = task;
     if (!isUuid(taskId)) throw new ApiError(ErrorCode.INVALID_UUID, `Invalid task id: ${taskId}`, [taskId]);
     if (payload.length > this.#limits.maxPayloadBytes) {
@@ -500,7 +540,8 @@ export class TaskBroker {
     const endpoint = await lookups.endpoint(endpointId);
     if (endpoint === undefined) throw new ApiError(ErrorCode.ENDPOINT_NOT_FOUND, `Endpoint ${endpointId} not found`, [endpointId]);
     if (endpoint.ownerId !== userId) throw new ApiError(ErrorCode.ENDPOINT_ACCESS_FORBIDDEN, `Endpoint ${endpointId} belongs to another user`, [endpointId]);
-    return { id: taskId, ownerId: userId, groupId: group.id, functionId: fn.id, endpointId: endpoint.id, payload, payloadDigest: digest(payload), status: INITIAL_STATUS, result: null, exception: null, queuedAt: Date.now(), completedAt: null };
+    const entry: TaskEntry = { id: taskId, ownerId: userId, groupId: group.id, functionId: fn.id, endpointId: endpoint.id, payload, payloadDigest: digest(payload), status: INITIAL_STATUS, result: null, exception: null, queuedAt: Date.now(), completedAt: null };
+    return inputs.length === 0 ? entry : { ...entry, status: WAITING_STATUS, inputs };
   }
 
   /** Counts and tells the moves that happened (`befores[i]` non-null: `moves[i]` was made). @returns per move, the task as it is now, or null */
@@ -533,7 +574,7 @@ export class TaskBroker {
   async #record(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], trails?: ReadonlyMap<string, readonly TaskStatus[]>): Promise<(TaskEntry | null)[]> {
     if (moves.length === 0 && ends.length === 0) return [];
     const { counters, bus } = this.#backend;
-    const { moved, ended } = await this.#backend.report(endpointId, moves, ends, this.#limits.retentionMs);
+    const { moved, ended, released, doomed } = await this.#backend.report(endpointId, moves, ends, this.#limits.retentionMs);
     const events: GroupEvent[] = [];
     const sent: Promise<void>[] = [];
     moved.forEach((before, i) => {
@@ -558,6 +599,9 @@ export class TaskBroker {
     // A failure here loses an event, never a result: the task is stored ended and marked
     // undelivered, a socket that subscribes drains it, and the client's sweep finds it.
     if (sent.length > 0) void Promise.all(sent).catch(logFailure(this.#log, 'publishing status and result events failed; clients find the results by draining or polling', { tasks: ends.length, moves: moves.length }));
+    this.#dependencies.released(released);
+    // Recursively: the dependants' own dependants end in the next round.
+    if (doomed.length > 0) await this.#dependencies.doom(doomed, ends[0]?.end.completedAt ?? Date.now());
     return ended;
   }
 
@@ -566,6 +610,12 @@ export class TaskBroker {
     if (current + adding <= limit) return;
     throw new ApiError(ErrorCode.QUOTA_EXCEEDED, `Quota exceeded: ${what} would be ${current + adding}; the limit per user is ${limit} ${limitHint(QUOTA_OPTIONS[counter]!)}`, [what, current + adding, limit], retryAfterSeconds);
   }
+}
+
+/** Refuses an input that is not a task of this user (submitted before). */
+function checkInput(userId: string, taskId: string, input: TaskEntry | undefined, inputId: string): void {
+  if (input === undefined) throw new ApiError(ErrorCode.DEPENDENCY_NOT_FOUND, `Input ${inputId} of task ${taskId} is no task the service knows (an input is submitted before its dependant, or earlier in the same submit)`, [taskId, inputId]);
+  if (input.ownerId !== userId) throw new ApiError(ErrorCode.DEPENDENCY_ACCESS_FORBIDDEN, `Input ${inputId} of task ${taskId} belongs to another user`, [taskId, inputId]);
 }
 
 /** The status events of a task's move: each status of the trail that takes it further forward (lib/protocol/lifecycle.ts). */

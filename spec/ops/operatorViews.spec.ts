@@ -80,7 +80,7 @@ describe('operator views', () => {
     assert.equal(lines[0], `service ${local.url}`);
     assert.match(lines[3]!, new RegExp(`^${idle.endpointId}  a-idle\\s+offline  -\\s+0$`));
     assert.match(lines[4]!, new RegExp(`^${local.endpointId}  local\\s+online   0/\\d+\\s+0$`));
-    assert.ok(stdout.includes('tasks: waiting-for-ep 0, waiting-for-nodes 0, waiting-for-launch 0, running 0, success 25, failed 0, cancelled 0\n'), stdout);
+    assert.ok(stdout.includes('tasks: waiting-for-deps 0, waiting-for-ep 0, waiting-for-nodes 0, waiting-for-launch 0, running 0, success 25, failed 0, cancelled 0\n'), stdout);
     assert.match(stdout, /outstanding 0; submitted 0\/s, ended 0\/s \(over 0\.\d s\)\n$/);
   });
 });

@@ -28,7 +28,31 @@ function recordingOwner(events: Subject<string>, keep: (s: Submission) => boolea
 
 const submission = (id: string): Submission => ({ state: new TaskState(id, 'g'), functionId: 'f', endpointId: 'e', payload: '11\n1' });
 
+const dependant = (id: string, inputs: string[]): Submission => ({ state: new TaskState(id, 'g', 'queued', inputs), functionId: 'f', endpointId: 'e', payload: '11\n1' });
+
 describe('SubmissionQueue', () => {
+  it('should post a dependant after its input\'s post is answered, and name its inputs in dependencies', () => {
+    const posted: { at: number; ids: string[]; dependencies: SubmitRequest['dependencies'] }[] = [];
+    const scheduler = testScheduler();
+    scheduler.run(({ cold, hot, expectObservable }) => {
+      const events = new Subject<string>();
+      const post = (request: SubmitRequest): Observable<SubmitResponse> => {
+        posted.push({ at: scheduler.now(), ids: request.tasks.map((t) => t[3]!), dependencies: request.dependencies });
+        return cold('-----r|', { r: answer(request) });
+      };
+      // Batches of one: a's post is in flight when b (which takes a) is batched; c takes nothing.
+      const queue = new SubmissionQueue('g', { interval: 1, size: 1, post }, recordingOwner(events));
+      hot('-a-b-c').subscribe((id) => queue.enqueue(id === 'b' ? dependant('b', ['a']) : submission(id)));
+      // b leaves the buffer at frame 3 but its post waits for a's answer (frame 6, completed at 7),
+      // so b is answered at 12, after c (posted at 5, answered at 10).
+      const expected = '  -x-y-zw---v-u';
+      expectObservable(events).toBe(expected, { x: 'p1', y: 'p1', z: 'p1', w: 'a1', v: 'a1', u: 'a1' });
+    });
+    assert.deepEqual(posted.map((p) => [p.ids[0], p.at]), [['a', 1], ['c', 5], ['b', 7]], 'b posted once a was answered');
+    assert.deepEqual(posted.find((p) => p.ids[0] === 'b')!.dependencies, { b: ['a'] });
+    assert.equal(posted.find((p) => p.ids[0] === 'a')!.dependencies, undefined, 'a request without inputs has no dependencies');
+  });
+
   it('should post what one interval gathered as one request, and hand the owner its answer', () => {
     const posted: string[][] = [];
     testScheduler().run(({ cold, hot, expectObservable }) => {

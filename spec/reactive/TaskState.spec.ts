@@ -27,4 +27,17 @@ describe('TaskState', () => {
   it('should start posted when learnt of from the service (watch, reattach)', () => {
     assert.equal(new TaskState('t', 'g', 'running').phase, 'posted');
   });
+
+  it('should be accepted waiting-for-deps when it has inputs, then move on as the service releases it', () => {
+    const state = new TaskState('t', 'g', 'queued', ['input']);
+    const seen: string[] = [];
+    state.status$.subscribe((s) => seen.push(s));
+    state.moveTo('posting');
+    state.moveTo('posted');
+    state.setStatus('waiting-for-ep');
+    state.setStatus('waiting-for-deps'); // late: behind
+    state.setStatus('running');
+    assert.deepEqual(seen, ['queued', 'waiting-for-deps', 'waiting-for-ep', 'running']);
+    assert.equal(new TaskState('u', 'g').inputs.length, 0);
+  });
 });

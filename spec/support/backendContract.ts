@@ -32,7 +32,7 @@ async function insert(backend: Backend, tasks: readonly TaskEntry[]): Promise<(T
   const out: (TaskEntry | null)[] = [];
   for (const run of runs) {
     await backend.groups.claim(run[0]!.groupId, run[0]!.ownerId, 1);
-    out.push(...(await backend.submit(run[0]!.groupId, run[0]!.endpointId, run)));
+    out.push(...(await backend.submit(run[0]!.groupId, run[0]!.endpointId, run)).existing);
   }
   return out;
 }
@@ -155,7 +155,7 @@ export function backendContract(name: string, pair: BackendPair): void {
       const yInOrder = [...y].reverse();
       racing.forEach((_, i) => assert.equal([x[i], yInOrder[i]].filter((r) => r === null).length, 1, `task ${i} inserted once`));
       assert.ok(await a.tasks.isReferenced(racing[0]!.functionId));
-      assert.deepEqual(await a.submit(groupId, endpointId, []), []);
+      assert.deepEqual(await a.submit(groupId, endpointId, []), { existing: [], released: [], doomed: [] });
       const grouped = await b.groups.taskIds(groupId);
       assert.deepEqual(grouped.slice(0, 3), fresh.map((t) => t.id), 'the group holds the accepted tasks in submit order');
       assert.deepEqual(new Set(grouped.slice(3)), new Set(racing.map((t) => t.id)));

@@ -46,7 +46,7 @@ export async function reportedTogether(front: FuncXService, back: FuncXService):
     assert.equal((await record(done)).result, '11\n"first"');
     assert.equal((await record(later)).status, 'running');
     const stats = (await call(front.url, 'GET', '/v2/stats', { token: user.token })).body;
-    assert.deepEqual(stats.tasks_by_status, { 'waiting-for-ep': 0, 'waiting-for-nodes': 0, 'waiting-for-launch': 0, running: 1, success: 1, failed: 0, cancelled: 0 });
+    assert.deepEqual(stats.tasks_by_status, { 'waiting-for-deps': 0, 'waiting-for-ep': 0, 'waiting-for-nodes': 0, 'waiting-for-launch': 0, running: 1, success: 1, failed: 0, cancelled: 0 });
     assert.equal(stats.tasks_outstanding, 1);
   } finally {
     await ep.close();

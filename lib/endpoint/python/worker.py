@@ -368,6 +368,45 @@ def mpi_prefix(spec, launcher):
     return "%s -n %d" % (launcher or "mpiexec", int(ranks))
 
 
+TASK_INPUTS_METHOD = "ri"
+TASK_MARKER_KEY = "__funcx_rx_task__"
+
+
+class TaskInputMissing(Exception):
+    """An argument stands for an input task whose result did not come with the task."""
+
+
+class InputResolver:
+    """Puts each input task's value in place of its marker ``{"__funcx_rx_task__": id}``,
+    anywhere in nested lists, tuples and dicts; each input is loaded once."""
+
+    def __init__(self, inputs):
+        self.inputs = inputs
+        self.loaded = {}
+
+    def __call__(self, value):
+        if isinstance(value, dict):
+            if len(value) == 1 and isinstance(value.get(TASK_MARKER_KEY), str):
+                return self.value_of(value[TASK_MARKER_KEY])
+            return {k: self(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self(v) for v in value)
+        return value
+
+    def value_of(self, task_id):
+        if task_id not in self.loaded:
+            buffer = self.inputs.get(task_id)
+            if buffer is None:
+                raise TaskInputMissing(
+                    "The result of input task %s did not come with this task "
+                    "(it expired on the service before the task ran)" % task_id
+                )
+            self.loaded[task_id] = load_data(buffer)
+        return self.loaded[task_id]
+
+
 def run(task, functions, max_result, style):
     if style.problem is not None:
         raise DeserializationError(style.problem)
@@ -381,11 +420,18 @@ def run(task, functions, max_result, style):
     else:
         functions.move_to_end(function_id)
     buffers = unpack_buffers(task["payload"])
+    # A task with inputs carries their results in a third buffer (lib/serialize/taskInputs.ts).
+    inputs = None
+    if len(buffers) == 3 and buffers[2].startswith(TASK_INPUTS_METHOD + "\n"):
+        inputs = json.loads(buffers.pop()[3:])
     if len(buffers) != 2:
         raise DeserializationError("A payload packs 2 buffers (args, kwargs), got %d" % len(buffers))
     args, kwargs = load_data(buffers[0]), load_data(buffers[1])
     if not isinstance(args, (list, tuple)) or not isinstance(kwargs, dict):
         raise DeserializationError("A payload holds a list of arguments and a dict of keyword arguments")
+    if inputs is not None:
+        resolve = InputResolver(inputs)
+        args, kwargs = resolve(args), resolve(kwargs)
     with Sandbox(task):
         try:
             value = fn(*args, **kwargs)

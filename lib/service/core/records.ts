@@ -23,6 +23,41 @@ export interface TaskEntry {
   readonly queuedAt: number;
   /** Epoch milliseconds when it ended, or null. */
   readonly completedAt: number | null;
+  /**
+   * The tasks whose results it takes as arguments (docs/protocol-extensions.md §12), each once;
+   * absent or empty for a task without inputs.
+   */
+  readonly inputs?: readonly string[] | null;
+}
+
+/** A task with inputs that cannot run: one of its inputs ended without success, or is gone. */
+export interface DoomedTask {
+  /** The task as it is, waiting for its inputs. */
+  readonly task: TaskEntry;
+  /** The input that failed, was cancelled, or is gone. */
+  readonly inputId: string;
+}
+
+/** What a submit's write did (`SubmitPort.submit`). */
+export interface SubmitOutcome {
+  /** Per task, null when accepted, else the task that already has its id. */
+  readonly existing: (TaskEntry | null)[];
+  /** Accepted tasks with inputs that had all succeeded: stored in `waiting-for-ep` and queued at once. */
+  readonly released: readonly string[];
+  /** Accepted tasks with an input already ended otherwise: stored waiting, for the caller to fail. */
+  readonly doomed: readonly DoomedTask[];
+}
+
+/** What a report's write did (`ReportPort.report`). */
+export interface ReportOutcome {
+  /** Per move, the task as it was before, or null when nothing changed. */
+  readonly moved: (TaskEntry | null)[];
+  /** Per end, the same. */
+  readonly ended: (TaskEntry | null)[];
+  /** Dependants whose last input succeeded with these ends: moved to `waiting-for-ep` and queued, as they were before. */
+  readonly released: readonly TaskEntry[];
+  /** Waiting dependants of inputs that ended without success here, for the caller to fail. */
+  readonly doomed: readonly DoomedTask[];
 }
 
 /** How a task ends: the first {@link TaskRepo.complete} wins. */

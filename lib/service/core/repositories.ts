@@ -1,4 +1,4 @@
-import type { EndpointEntry, FunctionEntry, GroupEntry, TaskCompletion, TaskEntry, TaskMove, TokenHolder } from './records.js';
+import type { EndpointEntry, FunctionEntry, GroupEntry, ReportOutcome, SubmitOutcome, TaskCompletion, TaskEntry, TaskMove, TokenHolder } from './records.js';
 
 /**
  * The service's storage, as asynchronous repositories that take and return values. Every
@@ -18,6 +18,8 @@ export interface TaskRepo {
   endedBefore(before: number, limit: number): Promise<string[]>;
   /** Ids of tasks waiting for their endpoint since before `before`, at most `limit`. */
   waitingSince(before: number, limit: number): Promise<string[]>;
+  /** Ids of tasks waiting for their inputs since before `before`, at most `limit` (the sweep checks them). */
+  waitingForInputs(before: number, limit: number): Promise<string[]>;
   /** Whether a live (not ended) task uses this function or endpoint id. */
   isReferenced(id: string): Promise<boolean>;
 }
@@ -72,10 +74,15 @@ export interface IdentityRepo {
  * joins the group (in submit order) and goes on the endpoint's queue, all in one atomic step; an
  * id that exists is left alone and answered with its task (the use case decides whether it is
  * the same task, retried). After a failure, a retry finds each task absent or complete.
+ *
+ * A task with inputs (status `waiting-for-deps`) is registered on each live input in the same
+ * step, so that an input ending at that moment is never missed: when every input has already
+ * succeeded it is released (stored in `waiting-for-ep` and queued) at once; when one has ended
+ * otherwise or is gone it is left waiting and answered as doomed, for the caller to fail. Its
+ * inputs must already be stored (earlier in the same batch counts).
  */
 export interface SubmitPort {
-  /** @returns per task, null when accepted, else the task that has its id */
-  submit(groupId: string, endpointId: string, tasks: readonly TaskEntry[]): Promise<(TaskEntry | null)[]>;
+  submit(groupId: string, endpointId: string, tasks: readonly TaskEntry[]): Promise<SubmitOutcome>;
 }
 
 /**
@@ -86,10 +93,14 @@ export interface SubmitPort {
  * ended task marked undelivered in its group; all in one atomic step. An ended task is kept for
  * `retentionMs` at least; the sweep deletes it then (a backend may also expire it a little later
  * by itself).
+ *
+ * In the same step, each task that ends settles its waiting dependants: a success counts down
+ * each one's inputs and releases (moves to `waiting-for-ep` and queues) those with none left;
+ * any other end answers them as doomed, for the caller to fail (and the sweep, should the caller
+ * die first). An ended or deleted task forgets its dependants.
  */
 export interface ReportPort {
-  /** @returns per move and per end, the task as it was before, or null when nothing changed */
-  report(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], retentionMs: number): Promise<{ moved: (TaskEntry | null)[]; ended: (TaskEntry | null)[] }>;
+  report(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], retentionMs: number): Promise<ReportOutcome>;
 }
 
 /** Everything a backend stores. */

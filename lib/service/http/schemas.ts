@@ -25,10 +25,11 @@ const submitTask = z.union([
   z.tuple([z.string(), z.string(), z.string(), z.string()]),
 ]);
 
-/** `POST /v2/submit`. */
+/** `POST /v2/submit`; `dependencies` (task id → its input ids) is funcx-rx's (docs/protocol-extensions.md §12). */
 export const submitBody = z.object({
   task_group_id: z.string().optional(),
   tasks: z.array(submitTask),
+  dependencies: z.record(z.string(), z.array(z.string())).optional(),
 });
 
 /** `POST /v2/batch_status` and `POST /v2/cancel`. */

@@ -320,11 +320,14 @@ export class EndpointHub {
     for (const task of claimed) if (!connection.offered.has(task.functionId)) unknown.add(task.functionId);
     const existing = unknown.size === 0 ? unknown : await this.#connectionsCases.existing([...unknown]);
     const known = new Map([...unknown].map((id) => [id, existing.has(id)]));
+    // The inputs' results travel with their dependants (docs/protocol-extensions.md §12).
+    const inputs = await this.#broker.inputsOf(claimed);
     const messages: EndpointTaskMessage[] = [];
     for (const task of claimed) {
       if (task.payload === null || known.get(task.functionId) === false) continue;
+      const taskInputs = inputs.get(task.id);
       // The code itself travels only when the endpoint asks for it (get_function).
-      messages.push({ type: 'task', task_id: task.id, function_id: task.functionId, payload: task.payload });
+      messages.push({ type: 'task', task_id: task.id, function_id: task.functionId, payload: task.payload, ...(taskInputs ? { inputs: taskInputs } : {}) });
       connection.offered.add(task.functionId);
       connection.inflight.set(task.id, refs.get(task.id)!);
       sent.add(task.id);

@@ -1,5 +1,5 @@
 import type { Backend } from '../../core/Backend.js';
-import type { EndpointEntry, FunctionEntry, TaskCompletion, TaskEntry, TaskMove } from '../../core/records.js';
+import type { DoomedTask, EndpointEntry, FunctionEntry, ReportOutcome, SubmitOutcome, TaskCompletion, TaskEntry, TaskMove } from '../../core/records.js';
 import { ServiceStats } from '../../ServiceStats.js';
 import { MemoryGroupRepo } from './MemoryGroupRepo.js';
 import { MemoryIdentityRepo } from './MemoryIdentityRepo.js';
@@ -28,24 +28,43 @@ export class MemoryBackend implements Backend {
   readonly presence = new MemoryPresence();
 
   // Runs to its end without awaiting: insert, join and enqueue are one atomic step.
-  async submit(groupId: string, endpointId: string, tasks: readonly TaskEntry[]): Promise<(TaskEntry | null)[]> {
+  async submit(groupId: string, endpointId: string, tasks: readonly TaskEntry[]): Promise<SubmitOutcome> {
     // Checked first, so that a refused submit has written nothing.
     if (!this.groups.addTasksNow(groupId, [])) throw new Error(`Task group ${groupId} no longer exists`);
     const existing = this.tasks.insertNow(tasks);
-    const accepted = tasks.filter((_, i) => existing[i] === null).map((t) => t.id);
-    this.groups.addTasksNow(groupId, accepted);
-    this.bus.enqueueNow(endpointId, accepted);
-    return existing;
+    const accepted = tasks.filter((_, i) => existing[i] === null);
+    this.groups.addTasksNow(groupId, accepted.map((t) => t.id));
+    const queued: string[] = [];
+    const released: string[] = [];
+    const doomed: DoomedTask[] = [];
+    for (const task of accepted) {
+      if (!task.inputs?.length) {
+        queued.push(task.id);
+        continue;
+      }
+      const outcome = this.tasks.registerNow(task);
+      if (outcome === 'released') {
+        queued.push(task.id);
+        released.push(task.id);
+      } else if (outcome !== 'waiting') doomed.push({ task, inputId: outcome.doomedBy });
+    }
+    this.bus.enqueueNow(endpointId, queued);
+    return { existing, released, doomed };
   }
 
   // Runs to its end without awaiting: moves, ends and undelivered marks are one atomic step.
-  async report(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[]): Promise<{ moved: (TaskEntry | null)[]; ended: (TaskEntry | null)[] }> {
+  async report(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[]): Promise<ReportOutcome> {
     const moved = this.tasks.advanceNow(endpointId, moves);
     const ended = this.tasks.completeNow(ends);
+    const { released, doomed } = this.tasks.settleDependantsNow(ended, ends);
+    // Each endpoint's consumers woken once, however many of its tasks were released.
+    const byEndpoint = new Map<string, string[]>();
+    for (const task of released) (byEndpoint.get(task.endpointId) ?? byEndpoint.set(task.endpointId, []).get(task.endpointId)!).push(task.id);
+    for (const [id, ids] of byEndpoint) this.bus.enqueueNow(id, ids);
     const byGroup = new Map<string, string[]>();
     for (const before of ended) if (before) (byGroup.get(before.groupId) ?? byGroup.set(before.groupId, []).get(before.groupId)!).push(before.id);
     for (const [groupId, ids] of byGroup) this.groups.addUndeliveredNow(groupId, ids);
-    return { moved, ended };
+    return { moved, ended, released, doomed };
   }
 
   async close(): Promise<void> {}

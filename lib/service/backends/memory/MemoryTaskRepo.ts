@@ -1,6 +1,7 @@
-import { canMove, INITIAL_STATUS, isFinalStatus } from '../../../protocol/lifecycle.js';
-import type { TaskCompletion, TaskEntry, TaskMove } from '../../core/records.js';
+import { canMove, INITIAL_STATUS, isFinalStatus, WAITING_STATUS } from '../../../protocol/lifecycle.js';
+import type { DoomedTask, TaskCompletion, TaskEntry, TaskMove } from '../../core/records.js';
 import type { TaskRepo } from '../../core/repositories.js';
+import { MemoryDependencies } from './MemoryDependencies.js';
 
 /**
  * Tasks in a Map. Each operation runs to completion without awaiting, so it is atomic in one
@@ -10,6 +11,8 @@ export class MemoryTaskRepo implements TaskRepo {
   readonly #tasks = new Map<string, TaskEntry>();
   /** Function and endpoint ids → live tasks using them. The repo owns it: complete and delete decrement. */
   readonly #references = new Map<string, number>();
+  /** Who waits on whom (docs/protocol-extensions.md §12). */
+  readonly dependencies = new MemoryDependencies();
 
   async get(id: string): Promise<TaskEntry | undefined> {
     return this.#tasks.get(id);
@@ -39,6 +42,48 @@ export class MemoryTaskRepo implements TaskRepo {
   }
 
   /**
+   * Registers a new task with inputs on them, synchronously: part of MemoryBackend's atomic
+   * submit. A task whose inputs have all succeeded is released at once.
+   * @returns `released`, `waiting`, or the input that dooms it
+   */
+  registerNow(task: TaskEntry): 'released' | 'waiting' | { doomedBy: string } {
+    const { pending, doomedBy } = this.dependencies.register(task.id, task.inputs ?? [], (id) => this.#tasks.get(id)?.status);
+    if (doomedBy !== null) return { doomedBy };
+    if (pending > 0) return 'waiting';
+    this.#tasks.set(task.id, Object.freeze({ ...this.#tasks.get(task.id)!, status: INITIAL_STATUS, queuedAt: Date.now() }));
+    return 'released';
+  }
+
+  /**
+   * Settles the dependants of tasks that just ended, synchronously: part of MemoryBackend's
+   * atomic report. A success counts down each waiting dependant and releases those with no input
+   * left; any other end dooms them.
+   * @param ended - per end, the task before, or null when it did not end here
+   * @param ends - the ends
+   * @returns the released dependants as they were before, and the doomed ones
+   */
+  settleDependantsNow(ended: readonly (TaskEntry | null)[], ends: readonly TaskCompletion[]): { released: TaskEntry[]; doomed: DoomedTask[] } {
+    const released: TaskEntry[] = [];
+    const doomed: DoomedTask[] = [];
+    const now = Date.now();
+    ended.forEach((before, i) => {
+      if (before === null) return;
+      const succeeded = ends[i]!.end.status === 'success';
+      for (const id of this.dependencies.takeDependants(before.id)) {
+        const task = this.#tasks.get(id);
+        // Ended meanwhile (cancelled, or doomed by another input): nothing to settle.
+        if (!task || task.status !== WAITING_STATUS) continue;
+        if (!succeeded) doomed.push({ task, inputId: before.id });
+        else if (this.dependencies.countDown(id)) {
+          this.#tasks.set(id, Object.freeze({ ...task, status: INITIAL_STATUS, queuedAt: now }));
+          released.push(task);
+        }
+      }
+    });
+    return { released, doomed };
+  }
+
+  /**
    * Puts live tasks back to `waiting-for-ep`, synchronously: part of the memory bus's atomic
    * release and reclaim.
    * @returns per id, the task as it was before, or null when it had ended (or is unknown)
@@ -46,7 +91,8 @@ export class MemoryTaskRepo implements TaskRepo {
   requeueNow(ids: readonly string[], now: number): (TaskEntry | null)[] {
     return ids.map((id) => {
       const task = this.#tasks.get(id);
-      if (!task || isFinalStatus(task.status)) return null;
+      // A waiting task was never queued: nothing of it can be given back.
+      if (!task || isFinalStatus(task.status) || task.status === WAITING_STATUS) return null;
       this.#tasks.set(id, Object.freeze({ ...task, status: INITIAL_STATUS, queuedAt: now }));
       return task;
     });
@@ -76,6 +122,7 @@ export class MemoryTaskRepo implements TaskRepo {
       if (!task || !canMove('end', task.status, end.status) || (endpointId !== undefined && task.endpointId !== endpointId)) return null;
       this.#tasks.set(id, Object.freeze({ ...task, ...end, payload: null }));
       this.#reference(task, -1);
+      if (task.status === WAITING_STATUS) this.dependencies.forget(id);
       return task;
     });
   }
@@ -86,6 +133,9 @@ export class MemoryTaskRepo implements TaskRepo {
       if (!task) return null;
       this.#tasks.delete(id);
       if (!isFinalStatus(task.status)) this.#reference(task, -1);
+      // Its waiting dependants find it gone (the sweep fails them); its own count goes.
+      this.dependencies.takeDependants(id);
+      this.dependencies.forget(id);
       return task;
     });
   }
@@ -104,6 +154,15 @@ export class MemoryTaskRepo implements TaskRepo {
     for (const task of this.#tasks.values()) {
       if (out.length >= limit) break;
       if (task.status === 'waiting-for-ep' && task.queuedAt < before) out.push(task.id);
+    }
+    return out;
+  }
+
+  async waitingForInputs(before: number, limit: number): Promise<string[]> {
+    const out: string[] = [];
+    for (const task of this.#tasks.values()) {
+      if (out.length >= limit) break;
+      if (task.status === WAITING_STATUS && task.queuedAt < before) out.push(task.id);
     }
     return out;
   }

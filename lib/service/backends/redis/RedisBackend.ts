@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Backend } from '../../core/Backend.js';
-import type { EndpointEntry, FunctionEntry, TaskCompletion, TaskEntry, TaskMove } from '../../core/records.js';
+import type { DoomedTask, EndpointEntry, FunctionEntry, ReportOutcome, SubmitOutcome, TaskCompletion, TaskEntry, TaskMove } from '../../core/records.js';
 import { createLogger, type Logger } from '../../log.js';
 import { ChannelSubscriber } from './ChannelSubscriber.js';
 import { RedisClient } from './RedisClient.js';
@@ -10,7 +10,7 @@ import { RedisIdentityRepo } from './RedisIdentityRepo.js';
 import { RedisPresence } from './RedisPresence.js';
 import { RedisRegistry } from './RedisRegistry.js';
 import { RedisTaskBus } from './RedisTaskBus.js';
-import { inSlices, RedisTaskRepo, rowsOf, taskOf } from './RedisTaskRepo.js';
+import { inSlices, listOf, RedisTaskRepo, taskOf, type Row } from './RedisTaskRepo.js';
 
 /** Options of {@link RedisBackend.connect}. */
 export interface RedisBackendOptions {
@@ -94,21 +94,29 @@ export class RedisBackend implements Backend {
     return new RedisBackend(redis, subscriber, { ...options, logger: base });
   }
 
-  async submit(groupId: string, endpointId: string, tasks: readonly TaskEntry[]): Promise<(TaskEntry | null)[]> {
+  async submit(groupId: string, endpointId: string, tasks: readonly TaskEntry[]): Promise<SubmitOutcome> {
     const [stream, wake] = this.bus.queueKeysOf(endpointId);
-    const fixed = [...this.tasks.submitKeys, ...this.groups.keysOf(groupId), stream];
-    return inSlices(tasks, async (slice) => {
+    const fixed = [...this.tasks.submitKeys, ...this.groups.keysOf(groupId), stream, this.tasks.depsKey];
+    const byId = new Map(tasks.map((t) => [t.id, t]));
+    const released: string[] = [];
+    const doomed: DoomedTask[] = [];
+    const existing = await inSlices(tasks, async (slice) => {
       const { keys, args } = this.tasks.submitArgs(slice);
       try {
-        return rowsOf(await this.#client.script<string>('submit', [...fixed, ...keys], [wake, ...args])).map(taskOf);
+        type Part<T> = T[] | Record<string, never>;
+        const [rows, ready, lost] = JSON.parse(await this.#client.script<string>('submit', [...fixed, ...keys], [wake, this.#client.taskKey(''), ...args])) as [Part<Row>, Part<string>, Part<[string, string]>];
+        released.push(...listOf(ready));
+        for (const [id, inputId] of listOf(lost)) doomed.push({ task: byId.get(id)!, inputId });
+        return listOf(rows).map(taskOf);
       } catch (error) {
         if (error instanceof Error && error.message.startsWith('FXGROUPGONE')) throw new Error(`Task group ${groupId} no longer exists`, { cause: error });
         throw error;
       }
     });
+    return { existing, released, doomed };
   }
 
-  report(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], retentionMs: number): Promise<{ moved: (TaskEntry | null)[]; ended: (TaskEntry | null)[] }> {
+  report(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], retentionMs: number): Promise<ReportOutcome> {
     return this.tasks.report(endpointId, moves, ends, retentionMs, this.#client.key('g', ''));
   }
 

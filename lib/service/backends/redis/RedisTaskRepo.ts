@@ -1,5 +1,5 @@
 import type { TaskStatus } from '../../../protocol/task.js';
-import type { TaskCompletion, TaskEntry, TaskMove } from '../../core/records.js';
+import type { DoomedTask, ReportOutcome, TaskCompletion, TaskEntry, TaskMove } from '../../core/records.js';
 import type { TaskRepo } from '../../core/repositories.js';
 import type { RedisClient } from './RedisClient.js';
 import { TASK_FIELDS } from './luaScripts.js';
@@ -34,12 +34,26 @@ const text = (value: string | null | false | undefined): string | null => (typeo
 export function taskOf(row: Row | undefined): TaskEntry | null {
   if (!row || typeof row[0] !== 'string') return null;
   // In TASK_FIELDS order.
-  const [id, ownerId, groupId, functionId, endpointId, payload, payloadDigest, status, result, exception, queuedAt, completedAt] = row;
+  const [id, ownerId, groupId, functionId, endpointId, payload, payloadDigest, status, result, exception, queuedAt, completedAt, inputs] = row;
   return {
     id: id as string, ownerId: ownerId as string, groupId: groupId as string, functionId: functionId as string, endpointId: endpointId as string,
     payload: text(payload), payloadDigest: text(payloadDigest), status: status as TaskStatus, result: text(result), exception: text(exception),
     queuedAt: Number(queuedAt), completedAt: typeof completedAt === 'string' ? Number(completedAt) : null,
+    ...(typeof inputs === 'string' && inputs !== '' ? { inputs: inputs.split(',') } : {}),
   };
+}
+
+/** cjson writes an empty table as {}. */
+export function listOf<T>(part: T[] | Record<string, never> | undefined): T[] {
+  return Array.isArray(part) ? part : [];
+}
+
+/** The doomed dependants of a script's answer: [row, input id] pairs. */
+export function doomedOf(pairs: [Row, string][] | Record<string, never> | undefined): DoomedTask[] {
+  return listOf(pairs).flatMap(([row, inputId]) => {
+    const task = taskOf(row);
+    return task ? [{ task, inputId }] : [];
+  });
 }
 
 /**
@@ -98,7 +112,7 @@ export class RedisTaskRepo implements TaskRepo {
       const at = args.push('');
       let has = '';
       for (const field of TASK_FIELDS) {
-        const value = task[field];
+        const value = field === 'inputs' ? (task.inputs?.length ? task.inputs.join(',') : null) : task[field];
         has += value === null ? '0' : '1';
         if (value !== null) args.push(String(value));
       }
@@ -112,18 +126,23 @@ export class RedisTaskRepo implements TaskRepo {
     return [this.#queued, this.#refs];
   }
 
+  /** The sorted set of tasks waiting for their inputs, by time (lua/includes/deps.lua). */
+  get depsKey(): string {
+    return this.#client.key('deps');
+  }
+
   /**
    * Records moves then ends in one script per slice (lua/report.lua), each ended task marked
    * undelivered in its group.
    * @param groupPrefix - the group keys' prefix, for the undelivered sets
    * @returns per move and per end, the task before, or null
    */
-  async report(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], retentionMs: number, groupPrefix: string): Promise<{ moved: (TaskEntry | null)[]; ended: (TaskEntry | null)[] }> {
+  async report(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], retentionMs: number, groupPrefix: string): Promise<ReportOutcome> {
     // A backstop behind the sweep, which deletes ended tasks at retentionMs: a minute later.
     const ttlSeconds = Math.ceil(retentionMs / 1000) + 60;
-    const one = async (slice: { moves: readonly TaskMove[]; ends: readonly TaskCompletion[] }): Promise<{ moved: (TaskEntry | null)[]; ended: (TaskEntry | null)[] }> => {
-      const keys = [this.#queued, this.#ended, this.#refs];
-      const args: (string | number)[] = [ttlSeconds, slice.moves.length, endpointId, groupPrefix];
+    const one = async (slice: { moves: readonly TaskMove[]; ends: readonly TaskCompletion[] }): Promise<ReportOutcome> => {
+      const keys = [this.#queued, this.#ended, this.#refs, this.depsKey];
+      const args: (string | number)[] = [ttlSeconds, slice.moves.length, endpointId, groupPrefix, this.#key(''), this.#client.key('q', ''), this.#client.key('wake', ''), Date.now()];
       for (const move of slice.moves) {
         keys.push(this.#key(move.id));
         args.push(move.to);
@@ -132,21 +151,27 @@ export class RedisTaskRepo implements TaskRepo {
         keys.push(this.#key(id));
         args.push(end.status, end.completedAt, owner ?? '', end.result === null ? '0' : '1', end.result ?? '', end.exception === null ? '0' : '1', end.exception ?? '');
       }
-      const answer = JSON.parse(await this.#client.script<string>('report', keys, args)) as [Row[] | Record<string, never>, Row[] | Record<string, never>];
-      // cjson writes an empty table as {}.
-      const rows = (part: Row[] | Record<string, never>): Row[] => (Array.isArray(part) ? part : []);
-      return { moved: rows(answer[0]).map(taskOf), ended: rows(answer[1]).map(taskOf) };
+      type Part<T> = T[] | Record<string, never>;
+      const answer = JSON.parse(await this.#client.script<string>('report', keys, args)) as [Part<Row>, Part<Row>, Part<Row>, Part<[Row, string]>];
+      return { moved: listOf(answer[0]).map(taskOf), ended: listOf(answer[1]).map(taskOf), released: listOf(answer[2]).map(taskOf).filter((t): t is TaskEntry => t !== null), doomed: doomedOf(answer[3]) };
     };
     if (moves.length + ends.length <= SCRIPT_BATCH) return one({ moves, ends });
     // Larger: moves first, then ends, each in slices (a task moved and ended in one report is
     // never split: the broker sends a task that ends as an end only).
-    const moved = await inSlices(moves, async (slice) => (await one({ moves: slice, ends: [] })).moved);
-    const ended = await inSlices(ends, async (slice) => (await one({ moves: [], ends: slice })).ended);
-    return { moved, ended };
+    const released: TaskEntry[] = [];
+    const doomed: DoomedTask[] = [];
+    const collect = (outcome: ReportOutcome): ReportOutcome => {
+      released.push(...outcome.released);
+      doomed.push(...outcome.doomed);
+      return outcome;
+    };
+    const moved = await inSlices(moves, async (slice) => collect(await one({ moves: slice, ends: [] })).moved);
+    const ended = await inSlices(ends, async (slice) => collect(await one({ moves: [], ends: slice })).ended);
+    return { moved, ended, released, doomed };
   }
 
   deleteMany(ids: readonly string[]): Promise<(TaskEntry | null)[]> {
-    return inSlices(ids, async (slice) => rowsOf(await this.#client.script<string>('deleteMany', [this.#queued, this.#ended, this.#refs, ...slice.map((id) => this.#key(id))], [])).map(taskOf));
+    return inSlices(ids, async (slice) => rowsOf(await this.#client.script<string>('deleteMany', [this.#queued, this.#ended, this.#refs, this.depsKey, ...slice.map((id) => this.#key(id))], [])).map(taskOf));
   }
 
   endedBefore(before: number, limit: number): Promise<string[]> {
@@ -155,6 +180,10 @@ export class RedisTaskRepo implements TaskRepo {
 
   waitingSince(before: number, limit: number): Promise<string[]> {
     return this.#client.redis.zrangebyscore(this.#queued, '-inf', `(${before}`, 'LIMIT', 0, limit);
+  }
+
+  waitingForInputs(before: number, limit: number): Promise<string[]> {
+    return this.#client.redis.zrangebyscore(this.depsKey, '-inf', `(${before}`, 'LIMIT', 0, limit);
   }
 
   async isReferenced(id: string): Promise<boolean> {

@@ -5,7 +5,7 @@ import { luaRankTable } from '../../../protocol/lifecycle.js';
  * A task's fields in a fixed order, so that a script answers a task as a row of values rather
  * than field/value pairs (half the strings to send and decode). An absent field is false (null).
  */
-export const TASK_FIELDS = ['id', 'ownerId', 'groupId', 'functionId', 'endpointId', 'payload', 'payloadDigest', 'status', 'result', 'exception', 'queuedAt', 'completedAt'] as const;
+export const TASK_FIELDS = ['id', 'ownerId', 'groupId', 'functionId', 'endpointId', 'payload', 'payloadDigest', 'status', 'result', 'exception', 'queuedAt', 'completedAt', 'inputs'] as const;
 
 /** The scripts the backend runs, one file each in `lua/` (`<name>-<numberOfKeys>.lua`, or `<name>.lua` for a batch whose keys vary). */
 export const SCRIPT_NAMES = ['ack', 'claimGroup', 'count', 'deleteMany', 'drain', 'giveBack', 'report', 'rows', 'submit', 'takeAndClaim', 'touch'] as const;
@@ -32,7 +32,7 @@ function includeOf(name: string): string {
   const at = (field: (typeof TASK_FIELDS)[number]): number => TASK_FIELDS.indexOf(field) + 1;
   return [
     `local FIELDS = { ${TASK_FIELDS.map((f) => `'${f}'`).join(', ')} }`,
-    `local ID, GROUP, FUNCTION, ENDPOINT, PAYLOAD, STATUS, QUEUED_AT = ${at('id')}, ${at('groupId')}, ${at('functionId')}, ${at('endpointId')}, ${at('payload')}, ${at('status')}, ${at('queuedAt')}`,
+    `local ID, GROUP, FUNCTION, ENDPOINT, PAYLOAD, STATUS, QUEUED_AT, INPUTS = ${at('id')}, ${at('groupId')}, ${at('functionId')}, ${at('endpointId')}, ${at('payload')}, ${at('status')}, ${at('queuedAt')}, ${at('inputs')}`,
     file,
   ].join('\n');
 }

@@ -32,7 +32,7 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
         const answered = core.answerGate.hold(body.task_group_id.toLowerCase());
         reply.raw.once('finish', answered).once('close', answered);
       }
-      const { groupId, results } = await broker.submit(request.userId, body.task_group_id?.toLowerCase(), body.tasks);
+      const { groupId, results } = await broker.submit(request.userId, body.task_group_id?.toLowerCase(), body.tasks, body.dependencies);
       const allOk = results.every((r) => r.status === 'Success');
       // On the request's own lines (its reqId): which group, endpoints and tasks; ids only, never payloads.
       const accepted = results.filter((r) => r.status === 'Success').map((r) => r.task_uuid);

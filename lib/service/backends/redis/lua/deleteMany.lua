@@ -1,17 +1,18 @@
--- Deletes tasks, in order. KEYS: queued, ended, refs, then one task key per task.
+-- Deletes tasks, in order, and the sets of tasks waiting on them (those find them gone: the
+-- sweep fails them). KEYS: queued, ended, refs, deps, then one task key per task.
 -- Returns (as JSON) per task its row before, or false when there was none.
 --- @include "rank"
 --- @include "row"
 --- @include "batch"
 local out, refs, ids = {}, {}, {}
-for k = 4, #KEYS do
+for k = 5, #KEYS do
   local before = row(KEYS[k])
   if not before[STATUS] then
     out[#out + 1] = false
   else
     out[#out + 1] = before
     ids[#ids + 1] = before[ID]
-    redis.call('DEL', KEYS[k])
+    redis.call('DEL', KEYS[k], KEYS[k] .. ':d')
     if RANK[before[STATUS]] ~= FINAL_RANK then
       count(refs, before[FUNCTION], -1)
       count(refs, before[ENDPOINT], -1)
@@ -20,5 +21,6 @@ for k = 4, #KEYS do
 end
 slices(ids, function(...) redis.call('ZREM', KEYS[1], ...) end)
 slices(ids, function(...) redis.call('ZREM', KEYS[2], ...) end)
+slices(ids, function(...) redis.call('ZREM', KEYS[4], ...) end)
 addRefs(KEYS[3], refs)
 return cjson.encode(out)

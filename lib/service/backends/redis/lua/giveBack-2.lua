@@ -19,7 +19,7 @@ repeat
       local key = ARGV[3] .. id
       local before = row(key)
       local status = before[STATUS]
-      if status and RANK[status] ~= nil and RANK[status] < FINAL_RANK then
+      if status and status ~= WAITING and RANK[status] ~= nil and RANK[status] < FINAL_RANK then
         redis.call('HSET', key, 'status', 'waiting-for-ep', 'queuedAt', ARGV[4])
         redis.call('ZADD', KEYS[2], ARGV[4], id)
         redis.call('XADD', KEYS[1], '*', 't', id)

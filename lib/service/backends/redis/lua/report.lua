@@ -1,33 +1,41 @@
 -- Records what an endpoint reported (or a cancel, or an expiry) in one step: live tasks moved
--- forward (never back, never out of an end, only by their own endpoint), then live tasks ended,
--- the first end winning. An ended task is marked undelivered in its group, so that a subscriber
--- that comes later drains it, and expires after the service's retention (ttlSeconds), a backstop
--- behind the sweep that deletes it on time. Its payload goes; its digest, stored at submit, stays.
--- KEYS: queued, ended, refs, then one task key per move, then one per end.
+-- forward (never back, never out of an end, never out of waiting-for-deps, only by their own
+-- endpoint), then live tasks ended, the first end winning. An ended task is marked undelivered in
+-- its group, so that a subscriber that comes later drains it, and expires after the service's
+-- retention (ttlSeconds), a backstop behind the sweep that deletes it on time. Its payload goes;
+-- its digest, stored at submit, stays. Each ended task settles the tasks waiting on it
+-- (includes/deps.lua): a success releases those with no input left onto their endpoints' queues;
+-- another end answers them as doomed, for the caller to fail.
+-- KEYS: queued, ended, refs, deps, then one task key per move, then one per end.
 -- ARGV: ttlSeconds, number of moves, the moves' endpointId, the group keys' prefix ('' marks
--- nothing undelivered), then per move its status, then per end: status, completedAt, endpointId
--- ('' for any), hasResult, result, hasException, exception.
--- Returns (as JSON) [per move the task's row before or false, per end the same].
+-- nothing undelivered), the task keys' prefix, the stream keys' prefix, the wake channels'
+-- prefix, now, then per move its status, then per end: status, completedAt, endpointId ('' for
+-- any), hasResult, result, hasException, exception.
+-- Returns (as JSON) [per move the task's row before or false, per end the same, the released
+-- dependants' rows before, doomed { row, input id }].
 --- @include "rank"
 --- @include "row"
 --- @include "batch"
-local moves, ends, unqueued, ended, refs, undelivered = {}, {}, {}, {}, {}, {}
+--- @include "deps"
+local FIXED_KEYS, FIXED_ARGS = 4, 8
+local Q = { queued = KEYS[1], deps = KEYS[4], stream = ARGV[6], wake = ARGV[7], woken = {} }
+local moves, ends, unqueued, unwaited, ended, refs, undelivered, released, doomed = {}, {}, {}, {}, {}, {}, {}, {}, {}
 local nMoves = tonumber(ARGV[2])
 for m = 1, nMoves do
-  local key, target = KEYS[3 + m], ARGV[4 + m]
+  local key, target = KEYS[FIXED_KEYS + m], ARGV[FIXED_ARGS + m]
   local before = row(key)
   local status = before[STATUS]
   local from, to = RANK[status or ''], RANK[target]
-  if not status or before[ENDPOINT] ~= ARGV[3] or from == nil or to == nil or from == FINAL_RANK or to == FINAL_RANK or to <= from then
+  if not status or status == WAITING or before[ENDPOINT] ~= ARGV[3] or from == nil or to == nil or from == FINAL_RANK or to == FINAL_RANK or to <= from then
     moves[m] = false
   else
     moves[m] = before
     redis.call('HSET', key, 'status', target)
-    if status == 'waiting-for-ep' then unqueued[#unqueued + 1] = before[ID] end
+    if status == INITIAL then unqueued[#unqueued + 1] = before[ID] end
   end
 end
-for k = 4 + nMoves, #KEYS do
-  local a = 4 + nMoves + 7 * (k - 4 - nMoves) + 1
+for k = FIXED_KEYS + 1 + nMoves, #KEYS do
+  local a = FIXED_ARGS + nMoves + 7 * (k - FIXED_KEYS - 1 - nMoves) + 1
   local key = KEYS[k]
   local before = row(key)
   local status, id = before[STATUS], before[ID]
@@ -41,7 +49,11 @@ for k = 4 + nMoves, #KEYS do
     if before[PAYLOAD] then redis.call('HDEL', key, 'payload') end
     redis.call('HSET', key, unpack(fields))
     redis.call('EXPIRE', key, ARGV[1])
-    if status == 'waiting-for-ep' then unqueued[#unqueued + 1] = id end
+    if status == INITIAL then unqueued[#unqueued + 1] = id end
+    if status == WAITING then
+      unwaited[#unwaited + 1] = id
+      redis.call('HDEL', key, 'pending')
+    end
     ended[#ended + 1] = ARGV[a + 1]
     ended[#ended + 1] = id
     count(refs, before[FUNCTION], -1)
@@ -51,12 +63,15 @@ for k = 4 + nMoves, #KEYS do
       undelivered[group] = undelivered[group] or {}
       table.insert(undelivered[group], id)
     end
+    settle(Q, ARGV[5], key, id, ARGV[a] == 'success', ARGV[8], released, doomed)
   end
 end
 slices(unqueued, function(...) redis.call('ZREM', KEYS[1], ...) end)
+slices(unwaited, function(...) redis.call('ZREM', KEYS[4], ...) end)
 slices(ended, function(...) redis.call('ZADD', KEYS[2], ...) end)
 addRefs(KEYS[3], refs)
 for group, ids in pairs(undelivered) do
   slices(ids, function(...) redis.call('SADD', ARGV[4] .. group .. ':undelivered', ...) end)
 end
-return cjson.encode({ moves, ends })
+wake(Q)
+return cjson.encode({ moves, ends, released, doomed })

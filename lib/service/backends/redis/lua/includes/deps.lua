@@ -1,0 +1,40 @@
+-- Dependencies (docs/protocol-extensions.md §12). A waiting task's hash holds `pending` (how many
+-- inputs have not succeeded); `<task key>:d` is the set of tasks waiting on a task, deleted when
+-- that task ends or is deleted; the sorted set DEPS indexes waiting tasks by time, for the sweep.
+-- Q is a table of the keys these functions write (queued, deps, the stream and wake prefixes)
+-- and of the endpoints to wake (`woken`), which wake(Q) wakes once each at the end of a script.
+-- release(Q, key, id, endpointId, now): moves a waiting task to waiting-for-ep and onto its
+-- endpoint's queue.
+local function release(Q, key, id, endpointId, now)
+  redis.call('HSET', key, 'status', INITIAL, 'queuedAt', now)
+  redis.call('HDEL', key, 'pending')
+  redis.call('ZREM', Q.deps, id)
+  redis.call('ZADD', Q.queued, now, id)
+  redis.call('XADD', Q.stream .. endpointId, '*', 't', id)
+  Q.woken[endpointId] = true
+end
+local function wake(Q)
+  for endpointId in pairs(Q.woken) do redis.call('PUBLISH', Q.wake .. endpointId, '') end
+end
+-- settle(Q, prefix, key, succeeded, now, released, doomed): for a task that just ended, counts
+-- down (success) or dooms (any other end) each task still waiting on it, appending the rows
+-- before to `released` or { row, input id } to `doomed`, and forgets its dependants.
+local function settle(Q, prefix, key, id, succeeded, now, released, doomed)
+  local dkey = key .. ':d'
+  local dependants = redis.call('SMEMBERS', dkey)
+  if #dependants == 0 then return end
+  redis.call('DEL', dkey)
+  for _, dep in ipairs(dependants) do
+    local dk = prefix .. dep
+    local before = row(dk)
+    -- Ended meanwhile (cancelled, or doomed by another input): nothing to settle.
+    if before[STATUS] == WAITING then
+      if not succeeded then
+        doomed[#doomed + 1] = { before, id }
+      elseif redis.call('HINCRBY', dk, 'pending', -1) <= 0 then
+        release(Q, dk, dep, before[ENDPOINT], now)
+        released[#released + 1] = before
+      end
+    end
+  end
+end
