@@ -4,6 +4,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { blocks } from './scenarios/blocks.js';
 import { cancelLoop } from './scenarios/cancelLoop.js';
 import { chaos } from './scenarios/chaos.js';
+import { dag } from './scenarios/dag.js';
 import { latency } from './scenarios/latency.js';
 import { proxyChaos } from './scenarios/proxyChaos.js';
 import { pythonWorkers } from './scenarios/python.js';
@@ -32,6 +33,7 @@ for (const [name, scenario] of [
   ['python', () => pythonWorkers(3, workers)],
   ['proxy chaos', () => proxyChaos()],
   ['blocks', () => blocks(3)],
+  ['dag', () => dag(5, workers)],
 ] as const) {
   if (only.length > 0 && !only.includes(name)) continue;
   const t = performance.now();
