@@ -190,13 +190,13 @@ export function describeBlocks(under: ProviderUnderTest): void {
     });
 
     it('walltime ends blocks cleanly: a manager near its walltime takes no new task, and another block finishes the work', async () => {
-      const ep = await startClusterEndpoint(service, user.userId, options({ maxBlocks: 1, walltimeMs: 3000 }));
+      const ep = await startClusterEndpoint(service, user.userId, options({ maxBlocks: 1, walltimeMs: 5000 }));
       try {
         const file = join(dir.path, 'walltime');
-        const markers = Array.from({ length: 24 }, (_, i) => `walltime-${i}`);
+        const markers = Array.from({ length: 20 }, (_, i) => `walltime-${i}`);
         assert.deepEqual(await runMarked(ep.endpointId, markers, file, 300), markers);
         const draining = ep.events.find(isBlock('draining'));
-        assert.match(draining?.message ?? '', /walltime of 3000 ms ends in 750 ms/);
+        assert.match(draining?.message ?? '', /walltime of 5000 ms ends in 1250 ms/);
         assert.ok(blockEvents(ep.events, 'running').length >= 2, 'a second block took over');
         assert.equal(ep.events.filter((e) => e.type === 'requeued' || e.type === 'lost').length, 0, 'no task was cut off');
         const runs = await markerRuns(file);

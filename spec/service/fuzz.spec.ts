@@ -14,6 +14,8 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261126);
 const COUNT = Number(process.env.FUZZ_COUNT ?? 10_000);
 const IN_FLIGHT = 24;
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
+/** Methods whose body Node's client sends unframed (no Content-Length, no chunking) unless told its length. */
+const UNFRAMED_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
 /** An answer slower than this is a hang. */
 const HANG_MS = 10_000;
 
@@ -26,6 +28,7 @@ interface Tally {
   socketsReopened: number;
   resent: number;
   cutOversize: number;
+  cutUnframed: number;
   socketsRefused: number;
 }
 
@@ -58,7 +61,7 @@ describe('service fuzz - mutated requests, raw bytes, upgrades and frames', () =
   it(`${COUNT} inputs (seed ${SEED}): no crash, no 5xx, no hang, every error an envelope`, async (t) => {
     const r = new Random(SEED);
     const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
-    const tally: Tally = { inputs: 0, answers: {}, serverErrors: [], notEnvelopes: [], hangs: [], socketsReopened: 0, resent: 0, cutOversize: 0, socketsRefused: 0 };
+    const tally: Tally = { inputs: 0, answers: {}, serverErrors: [], notEnvelopes: [], hangs: [], socketsReopened: 0, resent: 0, cutOversize: 0, cutUnframed: 0, socketsRefused: 0 };
     const wsBase = service.url.replace('http', 'ws');
     const sockets: Record<'results' | 'endpoint', WebSocket | null> = { results: null, endpoint: null };
     const openSocket = async (kind: 'results' | 'endpoint'): Promise<WebSocket> => {
@@ -118,6 +121,14 @@ describe('service fuzz - mutated requests, raw bytes, upgrades and frames', () =
               resolve();
               return;
             }
+            // Node frames no body of a GET, HEAD, DELETE or OPTIONS without a Content-Length: it
+            // sends the bytes until it closes. The service reads them as the next request, answers
+            // 400 (HPE_INVALID_METHOD) and closes, while this client still writes them.
+            if (cut && input.body !== undefined && input.headers['content-length'] === undefined && UNFRAMED_METHODS.has(input.method)) {
+              tally.cutUnframed++;
+              resolve();
+              return;
+            }
             tally.serverErrors.push(`${code ?? error.message} for ${what}`);
             resolve();
           });
@@ -159,7 +170,7 @@ describe('service fuzz - mutated requests, raw bytes, upgrades and frames', () =
     agent.destroy();
     for (const socket of Object.values(sockets)) socket?.terminate();
 
-    t.diagnostic(`inputs ${tally.inputs}, answers by status ${JSON.stringify(tally.answers)}, result/endpoint sockets reopened ${tally.socketsReopened}, resent on a fresh connection ${tally.resent}, oversized bodies cut ${tally.cutOversize}, socket opens refused ${tally.socketsRefused}`);
+    t.diagnostic(`inputs ${tally.inputs}, answers by status ${JSON.stringify(tally.answers)}, result/endpoint sockets reopened ${tally.socketsReopened}, resent on a fresh connection ${tally.resent}, oversized bodies cut ${tally.cutOversize}, unframed bodies cut ${tally.cutUnframed}, socket opens refused ${tally.socketsRefused}`);
     assert.ok(service.alive(), `the service process survived; stderr: ${service.stderr()}`);
     assert.equal((await call(service.url, 'GET', '/v2/health')).status, 200, 'and still answers');
     assert.deepEqual(tally.serverErrors.slice(0, 10), [], `${tally.serverErrors.length} 5xx or broken answers`);

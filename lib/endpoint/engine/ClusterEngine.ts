@@ -19,6 +19,7 @@ import { BlocksUnavailable } from './BlocksUnavailable.js';
 import type { BlockOptions, ClusterOptions } from './ClusterOptions.js';
 import { defaultManagerCommand } from './managerCommand.js';
 import type { EngineHost, EngineRunOptions, EngineTask, TaskEngine } from './TaskEngine.js';
+import { drainMs } from './drainMs.js';
 
 /** What the engine is given beside its {@link ClusterOptions}. */
 export interface ClusterEngineContext {
@@ -76,8 +77,6 @@ interface Block {
   message: string | null;
 }
 
-/** A quarter of the walltime, at most a minute: the time a manager takes no new task before its walltime. */
-const drainMs = (walltimeMs: number): number => Math.min(60_000, Math.floor(walltimeMs / 4));
 
 /** The nearest the strategy looks twice, when tasks keep arriving with no free worker. */
 const MIN_EARLY_TICK_MS = 100;

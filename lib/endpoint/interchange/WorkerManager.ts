@@ -8,6 +8,7 @@ import { findPython } from '../python/findPython.js';
 import { TaskRunner } from '../TaskRunner.js';
 import type { WorkerOutcome } from '../worker.js';
 import { BLOCK_START_ENV, MANAGER_FRAME_MAX_BYTES, type InterchangeToManager, type ManagerTaskMessage, type ManagerToInterchange } from './managerChannel.js';
+import { drainMs } from '../engine/drainMs.js';
 
 /** Options of {@link WorkerManager.start}. */
 export interface WorkerManagerOptions {
@@ -144,12 +145,12 @@ export class WorkerManager {
     this.#socket.on('close', () => void this.close('the interchange closed the connection'));
     this.#send({ type: 'register', block_id: this.#options.blockId, manager_id: uuidv4(), host: hostname(), pid: process.pid, languages: this.#runner.languages });
     if (walltimeMs !== undefined) {
-      const drainMs = this.#options.drainMs ?? Math.min(60_000, Math.floor(walltimeMs / 4));
+      const drainFor = this.#options.drainMs ?? drainMs(walltimeMs);
       const fromEnv = Number(process.env[BLOCK_START_ENV]);
       const started = this.#options.startedAtMs ?? (Number.isFinite(fromEnv) && fromEnv > 0 && fromEnv <= Date.now() ? fromEnv : Date.now());
       const left = walltimeMs - (Date.now() - started);
       this.#timers.push(
-        setTimeout(() => this.#drain(`its walltime of ${walltimeMs} ms ends in ${drainMs} ms`), Math.max(0, left - drainMs)),
+        setTimeout(() => this.#drain(`its walltime of ${walltimeMs} ms ends in ${drainFor} ms`), Math.max(0, left - drainFor)),
         // Whatever still runs at the walltime is lost anyway: the scheduler ends the job.
         setTimeout(() => void this.close('its walltime passed'), Math.max(0, left)),
       );
