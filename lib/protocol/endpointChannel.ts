@@ -37,6 +37,45 @@ export interface EndpointTaskMessage {
    * before the call. Absent for a task without inputs; an input missing from it is gone (expired).
    */
   readonly inputs?: Readonly<Record<string, string>>;
+  /**
+   * funcx-rx: how far a generator may stream before it pauses (docs/protocol-extensions.md §11):
+   * the first credit, as an {@link EndpointCreditMessage} would give it. Absent: no limit.
+   */
+  readonly credit?: PartialCredit;
+}
+
+/**
+ * How many partial results a task may have sent, cumulative since the task began (its first
+ * run): partials with `seq < count`, and values of at most `bytes` UTF-8 bytes in all. A generator
+ * whose next partial would pass either waits, not yet resumed, until a larger credit comes. A
+ * partial whose value alone is larger than the byte window still goes when it is the only one
+ * unread (the window is never smaller than the result size limit).
+ */
+export interface PartialCredit {
+  readonly count: number;
+  readonly bytes: number;
+}
+
+/**
+ * Service to endpoint (funcx-rx, §11): the task's readers caught up, so its generator may stream
+ * up to this new cumulative credit. A credit smaller than one already given changes nothing.
+ */
+export interface EndpointCreditMessage extends PartialCredit {
+  readonly type: 'credit';
+  readonly task_id: string;
+}
+
+/**
+ * Endpoint to service (funcx-rx, §11): a generator yielded. `seq` counts the task's yields from 0
+ * in each run (a task run again yields from 0 again, and the service keeps the first value it
+ * heard of each seq). `value` is serialized as a result is (`serialize(value)`), and no larger
+ * than a result may be.
+ */
+export interface EndpointPartialMessage {
+  readonly type: 'partial';
+  readonly task_id: string;
+  readonly seq: number;
+  readonly value: string;
 }
 
 /**
@@ -77,6 +116,11 @@ export interface EndpointResultMessage {
   readonly task_id: string;
   readonly result?: string;
   readonly exception?: string;
+  /**
+   * funcx-rx (§11): set when the function was a generator: how many partials this run yielded
+   * (then `result` is the generator's return value). Absent for a plain function.
+   */
+  readonly partials?: number;
 }
 
 /** Endpoint to service: send me this function's code; tasks of it wait here until it comes. */
@@ -130,7 +174,7 @@ export interface EndpointEngineMessage {
 }
 
 /** Anything the service sends an endpoint. */
-export type ServiceToEndpoint = EndpointTaskMessage | EndpointCancelMessage | EndpointFunctionMessage;
+export type ServiceToEndpoint = EndpointTaskMessage | EndpointCancelMessage | EndpointFunctionMessage | EndpointCreditMessage;
 
 /** Anything an endpoint sends the service. */
-export type EndpointToService = EndpointStatusMessage | EndpointResultMessage | EndpointGetFunctionMessage | EndpointHelloMessage | EndpointEngineMessage;
+export type EndpointToService = EndpointStatusMessage | EndpointResultMessage | EndpointPartialMessage | EndpointGetFunctionMessage | EndpointHelloMessage | EndpointEngineMessage;
