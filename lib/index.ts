@@ -27,6 +27,7 @@ export { TaskExecutionFailed } from './errors/TaskExecutionFailed.js';
 export { TaskCancelled } from './errors/TaskCancelled.js';
 export { DependencyFailed } from './errors/DependencyFailed.js';
 export { TaskInputMissing } from './errors/TaskInputMissing.js';
+export { PartialsMissing } from './errors/PartialsMissing.js';
 export { taskRef, taskMarker, type TaskReference, type TaskMarker, type TaskArgument, type WithTaskReferences } from './reactive/taskRef.js';
 export { TaskSubmissionFailed } from './errors/TaskSubmissionFailed.js';
 export { SerializationError } from './errors/SerializationError.js';

@@ -5,7 +5,8 @@ import { FuncXError } from '../errors/FuncXError.js';
 import { TaskPending } from '../errors/TaskPending.js';
 import { TaskSubmissionFailed } from '../errors/TaskSubmissionFailed.js';
 import type { RegisterFunctionResponse, EndpointStatusResponse, SubmitRequest, SubmitTask, VersionResponse } from '../protocol/submit.js';
-import type { TaskRecord } from '../protocol/task.js';
+import type { PartialsPage, TaskRecord } from '../protocol/task.js';
+import { deserialize } from '../serialize/serialize.js';
 import { AsyncSession } from '../reactive/AsyncSession.js';
 import type { AsyncTask } from '../reactive/AsyncTask.js';
 import { CLIENT_DEFAULTS } from '../reactive/defaults.js';
@@ -322,6 +323,29 @@ export class FuncXClient<Async extends boolean = false> {
    */
   async getTask(taskId: string): Promise<TaskRecord> {
     return (await this.#api.get<TaskRecord>(`/tasks/${encodeURIComponent(taskId)}`)).body;
+  }
+
+  /**
+   * A generator task's partial results by index (docs/protocol-extensions.md §11), for polling:
+   * the values the service still holds from index `from` on (at most 1,000 a call). Reading them
+   * acknowledges them, so a generator paused for its readers goes on.
+   *
+   * @param taskId - the task
+   * @param options - `from`: the first index wanted (default 0); `limit`: at most this many (default and most 1,000)
+   * @returns `first` (the index of `values[0]`, above `from` when older ones are gone), `count`
+   *   (heard so far), `total` (yielded in all once the task ended, else null), and the values
+   * @throws {@link ServiceError} for an unknown or invisible task (404, code 6)
+   * @example
+   * ```ts
+   * let from = 0;
+   * const page = await fxc.getPartials(taskId, { from });
+   * from = page.first + page.values.length;
+   * ```
+   */
+  async getPartials(taskId: string, options: { from?: number; limit?: number } = {}): Promise<{ first: number; count: number; total: number | null; values: unknown[] }> {
+    const query = `from=${options.from ?? 0}${options.limit === undefined ? '' : `&limit=${options.limit}`}`;
+    const page = (await this.#api.get<PartialsPage>(`/tasks/${encodeURIComponent(taskId)}/partials?${query}`)).body;
+    return { first: page.first, count: page.count, total: page.total, values: page.partials.map((value) => deserialize(value)) };
   }
 
   /**

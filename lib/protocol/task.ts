@@ -11,6 +11,8 @@ export interface TaskRecord {
   readonly completion_t: string | null;
   readonly result?: string;
   readonly exception?: string;
+  /** funcx-rx (docs/protocol-extensions.md §11): the task was a generator, and yielded this many partials. */
+  readonly partials?: number;
 }
 
 /**
@@ -29,6 +31,11 @@ export interface ResultFrame {
   readonly result: string | null;
   readonly completion_t: string;
   readonly exception: string | null;
+  /**
+   * funcx-rx (§11): set when the task was a generator: how many partials it yielded. A client
+   * that has fewer reads the rest (`GET /v2/tasks/<id>/partials`) before it completes the task.
+   */
+  readonly partials?: number;
 }
 
 /**
@@ -43,8 +50,9 @@ export interface ResultFrame {
  * resultFrame(id, { status: 'success', result: '11\n1', exception: null, completedAt: 1700000000000 }).completion_t; // '1700000000.000'
  * ```
  */
-export function resultFrame(taskId: string, end: { readonly status: FinalTaskStatus; readonly result: string | null; readonly exception: string | null; readonly completedAt: number }): ResultFrame {
-  return { task_id: taskId, status: end.status, result: end.result, completion_t: completionTime(end.completedAt), exception: end.exception };
+export function resultFrame(taskId: string, end: { readonly status: FinalTaskStatus; readonly result: string | null; readonly exception: string | null; readonly completedAt: number; readonly partials?: number | null | undefined }): ResultFrame {
+  const frame: ResultFrame = { task_id: taskId, status: end.status, result: end.result, completion_t: completionTime(end.completedAt), exception: end.exception };
+  return typeof end.partials === 'number' ? { ...frame, partials: end.partials } : frame;
 }
 
 /**
@@ -78,8 +86,48 @@ export interface StatusFrame {
   readonly status: TaskStatus;
 }
 
+/**
+ * A generator's partial result, pushed to a client whose subscribe frame asked for partials
+ * (funcx-rx §11). `seq` counts from 0; `value` is serialized as a result is.
+ */
+export interface PartialFrame {
+  readonly type: 'partial';
+  readonly task_id: string;
+  readonly seq: number;
+  readonly value: string;
+}
+
 /** Any frame the result WebSocket sends to a client. */
-export type ServerFrame = ResultFrame | UnknownTaskFrame | StatusFrame;
+export type ServerFrame = ResultFrame | UnknownTaskFrame | StatusFrame | PartialFrame;
+
+/**
+ * Client to service on the result socket (funcx-rx §11): the client has read each task's
+ * partials up to and including `seq`, so the generator may go on. Cumulative; at most
+ * {@link MAX_ACKS_PER_FRAME} pairs a frame.
+ */
+export interface AckFrame {
+  readonly type: 'ack';
+  readonly acks: readonly (readonly [taskId: string, seq: number])[];
+}
+
+/** The most task/seq pairs one {@link AckFrame} may carry: it stays within the service's 4 KiB limit of a client frame. */
+export const MAX_ACKS_PER_FRAME = 64;
+
+/**
+ * `GET /v2/tasks/<id>/partials?from=N&limit=M`'s answer (funcx-rx §11): the partials the service
+ * still holds from index `from` on, at most `limit`. Reading them acknowledges them.
+ */
+export interface PartialsPage {
+  readonly task_id: string;
+  /** The index of `partials[0]` (above `from` when older ones are no longer held). */
+  readonly first: number;
+  /** How many partials the service has heard of so far. */
+  readonly count: number;
+  /** How many the generator yielded in all, once the task ended; null while it runs (or for a plain task). */
+  readonly total: number | null;
+  /** Serialized values, in order. */
+  readonly partials: readonly string[];
+}
 
 /**
  * The JSON form of a client frame (funcx-rx extension). A plain funcX client sends the bare
@@ -89,4 +137,6 @@ export interface SubscribeFrame {
   readonly task_group_id: string;
   /** Also push {@link StatusFrame}s for this group's tasks. */
   readonly statuses?: boolean;
+  /** Also push {@link PartialFrame}s for this group's tasks, unread ones first (funcx-rx §11). */
+  readonly partials?: boolean;
 }

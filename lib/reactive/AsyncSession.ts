@@ -4,13 +4,16 @@ import { ServiceError } from '../errors/ServiceError.js';
 import { TaskCancelled } from '../errors/TaskCancelled.js';
 import { TaskSubmissionFailed } from '../errors/TaskSubmissionFailed.js';
 import type { SubmitResponse } from '../protocol/submit.js';
-import type { ServerFrame, TaskRecord } from '../protocol/task.js';
+import { MAX_ACKS_PER_FRAME, type AckFrame, type PartialFrame, type ServerFrame, type TaskRecord } from '../protocol/task.js';
+import { PartialsMissing } from '../errors/PartialsMissing.js';
+import { deserialize } from '../serialize/serialize.js';
+import { PartialInbox } from './PartialInbox.js';
 import type { WebSocketMaker } from '../transport/WebSocketMaker.js';
 import type { TokenProvider } from '../transport/TokenProvider.js';
 import { AsyncTask, type TaskControl } from './AsyncTask.js';
 import type { BackoffOptions } from './backoff.js';
 import { CLIENT_DEFAULTS } from './defaults.js';
-import { frameToSettlement } from './frameToSettlement.js';
+import { frameToSettlement, type Settlement } from './frameToSettlement.js';
 import { Hold } from './Hold.js';
 import { lookupStatuses } from './lookupStatuses.js';
 import { ResultConnection } from './ResultConnection.js';
@@ -69,6 +72,11 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
   /** A sweep of the posted tasks is running; another is owed when the socket reopened meanwhile. */
   #sweeping = false;
   #sweepOwed = false;
+  /** Tasks whose missed partials are being read back; each deleted when its read answers. */
+  readonly #reading = new Set<string>();
+  /** Acks of this tick: task id → last seq taken; emptied by the tick's send. */
+  readonly #acks = new Map<string, number>();
+  #ackScheduled = false;
 
   /** @param options - connection, transport, batching and retries */
   constructor(options: AsyncSessionOptions) {
@@ -225,6 +233,20 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
   }
 
   /**
+   * A task's partial results, made on first use; each value taken is acknowledged to the service.
+   *
+   * @param state - the task
+   * @returns its inbox
+   */
+  partialsOf<T>(state: TaskState<T>): PartialInbox<T> {
+    if (state.partials === null) {
+      state.partials = new PartialInbox<T>((seq) => this.#ack(state.taskId, seq));
+      if (state.drainPartials) state.partials.drain();
+    }
+    return state.partials;
+  }
+
+  /**
    * Settles every outstanding task: waits for them, or cancels them.
    *
    * @param options - `cancel`: cancel outstanding tasks instead of waiting
@@ -295,6 +317,7 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
     if (state === undefined) return;
     if ('type' in frame) {
       if (frame.type === 'status') state.setStatus(frame.status);
+      else if (frame.type === 'partial') this.#applyPartial(state, frame);
       return;
     }
     const outcome = frameToSettlement(frame);
@@ -302,9 +325,100 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
       state.setStatus(frame.status as TaskRecord['status']);
       return;
     }
-    // The service's word on a cancelled task, with the user's reason as the cause they gave.
+    const yielded = (frame as { partials?: unknown }).partials;
+    if (typeof yielded === 'number') {
+      // A generator: it completes once every partial it yielded has been taken in (§11).
+      state.generator = true;
+      const inbox = this.partialsOf(state);
+      inbox.total = yielded;
+      if (!inbox.complete) {
+        state.pendingEnd ??= outcome;
+        this.#readPartials(state);
+        return;
+      }
+    }
+    this.#settleEnd(state, outcome);
+  }
+
+  /** A partial frame: the next one is taken in; one heard before is acknowledged again (the ack may have died with a socket); a gap is read back. */
+  #applyPartial(state: TaskState, frame: PartialFrame): void {
+    const inbox = this.partialsOf(state);
+    if (frame.seq < inbox.next) {
+      const taken = inbox.next - inbox.held - 1;
+      if (taken >= 0) this.#ack(state.taskId, taken);
+      return;
+    }
+    let value: unknown;
+    try {
+      value = deserialize(frame.value);
+    } catch (error) {
+      state.settle({ error }, 'failed');
+      return;
+    }
+    inbox.offer(frame.seq, value);
+    if (inbox.gap) this.#readPartials(state);
+  }
+
+  /**
+   * Reads a generator's missed partials back over HTTP (`GET /v2/tasks/<id>/partials`), page
+   * after page, until none is missing; then settles the task if its end came meanwhile. One read
+   * per task at a time; a service that has not stored the last ones yet (they are recorded just
+   * before the result) is asked again a few times.
+   */
+  #readPartials(state: TaskState, attempt = 0): void {
+    if (this.#reading.has(state.taskId) || state.settled) return;
+    const inbox = this.partialsOf(state);
+    this.#reading.add(state.taskId);
+    const from = inbox.next;
+    retryIdempotent('GET /partials', (signal) => this.#options.api.partials(state.taskId, from, signal), this.#options.retry).subscribe({
+      next: (page) => {
+        this.#reading.delete(state.taskId);
+        if (state.settled) return;
+        if (page.first > inbox.next) return void state.settle({ error: new PartialsMissing(state.taskId, inbox.next, `the service holds them from ${page.first} on only`) }, 'failed');
+        page.partials.forEach((text, i) => {
+          const seq = page.first + i;
+          if (seq < inbox.next) return;
+          let value: unknown;
+          try {
+            value = deserialize(text);
+          } catch (error) {
+            return void state.settle({ error }, 'failed');
+          }
+          inbox.offer(seq, value);
+        });
+        if (state.settled) return;
+        if (inbox.gap) {
+          if (page.partials.length > 0) return this.#readPartials(state);
+          if (attempt >= PARTIAL_READS) return void state.settle({ error: new PartialsMissing(state.taskId, inbox.next, `the service has ${page.count} of them`) }, 'failed');
+          (this.#options.scheduler ?? asyncScheduler).schedule(() => this.#readPartials(state, attempt + 1), 20 * 2 ** Math.min(attempt, 6));
+          return;
+        }
+        if (state.pendingEnd !== null) this.#settleEnd(state, state.pendingEnd);
+      },
+      error: (error: unknown) => {
+        this.#reading.delete(state.taskId);
+        state.settle({ error: new PartialsMissing(state.taskId, inbox.next, describe(error)) }, 'failed');
+      },
+    });
+  }
+
+  /** Settles a task as the service ended it; a cancelled one with the user's reason as the cause they gave. */
+  #settleEnd(state: TaskState, outcome: Settlement): void {
     if (outcome.status === 'cancelled' && state.cancelReason !== null) this.#settleCancelled(state);
     else state.settle(outcome.settlement, outcome.status);
+  }
+
+  /** Acknowledges partials taken; those of one tick go in one frame (or a few), the last seq per task. */
+  #ack(taskId: string, seq: number): void {
+    this.#acks.set(taskId, Math.max(seq, this.#acks.get(taskId) ?? -1));
+    if (this.#acks.size > 1 || this.#ackScheduled) return;
+    this.#ackScheduled = true;
+    (this.#options.scheduler ?? asyncScheduler).schedule(() => {
+      this.#ackScheduled = false;
+      const acks = [...this.#acks];
+      this.#acks.clear();
+      for (let i = 0; i < acks.length; i += MAX_ACKS_PER_FRAME) this.#connection.send(JSON.stringify({ type: 'ack', acks: acks.slice(i, i + MAX_ACKS_PER_FRAME) } satisfies AckFrame));
+    });
   }
 
   /** A socket that can never succeed (refused credentials) fails the tasks instead of hanging them. */
@@ -392,6 +506,9 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
     return ids;
   }
 }
+
+/** How many times a generator's missing last partials are asked for again before the task fails with `PartialsMissing`. */
+const PARTIAL_READS = 8;
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -1,5 +1,6 @@
 import { Observable, defer, firstValueFrom } from 'rxjs';
 import type { ClientTaskStatus, TaskState } from './TaskState.js';
+import type { PartialInbox } from './PartialInbox.js';
 import { taskMarker, type TaskMarker, type TaskReference } from './taskRef.js';
 
 /** What an {@link AsyncTask} asks of the client that made it. */
@@ -8,6 +9,8 @@ export interface TaskControl {
   cancel(state: TaskState, reason?: unknown): void;
   /** Asks the service to push status changes. */
   watchStatuses(): void;
+  /** The task's partial results (made on first use), acknowledged to the service as they are taken. */
+  partialsOf<T>(state: TaskState<T>): PartialInbox<T>;
 }
 
 /**
@@ -49,8 +52,17 @@ export class AsyncTask<T> extends Observable<T> implements PromiseLike<T>, TaskR
     let subscribers = 0;
     super((subscriber) => {
       subscribers++;
-      const inner = state.outcome.subscribe(subscriber);
+      // A generator's partials first, each as it comes; then its end (§11). A plain task's one value.
+      const detach = state.settled && state.partials === null ? null : control.partialsOf(state).attach((value) => subscriber.next(value as T));
+      const inner = state.outcome.subscribe({
+        next: (value) => {
+          if (!state.generator) subscriber.next(value);
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
       return () => {
+        detach?.();
         inner.unsubscribe();
         if (--subscribers === 0 && !state.settled) control.cancel(state as TaskState);
       };
@@ -115,6 +127,24 @@ export class AsyncTask<T> extends Observable<T> implements PromiseLike<T>, TaskR
   }
 
   /**
+   * A generator task's partial results as an async iterator that sets the pace (§11): each
+   * `next()` takes one value, and the generator on its endpoint runs only as far ahead as the
+   * service's window (`maxUnreadPartials`), so a reader that stops pulling pauses it. It ends
+   * when the task ends (its return value is the task's result: `await task`), and throws the
+   * task's error. While one is open, the task's Observable subscribers get each value as it is
+   * pulled. For a plain task it ends, empty, with the task.
+   *
+   * @returns an async iterator of the yielded values
+   * @example
+   * ```ts
+   * for await (const frame of fxc.run(target, 100_000).partials()) await draw(frame);
+   * ```
+   */
+  partials(): AsyncIterableIterator<T> {
+    return this.#control.partialsOf(this.#state).pull();
+  }
+
+  /**
    * The marker the task serializes as when it is another task's argument: passed to `run`, the
    * new task waits on the service for this one and takes its result (docs/protocol-extensions.md §12).
    *
@@ -157,7 +187,12 @@ export class AsyncTask<T> extends Observable<T> implements PromiseLike<T>, TaskR
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    this.#promise ??= firstValueFrom(this.#state.outcome);
+    if (this.#promise === null) {
+      // Awaiting wants the return value: partials no subscriber takes are dropped, so the generator is not held back.
+      this.#state.drainPartials = true;
+      this.#state.partials?.drain();
+      this.#promise = firstValueFrom(this.#state.outcome);
+    }
     return this.#promise.then(onfulfilled, onrejected);
   }
 

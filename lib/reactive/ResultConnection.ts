@@ -4,7 +4,6 @@ import {
   concat,
   defer,
   from,
-  map,
   merge,
   mergeMap,
   race,
@@ -62,6 +61,7 @@ export class ResultConnection {
   /** Parsed frames from the socket, and records from sweeps; shared and ref-counted. */
   readonly frames$: Observable<ServerFrame | TaskRecord>;
   readonly #groups = new Set<string>();
+  /** Frames for the open socket: group subscriptions, acks. Dropped while no socket is open (each open subscribes the groups again, and unread partials come again). */
   readonly #send$ = new Subject<string>();
   /** Ends a linger early: the owner closed, so nothing may keep the process alive. */
   readonly #endLinger$ = new Subject<void>();
@@ -84,7 +84,7 @@ export class ResultConnection {
           this.#opens++;
           const reopened = opensThisSession++ > 0;
           if (reopened) this.#reopens++;
-          const input$ = concat(defer(() => from([...this.#groups])), this.#send$).pipe(map((group) => this.#frameFor(group)));
+          const input$ = concat(defer(() => from([...this.#groups].map((group) => this.#frameFor(group)))), this.#send$);
           // merge subscribes in order: the groups are subscribed again before the owner sweeps.
           const reported$ = defer(() => {
             if (reopened) options.onReopen();
@@ -142,24 +142,35 @@ export class ResultConnection {
   addGroup(groupId: string): void {
     if (this.#groups.has(groupId)) return;
     this.#groups.add(groupId);
-    this.#send$.next(groupId);
+    this.#send$.next(this.#frameFor(groupId));
+  }
+
+  /**
+   * Sends a frame on the open socket (an ack of partials read); dropped when none is open.
+   *
+   * @param text - the frame
+   * @returns nothing
+   */
+  send(text: string): void {
+    this.#send$.next(text);
   }
 
   /**
    * Asks the service to push status changes too (a funcx-rx extension): every group is
-   * subscribed again with a JSON frame that says so. Plain funcX services never see this unless
-   * somebody watches a task's statuses.
+   * subscribed again with a JSON frame that says so (its subscribe frames are JSON anyway, with
+   * `partials: true`, §11: a funcX service would take only bare group ids).
    *
    * @returns nothing
    */
   enableStatuses(): void {
     if (this.#statuses) return;
     this.#statuses = true;
-    for (const group of this.#groups) this.#send$.next(group);
+    for (const group of this.#groups) this.#send$.next(this.#frameFor(group));
   }
 
+  /** A group's subscribe frame: always with its partials (a generator's yields, §11), with statuses when asked. */
   #frameFor(group: string): string {
-    return this.#statuses ? JSON.stringify({ task_group_id: group, statuses: true }) : group;
+    return JSON.stringify(this.#statuses ? { task_group_id: group, statuses: true, partials: true } : { task_group_id: group, partials: true });
   }
 }
 

@@ -1,8 +1,8 @@
 import type { SubmitRequest, SubmitResponse } from '../protocol/submit.js';
-import type { BatchStatusResponse } from '../protocol/task.js';
+import type { BatchStatusResponse, PartialsPage } from '../protocol/task.js';
 
 /**
- * The three calls the asynchronous engine makes to the service, and nothing else. The client
+ * The four calls the asynchronous engine makes to the service, and nothing else. The client
  * implements it over HTTP; tests may implement it however they like. Every call is idempotent
  * (task ids are the client's), so the engine may repeat any of them when an answer is lost.
  *
@@ -12,6 +12,7 @@ import type { BatchStatusResponse } from '../protocol/task.js';
  *   submit: (request, signal) => http.post('/submit', request, signal).then((a) => a.body),
  *   batchStatus: (ids, signal) => http.post('/batch_status', { task_ids: ids }, signal).then((a) => a.body),
  *   cancel: (ids, signal) => http.post('/cancel', { task_ids: ids }, signal).then((a) => a.body),
+ *   partials: (id, from, signal) => http.get(`/tasks/${id}/partials?from=${from}`, signal).then((a) => a.body),
  * };
  * ```
  */
@@ -22,4 +23,6 @@ export interface ServiceApi {
   batchStatus(taskIds: readonly string[], signal: AbortSignal): Promise<BatchStatusResponse>;
   /** `POST /v2/cancel`: each task's record after the call. */
   cancel(taskIds: readonly string[], signal: AbortSignal): Promise<BatchStatusResponse>;
+  /** `GET /v2/tasks/<id>/partials?from=N`: a generator's partials from index N (funcx-rx §11); reading acknowledges them. */
+  partials(taskId: string, from: number, signal: AbortSignal): Promise<PartialsPage>;
 }

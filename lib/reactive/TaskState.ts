@@ -1,5 +1,7 @@
 import { AsyncSubject, BehaviorSubject, of, type Observable } from 'rxjs';
 import { INITIAL_STATUS, statusRank, WAITING_STATUS, type TaskStatus } from '../protocol/lifecycle.js';
+import type { Settlement } from './frameToSettlement.js';
+import type { PartialInbox } from './PartialInbox.js';
 
 /**
  * A task's status as the client sees it: `queued` while it waits in the client's batch buffer,
@@ -45,6 +47,14 @@ export class TaskState<T = unknown> {
   reopensAtPost = 0;
   /** The ids of the tasks whose results it takes as arguments (docs/protocol-extensions.md §12). */
   readonly inputs: readonly string[];
+  /** Its partial results, made when first needed: most tasks are no generators, and 100,000 outstanding tasks stay cheap (§11). */
+  partials: PartialInbox<T> | null = null;
+  /** Set from its result: it was a generator, so its Observable emits its partials and not the return value. */
+  generator = false;
+  /** An `await` wants only the return value: partials nobody else takes are dropped (and acknowledged). */
+  drainPartials = false;
+  /** A generator's end, held until every partial it yielded has been taken in (§11). */
+  pendingEnd: Settlement | null = null;
   #phase: TaskPhase;
   #status: ClientTaskStatus;
   #status$: BehaviorSubject<ClientTaskStatus> | null = null;
@@ -134,6 +144,7 @@ export class TaskState<T = unknown> {
     this.#phase = 'settled';
     this.#status$?.complete();
     this.onSettled?.(this);
+    this.partials?.end('error' in settlement ? { error: settlement.error } : undefined);
     if ('value' in settlement) {
       this.outcome.next(settlement.value);
       this.outcome.complete();

@@ -89,7 +89,7 @@ export class FuncXService {
     this.#broker = new TaskBroker(backend, options, options.logger, observer);
     this.#accounts = new Accounts(backend, this.#broker);
     const answerGate = new AnswerGate();
-    this.#results = new ResultHub(new ResultDelivery(backend), options, answerGate);
+    this.#results = new ResultHub(new ResultDelivery(backend), this.#broker.partials, options, answerGate);
     this.#endpoints = new EndpointHub(new EndpointConnections(backend, this.#broker), this.#broker, { pingIntervalMs: options.pingIntervalMs, failoverMs: options.failoverMs, maxResultBytes: options.maxResultBytes, maxFrameBytes: options.maxEndpointFrameBytes, log: options.logger });
     this.#amqp = amqp === undefined ? null : new AmqpResults(amqp, backend.bus, options.retentionMs);
     this.#resultServer = this.#socketServer(options.maxResultSocketFrameBytes);

@@ -113,6 +113,24 @@ export interface FuncXServiceOptions {
    * @default 10 MiB
    */
   readonly maxResultBytes?: number;
+  /**
+   * Per task, the partial results (a generator's yields, docs/protocol-extensions.md §11) the
+   * service holds unread; the generator pauses on its endpoint until a reader reads some.
+   * @default 1000
+   */
+  readonly maxUnreadPartials?: number;
+  /**
+   * Per task, the bytes of unread partial results the service holds. At least `maxResultBytes`
+   * (one partial is as large as a result may be).
+   * @default max(16 MiB, maxResultBytes)
+   */
+  readonly maxUnreadPartialBytes?: number;
+  /**
+   * Per task, the partial results already read that the service keeps for late readers (a
+   * `reattach`, `GET /v2/tasks/<id>/partials?from=0`); older ones go.
+   * @default 10000
+   */
+  readonly partialHistory?: number;
 
   /**
    * Per-user quota: tasks accepted and not yet ended. A submit over it is answered 429 code 104.
@@ -265,6 +283,9 @@ export function resolveServiceOptions(options: FuncXServiceOptions): ResolvedSer
     maxInputsPerTask: options.maxInputsPerTask ?? 10_000,
     maxIdsPerRequest: options.maxIdsPerRequest ?? 10_000,
     maxResultBytes,
+    maxUnreadPartials: options.maxUnreadPartials ?? 1000,
+    maxUnreadPartialBytes: options.maxUnreadPartialBytes ?? Math.max(16 * MB, maxResultBytes),
+    partialHistory: options.partialHistory ?? 10_000,
     maxOutstandingTasksPerUser: options.maxOutstandingTasksPerUser ?? 100_000,
     maxBytesPerUser: options.maxBytesPerUser ?? 1024 * MB,
     maxFunctionsPerUser: options.maxFunctionsPerUser ?? 10_000,
@@ -290,6 +311,9 @@ export function resolveServiceOptions(options: FuncXServiceOptions): ResolvedSer
     if (typeof value !== 'number') continue;
     const ok = key === 'port' ? Number.isInteger(value) && value >= 0 && value < 65536 : Number.isFinite(value) && value > 0;
     if (!ok) throw new TypeError(`Expected \`${key}\` to be a ${key === 'port' ? 'port from 0 to 65535' : 'number from 1 and up'}, got \`${String(value)}\` (${typeof value})`);
+  }
+  if (resolved.maxUnreadPartialBytes < resolved.maxResultBytes) {
+    throw new TypeError(`Expected \`maxUnreadPartialBytes\` (${resolved.maxUnreadPartialBytes}) to be at least \`maxResultBytes\` (${resolved.maxResultBytes}): one partial may be as large as a result`);
   }
   if (resolved.rateLimit !== false && !(resolved.rateLimit.max > 0 && resolved.rateLimit.windowMs > 0)) {
     throw new TypeError(`Expected \`rateLimit\` to be false or { max, windowMs } with numbers from 1 and up, got \`${JSON.stringify(resolved.rateLimit)}\``);

@@ -16,6 +16,7 @@ import { logFailure, type Logger } from './log.js';
 import type { ServiceStatsSnapshot } from './ServiceStats.js';
 import type { ResolvedServiceOptions } from './FuncXServiceOptions.js';
 import { limitHint } from './limitHint.js';
+import { PartialCases } from './tasks/PartialCases.js';
 import { DependencyCases } from './tasks/DependencyCases.js';
 import { planInputs } from './tasks/planInputs.js';
 
@@ -24,6 +25,7 @@ export type BrokerLimits = Pick<
   ResolvedServiceOptions,
   'maxPayloadBytes' | 'maxFunctionBytes' | 'maxOutstandingTasksPerUser' | 'maxBytesPerUser' | 'maxFunctionsPerUser' | 'maxEndpointsPerUser'
   | 'retentionMs' | 'maxWaitMs' | 'groupIdleMs' | 'registrationIdleMs' | 'maxInputsPerTask'
+  | 'maxUnreadPartials' | 'maxUnreadPartialBytes' | 'partialHistory' | 'maxResultBytes'
 >;
 
 /** What {@link TaskBroker.sweep} removed. */
@@ -76,6 +78,8 @@ export class TaskBroker {
   readonly #log: Logger;
   readonly #observer: TaskObserver | null;
   readonly #dependencies: DependencyCases;
+  /** The use cases of generators' partial results (§11). */
+  readonly partials: PartialCases;
 
   /**
    * @param backend - repositories, counters, bus and presence
@@ -89,6 +93,8 @@ export class TaskBroker {
     this.#log = log.child({ component: 'broker' });
     this.#observer = observer;
     this.#dependencies = new DependencyCases(backend, this.#log, async (ends) => void (await this.#record('', [], ends)));
+    const window = { maxUnread: limits.maxUnreadPartials, maxUnreadBytes: limits.maxUnreadPartialBytes, history: limits.partialHistory, retentionMs: limits.retentionMs };
+    this.partials = new PartialCases(backend, window, limits.maxResultBytes, this.#log);
   }
 
   /**
@@ -398,7 +404,8 @@ export class TaskBroker {
     const completedAt = Date.now();
     const ends = results.map((message): TaskCompletion => {
       const failed = typeof message.exception === 'string';
-      return { id: message.task_id, endpointId, end: { status: failed ? 'failed' : 'success', result: failed ? null : (message.result ?? 'null'), exception: failed ? message.exception! : null, completedAt } };
+      const end: TaskEnd = { status: failed ? 'failed' : 'success', result: failed ? null : (message.result ?? 'null'), exception: failed ? message.exception! : null, completedAt };
+      return { id: message.task_id, endpointId, end: isPartialCount(message.partials) ? { ...end, partials: message.partials } : end };
     });
     const befores = await this.#record(endpointId, moves, ends, trails);
     return befores.map((before) => before !== null);
@@ -499,7 +506,7 @@ export class TaskBroker {
       (byGroup.get(task.groupId) ?? byGroup.set(task.groupId, []).get(task.groupId)!).push(task.id);
       tasksDeleted++;
     }
-    await Promise.all([...byGroup].map(([groupId, ids]) => groups.removeTasks(groupId, ids)));
+    await Promise.all([...byGroup].flatMap(([groupId, ids]) => [groups.removeTasks(groupId, ids), this.partials.remove(groupId, ids)]));
     let groupsDeleted = 0;
     for (const id of await groups.idleBefore(now - limits.groupIdleMs, SWEEP_BATCH)) {
       if ((await groups.size(id)) > 0) continue;
@@ -682,6 +689,12 @@ export function toRecord(task: TaskEntry): TaskRecord {
     completion_t,
     ...(task.result === null ? {} : { result: task.result }),
     ...(task.exception === null ? {} : { exception: task.exception }),
+    ...(typeof task.partials === 'number' ? { partials: task.partials } : {}),
   };
+}
+
+/** Whether an endpoint's `partials` count is one (a whole number, not negative). */
+function isPartialCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 

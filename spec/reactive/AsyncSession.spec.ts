@@ -22,12 +22,17 @@ function now<T>(value: T): Promise<T> {
 
 const atFrame = (frame: number, work: () => void): void => void asyncScheduler.schedule(work, frame);
 
-/** A fake service: answers submits with Success, sweeps with what `ended` holds, and logs each call by kind. */
-function fakeApi(calls: Subject<string>, ended: Map<string, TaskRecord>): ServiceApi {
+/** A fake service: answers submits with Success, sweeps with what `ended` holds, partial reads with what `held` holds, and logs each call by kind. */
+function fakeApi(calls: Subject<string>, ended: Map<string, TaskRecord>, held: Map<string, string[]> = new Map()): ServiceApi {
   return {
     submit: (request: SubmitRequest) => {
       calls.next('s');
       return now({ response: 'batch', task_group_id: request.task_group_id!, results: request.tasks.map((t) => ({ status: 'Success', task_uuid: t[3]!, http_status_code: 200 })) } as SubmitResponse);
+    },
+    partials: (taskId, from) => {
+      calls.next('p');
+      const values = held.get(taskId) ?? [];
+      return now({ task_id: taskId, first: from, count: values.length, total: null, partials: values.slice(from) });
     },
     batchStatus: (ids) => {
       calls.next('b');

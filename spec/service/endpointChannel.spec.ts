@@ -1,53 +1,17 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { v4 as uuidv4 } from 'uuid';
 import WebSocket from 'ws';
-import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES } from '../../lib/protocol/endpointChannel.js';
+import { FRAME_LIMIT_BYTES } from '../../lib/protocol/endpointChannel.js';
 import { pack } from '../../lib/serialize/pack.js';
 import { deserializeError, serialize, serializeFunction } from '../../lib/serialize/serialize.js';
 import { FuncXService } from '../../lib/service/FuncXService.js';
 import { resolveServiceOptions } from '../../lib/service/FuncXServiceOptions.js';
 import { call, registerFunction, task } from '../support/rawApi.js';
+import { RawEndpoint } from '../support/rawEndpoint.js';
 import { until } from '../support/until.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-
-/** A raw endpoint connection that records every message and every frame's size. */
-class RawEndpoint {
-  readonly messages: any[] = [];
-  readonly frameSizes: number[] = [];
-  readonly closed: Promise<unknown>;
-  private constructor(readonly socket: WebSocket) {
-    socket.on('error', () => {});
-    socket.on('message', (data) => {
-      const text = String(data);
-      this.frameSizes.push(Buffer.byteLength(text));
-      for (const message of JSON.parse(text) as any[]) this.messages.push(message);
-    });
-    this.closed = once(socket, 'close');
-  }
-
-  static async open(url: string, endpointId: string, secret: string): Promise<RawEndpoint> {
-    const socket = new WebSocket(`${url.replace('http', 'ws')}/ws/v2/endpoints/${endpointId}`, { headers: { authorization: `Bearer ${secret}` }, maxPayload: FRAME_MAX_BYTES });
-    const raw = new RawEndpoint(socket);
-    await once(socket, 'open');
-    return raw;
-  }
-
-  tasks(): any[] {
-    return this.messages.filter((m) => m.type === 'task');
-  }
-
-  send(messages: unknown[]): void {
-    this.socket.send(JSON.stringify(messages));
-  }
-
-  async close(): Promise<void> {
-    this.socket.terminate();
-    await this.closed;
-  }
-}
 
 describe('service - the endpoint channel', () => {
   let service: FuncXService;

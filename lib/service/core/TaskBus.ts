@@ -1,21 +1,21 @@
 import type { Observable } from 'rxjs';
-import type { ResultFrame, StatusFrame } from '../../protocol/task.js';
+import type { PartialFrame, ResultFrame, StatusFrame } from '../../protocol/task.js';
 import type { TaskEntry } from './records.js';
 
-/** What a task group's subscribers hear: a status change or an end, with the frame to send. */
+/** What a task group's subscribers hear: a status change, a generator's partial (§11) or an end, with the frame to send. */
 export interface GroupEvent {
   readonly groupId: string;
   readonly ownerId: string;
   /** The frame's `task_id`. */
   readonly taskId: string;
-  readonly frame: ResultFrame | StatusFrame;
+  readonly frame: ResultFrame | StatusFrame | PartialFrame;
 }
 
 /** What the replica holding an endpoint's connection must do for a task it may have sent. */
-export interface ControlEvent {
-  readonly type: 'cancel';
-  readonly taskId: string;
-}
+export type ControlEvent =
+  | { readonly type: 'cancel'; readonly taskId: string }
+  /** The task's readers caught up: its generator may stream up to this cumulative credit (§11). */
+  | { readonly type: 'credit'; readonly taskId: string; readonly count: number; readonly bytes: number };
 
 /** A task taken from an endpoint's queue, with the reference that acknowledges it. */
 export interface TakenTask {

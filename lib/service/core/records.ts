@@ -28,6 +28,8 @@ export interface TaskEntry {
    * absent or empty for a task without inputs.
    */
   readonly inputs?: readonly string[] | null;
+  /** Set when it ended as a generator (docs/protocol-extensions.md §11): how many partials it yielded. */
+  readonly partials?: number | null;
 }
 
 /** A task with inputs that cannot run: one of its inputs ended without success, or is gone. */
@@ -66,6 +68,8 @@ export interface TaskEnd {
   readonly result: string | null;
   readonly exception: string | null;
   readonly completedAt: number;
+  /** Set for a generator: how many partials it yielded (§11). */
+  readonly partials?: number;
 }
 
 /** One move of a report (`ReportPort.report`): where the task moves. */

@@ -103,9 +103,79 @@ export interface ReportPort {
   report(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], retentionMs: number): Promise<ReportOutcome>;
 }
 
+/** How much of one task's partials the service holds (docs/limits.md, §11). */
+export interface PartialWindow {
+  /** Partials heard and not read yet, at most. */
+  readonly maxUnread: number;
+  /** Their value bytes, at most (one partial larger than this goes when it is the only one unread). */
+  readonly maxUnreadBytes: number;
+  /** Partials read already that are kept for late readers, at most (older ones go). */
+  readonly history: number;
+  /** How long a task's partials are kept after the last write, in milliseconds (the service's retention). */
+  readonly retentionMs: number;
+}
+
+/** A partial to append: the task's group (its keys' hash tag in Redis), its seq and its serialized value. */
+export interface PartialItem {
+  readonly groupId: string;
+  readonly taskId: string;
+  readonly seq: number;
+  readonly value: string;
+}
+
+/**
+ * What an append did with one partial: `stored`; `duplicate` (its seq was heard before: a task
+ * run again yields from 0 again, the first value wins); `gap` (a seq past the next one: never from
+ * an endpoint that keeps the protocol); `over` (past the task's credit).
+ */
+export type AppendVerdict = 'stored' | 'duplicate' | 'gap' | 'over';
+
+/** The credit of a task: partials with `seq < count`, `bytes` value bytes in all (`PartialCredit` on the endpoint channel). */
+export interface Credit {
+  readonly count: number;
+  readonly bytes: number;
+}
+
+/** A task's partials the service still holds: from index `first`, `count` heard in all, `acked` read. */
+export interface HeldPartials {
+  readonly taskId: string;
+  readonly first: number;
+  readonly count: number;
+  readonly acked: number;
+  readonly values: readonly string[];
+}
+
+/**
+ * A generator's partials (docs/protocol-extensions.md §11), per task, in order: appended as the
+ * endpoint sends them (each seq once, within the task's credit), acknowledged as readers read
+ * them, trimmed to the window's history. Every operation is atomic per task and batch-only; in
+ * Redis every key of a task's partials carries its group's hash tag.
+ */
+export interface PartialRepo {
+  /**
+   * Appends partials, in order, each decided on its own (see {@link AppendVerdict}).
+   * @returns per item its verdict
+   */
+  append(items: readonly PartialItem[], window: PartialWindow): Promise<AppendVerdict[]>;
+  /**
+   * Marks each task's partials read up to and including `seq` (cumulative; never past what was heard).
+   * @returns per item the task's new credit when it grew, else null
+   */
+  ack(items: readonly { readonly groupId: string; readonly taskId: string; readonly seq: number }[], window: PartialWindow): Promise<(Credit | null)[]>;
+  /** The task's credit now (the first one a task's run gets). */
+  credit(groupId: string, taskId: string, window: PartialWindow): Promise<Credit>;
+  /** The held partials of one task from index `from`, at most `limit`. */
+  read(groupId: string, taskId: string, from: number, limit: number): Promise<HeldPartials>;
+  /** The unread partials of the group's tasks (those with any), at most `limit` values in all. */
+  unread(groupId: string, limit: number): Promise<HeldPartials[]>;
+  /** Forgets the partials of deleted tasks. */
+  remove(groupId: string, taskIds: readonly string[]): Promise<void>;
+}
+
 /** Everything a backend stores. */
 export interface Repositories {
   readonly tasks: TaskRepo;
+  readonly partials: PartialRepo;
   readonly groups: GroupRepo;
   readonly functions: FunctionRepo;
   readonly endpoints: EndpointRepo;

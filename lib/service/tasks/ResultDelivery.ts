@@ -41,16 +41,16 @@ export class ResultDelivery {
    * @param groupId - the group
    * @param userId - the subscriber's user; another user's group owes nothing
    * @param statuses - whether the subscriber asked for statuses
-   * @returns the live tasks (when asked) and the undelivered ended ones
+   * @returns the live tasks (when asked), the undelivered ended ones, and whether the group is the user's
    */
-  async follow(groupId: string, userId: string, statuses: boolean): Promise<{ live: TaskEntry[]; ended: TaskEntry[] }> {
+  async follow(groupId: string, userId: string, statuses: boolean): Promise<{ live: TaskEntry[]; ended: TaskEntry[]; owned: boolean }> {
     await this.#backend.bus.groupReady(groupId);
     const group = await this.#backend.groups.get(groupId);
-    if (group === undefined || group.ownerId !== userId) return { live: [], ended: [] };
+    if (group === undefined || group.ownerId !== userId) return { live: [], ended: [], owned: false };
     const live = statuses ? [...(await this.#backend.tasks.getMany(await this.#backend.groups.taskIds(groupId))).values()].filter((t) => !isFinalStatus(t.status)) : [];
     const ids = await this.#backend.groups.drainUndelivered(groupId);
     const ended = ids.length === 0 ? [] : [...(await this.#backend.tasks.getMany(ids)).values()].filter((t) => t.completedAt !== null);
-    return { live, ended };
+    return { live, ended, owned: true };
   }
 
   /**

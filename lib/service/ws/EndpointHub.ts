@@ -2,7 +2,7 @@ import { v4 as uuidv4 } from 'uuid';
 import type { Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
 import { ResultTooLarge } from '../../endpoint/ResultTooLarge.js';
-import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointEngineReport, type EndpointFunctionMessage, type EndpointLanguages, type EndpointResultMessage, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../../protocol/endpointChannel.js';
+import { FRAME_LIMIT_BYTES, FRAME_MAX_BYTES, type EndpointEngineReport, type EndpointFunctionMessage, type EndpointLanguages, type EndpointPartialMessage, type EndpointResultMessage, type PartialCredit, type EndpointTaskMessage, type EndpointToService, type ServiceToEndpoint } from '../../protocol/endpointChannel.js';
 import { decodeFrame, encodeFrames } from '../../protocol/frames.js';
 import { serializeError } from '../../serialize/serialize.js';
 import type { EndpointConnections } from '../tasks/EndpointConnections.js';
@@ -71,6 +71,12 @@ interface Connection {
   again: boolean;
   /** Statuses and results received in this tick, recorded together at its end; null when none. */
   intake: Intake | null;
+  /**
+   * The partials received so far are recorded, in order: each tick's partials are recorded after
+   * the previous tick's (a seq is stored only after the one before it), and its results after its
+   * partials (a result's count never runs ahead of what is stored).
+   */
+  partialsRecorded: Promise<void>;
   readonly subscriptions: Subscription[];
 }
 
@@ -78,6 +84,8 @@ interface Connection {
 interface Intake {
   readonly statuses: TaskMove[];
   readonly results: EndpointResultMessage[];
+  /** Generators' partials, in the order received (§11). */
+  readonly partials: EndpointPartialMessage[];
   /** Queue references of the tasks that ended. */
   readonly acks: string[];
   /** How many times part of it was refused by the backend before. */
@@ -105,6 +113,8 @@ export class EndpointHub {
   readonly #log: Logger;
   readonly #maxResultBytes: number;
   readonly #maxFrameBytes: number;
+  /** The credit every task's run starts with: the service's window of unread partials. */
+  readonly #firstCredit: PartialCredit;
   /** Tasks that were running on overflowed connections, and how many times; deleted when they end. */
   readonly #strikes = new Map<string, number>();
   readonly #replicaId = uuidv4();
@@ -127,6 +137,8 @@ export class EndpointHub {
     this.#log = options.log.child({ component: 'endpoint-hub' });
     this.#maxResultBytes = options.maxResultBytes ?? 10 * 1024 * 1024;
     this.#maxFrameBytes = options.maxFrameBytes ?? 64 * 1024 * 1024;
+    const { window } = broker.partials;
+    this.#firstCredit = { count: window.maxUnread, bytes: window.maxUnreadBytes };
   }
 
   /**
@@ -197,6 +209,7 @@ export class EndpointHub {
       recover: false,
       again: false,
       intake: null,
+      partialsRecorded: Promise.resolve(),
       subscriptions: [],
     };
     this.#connections.add(connection);
@@ -213,6 +226,7 @@ export class EndpointHub {
       this.#connectionsCases.controlEvents(endpointId).subscribe({ error: logFailure(log, 'control events failed; a task cancelled now may run to its end here (its result is ignored)'), next: (event) => {
         const ref = connection.inflight.get(event.taskId);
         if (ref === undefined) return;
+        if (event.type === 'credit') return this.#send(connection, [{ type: 'credit', task_id: event.taskId, count: event.count, bytes: event.bytes }]);
         connection.inflight.delete(event.taskId);
         connection.running.delete(event.taskId);
         this.#strikes.delete(event.taskId);
@@ -327,7 +341,9 @@ export class EndpointHub {
       if (task.payload === null || known.get(task.functionId) === false) continue;
       const taskInputs = inputs.get(task.id);
       // The code itself travels only when the endpoint asks for it (get_function).
-      messages.push({ type: 'task', task_id: task.id, function_id: task.functionId, payload: task.payload, ...(taskInputs ? { inputs: taskInputs } : {}) });
+      // Every run starts with the window as credit: a run again after some were read is told its
+      // larger credit when it sends seqs heard before (#recordPartials).
+      messages.push({ type: 'task', task_id: task.id, function_id: task.functionId, payload: task.payload, credit: this.#firstCredit, ...(taskInputs ? { inputs: taskInputs } : {}) });
       connection.offered.add(task.functionId);
       connection.inflight.set(task.id, refs.get(task.id)!);
       sent.add(task.id);
@@ -413,6 +429,8 @@ export class EndpointHub {
       if (message.type === 'status' && (message.status === 'waiting-for-launch' || message.status === 'running')) {
         if (message.status === 'running' && connection.inflight.has(message.task_id)) connection.running.add(message.task_id);
         this.#intake(connection).statuses.push({ id: message.task_id, to: message.status });
+      } else if (message.type === 'partial') {
+        if (connection.inflight.has(message.task_id)) this.#intake(connection).partials.push(message);
       } else if (message.type === 'result' && (typeof message.result === 'string' || typeof message.exception === 'string')) {
         connection.running.delete(message.task_id);
         this.#strikes.delete(message.task_id);
@@ -433,7 +451,7 @@ export class EndpointHub {
    */
   #intake(connection: Connection): Intake {
     if (connection.intake === null) {
-      connection.intake = { statuses: [], results: [], acks: [], attempt: 0 };
+      connection.intake = { statuses: [], results: [], partials: [], acks: [], attempt: 0 };
       // #record catches everything: nothing here can reject.
       queueMicrotask(() => void this.#record(connection));
     }
@@ -449,7 +467,9 @@ export class EndpointHub {
   async #record(connection: Connection): Promise<void> {
     const intake = connection.intake!;
     connection.intake = null;
-    const { statuses, results, acks, attempt } = intake;
+    const { statuses, results, partials, acks, attempt } = intake;
+    if (partials.length > 0) connection.partialsRecorded = connection.partialsRecorded.then(() => this.#recordPartials(connection, partials));
+    if (results.length > 0) await connection.partialsRecorded;
     try {
       // One broker call: one script in Redis for the statuses and results together.
       const recorded = this.#broker.report(connection.endpointId, statuses, results);
@@ -468,10 +488,32 @@ export class EndpointHub {
         const next = this.#intake(connection);
         next.statuses.unshift(...statuses);
         next.results.unshift(...results);
+        // Partials are not retried here: #recordPartials retries them, in order, itself.
         next.acks.unshift(...acks);
         next.attempt = Math.max(next.attempt, attempt + 1);
       }, delay).unref();
     }
+  }
+
+  /**
+   * Records a tick's partials, retrying while the backend refuses them and the connection is
+   * open (each seq is stored only after the one before, so they wait in order). A task that sent
+   * seqs heard before runs again: its larger credit is sent back. Never rejects.
+   */
+  async #recordPartials(connection: Connection, partials: readonly EndpointPartialMessage[]): Promise<void> {
+    for (let attempt = 0; this.#connections.has(connection); attempt++) {
+      try {
+        const credits = await this.#broker.partials.report(connection.endpointId, partials);
+        const live = credits.filter(({ taskId }) => connection.inflight.has(taskId));
+        if (live.length > 0) this.#send(connection, live.map(({ taskId, credit }) => ({ type: 'credit', task_id: taskId, count: credit.count, bytes: credit.bytes })));
+        return;
+      } catch (error) {
+        const delay = Math.min(MAX_REPORT_RETRY_MS, 100 * 2 ** attempt);
+        this.#log.warn({ err: error, endpointId: connection.endpointId, partials: partials.length, attempt, retryInMs: delay }, 'recording partials failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      }
+    }
+    // The connection closed: its tasks run again elsewhere, and yield from 0 again.
   }
 
   async #heartbeat(connection: Connection): Promise<void> {

@@ -1,7 +1,8 @@
 import type { Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
 import { ErrorCode } from '../../protocol/errorCodes.js';
-import { resultFrame, type ResultFrame, type StatusFrame, type SubscribeFrame } from '../../protocol/task.js';
+import { MAX_ACKS_PER_FRAME, resultFrame, type AckFrame, type PartialFrame, type ResultFrame, type StatusFrame, type SubscribeFrame } from '../../protocol/task.js';
+import type { PartialCases } from '../tasks/PartialCases.js';
 import { packFrames } from '../../protocol/frames.js';
 import { ApiError } from '../ApiError.js';
 import type { ResolvedServiceOptions } from '../FuncXServiceOptions.js';
@@ -21,12 +22,18 @@ interface Listener {
   readonly userId: string;
   /** Whether it asked for batched frames: a JSON array of the frames of one tick (docs/protocol-extensions.md §3). */
   readonly batched: boolean;
-  /** Group id → whether it wants status frames. */
-  readonly groups: Map<string, boolean>;
+  /** Group id → what else it wants besides results: status frames, partial frames (§11). */
+  readonly groups: Map<string, Wants>;
   /** Whether it answered the last ping (or sent anything since). */
   alive: boolean;
   /** Results it was sent: each goes to a socket once. */
   readonly sent: SentOnce;
+}
+
+/** What a socket wants of a group besides its results. */
+interface Wants {
+  readonly statuses: boolean;
+  readonly partials: boolean;
 }
 
 /** The local sockets following one group, and this process's subscription to its events. */
@@ -37,6 +44,9 @@ interface Followed {
 
 /** The limits a result hub enforces. */
 export type ResultHubLimits = Pick<ResolvedServiceOptions, 'maxResultSocketsPerUser' | 'maxResultSockets' | 'maxSubscriptionsPerSocket' | 'pingIntervalMs' | 'batchedResultFrames' | 'logger'>;
+
+/** The most unread partials a subscribe drains at once, over all of a group's tasks (the rest come as the reader acknowledges, or over HTTP). */
+const DRAIN_PARTIALS = 10_000;
 
 /** WebSocket close code for a socket that broke a limit (RFC 6455: policy violation). */
 const POLICY_VIOLATION = 1008;
@@ -60,6 +70,7 @@ export class ResultHub {
   /** Results delivered this tick, by group; emptied by the next tick's one call per group. */
   readonly #deliveredByGroup = new Map<string, string[]>();
   readonly #delivery: ResultDelivery;
+  readonly #partials: PartialCases;
   readonly #limits: ResultHubLimits;
   /** Groups whose submit is being answered: their results wait (funcX 0.3.x makes futures from the answer). */
   readonly #gate: AnswerGate;
@@ -67,11 +78,13 @@ export class ResultHub {
 
   /**
    * @param delivery - the use cases of result sockets (the hub touches no store)
+   * @param partials - the use cases of partial results: unread ones for a subscribe, acks
    * @param limits - socket caps, subscriptions per socket, ping interval
    * @param gate - holds a group's results while a submit to it is being answered
    */
-  constructor(delivery: ResultDelivery, limits: ResultHubLimits, gate: AnswerGate = new AnswerGate()) {
+  constructor(delivery: ResultDelivery, partials: PartialCases, limits: ResultHubLimits, gate: AnswerGate = new AnswerGate()) {
     this.#delivery = delivery;
+    this.#partials = partials;
     this.#limits = limits;
     this.#gate = gate;
   }
@@ -114,7 +127,7 @@ export class ResultHub {
     this.#delivery.countSocket(userId, 1);
     socket.on('message', (data, isBinary) => {
       listener.alive = true;
-      if (!isBinary) this.#subscribe(listener, String(data));
+      if (!isBinary) this.#receive(listener, String(data));
     });
     socket.on('pong', () => (listener.alive = true));
     socket.on('close', () => {
@@ -199,8 +212,21 @@ export class ResultHub {
     });
   }
 
+  /** A client frame: a subscribe (a group id, or its JSON form) or an ack of partials read (§11). */
+  #receive(listener: Listener, text: string): void {
+    const trimmed = text.trim();
+    if (trimmed.startsWith('{') && /"type"\s*:\s*"ack"/.test(trimmed)) {
+      const acks = parseAck(trimmed);
+      // Malformed acks are dropped, as malformed subscribes are: only funcx-rx clients send them.
+      if (acks === null) return;
+      void this.#partials.ack(listener.userId, acks).catch(logFailure(this.#limits.logger, 'acknowledging partials failed; the reader acknowledges again as it reads on, or the generator stays paused until then', { acks: acks.length }));
+      return;
+    }
+    this.#subscribe(listener, trimmed);
+  }
+
   #subscribe(listener: Listener, text: string): void {
-    const request = parseSubscribe(text.trim());
+    const request = parseSubscribe(text);
     // Malformed frames are ignored, as a funcX client would never send them.
     if (request === null) return;
     const groupId = request.task_group_id.toLowerCase();
@@ -208,7 +234,8 @@ export class ResultHub {
       listener.socket.close(POLICY_VIOLATION, `more than ${this.#limits.maxSubscriptionsPerSocket} task groups on one socket`);
       return;
     }
-    listener.groups.set(groupId, request.statuses === true);
+    const wants: Wants = { statuses: request.statuses === true, partials: request.partials === true };
+    listener.groups.set(groupId, wants);
     let followed = this.#byGroup.get(groupId);
     if (followed === undefined) {
       const listeners = new Set<Listener>();
@@ -220,7 +247,7 @@ export class ResultHub {
       this.#byGroup.set(groupId, (followed = { listeners, subscription }));
     }
     followed.listeners.add(listener);
-    void this.#drain(listener, groupId, request.statuses === true).catch(logFailure(this.#limits.logger, 'draining a group\'s undelivered results failed; the client finds them by polling', { groupId }));
+    void this.#drain(listener, groupId, wants).catch(logFailure(this.#limits.logger, 'draining a group\'s undelivered results failed; the client finds them by polling', { groupId }));
   }
 
   /**
@@ -228,21 +255,28 @@ export class ResultHub {
    * (for a subscriber that asked for statuses, which would otherwise wait for the next change),
    * then what ended while nobody listened.
    */
-  async #drain(listener: Listener, groupId: string, statuses: boolean): Promise<void> {
-    const { live, ended } = await this.#delivery.follow(groupId, listener.userId, statuses);
+  async #drain(listener: Listener, groupId: string, wants: Wants): Promise<void> {
+    const { live, ended, owned } = await this.#delivery.follow(groupId, listener.userId, wants.statuses);
     for (const task of live) this.#send(listener, JSON.stringify({ type: 'status', task_id: task.id, status: task.status } satisfies StatusFrame));
+    // Unread partials first, in order (a reconnect's or a late subscriber's), before any result.
+    if (wants.partials && owned) {
+      for (const held of await this.#partials.unread(groupId, DRAIN_PARTIALS)) {
+        held.values.forEach((value, i) => this.#send(listener, JSON.stringify({ type: 'partial', task_id: held.taskId, seq: held.first + i, value } satisfies PartialFrame)));
+      }
+    }
     for (const task of ended) if (listener.sent.add(task.id)) this.#send(listener, JSON.stringify(toFrame(task)));
   }
 
   #onEvent(listeners: ReadonlySet<Listener>, event: GroupEvent, gated = false): void {
-    const isStatus = 'type' in event.frame;
+    const kind = 'type' in event.frame ? event.frame.type : 'result';
+    const isStatus = kind !== 'result';
     // Plain funcX sockets get a result once its group's submit answer has had time to be read (AnswerGate).
     const hold = !isStatus && !gated && this.#gate.isHeld(event.groupId);
     let text: string | null = null;
     let sent = false;
     for (const listener of listeners) {
       if (listener.userId !== event.ownerId || listener.socket.readyState !== listener.socket.OPEN) continue;
-      if (isStatus && !listener.groups.get(event.groupId)) continue;
+      if (isStatus && !listener.groups.get(event.groupId)?.[kind === 'status' ? 'statuses' : 'partials']) continue;
       if (hold && !listener.batched) continue;
       if (!isStatus && !listener.sent.add(event.taskId)) continue;
       text ??= JSON.stringify(event.frame);
@@ -282,9 +316,26 @@ function parseSubscribe(text: string): SubscribeFrame | null {
   if (!text.startsWith('{')) return null;
   try {
     const parsed = JSON.parse(text) as Partial<SubscribeFrame>;
-    return typeof parsed.task_group_id === 'string' && UUID.test(parsed.task_group_id) ? { task_group_id: parsed.task_group_id, statuses: parsed.statuses === true } : null;
+    return typeof parsed.task_group_id === 'string' && UUID.test(parsed.task_group_id) ? { task_group_id: parsed.task_group_id, statuses: parsed.statuses === true, partials: parsed.partials === true } : null;
   } catch {
     return null;
+  }
+}
+
+/** An ack frame's pairs, or null when it is not one (at most MAX_ACKS_PER_FRAME pairs of a task id and a whole seq). */
+function parseAck(text: string): [string, number][] | null {
+  try {
+    const parsed = JSON.parse(text) as Partial<AckFrame>;
+    const acks = parsed.acks;
+    if (!Array.isArray(acks) || acks.length > MAX_ACKS_PER_FRAME) return null;
+    const out: [string, number][] = [];
+    for (const pair of acks) {
+      if (!Array.isArray(pair) || typeof pair[0] !== 'string' || !UUID.test(pair[0]) || !Number.isSafeInteger(pair[1]) || (pair[1] as number) < 0) return null;
+      out.push([pair[0].toLowerCase(), pair[1] as number]);
+    }
+    return out;
+  } catch {
+    return null; // not JSON: dropped by the caller, as a malformed subscribe is
   }
 }
 
@@ -295,5 +346,5 @@ function parseSubscribe(text: string): SubscribeFrame | null {
  * @returns the frame
  */
 export function toFrame(task: TaskEntry): ResultFrame {
-  return resultFrame(task.id, { status: task.status as ResultFrame['status'], result: task.result, exception: task.exception, completedAt: task.completedAt ?? Date.now() });
+  return resultFrame(task.id, { status: task.status as ResultFrame['status'], result: task.result, exception: task.exception, completedAt: task.completedAt ?? Date.now(), partials: task.partials });
 }

@@ -6,6 +6,7 @@ import { MemoryIdentityRepo } from './MemoryIdentityRepo.js';
 import { MemoryPresence } from './MemoryPresence.js';
 import { MemoryRegistry } from './MemoryRegistry.js';
 import { MemoryTaskBus } from './MemoryTaskBus.js';
+import { MemoryPartialRepo } from './MemoryPartialRepo.js';
 import { MemoryTaskRepo } from './MemoryTaskRepo.js';
 
 /**
@@ -19,6 +20,7 @@ import { MemoryTaskRepo } from './MemoryTaskRepo.js';
  */
 export class MemoryBackend implements Backend {
   readonly tasks = new MemoryTaskRepo();
+  readonly partials = new MemoryPartialRepo();
   readonly groups = new MemoryGroupRepo();
   readonly functions = new MemoryRegistry<FunctionEntry>('lastUsedAt');
   readonly endpoints = new MemoryRegistry<EndpointEntry>('lastSeenAt');

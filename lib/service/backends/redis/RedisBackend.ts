@@ -10,6 +10,7 @@ import { RedisIdentityRepo } from './RedisIdentityRepo.js';
 import { RedisPresence } from './RedisPresence.js';
 import { RedisRegistry } from './RedisRegistry.js';
 import { RedisTaskBus } from './RedisTaskBus.js';
+import { RedisPartialRepo } from './RedisPartialRepo.js';
 import { inSlices, listOf, RedisTaskRepo, taskOf, type Row } from './RedisTaskRepo.js';
 
 /** Options of {@link RedisBackend.connect}. */
@@ -37,6 +38,7 @@ export interface RedisBackendOptions {
  */
 export class RedisBackend implements Backend {
   readonly tasks: RedisTaskRepo;
+  readonly partials: RedisPartialRepo;
   readonly groups: RedisGroupRepo;
   readonly functions: RedisRegistry<FunctionEntry>;
   readonly endpoints: RedisRegistry<EndpointEntry>;
@@ -51,6 +53,7 @@ export class RedisBackend implements Backend {
     const client = (this.#client = new RedisClient(redis, options.prefix ?? 'fx:'));
     this.#subscriber = subscriber;
     this.tasks = new RedisTaskRepo(client);
+    this.partials = new RedisPartialRepo(client);
     this.groups = new RedisGroupRepo(client);
     this.functions = new RedisRegistry<FunctionEntry>(client, 'f', 'lastUsedAt');
     this.endpoints = new RedisRegistry<EndpointEntry>(client, 'e', 'lastSeenAt');

@@ -12,10 +12,10 @@ import type { RedisClient } from './RedisClient.js';
 const GROUP = 'endpoints';
 type StreamEntries = [string, string[]][];
 
-/** A group's events as one pub/sub message: the owner and the frames, in order (a status frame as [task id, status]). */
+/** A group's events as one pub/sub message: the owner and the frames, in order (a status frame as [task id, status], a partial as [task id, seq, value]). */
 interface GroupMessage {
   readonly o: string;
-  readonly f: (ResultFrame | [taskId: string, status: TaskStatus])[];
+  readonly f: (ResultFrame | [taskId: string, status: TaskStatus] | [taskId: string, seq: number, value: string])[];
 }
 
 /**
@@ -78,7 +78,7 @@ export class RedisTaskBus implements TaskBus {
       let entry = messages.get(key);
       if (entry === undefined) messages.set(key, (entry = { channel: this.#client.key('grp', event.groupId), message: { o: event.ownerId, f: [] } }));
       const { frame } = event;
-      entry.message.f.push('type' in frame ? [frame.task_id, frame.status] : frame);
+      entry.message.f.push(!('type' in frame) ? frame : frame.type === 'status' ? [frame.task_id, frame.status] : [frame.task_id, frame.seq, frame.value]);
     }
     await Promise.all([...messages.values()].map(({ channel, message }) => this.#client.redis.publish(channel, JSON.stringify(message))));
   }
@@ -96,9 +96,12 @@ export class RedisTaskBus implements TaskBus {
             this.#log.warn({ channel, issues: item.error.issues.slice(0, 3).map((i) => i.message) }, 'dropped a frame of an unknown shape from a group message');
             continue;
           }
-          const frame: GroupEvent['frame'] = Array.isArray(item.data)
-            ? { type: 'status', task_id: item.data[0], status: item.data[1] }
-            : { task_id: item.data.task_id, status: item.data.status, result: item.data.result, completion_t: item.data.completion_t, exception: item.data.exception };
+          const data = item.data;
+          const frame: GroupEvent['frame'] = !Array.isArray(data)
+            ? { task_id: data.task_id, status: data.status, result: data.result, completion_t: data.completion_t, exception: data.exception, ...(data.partials === undefined ? {} : { partials: data.partials }) }
+            : data.length === 2
+              ? { type: 'status', task_id: data[0], status: data[1] }
+              : { type: 'partial', task_id: data[0], seq: data[1], value: data[2] };
           events.push({ groupId, ownerId: message.o, taskId: frame.task_id, frame });
         }
         return events;

@@ -34,12 +34,13 @@ const text = (value: string | null | false | undefined): string | null => (typeo
 export function taskOf(row: Row | undefined): TaskEntry | null {
   if (!row || typeof row[0] !== 'string') return null;
   // In TASK_FIELDS order.
-  const [id, ownerId, groupId, functionId, endpointId, payload, payloadDigest, status, result, exception, queuedAt, completedAt, inputs] = row;
+  const [id, ownerId, groupId, functionId, endpointId, payload, payloadDigest, status, result, exception, queuedAt, completedAt, inputs, partials] = row;
   return {
     id: id as string, ownerId: ownerId as string, groupId: groupId as string, functionId: functionId as string, endpointId: endpointId as string,
     payload: text(payload), payloadDigest: text(payloadDigest), status: status as TaskStatus, result: text(result), exception: text(exception),
     queuedAt: Number(queuedAt), completedAt: typeof completedAt === 'string' ? Number(completedAt) : null,
     ...(typeof inputs === 'string' && inputs !== '' ? { inputs: inputs.split(',') } : {}),
+    ...(typeof partials === 'string' ? { partials: Number(partials) } : {}),
   };
 }
 
@@ -112,7 +113,7 @@ export class RedisTaskRepo implements TaskRepo {
       const at = args.push('');
       let has = '';
       for (const field of TASK_FIELDS) {
-        const value = field === 'inputs' ? (task.inputs?.length ? task.inputs.join(',') : null) : task[field];
+        const value = field === 'inputs' ? (task.inputs?.length ? task.inputs.join(',') : null) : field === 'partials' ? (task.partials ?? null) : task[field];
         has += value === null ? '0' : '1';
         if (value !== null) args.push(String(value));
       }
@@ -149,7 +150,7 @@ export class RedisTaskRepo implements TaskRepo {
       }
       for (const { id, end, endpointId: owner } of slice.ends) {
         keys.push(this.#key(id));
-        args.push(end.status, end.completedAt, owner ?? '', end.result === null ? '0' : '1', end.result ?? '', end.exception === null ? '0' : '1', end.exception ?? '');
+        args.push(end.status, end.completedAt, owner ?? '', end.result === null ? '0' : '1', end.result ?? '', end.exception === null ? '0' : '1', end.exception ?? '', end.partials ?? '');
       }
       type Part<T> = T[] | Record<string, never>;
       const answer = JSON.parse(await this.#client.script<string>('report', keys, args)) as [Part<Row>, Part<Row>, Part<Row>, Part<[Row, string]>];

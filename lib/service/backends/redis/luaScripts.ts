@@ -5,10 +5,10 @@ import { luaRankTable } from '../../../protocol/lifecycle.js';
  * A task's fields in a fixed order, so that a script answers a task as a row of values rather
  * than field/value pairs (half the strings to send and decode). An absent field is false (null).
  */
-export const TASK_FIELDS = ['id', 'ownerId', 'groupId', 'functionId', 'endpointId', 'payload', 'payloadDigest', 'status', 'result', 'exception', 'queuedAt', 'completedAt', 'inputs'] as const;
+export const TASK_FIELDS = ['id', 'ownerId', 'groupId', 'functionId', 'endpointId', 'payload', 'payloadDigest', 'status', 'result', 'exception', 'queuedAt', 'completedAt', 'inputs', 'partials'] as const;
 
 /** The scripts the backend runs, one file each in `lua/` (`<name>-<numberOfKeys>.lua`, or `<name>.lua` for a batch whose keys vary). */
-export const SCRIPT_NAMES = ['ack', 'claimGroup', 'count', 'deleteMany', 'drain', 'giveBack', 'report', 'rows', 'submit', 'takeAndClaim', 'touch'] as const;
+export const SCRIPT_NAMES = ['ack', 'claimGroup', 'count', 'deleteMany', 'drain', 'giveBack', 'report', 'rows', 'submit', 'takeAndClaim', 'touch', 'partialAppend', 'partialAck', 'partialRead', 'partialRemove'] as const;
 
 /** The name of one script. */
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

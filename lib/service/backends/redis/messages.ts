@@ -13,7 +13,10 @@ import type { Logger } from '../../log.js';
 const taskId = z.string().uuid();
 
 /** A control message for the replica holding an endpoint's connection. */
-export const controlMessage = z.looseObject({ type: z.literal('cancel'), taskId });
+export const controlMessage = z.union([
+  z.looseObject({ type: z.literal('cancel'), taskId }),
+  z.looseObject({ type: z.literal('credit'), taskId, count: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() }),
+]);
 
 /** A result frame, as a group message carries it. */
 const resultFrame = z.looseObject({
@@ -22,13 +25,17 @@ const resultFrame = z.looseObject({
   result: z.string().nullable(),
   completion_t: z.string(),
   exception: z.string().nullable(),
+  partials: z.number().int().nonnegative().optional(),
 });
 
 /** A status, as a group message carries it: [task id, status]. */
 const statusItem = z.tuple([taskId, z.enum(TASK_STATUSES)]);
 
+/** A generator's partial, as a group message carries it: [task id, seq, value]. */
+const partialItem = z.tuple([taskId, z.number().int().nonnegative(), z.string()]);
+
 /** One frame of a group message: checked on its own, so that one bad frame does not cost the others. */
-export const groupItem = z.union([resultFrame, statusItem]);
+export const groupItem = z.union([resultFrame, statusItem, partialItem]);
 
 /** A group's events as one message: the owner and the frames, in order. */
 export const groupMessage = z.looseObject({ o: z.string().min(1).max(200), f: z.array(z.unknown()).max(100_000) });
@@ -66,5 +73,5 @@ export function readMessage<T>(schema: z.ZodType<T>, text: string, log: Logger, 
 
 /** A checked control message, as the bus's event. */
 export function controlEventOf(message: z.infer<typeof controlMessage>): ControlEvent {
-  return { type: message.type, taskId: message.taskId };
+  return message.type === 'cancel' ? { type: 'cancel', taskId: message.taskId } : { type: 'credit', taskId: message.taskId, count: message.count, bytes: message.bytes };
 }

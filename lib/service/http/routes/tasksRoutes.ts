@@ -1,9 +1,22 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TaskRecord, UnknownTaskFrame } from '../../../protocol/task.js';
+import { ErrorCode } from '../../../protocol/errorCodes.js';
+import { ApiError } from '../../ApiError.js';
 import { toRecord } from '../../TaskBroker.js';
 import { parseBody, submitBody, taskIdsBody } from '../schemas.js';
 import type { ServiceCore } from '../ServiceCore.js';
 import { checkCount, uuidParam } from './checkCount.js';
+
+/** The most partials one `GET /v2/tasks/<id>/partials` answers. */
+export const MAX_PARTIALS_PER_READ = 1000;
+
+/** A whole-number query parameter within bounds, else a 400 that names it. */
+function wholeQuery(value: string | undefined, name: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) throw new ApiError(ErrorCode.REQUEST_MALFORMED, `Expected \`${name}\` to be a whole number from ${min} to ${max}, got \`${value.slice(0, 40)}\``, [name, value.slice(0, 40)]);
+  return n;
+}
 
 function idOf(request: FastifyRequest): string {
   return uuidParam((request.params as { id: string }).id, 'task id');
@@ -45,6 +58,15 @@ export function tasksRoutes(core: ServiceCore): FastifyPluginAsync {
       const task = await broker.visibleTask(request.userId, idOf(request));
       await broker.markRead([task]);
       return toRecord(task);
+    });
+
+    // funcx-rx (docs/protocol-extensions.md §11): a generator's partials by index; reading acknowledges them.
+    app.get('/v2/tasks/:id/partials', async (request) => {
+      const task = await broker.visibleTask(request.userId, idOf(request));
+      const query = request.query as { from?: string; limit?: string };
+      const from = wholeQuery(query.from, 'from', 0, Number.MAX_SAFE_INTEGER, 0);
+      const limit = wholeQuery(query.limit, 'limit', 1, MAX_PARTIALS_PER_READ, MAX_PARTIALS_PER_READ);
+      return broker.partials.read(task, from, limit);
     });
 
     app.post('/v2/tasks/:id/cancel', async (request) => toRecord((await broker.cancelMany([await broker.visibleTask(request.userId, idOf(request))]))[0]!));

@@ -10,7 +10,7 @@
 -- ARGV: ttlSeconds, number of moves, the moves' endpointId, the group keys' prefix ('' marks
 -- nothing undelivered), the task keys' prefix, the stream keys' prefix, the wake channels'
 -- prefix, now, then per move its status, then per end: status, completedAt, endpointId ('' for
--- any), hasResult, result, hasException, exception.
+-- any), hasResult, result, hasException, exception, partials ('' for a plain function).
 -- Returns (as JSON) [per move the task's row before or false, per end the same, the released
 -- dependants' rows before, doomed { row, input id }].
 --- @include "rank"
@@ -35,7 +35,7 @@ for m = 1, nMoves do
   end
 end
 for k = FIXED_KEYS + 1 + nMoves, #KEYS do
-  local a = FIXED_ARGS + nMoves + 7 * (k - FIXED_KEYS - 1 - nMoves) + 1
+  local a = FIXED_ARGS + nMoves + 8 * (k - FIXED_KEYS - 1 - nMoves) + 1
   local key = KEYS[k]
   local before = row(key)
   local status, id = before[STATUS], before[ID]
@@ -46,6 +46,7 @@ for k = FIXED_KEYS + 1 + nMoves, #KEYS do
     local fields = { 'status', ARGV[a], 'completedAt', ARGV[a + 1] }
     if ARGV[a + 3] == '1' then fields[#fields + 1] = 'result'; fields[#fields + 1] = ARGV[a + 4] end
     if ARGV[a + 5] == '1' then fields[#fields + 1] = 'exception'; fields[#fields + 1] = ARGV[a + 6] end
+    if ARGV[a + 7] ~= '' then fields[#fields + 1] = 'partials'; fields[#fields + 1] = ARGV[a + 7] end
     if before[PAYLOAD] then redis.call('HDEL', key, 'payload') end
     redis.call('HSET', key, unpack(fields))
     redis.call('EXPIRE', key, ARGV[1])
