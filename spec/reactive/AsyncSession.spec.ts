@@ -105,6 +105,37 @@ describe('AsyncSession', () => {
     assert.deepEqual(FakeSocket.log.map((e) => [e.frame, e.event]), [[1, 'open'], [10, 'close']]);
   });
 
+  it('should emit a generator\'s partials in order, each once, read a gap back over HTTP, acknowledge what it took, and complete after the last one', () => {
+    const held = new Map<string, string[]>();
+    let sent: string[] = [];
+    testScheduler().run(({ expectObservable }) => {
+      const calls = new Subject<string>();
+      const s = session(fakeApi(calls, new Map(), held));
+      const values = new Subject<unknown>();
+      const completed = new Subject<string>();
+      const partial = (taskId: string, seq: number) => ({ type: 'partial', task_id: taskId, seq, value: serialize(seq * 10) });
+      atFrame(0, () => {
+        const task = s.submit('f', 'e', '11\n1');
+        held.set(task.taskId, [0, 1, 2, 3].map((i) => serialize(i * 10)));
+        task.subscribe({ next: (v) => values.next(v), complete: () => completed.next('c') });
+        const socket = (): FakeSocket => FakeSocket.made[0]!;
+        atFrame(4, () => socket().receive(partial(task.taskId, 0)));
+        // A duplicate (a resubscribe sends unread ones again) is dropped.
+        atFrame(5, () => socket().receive(partial(task.taskId, 0)));
+        // seq 1 and 2 went into a dead socket: 3 shows the gap, which is read back (the p).
+        atFrame(6, () => socket().receive(partial(task.taskId, 3)));
+        atFrame(8, () => socket().receive({ ...success(task.taskId, 'returned'), partials: 4 }));
+        atFrame(9, () => (sent = socket().sent));
+      });
+      expectObservable(calls).toBe('--s---p');
+      expectObservable(values).toBe('----a-(bcd)', { a: 0, b: 10, c: 20, d: 30 });
+      // The result at 8 says 4 were yielded: all are in, so it completes, without the return value.
+      expectObservable(completed).toBe('--------c');
+    });
+    const acks = sent.filter((f) => f.includes('"ack"')).map((f) => (JSON.parse(f) as { acks: [string, number][] }).acks.map(([, seq]) => seq));
+    assert.deepEqual(acks, [[0], [0], [3]], 'each take acknowledged, the duplicate again, the gap read up to 3');
+  });
+
   it('should drop a task cancelled in the batch buffer without posting it, and release the socket', () => {
     testScheduler().run(({ expectObservable }) => {
       const calls = new Subject<string>();
