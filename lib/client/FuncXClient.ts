@@ -6,6 +6,7 @@ import { TaskPending } from '../errors/TaskPending.js';
 import { TaskSubmissionFailed } from '../errors/TaskSubmissionFailed.js';
 import type { RegisterFunctionResponse, EndpointStatusResponse, SubmitRequest, SubmitTask, VersionResponse } from '../protocol/submit.js';
 import type { PartialsPage, TaskRecord } from '../protocol/task.js';
+import type { Returns, Yields } from '../reactive/TaskValues.js';
 import { deserialize } from '../serialize/serialize.js';
 import { AsyncSession } from '../reactive/AsyncSession.js';
 import type { AsyncTask } from '../reactive/AsyncTask.js';
@@ -28,7 +29,7 @@ import { resolveConnection, type ResolvedConnection } from './resolveConnection.
 import type { RunTarget } from './RunTarget.js';
 
 /** What `run` returns: the task id for the polling client, an awaitable Observable for the asynchronous one. */
-export type RunResult<Async extends boolean, R> = Async extends true ? AsyncTask<R> : Promise<string>;
+export type RunResult<Async extends boolean, V> = Async extends true ? AsyncTask<Yields<V>, Returns<V>> : Promise<string>;
 
 /**
  * The funcX client: registers functions, runs them on endpoints, and fetches results.
@@ -263,15 +264,15 @@ export class FuncXClient<Async extends boolean = false> {
    * const eight = await asyncFxc.run(target, asyncFxc.run(target, asyncFxc.run(target, 1))); // double(double(double(1)))
    * ```
    */
-  run<F extends AnyFunction>(target: RunTarget<F>, ...args: WithTaskReferences<Parameters<F>>): RunResult<Async, Awaited<ReturnType<F>>> {
+  run<F extends AnyFunction>(target: RunTarget<F>, ...args: WithTaskReferences<Parameters<F>>): RunResult<Async, ReturnType<F>> {
     const inputs = new Set<string>();
     const payload = packPayload(args, target.kwargs, inputs);
     if (this.asynchronous) {
-      return this.#async.submit(target.functionId, target.endpointId, payload, target.signal, target.taskId, [...inputs]) as RunResult<Async, Awaited<ReturnType<F>>>;
+      return this.#async.submit(target.functionId, target.endpointId, payload, target.signal, target.taskId, [...inputs]) as RunResult<Async, ReturnType<F>>;
     }
     const taskId = (target.taskId ?? uuidv4()).toLowerCase();
     const task: SubmitTask = [target.functionId, target.endpointId, payload, taskId];
-    return this.#submitNow([task], this.taskGroupId, inputs.size === 0 ? undefined : { [taskId]: [...inputs] }).then((ids) => ids[0]!) as RunResult<Async, Awaited<ReturnType<F>>>;
+    return this.#submitNow([task], this.taskGroupId, inputs.size === 0 ? undefined : { [taskId]: [...inputs] }).then((ids) => ids[0]!) as RunResult<Async, ReturnType<F>>;
   }
 
   /**

@@ -7,6 +7,7 @@ import { FuncXError } from '../errors/FuncXError.js';
 import { CLIENT_DEFAULTS } from '../reactive/defaults.js';
 import { orderedMergeMap } from '../reactive/orderedMergeMap.js';
 import type { WithTaskReferences } from '../reactive/taskRef.js';
+import type { Returns } from '../reactive/TaskValues.js';
 import { FuncXFuture } from './FuncXFuture.js';
 import type { FuncXExecutorOptions, MapOptions, SubmitOptions } from './FuncXExecutorOptions.js';
 
@@ -71,8 +72,8 @@ export class FuncXExecutor {
    * const py = executor.submit(python<(x: number) => number>`def double(x): return x * 2`, 50);
    * ```
    */
-  submit<F extends AnyFunction>(fn: F | PythonFunction<F>, ...args: WithTaskReferences<Parameters<F>>): FuncXFuture<Awaited<ReturnType<F>>>;
-  submit<F extends AnyFunction>(options: SubmitOptions, fn: F | PythonFunction<F>, ...args: WithTaskReferences<Parameters<F>>): FuncXFuture<Awaited<ReturnType<F>>>;
+  submit<F extends AnyFunction>(fn: F | PythonFunction<F>, ...args: WithTaskReferences<Parameters<F>>): FuncXFuture<Returns<ReturnType<F>>>;
+  submit<F extends AnyFunction>(options: SubmitOptions, fn: F | PythonFunction<F>, ...args: WithTaskReferences<Parameters<F>>): FuncXFuture<Returns<ReturnType<F>>>;
   submit(...input: unknown[]): FuncXFuture<unknown> {
     const [options, fn, args] =
       typeof input[0] === 'function' || isPythonFunction(input[0])

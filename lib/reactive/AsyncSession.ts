@@ -238,9 +238,9 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
    * @param state - the task
    * @returns its inbox
    */
-  partialsOf<T>(state: TaskState<T>): PartialInbox<T> {
+  partialsOf(state: TaskState): PartialInbox {
     if (state.partials === null) {
-      state.partials = new PartialInbox<T>((seq) => this.#ack(state.taskId, seq));
+      state.partials = new PartialInbox((seq) => this.#ack(state.taskId, seq));
       if (state.drainPartials) state.partials.drain();
     }
     return state.partials;

@@ -10,7 +10,7 @@ export interface TaskControl {
   /** Asks the service to push status changes. */
   watchStatuses(): void;
   /** The task's partial results (made on first use), acknowledged to the service as they are taken. */
-  partialsOf<T>(state: TaskState<T>): PartialInbox<T>;
+  partialsOf(state: TaskState): PartialInbox;
 }
 
 /**
@@ -37,26 +37,27 @@ export interface TaskControl {
  * console.log(await task); // 100
  * ```
  */
-export class AsyncTask<T> extends Observable<T> implements PromiseLike<T>, TaskReference {
+export class AsyncTask<T, R = T> extends Observable<T> implements PromiseLike<R>, TaskReference {
   /** The task's id, chosen by the client before it was posted. */
   readonly taskId: string;
-  readonly #state: TaskState<T>;
+  readonly #state: TaskState<R>;
   readonly #control: TaskControl;
-  #promise: Promise<T> | null = null;
+  #promise: Promise<R> | null = null;
 
   /**
    * @param state - the client's record of the task
    * @param control - how to cancel it and ask for statuses
    */
-  constructor(state: TaskState<T>, control: TaskControl) {
+  constructor(state: TaskState<R>, control: TaskControl) {
     let subscribers = 0;
     super((subscriber) => {
       subscribers++;
       // A generator's partials first, each as it comes; then its end (§11). A plain task's one value.
-      const detach = state.settled && state.partials === null ? null : control.partialsOf(state).attach((value) => subscriber.next(value as T));
+      const detach = state.settled && state.partials === null ? null : control.partialsOf(state as TaskState).attach((value) => subscriber.next(value as T));
       const inner = state.outcome.subscribe({
         next: (value) => {
-          if (!state.generator) subscriber.next(value);
+          // A plain task's result is its one value (T is R for a plain function).
+          if (!state.generator) subscriber.next(value as unknown as T);
         },
         error: (error: unknown) => subscriber.error(error),
         complete: () => subscriber.complete(),
@@ -141,7 +142,7 @@ export class AsyncTask<T> extends Observable<T> implements PromiseLike<T>, TaskR
    * ```
    */
   partials(): AsyncIterableIterator<T> {
-    return this.#control.partialsOf(this.#state).pull();
+    return this.#control.partialsOf(this.#state as TaskState).pull() as AsyncIterableIterator<T>;
   }
 
   /**
@@ -168,7 +169,7 @@ export class AsyncTask<T> extends Observable<T> implements PromiseLike<T>, TaskR
    * const value = await task.asPromise();
    * ```
    */
-  asPromise(): Promise<T> {
+  asPromise(): Promise<R> {
     return this.then();
   }
 
@@ -183,8 +184,8 @@ export class AsyncTask<T> extends Observable<T> implements PromiseLike<T>, TaskR
    * const value = await task;
    * ```
    */
-  then<R1 = T, R2 = never>(
-    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+  then<R1 = R, R2 = never>(
+    onfulfilled?: ((value: R) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     if (this.#promise === null) {
@@ -206,7 +207,7 @@ export class AsyncTask<T> extends Observable<T> implements PromiseLike<T>, TaskR
    * await task.catch((error) => console.error(error));
    * ```
    */
-  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+  catch<E = never>(onrejected?: ((reason: unknown) => E | PromiseLike<E>) | null): Promise<R | E> {
     return this.then(undefined, onrejected);
   }
 }

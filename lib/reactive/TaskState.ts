@@ -48,7 +48,7 @@ export class TaskState<T = unknown> {
   /** The ids of the tasks whose results it takes as arguments (docs/protocol-extensions.md §12). */
   readonly inputs: readonly string[];
   /** Its partial results, made when first needed: most tasks are no generators, and 100,000 outstanding tasks stay cheap (§11). */
-  partials: PartialInbox<T> | null = null;
+  partials: PartialInbox | null = null;
   /** Set from its result: it was a generator, so its Observable emits its partials and not the return value. */
   generator = false;
   /** An `await` wants only the return value: partials nobody else takes are dropped (and acknowledged). */

@@ -64,11 +64,12 @@ describe('ResultConnection', () => {
       atFrame(4, () => conn.enableStatuses());
       atFrame(6, () => a.unsubscribe());
     });
+    // Always with partials (a generator's yields, §11); with statuses once asked.
     assert.deepEqual(FakeSocket.made[0]!.sent, [
-      'g1',
-      'g2',
-      JSON.stringify({ task_group_id: 'g1', statuses: true }),
-      JSON.stringify({ task_group_id: 'g2', statuses: true }),
+      JSON.stringify({ task_group_id: 'g1', partials: true }),
+      JSON.stringify({ task_group_id: 'g2', partials: true }),
+      JSON.stringify({ task_group_id: 'g1', statuses: true, partials: true }),
+      JSON.stringify({ task_group_id: 'g2', statuses: true, partials: true }),
     ]);
   });
 
@@ -90,7 +91,7 @@ describe('ResultConnection', () => {
         [1, 'close'],
       ],
     );
-    assert.deepEqual(FakeSocket.made[1]!.sent, ['g1']);
+    assert.deepEqual(FakeSocket.made[1]!.sent, [JSON.stringify({ task_group_id: 'g1', partials: true })]);
     assert.deepEqual(sweeps, [['t1', 't2']], 'the reopened socket sweeps the posted tasks once');
   });
 
