@@ -5,6 +5,7 @@ import { blocks } from './scenarios/blocks.js';
 import { cancelLoop } from './scenarios/cancelLoop.js';
 import { chaos } from './scenarios/chaos.js';
 import { dag } from './scenarios/dag.js';
+import { partials } from './scenarios/partials.js';
 import { latency } from './scenarios/latency.js';
 import { proxyChaos } from './scenarios/proxyChaos.js';
 import { pythonWorkers } from './scenarios/python.js';
@@ -34,6 +35,7 @@ for (const [name, scenario] of [
   ['proxy chaos', () => proxyChaos()],
   ['blocks', () => blocks(3)],
   ['dag', () => dag(5, workers)],
+  ['partials', () => partials(5, workers)],
 ] as const) {
   if (only.length > 0 && !only.includes(name)) continue;
   const t = performance.now();
