@@ -419,5 +419,37 @@ export function backendContract(name: string, pair: BackendPair): void {
       assert.equal(await a.counters.of(user, 'bytesHeld'), 7);
       assert.equal((await a.counters.userSnapshot(user)).tasks_outstanding, 0);
     });
+
+    it('partials - appended in order, each seq once, within the window; racing appends of one seq store one value', async () => {
+      const groupId = uuidv4();
+      const taskId = uuidv4();
+      const window = { maxUnread: 3, maxUnreadBytes: 10, history: 2, retentionMs: 60_000 };
+      const item = (seq: number, value: string) => ({ groupId, taskId, seq, value });
+      assert.deepEqual(await a.partials.append([item(0, 'aa'), item(0, 'zz'), item(2, 'cc'), item(1, 'bb')], window), ['stored', 'duplicate', 'gap', 'stored']);
+      const [x, y] = await Promise.all([a.partials.append([item(2, 'c1')], window), b.partials.append([item(2, 'c2')], window)]);
+      assert.deepEqual([x[0], y[0]].sort(), ['duplicate', 'stored']);
+      assert.deepEqual(await a.partials.append([item(3, 'dd')], window), ['over'], 'three unread: the window is full');
+      const held = await b.partials.read(groupId, taskId, 0, 10);
+      assert.deepEqual({ ...held, values: held.values.slice(0, 2) }, { taskId, first: 0, count: 3, acked: 0, values: ['aa', 'bb'] });
+      assert.ok(held.values[2] === (x[0] === 'stored' ? 'c1' : 'c2'), 'the first stored value of seq 2 stays');
+      assert.deepEqual(await a.partials.credit(groupId, taskId, window), { count: 3, bytes: 10 });
+    });
+
+    it('partials - an ack frees credit (count and bytes), keeps a bounded history, and unread() gives what is left per task', async () => {
+      const groupId = uuidv4();
+      const [t1, t2] = [uuidv4(), uuidv4()];
+      const window = { maxUnread: 4, maxUnreadBytes: 100, history: 1, retentionMs: 60_000 };
+      await a.partials.append([0, 1, 2, 3].map((seq) => ({ groupId, taskId: t1, seq, value: `v${seq}` })), window);
+      await a.partials.append([{ groupId, taskId: t2, seq: 0, value: 'w0' }], window);
+      assert.deepEqual(await b.partials.ack([{ groupId, taskId: t1, seq: 1 }, { groupId, taskId: uuidv4(), seq: 5 }], window), [{ count: 6, bytes: 104 }, null]);
+      assert.deepEqual(await a.partials.ack([{ groupId, taskId: t1, seq: 0 }], window), [null], 'behind what was read: nothing changes');
+      const held = await a.partials.read(groupId, t1, 0, 10);
+      assert.deepEqual(held, { taskId: t1, first: 1, count: 4, acked: 2, values: ['v1', 'v2', 'v3'] }, 'one read one kept (history 1)');
+      const unread = (await b.partials.unread(groupId, 100)).sort((p, q) => p.values.length - q.values.length);
+      assert.deepEqual(unread, [{ taskId: t2, first: 0, count: 1, acked: 0, values: ['w0'] }, { taskId: t1, first: 2, count: 4, acked: 2, values: ['v2', 'v3'] }]);
+      await b.partials.remove(groupId, [t1, t2]);
+      assert.deepEqual(await a.partials.unread(groupId, 100), []);
+      assert.deepEqual((await a.partials.read(groupId, t1, 0, 10)).count, 0);
+    });
   });
 }

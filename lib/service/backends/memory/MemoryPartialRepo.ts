@@ -10,6 +10,8 @@ interface Held {
   ackedBytes: number;
   /** Value bytes of the unread ones. */
   unreadBytes: number;
+  /** Value bytes of the read ones still held (the history). */
+  historyBytes: number;
   readonly values: string[];
 }
 
@@ -34,7 +36,7 @@ export class MemoryPartialRepo implements PartialRepo {
     return items.map(({ groupId, taskId, seq, value }) => {
       let held = this.#tasks.get(taskId);
       if (held === undefined) {
-        held = { groupId, first: 0, count: 0, acked: 0, ackedBytes: 0, unreadBytes: 0, values: [] };
+        held = { groupId, first: 0, count: 0, acked: 0, ackedBytes: 0, unreadBytes: 0, historyBytes: 0, values: [] };
         this.#tasks.set(taskId, held);
         (this.#byGroup.get(groupId) ?? this.#byGroup.set(groupId, new Set()).get(groupId)!).add(taskId);
       }
@@ -60,13 +62,13 @@ export class MemoryPartialRepo implements PartialRepo {
         const bytes = byteLength(held.values[i - held.first]!);
         held.ackedBytes += bytes;
         held.unreadBytes -= bytes;
+        held.historyBytes += bytes;
       }
       held.acked = to;
-      // History: at most `history` read ones stay for late readers.
-      const drop = held.acked - held.first - window.history;
-      if (drop > 0) {
-        held.values.splice(0, drop);
-        held.first += drop;
+      // History: at most `history` read ones, of at most the window's bytes, stay for late readers.
+      while (held.acked > held.first && (held.acked - held.first > window.history || held.historyBytes > window.maxUnreadBytes)) {
+        held.historyBytes -= byteLength(held.values.shift()!);
+        held.first++;
       }
       return creditOf(held, window);
     });
