@@ -11,6 +11,9 @@ import type { EndpointQueue, TakenTask } from '../core/TaskBus.js';
 import { logFailure, type Logger } from '../log.js';
 import type { TaskBroker } from '../TaskBroker.js';
 
+/** The most partials of one endpoint connection that wait to be recorded; more are dropped and logged. */
+const MAX_PENDING_PARTIALS = 100_000;
+
 /** The longest wait between two tries of a report the backend refused (it is unreachable). */
 const MAX_REPORT_RETRY_MS = 5000;
 
@@ -77,6 +80,8 @@ interface Connection {
    * partials (a result's count never runs ahead of what is stored).
    */
   partialsRecorded: Promise<void>;
+  /** Partials received and not yet recorded (at most MAX_PENDING_PARTIALS; an endpoint that keeps its credit stays far below). */
+  partialsPending: number;
   readonly subscriptions: Subscription[];
 }
 
@@ -210,6 +215,7 @@ export class EndpointHub {
       again: false,
       intake: null,
       partialsRecorded: Promise.resolve(),
+      partialsPending: 0,
       subscriptions: [],
     };
     this.#connections.add(connection);
@@ -430,7 +436,10 @@ export class EndpointHub {
         if (message.status === 'running' && connection.inflight.has(message.task_id)) connection.running.add(message.task_id);
         this.#intake(connection).statuses.push({ id: message.task_id, to: message.status });
       } else if (message.type === 'partial') {
-        if (connection.inflight.has(message.task_id)) this.#intake(connection).partials.push(message);
+        // Not only for tasks sent on this connection: an endpoint that reconnects sends again the
+        // partials it is not sure were stored, before its tasks come back to it (PartialCases
+        // checks that each is this endpoint's live task).
+        this.#intake(connection).partials.push(message);
       } else if (message.type === 'result' && (typeof message.result === 'string' || typeof message.exception === 'string')) {
         connection.running.delete(message.task_id);
         this.#strikes.delete(message.task_id);
@@ -468,7 +477,14 @@ export class EndpointHub {
     const intake = connection.intake!;
     connection.intake = null;
     const { statuses, results, partials, acks, attempt } = intake;
-    if (partials.length > 0) connection.partialsRecorded = connection.partialsRecorded.then(() => this.#recordPartials(connection, partials));
+    if (partials.length > 0) {
+      if (connection.partialsPending + partials.length > MAX_PENDING_PARTIALS) {
+        this.#log.warn({ endpointId: connection.endpointId, partials: partials.length, pending: connection.partialsPending }, 'dropped partials: too many wait to be recorded (the endpoint ignores its credit, or the backend is slow)');
+      } else {
+        connection.partialsPending += partials.length;
+        connection.partialsRecorded = connection.partialsRecorded.then(() => this.#recordPartials(connection, partials)).then(() => void (connection.partialsPending -= partials.length));
+      }
+    }
     if (results.length > 0) await connection.partialsRecorded;
     try {
       // One broker call: one script in Redis for the statuses and results together.
