@@ -53,7 +53,7 @@ const ROUTES = [
   ['GET', '/v2/version'], ['GET', '/v2/health'], ['GET', '/v2/authenticate'], ['GET', '/v2/stats'],
   ['POST', '/v2/functions'], ['POST', '/v2/submit'], ['GET', '/v2/tasks/:task'], ['POST', '/v2/tasks/:task/cancel'],
   ['POST', '/v2/batch_status'], ['POST', '/v2/cancel'], ['GET', '/v2/task_groups/:group'], ['GET', '/v2/task_groups/:group/tasks'],
-  ['POST', '/v2/endpoints'], ['GET', '/v2/endpoints/:endpoint/status'],
+  ['POST', '/v2/endpoints'], ['GET', '/v2/endpoints/:endpoint/status'], ['GET', '/v2/tasks/:task/partials'],
 ] as const;
 
 function anyValue(r: Random, depth = 0): unknown {
@@ -131,7 +131,7 @@ export function fuzzRequest(r: Random, world: FuzzWorld): FuzzRequest {
   const [routeMethod, routePath] = r.chance(0.9) ? r.pick(ROUTES) : ['GET', `/${r.text(8).replace(/[\s?#]/g, '')}`];
   const method = r.chance(0.85) ? routeMethod : r.pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']);
   let path = routePath.replace(/:(\w+)/g, (_m, kind: string) => param(r, kind, world));
-  if (r.chance(0.1)) path += `?${r.pick(['a=1', 'access_token=x', '%zz', 'a'.repeat(3000)])}`;
+  if (r.chance(0.1)) path += `?${r.pick(['a=1', 'access_token=x', '%zz', 'a'.repeat(3000), 'from=-1', 'from=1e3&limit=0', 'limit=99999999999999999999', 'from=2&limit=5', 'from=&limit=x'])}`;
   if (r.chance(0.05)) path = path.toUpperCase();
   if (r.chance(0.05)) path = path.replace('/v2', '//v2//');
   const headers: Record<string, string> = {};
@@ -188,8 +188,8 @@ export function fuzzFrame(r: Random, world: FuzzWorld): string | Buffer {
     case 1: return r.text(r.int(200));
     case 2: return r.chance(0.5) ? world.groupId : uuidv4();
     case 3: return JSON.stringify({ task_group_id: r.chance(0.5) ? world.groupId : anyValue(r), statuses: anyValue(r) });
-    case 4: return JSON.stringify(Array.from({ length: r.int(5) }, () => ({ type: r.pick(['result', 'status', 'task', 'cancel', 'x']), task_id: r.chance(0.6) ? r.pick(world.taskIds) : anyValue(r), result: anyValue(r), exception: anyValue(r), status: r.pick(['running', 'success', 'waiting-for-launch', 'x']) })));
-    case 5: return JSON.stringify(anyValue(r));
+    case 4: return JSON.stringify(Array.from({ length: r.int(5) }, () => ({ type: r.pick(['result', 'status', 'task', 'cancel', 'x', 'partial', 'ack']), task_id: r.chance(0.6) ? r.pick(world.taskIds) : anyValue(r), result: anyValue(r), exception: anyValue(r), status: r.pick(['running', 'success', 'waiting-for-launch', 'x']), seq: r.chance(0.5) ? r.int(5) : anyValue(r), value: r.chance(0.5) ? '11\n1' : anyValue(r), partials: anyValue(r) })));
+    case 5: return r.chance(0.5) ? JSON.stringify(anyValue(r)) : JSON.stringify({ type: 'ack', acks: r.chance(0.5) ? [[r.pick(world.taskIds), r.int(5)]] : anyValue(r) });
     case 6: return 'x'.repeat(r.int(10_000));
     default: return JSON.stringify(mutate(r, { type: 'result', task_id: r.pick(world.taskIds), result: '11\n1' }));
   }
