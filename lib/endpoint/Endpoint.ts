@@ -21,6 +21,7 @@ import { ResultTooLarge } from './ResultTooLarge.js';
 import { TaskRunner } from './TaskRunner.js';
 import { WorkerCrashed } from './WorkerCrashed.js';
 import type { WorkerOutcome, WorkerTask } from './worker.js';
+import { PartialStreams } from './PartialStreams.js';
 
 /** Results kept after sending, to answer a task the service sends again after a reconnect. */
 const RECENT_RESULTS = 10_000;
@@ -74,6 +75,8 @@ export class Endpoint {
   readonly #running = new Map<string, () => void>();
   readonly #speeds = new FunctionSpeeds();
   readonly #recent = new Map<string, EndpointResultMessage>();
+  /** Running generators' partials (§11). */
+  readonly #streams: PartialStreams;
   #outbox: EndpointToService[] = [];
   #socket: WebSocket | null = null;
   #flushScheduled = false;
@@ -110,6 +113,8 @@ export class Endpoint {
             ...(options.pythonMemoryMb === undefined ? {} : { pythonMemoryMb: options.pythonMemoryMb }),
             ...(options.maxOldGenerationSizeMb === undefined ? {} : { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb }),
           });
+    this.#streams = new PartialStreams((message) => this.#send(message), (taskId, credit) => this.#pool.credit?.(taskId, credit));
+    this.#pool.onPartial?.((partial) => this.#streams.partial(partial));
   }
 
   /**
@@ -278,6 +283,8 @@ export class Endpoint {
         // The credit: how many tasks the service may hold out to this process (docs/protocol-extensions.md §6),
         // and which languages it runs.
         socket.send(JSON.stringify({ type: 'hello', prefetch: this.#options.prefetch ?? Math.max(64, 4 * this.#pool.size), languages: this.#pool.languages }));
+        // Partials that may have gone into the old connection go again (the service keeps the first of each).
+        this.#streams.resend();
         this.#reported = '';
         this.#reportSoon();
         this.#scheduleFlush();
@@ -324,6 +331,7 @@ export class Endpoint {
       if (typeof message.task_id !== 'string') continue;
       if (message.type === 'task' && typeof message.function_id === 'string' && typeof message.payload === 'string') this.#accept(message);
       else if (message.type === 'cancel') this.#cancel(message.task_id);
+      else if (message.type === 'credit' && Number.isSafeInteger(message.count) && Number.isSafeInteger(message.bytes)) this.#streams.credit(message.task_id, { count: message.count, bytes: message.bytes });
     }
     this.#pump();
   }
@@ -427,7 +435,7 @@ export class Endpoint {
     this.#options.onTaskRunning?.(ids, true);
     for (const id of ids) this.#send({ type: 'status', task_id: id, status: 'running' });
     const run = this.#pool.runBatch!(
-      batch.map(({ task, code }) => ({ functionId: task.function_id, functionCode: code, payload: splitTaskOptions(task.payload).payload, timeoutMs: task.timeout_ms ?? this.#options.taskTimeoutMs })),
+      batch.map(({ task, code }) => ({ functionId: task.function_id, functionCode: code, payload: splitTaskOptions(task.payload).payload, timeoutMs: task.timeout_ms ?? this.#options.taskTimeoutMs, taskId: task.task_id, ...(task.credit === undefined ? {} : { credit: task.credit }) })),
       {
         maxResultBytes: this.#maxResultBytes,
         onOutcome: (index, outcome, ms) => {
@@ -436,14 +444,18 @@ export class Endpoint {
           this.#ran(batch[index]!.code, ms, outcome);
           this.#running.delete(task.task_id);
           this.#options.onTaskRunning?.([task.task_id], false);
-          this.#finish(resultOf(task.task_id, outcome));
+          void this.#streams.end(task.task_id, outcome.partials).then(() => this.#finish(resultOf(task.task_id, outcome)));
         },
       },
     );
-    ids.forEach((id, index) => this.#running.set(id, () => run.cancel(index)));
+    ids.forEach((id, index) => {
+      this.#running.set(id, () => run.cancel(index));
+      this.#streams.begin(id, batch[index]!.task.credit);
+    });
     void run.done.then(() => {
       // Cancelled ones: nobody waits for an answer.
       const stopped = ids.filter((id) => this.#running.delete(id));
+      for (const id of stopped) this.#streams.forget(id);
       if (stopped.length > 0) this.#options.onTaskRunning?.(stopped, false);
       this.#pump();
     });
@@ -458,7 +470,8 @@ export class Endpoint {
     const timeoutMs = task.timeout_ms ?? this.#options.taskTimeoutMs;
     const started = performance.now();
     // The task's id goes too: the cluster engine tracks tasks by it, the Python worker names its sandbox after it.
-    const work: EngineTask = { functionId: task.function_id, functionCode: code, maxResultBytes: this.#maxResultBytes, ...this.#pythonTask(task) };
+    const work: EngineTask = { functionId: task.function_id, functionCode: code, maxResultBytes: this.#maxResultBytes, ...this.#pythonTask(task), ...(task.credit === undefined ? {} : { credit: task.credit }) };
+    this.#streams.begin(task.task_id, task.credit);
     this.#pool
       .run(
         work,
@@ -469,10 +482,11 @@ export class Endpoint {
           const ms = performance.now() - started;
           this.#speeds.record(task.function_id, ms);
           this.#ran(code, ms, outcome);
-          this.#finish(resultOf(task.task_id, outcome), task.payload);
+          return this.#streams.end(task.task_id, outcome.partials).then(() => this.#finish(resultOf(task.task_id, outcome), task.payload));
         },
         () => {
           // Aborted: cancelled by the service or stopped by close(); nobody waits for an answer.
+          this.#streams.forget(task.task_id);
         },
       )
       .finally(() => {
@@ -553,5 +567,7 @@ export class Endpoint {
 
 /** A worker's outcome as the channel's result message (what only the endpoint needs stays here). */
 function resultOf(taskId: string, outcome: WorkerOutcome): EndpointResultMessage {
-  return 'result' in outcome ? { type: 'result', task_id: taskId, result: outcome.result } : { type: 'result', task_id: taskId, exception: outcome.exception };
+  const message: EndpointResultMessage = 'result' in outcome ? { type: 'result', task_id: taskId, result: outcome.result } : { type: 'result', task_id: taskId, exception: outcome.exception };
+  // A generator's result says how many partials it streamed (§11).
+  return outcome.partials === undefined ? message : { ...message, partials: outcome.partials };
 }

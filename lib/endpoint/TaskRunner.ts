@@ -1,4 +1,5 @@
-import type { EndpointEngineReport, EndpointLanguages } from '../protocol/endpointChannel.js';
+import type { EndpointEngineReport, EndpointLanguages, PartialCredit } from '../protocol/endpointChannel.js';
+import type { WorkerPartial } from './partialChannel.js';
 import { codeLanguage, type Language } from '../serialize/codeLanguage.js';
 import type { PythonSearch } from './python/findPython.js';
 import { PythonPool } from './python/PythonPool.js';
@@ -118,6 +119,27 @@ export class TaskRunner implements TaskEngine {
     } finally {
       this.#running[language]--;
     }
+  }
+
+  /**
+   * Where generators' partials go (JavaScript worker threads; Python processes).
+   *
+   * @param handler - told of each partial
+   * @returns nothing
+   */
+  onPartial(handler: (partial: WorkerPartial) => void): void {
+    this.#javascript.onPartial(handler);
+  }
+
+  /**
+   * Gives a streaming task more credit, wherever it runs.
+   *
+   * @param taskId - the task
+   * @param credit - its new cumulative credit
+   * @returns nothing
+   */
+  credit(taskId: string, credit: PartialCredit): void {
+    this.#javascript.credit(taskId, credit);
   }
 
   /**

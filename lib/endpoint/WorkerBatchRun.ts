@@ -4,12 +4,16 @@ import { BatchClaim } from './batchClaims.js';
 import { TaskTimeout } from './TaskTimeout.js';
 import type { BatchOutcome, WorkerBatch, WorkerOutcome } from './worker.js';
 import { describeCrash, WorkerCrashed } from './WorkerCrashed.js';
+import type { PartialCredit } from '../protocol/endpointChannel.js';
 
 /** One task of a micro-batch. */
 export interface BatchTask {
   readonly functionId: string;
   readonly functionCode: string;
   readonly payload: string;
+  /** The service's task id and its first credit, for a generator's partials (§11). */
+  readonly taskId?: string;
+  readonly credit?: PartialCredit;
   /** Its time limit, counted from when the previous task of its batch ended. */
   readonly timeoutMs?: number | undefined;
 }
@@ -127,7 +131,7 @@ export class WorkerBatchRun {
       this.#positionOf[index] = position;
       const task = this.#tasks[index]!;
       code[task.functionId] ??= task.functionCode;
-      return { functionId: task.functionId, payload: task.payload };
+      return { functionId: task.functionId, payload: task.payload, ...(task.taskId === undefined ? {} : { taskId: task.taskId }), ...(task.credit === undefined ? {} : { credit: task.credit }) };
     });
     port1.on('message', ([position, outcome, ms]: BatchOutcome) => {
       part.expected--;

@@ -5,6 +5,8 @@ import { TaskTimeout } from './TaskTimeout.js';
 import { WorkerBatchRun, type BatchTask, type OnBatchOutcome } from './WorkerBatchRun.js';
 import { describeCrash, WorkerCrashed } from './WorkerCrashed.js';
 import type { WorkerOutcome, WorkerTask } from './worker.js';
+import type { PartialCredit } from '../protocol/endpointChannel.js';
+import { PARTIALS_CHANNEL, type WorkerCredit, type WorkerPartial } from './partialChannel.js';
 
 // Under tsx this module is TypeScript and so is its worker; compiled, both are JavaScript.
 const WORKER_FILE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
@@ -39,6 +41,9 @@ export class WorkerPool {
   /** How many tasks run at once. */
   readonly size: number;
   readonly #piscina: Piscina;
+  /** Generators' partials from the workers, and credits to them (§11). */
+  readonly #channel = new BroadcastChannel(PARTIALS_CHANNEL);
+  #onPartial: ((partial: WorkerPartial) => void) | null = null;
 
   /** @param options - worker count and memory limit */
   constructor(options: WorkerPoolOptions = {}) {
@@ -54,6 +59,34 @@ export class WorkerPool {
       idleTimeout: Infinity,
       resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb ?? 512 },
     });
+    // Listening never keeps the process alive; close() closes it.
+    (this.#channel as BroadcastChannel & { unref(): void }).unref();
+    this.#channel.onmessage = (event) => {
+      const message = (event as MessageEvent<WorkerPartial | WorkerCredit>).data;
+      if (message.type === 'partial') this.#onPartial?.(message);
+    };
+  }
+
+  /**
+   * Where generators' partials go as the workers stream them (one handler; each partial names its
+   * task, and a process with several pools hears all of theirs: the handler keeps its own).
+   *
+   * @param handler - told of each partial, in each task's order
+   * @returns nothing
+   */
+  onPartial(handler: (partial: WorkerPartial) => void): void {
+    this.#onPartial = handler;
+  }
+
+  /**
+   * Gives a streaming task's worker more credit.
+   *
+   * @param taskId - the task
+   * @param credit - its new cumulative credit
+   * @returns nothing
+   */
+  credit(taskId: string, credit: PartialCredit): void {
+    this.#channel.postMessage({ type: 'credit', taskId, count: credit.count, bytes: credit.bytes } satisfies WorkerCredit);
   }
 
   /**
@@ -135,6 +168,7 @@ export class WorkerPool {
    * ```
    */
   async close(): Promise<void> {
+    this.#channel.close();
     await this.#piscina.destroy();
   }
 }

@@ -10,6 +10,8 @@ import { serialize, serializeError, unpackPayload } from '../serialize/serialize
 import { BatchClaim } from './batchClaims.js';
 import { loadFunction, type RemoteFunction } from './loadFunction.js';
 import { ResultTooLarge } from './ResultTooLarge.js';
+import type { PartialCredit } from '../protocol/endpointChannel.js';
+import { mayStream, NO_CREDIT_LIMIT, PARTIALS_CHANNEL, type WorkerCredit, type WorkerPartial } from './partialChannel.js';
 
 /** What the pool sends a worker. */
 export interface WorkerTask {
@@ -26,17 +28,22 @@ export interface WorkerTask {
   readonly sandboxDir?: string;
   /** Python: the MPI launcher an `MPIFunction`'s `PARSL_MPI_PREFIX` starts with. */
   readonly mpiLauncher?: string;
+  /** A generator's first credit (§11); without it (or a task id) it streams with no limit. */
+  readonly credit?: PartialCredit;
 }
 
 /** What a worker sends back: a serialized result or a serialized exception. */
 /** A task's outcome from its worker; `crashed` when the worker itself died under it (counted by the endpoint's metrics, never sent). */
-export type WorkerOutcome = { readonly result: string } | { readonly exception: string; readonly crashed?: true };
+export type WorkerOutcome = ({ readonly result: string } | { readonly exception: string; readonly crashed?: true }) & {
+  /** Set when the function was a generator: how many partials it streamed (§11). */
+  readonly partials?: number;
+};
 
 /** What the pool sends a worker for a micro-batch. */
 export interface WorkerBatch {
   /** Each function's code, once per batch. */
   readonly code: Readonly<Record<string, string>>;
-  readonly tasks: readonly { readonly functionId: string; readonly payload: string }[];
+  readonly tasks: readonly { readonly functionId: string; readonly payload: string; readonly taskId?: string; readonly credit?: PartialCredit }[];
   readonly maxResultBytes?: number;
   /** One {@link BatchClaim} word per task, shared with the pool. */
   readonly claims: Int32Array;
@@ -72,7 +79,7 @@ function explain(error: unknown): unknown {
  * @returns the serialized result or exception
  */
 export default function runTask(task: WorkerTask): Promise<WorkerOutcome> {
-  return execute(task.functionId, task.functionCode, task.payload, task.maxResultBytes);
+  return execute(task.functionId, task.functionCode, task.payload, task.maxResultBytes, task.taskId, task.credit);
 }
 
 /**
@@ -89,7 +96,7 @@ export async function runBatch(batch: WorkerBatch): Promise<void> {
       if (Atomics.compareExchange(batch.claims, position, BatchClaim.PENDING, BatchClaim.CLAIMED) !== BatchClaim.PENDING) continue;
       const task = batch.tasks[position]!;
       const started = performance.now();
-      const outcome = await execute(task.functionId, batch.code[task.functionId] ?? '', task.payload, batch.maxResultBytes);
+      const outcome = await execute(task.functionId, batch.code[task.functionId] ?? '', task.payload, batch.maxResultBytes, task.taskId, task.credit);
       batch.port.postMessage([position, outcome, performance.now() - started] satisfies BatchOutcome);
     }
   } finally {
@@ -97,7 +104,7 @@ export async function runBatch(batch: WorkerBatch): Promise<void> {
   }
 }
 
-async function execute(functionId: string, code: string, payload: string, maxResultBytes: number | undefined): Promise<WorkerOutcome> {
+async function execute(functionId: string, code: string, payload: string, maxResultBytes: number | undefined, taskId?: string, credit?: PartialCredit): Promise<WorkerOutcome> {
   try {
     let fn = functions.get(functionId);
     if (fn === undefined) {
@@ -109,6 +116,7 @@ async function execute(functionId: string, code: string, payload: string, maxRes
     functions.set(functionId, fn);
     const { args, kwargs } = unpackPayload(payload);
     const value = await fn(...(Object.keys(kwargs).length > 0 ? [...args, kwargs] : args));
+    if (isGenerator(value)) return await stream(value, taskId ?? '', credit ?? NO_CREDIT_LIMIT, maxResultBytes);
     const result = serialize(value);
     // Checked here, so an oversized result is never copied out of the worker.
     const tooLarge = maxResultBytes === undefined ? undefined : ResultTooLarge.check(result, maxResultBytes);
@@ -116,5 +124,57 @@ async function execute(functionId: string, code: string, payload: string, maxRes
     return { result };
   } catch (error) {
     return { exception: serializeError(explain(error)) };
+  }
+}
+
+/** Whether a function's return value is a generator object (sync or async): it streams (§11). */
+function isGenerator(value: unknown): value is Generator | AsyncGenerator {
+  const tag = Object.prototype.toString.call(value);
+  return tag === '[object Generator]' || tag === '[object AsyncGenerator]';
+}
+
+/**
+ * Streams a generator: each yield goes to the endpoint's process as a partial, in order; before
+ * each step it waits, not resumed, until the task's credit allows one more, and a value whose
+ * bytes the credit does not cover waits, held, for more credit. Its return value is the result.
+ * A worker stopped meanwhile (cancel, time limit) ends it with the thread.
+ */
+async function stream(generator: Generator | AsyncGenerator, taskId: string, first: PartialCredit, maxResultBytes: number | undefined): Promise<WorkerOutcome> {
+  const channel = new BroadcastChannel(PARTIALS_CHANNEL);
+  let credit = first;
+  let wake: (() => void) | null = null;
+  channel.onmessage = (event) => {
+    const message = (event as MessageEvent<WorkerCredit | WorkerPartial>).data;
+    if (message.type !== 'credit' || message.taskId !== taskId) return;
+    credit = { count: Math.max(credit.count, message.count), bytes: Math.max(credit.bytes, message.bytes) };
+    wake?.();
+  };
+  const until = async (may: () => boolean): Promise<void> => {
+    while (!may()) await new Promise<void>((resolve) => (wake = resolve));
+    wake = null;
+  };
+  let seq = 0;
+  let sent = 0;
+  try {
+    for (;;) {
+      await until(() => seq < credit.count);
+      const step = await generator.next();
+      const text = serialize(step.value);
+      const tooLarge = maxResultBytes === undefined ? undefined : ResultTooLarge.check(text, maxResultBytes);
+      if (tooLarge) {
+        await generator.return(undefined);
+        return { exception: serializeError(tooLarge), partials: seq };
+      }
+      if (step.done) return { result: text, partials: seq };
+      const size = Buffer.byteLength(text);
+      await until(() => mayStream(credit, seq, sent, size));
+      channel.postMessage({ type: 'partial', taskId, seq, value: text } satisfies WorkerPartial);
+      seq++;
+      sent += size;
+    }
+  } catch (error) {
+    return { exception: serializeError(explain(error)), partials: seq };
+  } finally {
+    channel.close();
   }
 }

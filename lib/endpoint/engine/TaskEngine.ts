@@ -1,4 +1,5 @@
-import type { EndpointEngineReport, EndpointLanguages } from '../../protocol/endpointChannel.js';
+import type { EndpointEngineReport, EndpointLanguages, PartialCredit } from '../../protocol/endpointChannel.js';
+import type { WorkerPartial } from '../partialChannel.js';
 import type { Language } from '../../serialize/codeLanguage.js';
 import type { WorkerOutcome, WorkerTask } from '../worker.js';
 import type { BatchTask, OnBatchOutcome, WorkerBatchRun } from '../WorkerBatchRun.js';
@@ -65,6 +66,13 @@ export interface TaskEngine {
    * @throws the signal's reason when the caller aborted
    */
   run(task: EngineTask, options?: EngineRunOptions): Promise<WorkerOutcome>;
+  /**
+   * Where generators' partials go as the tasks stream them (§11): each names its task, in each
+   * task's order, before that task's outcome's `partials` count is reached.
+   */
+  onPartial?(handler: (partial: WorkerPartial) => void): void;
+  /** Gives a streaming task more credit (the service's `credit` message). */
+  credit?(taskId: string, credit: PartialCredit): void;
   /** Runs a micro-batch on one worker, when the engine can (the local one). */
   runBatch?(tasks: readonly BatchTask[], options: { onOutcome: OnBatchOutcome; maxResultBytes?: number }): WorkerBatchRun;
   /**
