@@ -230,9 +230,11 @@ export class EndpointHub {
     connection.subscriptions.push(
       connection.queue.wake$.subscribe({ next: () => this.#pump(connection), error: logFailure(log, 'the endpoint queue\'s wake-ups failed; the presence tick pumps instead') }),
       this.#connectionsCases.controlEvents(endpointId).subscribe({ error: logFailure(log, 'control events failed; a task cancelled now may run to its end here (its result is ignored)'), next: (event) => {
+        // A credit goes to every connection of the endpoint here, sent the task or not: one that
+        // reconnected runs it on before the task is dispatched to it again (it ignores others).
+        if (event.type === 'credit') return this.#send(connection, [{ type: 'credit', task_id: event.taskId, count: event.count, bytes: event.bytes }]);
         const ref = connection.inflight.get(event.taskId);
         if (ref === undefined) return;
-        if (event.type === 'credit') return this.#send(connection, [{ type: 'credit', task_id: event.taskId, count: event.count, bytes: event.bytes }]);
         connection.inflight.delete(event.taskId);
         connection.running.delete(event.taskId);
         this.#strikes.delete(event.taskId);
@@ -520,8 +522,8 @@ export class EndpointHub {
     for (let attempt = 0; this.#connections.has(connection); attempt++) {
       try {
         const credits = await this.#broker.partials.report(connection.endpointId, partials);
-        const live = credits.filter(({ taskId }) => connection.inflight.has(taskId));
-        if (live.length > 0) this.#send(connection, live.map(({ taskId, credit }) => ({ type: 'credit', task_id: taskId, count: credit.count, bytes: credit.bytes })));
+        // To this connection, sent the task or not: a reconnected endpoint sends its unstored partials again before the task comes back to it.
+        if (credits.length > 0) this.#send(connection, credits.map(({ taskId, credit }) => ({ type: 'credit', task_id: taskId, count: credit.count, bytes: credit.bytes })));
         return;
       } catch (error) {
         const delay = Math.min(MAX_REPORT_RETRY_MS, 100 * 2 ** attempt);
