@@ -129,6 +129,7 @@ export class TaskRunner implements TaskEngine {
    */
   onPartial(handler: (partial: WorkerPartial) => void): void {
     this.#javascript.onPartial(handler);
+    this.#python.onPartial(handler);
   }
 
   /**
@@ -140,6 +141,7 @@ export class TaskRunner implements TaskEngine {
    */
   credit(taskId: string, credit: PartialCredit): void {
     this.#javascript.credit(taskId, credit);
+    this.#python.credit(taskId, credit);
   }
 
   /**

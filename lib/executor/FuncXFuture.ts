@@ -22,7 +22,7 @@ export class FuncXFuture<T> implements PromiseLike<T>, TaskReference {
   // future per task, tens of thousands a second, and these few fields are all it needs.
   #outcome: Outcome<T> | null = null;
   #waiters: ((outcome: Outcome<T>) => void)[] | null = null;
-  #task: AsyncTask<T> | null = null;
+  #task: AsyncTask<unknown, T> | null = null;
   #cancelled = false;
   #promise: Promise<T> | null = null;
 
@@ -57,15 +57,14 @@ export class FuncXFuture<T> implements PromiseLike<T>, TaskReference {
    * @returns nothing
    * @internal
    */
-  attach(task: AsyncTask<T>): void {
+  attach(task: AsyncTask<unknown, T>): void {
     this.#task = task;
     this.#started();
-    let value: T;
-    task.subscribe({
-      next: (v) => (value = v),
-      complete: () => this.#settle({ value }),
-      error: (error: unknown) => this.#settle({ error }),
-    });
+    // Awaited, not subscribed: a generator's future is its return value, and its partials do not hold it back (§11).
+    task.then(
+      (value) => this.#settle({ value }),
+      (error: unknown) => this.#settle({ error }),
+    );
   }
 
   /**

@@ -5,6 +5,8 @@ import type { WorkerOutcome, WorkerTask } from '../worker.js';
 import type { PythonSearch } from './findPython.js';
 import { PythonProcess } from './PythonProcess.js';
 import { PythonUnavailable } from './PythonUnavailable.js';
+import type { PartialCredit } from '../../protocol/endpointChannel.js';
+import type { WorkerPartial } from '../partialChannel.js';
 
 /** Options of {@link PythonPool}. */
 export interface PythonPoolOptions {
@@ -60,6 +62,7 @@ export class PythonPool {
   readonly #pythonPath: readonly string[];
   readonly #idle: PythonProcess[] = [];
   readonly #busy = new Set<PythonProcess>();
+  #onPartial: ((partial: WorkerPartial) => void) | null = null;
   readonly #queue = new Set<Job>();
   #closed = false;
 
@@ -194,7 +197,30 @@ export class PythonPool {
   }
 
   #spawn(): PythonProcess {
-    return new PythonProcess({ executable: this.#python.runtime!.executable, maxResultBytes: this.#maxResultBytes, memoryMb: this.#memoryMb, pythonPath: this.#pythonPath });
+    const process = new PythonProcess({ executable: this.#python.runtime!.executable, maxResultBytes: this.#maxResultBytes, memoryMb: this.#memoryMb, pythonPath: this.#pythonPath });
+    process.onPartial((partial) => this.#onPartial?.(partial));
+    return process;
+  }
+
+  /**
+   * Where generators' partials go (each before its task's outcome).
+   *
+   * @param handler - told of each partial
+   * @returns nothing
+   */
+  onPartial(handler: (partial: WorkerPartial) => void): void {
+    this.#onPartial = handler;
+  }
+
+  /**
+   * Gives a streaming task's process more credit.
+   *
+   * @param taskId - the task
+   * @param credit - its new cumulative credit
+   * @returns nothing
+   */
+  credit(taskId: string, credit: PartialCredit): void {
+    for (const worker of this.#busy) worker.credit(taskId, credit);
   }
 
   #release(job: Job): void {

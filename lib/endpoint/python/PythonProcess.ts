@@ -3,6 +3,8 @@ import { delimiter } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { WorkerOutcome, WorkerTask } from '../worker.js';
+import type { PartialCredit } from '../../protocol/endpointChannel.js';
+import type { WorkerPartial } from '../partialChannel.js';
 
 // Under tsx this module sits beside worker.py in lib/; compiled, the build copies worker.py beside it in dist/.
 const WORKER_SCRIPT = new URL('./worker.py', import.meta.url);
@@ -45,6 +47,9 @@ export class PythonProcess {
   #readyWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   #pending: { resolve: (outcome: WorkerOutcome) => void; reject: (error: Error) => void } | null = null;
   #death: Error | null = null;
+  /** The running task's id, for its partials. */
+  #taskId: string | null = null;
+  #onPartial: ((partial: WorkerPartial) => void) | null = null;
   /** Resolves when the process has exited. */
   readonly exited: Promise<void>;
 
@@ -98,6 +103,7 @@ export class PythonProcess {
     if (this.#death) throw this.#death;
     return new Promise((resolve, reject) => {
       this.#pending = { resolve, reject };
+      this.#taskId = task.taskId ?? null;
       this.#tasks.write(
         `${JSON.stringify({
           function_id: task.functionId,
@@ -107,12 +113,35 @@ export class PythonProcess {
           options: task.options ?? null,
           sandbox_dir: task.sandboxDir,
           mpi_launcher: task.mpiLauncher,
+          ...(task.credit === undefined ? {} : { credit: task.credit }),
         })}\n`,
       );
     });
   }
 
   /** Stops the process at once (SIGKILL); a task it was running fails with the reason. */
+  /**
+   * Where the running task's partials go (a generator's yields, §11).
+   *
+   * @param handler - told of each partial
+   * @returns nothing
+   */
+  onPartial(handler: (partial: WorkerPartial) => void): void {
+    this.#onPartial = handler;
+  }
+
+  /**
+   * Gives the running task more credit: the worker reads it when its generator waits for some.
+   *
+   * @param taskId - the task (a credit for another is dropped)
+   * @param credit - its new cumulative credit
+   * @returns nothing
+   */
+  credit(taskId: string, credit: PartialCredit): void {
+    if (this.#taskId !== taskId || this.#death !== null) return;
+    this.#tasks.write(`${JSON.stringify({ credit })}\n`);
+  }
+
   kill(): void {
     this.#die(new Error('the Python process was stopped'));
     this.#child.kill('SIGKILL');
@@ -134,7 +163,7 @@ export class PythonProcess {
   }
 
   #message(line: string): void {
-    let message: { ready?: boolean; result?: string; exception?: string; recycle?: boolean };
+    let message: { ready?: boolean; result?: string; exception?: string; recycle?: boolean; partials?: number; partial?: { seq?: unknown; value?: unknown } };
     try {
       message = JSON.parse(line) as typeof message;
     } catch {
@@ -148,13 +177,21 @@ export class PythonProcess {
       for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve();
       return;
     }
+    if (message.partial !== undefined) {
+      // A generator's yield, before its outcome on the same pipe (§11).
+      const { seq, value } = message.partial;
+      if (this.#taskId !== null && Number.isSafeInteger(seq) && typeof value === 'string') this.#onPartial?.({ type: 'partial', taskId: this.#taskId, seq: seq as number, value });
+      return;
+    }
     const pending = this.#pending;
     this.#pending = null;
+    this.#taskId = null;
+    const partials = Number.isSafeInteger(message.partials) ? { partials: message.partials! } : {};
     // The worker exits after this outcome (a MemoryError): it must not be given another task.
     if (message.recycle === true) this.#death ??= new Error('the Python process ended itself after a MemoryError');
     if (pending === null) return;
-    if (typeof message.result === 'string') pending.resolve({ result: message.result });
-    else if (typeof message.exception === 'string') pending.resolve({ exception: message.exception });
+    if (typeof message.result === 'string') pending.resolve({ result: message.result, ...partials });
+    else if (typeof message.exception === 'string') pending.resolve({ exception: message.exception, ...partials });
     else pending.reject(new Error('the Python process answered without a result or an exception'));
   }
 

@@ -407,7 +407,62 @@ class InputResolver:
         return self.loaded[task_id]
 
 
-def run(task, functions, max_result, style):
+class Credits:
+    """A streaming task's credit (docs/protocol-extensions.md §11): cumulative, as the endpoint's
+    process writes it on the task channel while the task runs. Read only while the generator waits
+    for more: the same rule as lib/endpoint/partialChannel.ts's mayStream."""
+
+    def __init__(self, tasks, first):
+        self.tasks = tasks
+        self.count = first["count"] if first else float("inf")
+        self.bytes = first["bytes"] if first else float("inf")
+
+    def allows(self, seq, sent, size):
+        return seq < self.count and sent + size <= self.bytes
+
+    def wait(self, ready):
+        while not ready():
+            line = self.tasks.readline()
+            if not line:
+                raise EOFError("the endpoint closed the task channel while a generator waited for credit")
+            credit = json.loads(line).get("credit")
+            if credit:
+                self.count = max(self.count, credit["count"])
+                self.bytes = max(self.bytes, credit["bytes"])
+
+
+def stream(generator, task, credits, send, max_result, style):
+    """Streams a generator: each yield goes out as a partial, in order, before its outcome; it is
+    not resumed while its credit allows no more. Its return value is the result."""
+    is_async = inspect.isasyncgen(generator)
+    loop = asyncio.new_event_loop() if is_async else None
+    seq, sent = 0, 0
+    try:
+        while True:
+            credits.wait(lambda: seq < credits.count)
+            try:
+                value = loop.run_until_complete(generator.__anext__()) if is_async else next(generator)
+            except (StopIteration, StopAsyncIteration) as end:
+                returned = getattr(end, "value", None)
+                text = serialize_result(returned, style.methods)
+                if len(text) > max_result:
+                    raise ResultTooLarge("The result is %d bytes, over this endpoint's limit of %d bytes" % (len(text), max_result))
+                return {"result": text, "partials": seq}, False
+            except BaseException as e:
+                return {"exception": describe(e, skip_frames=1, style=style), "partials": seq}, isinstance(e, MemoryError)
+            text = serialize_result(value, style.methods)
+            size = len(text.encode())
+            if len(text) > max_result:
+                raise ResultTooLarge("A partial result is %d bytes, over this endpoint's limit of %d bytes" % (len(text), max_result))
+            credits.wait(lambda: credits.allows(seq, sent, size))
+            send({"partial": {"seq": seq, "value": text}})
+            seq, sent = seq + 1, sent + size
+    finally:
+        if loop is not None:
+            loop.close()
+
+
+def run(task, functions, max_result, style, credits=None, send=None):
     if style.problem is not None:
         raise DeserializationError(style.problem)
     function_id = task["function_id"]
@@ -440,6 +495,8 @@ def run(task, functions, max_result, style):
         except BaseException as e:
             # The user's own exception: its traceback starts in the user's code, not here.
             return {"exception": describe(e, skip_frames=1, style=style)}, isinstance(e, MemoryError)
+        if (inspect.isgenerator(value) or inspect.isasyncgen(value)) and send is not None:
+            return stream(value, task, credits, send, max_result, style)
     text = serialize_result(value, style.methods)
     if len(text) > max_result:
         raise ResultTooLarge("The result is %d bytes, over this endpoint's limit of %d bytes" % (len(text), max_result))
@@ -475,8 +532,10 @@ def main():
         style = None
         try:
             task = json.loads(line)
+            if "function_id" not in task:
+                continue  # a credit line for a stream that has ended
             style = style_of(task)
-            outcome, recycle = run(task, functions, max_result, style)
+            outcome, recycle = run(task, functions, max_result, style, Credits(tasks, task.get("credit")), send)
         except MemoryError as e:
             outcome, recycle = {"exception": describe(e, style=style)}, True
         except Exception as e:
