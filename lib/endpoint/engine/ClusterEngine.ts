@@ -20,6 +20,8 @@ import type { BlockOptions, ClusterOptions } from './ClusterOptions.js';
 import { defaultManagerCommand } from './managerCommand.js';
 import type { EngineHost, EngineRunOptions, EngineTask, TaskEngine } from './TaskEngine.js';
 import { drainMs } from './drainMs.js';
+import type { PartialCredit } from '../../protocol/endpointChannel.js';
+import type { WorkerPartial } from '../partialChannel.js';
 
 /** What the engine is given beside its {@link ClusterOptions}. */
 export interface ClusterEngineContext {
@@ -112,6 +114,7 @@ export class ClusterEngine implements TaskEngine {
   /** Submissions under way, awaited by close(). */
   readonly #submissions = new Set<Promise<void>>();
   #interchange: Interchange | null = null;
+  #onPartial: ((partial: WorkerPartial) => void) | null = null;
   #host: EngineHost | null = null;
   #timer: NodeJS.Timeout | null = null;
   #ticking: Promise<void> | null = null;
@@ -213,6 +216,28 @@ export class ClusterEngine implements TaskEngine {
   }
 
   /**
+   * Where generators' partials go, from the blocks' managers (§11).
+   *
+   * @param handler - told of each partial
+   * @returns nothing
+   */
+  onPartial(handler: (partial: WorkerPartial) => void): void {
+    this.#onPartial = handler;
+    this.#interchange?.onPartial(handler);
+  }
+
+  /**
+   * Gives a streaming task more credit, on the manager that runs it.
+   *
+   * @param taskId - the task
+   * @param credit - its new cumulative credit
+   * @returns nothing
+   */
+  credit(taskId: string, credit: PartialCredit): void {
+    this.#interchange?.credit(taskId, credit);
+  }
+
+  /**
    * Tasks arrived with no free worker: the strategy looks at once rather than at its next period
    * (at most every 100 ms), so a cold endpoint asks for its first block without delay.
    */
@@ -243,6 +268,8 @@ export class ClusterEngine implements TaskEngine {
       },
       onManager: (event) => this.#onManager(event),
     });
+    // The endpoint says where partials go when it is made, before the interchange listens.
+    if (this.#onPartial !== null) this.#interchange.onPartial(this.#onPartial);
     for (let i = 0; i < (this.#blockOptions.initBlocks ?? 0); i++) this.#submit();
     this.#timer = setInterval(() => void this.#tick(), this.#options.strategyPeriodMs ?? 5000);
     this.#timer.unref();

@@ -11,6 +11,8 @@ import type { WorkerOutcome } from '../worker.js';
 import type { EngineRunOptions, EngineTask } from '../engine/TaskEngine.js';
 import { MANAGER_FRAME_MAX_BYTES, type InterchangeToManager, type ManagerRegisterMessage, type ManagerToInterchange } from './managerChannel.js';
 import { WorkerManagerLost } from './WorkerManagerLost.js';
+import type { PartialCredit } from '../../protocol/endpointChannel.js';
+import type { WorkerPartial } from '../partialChannel.js';
 
 /** Options of {@link Interchange.listen}. */
 export interface InterchangeOptions {
@@ -78,6 +80,8 @@ interface Entry {
   readonly reject: (reason: unknown) => void;
   readonly signal: AbortSignal | undefined;
   readonly onAbort: () => void;
+  /** A generator's credit now (§11): the first one, then the endpoint's latest. */
+  credit: PartialCredit | undefined;
 }
 
 /** Functions' code sent to one manager before the record is cleared (the manager's cache holds 1,000). */
@@ -114,6 +118,7 @@ export class Interchange {
   readonly #waiting: Record<Language, Entry[]> = { javascript: [], python: [] };
   #timer: NodeJS.Timeout | null = null;
   #failure: Error | null = null;
+  #onPartial: ((partial: WorkerPartial) => void) | null = null;
   #closed = false;
   #url = '';
 
@@ -257,6 +262,7 @@ export class Interchange {
         reject,
         signal: options.signal,
         onAbort: () => this.#abort(entry),
+        credit: task.credit,
       };
       this.#tasks.set(id, entry);
       options.signal?.addEventListener('abort', entry.onAbort, { once: true });
@@ -392,7 +398,13 @@ export class Interchange {
       const entry = this.#tasks.get(message.task_id);
       // A task cancelled meanwhile, or one this manager no longer holds.
       if (entry === undefined || entry.link !== link) return;
-      this.#settle(entry, typeof message.exception === 'string' ? { exception: message.exception } : { result: String(message.result) });
+      const partials = Number.isSafeInteger(message.partials) ? { partials: message.partials! } : {};
+      this.#settle(entry, typeof message.exception === 'string' ? { exception: message.exception, ...partials } : { result: String(message.result), ...partials });
+    } else if (message.type === 'partial') {
+      const entry = this.#tasks.get(message.task_id);
+      // Only from the manager that runs it now (a lost manager's run is over).
+      if (entry === undefined || entry.link !== link || !Number.isSafeInteger(message.seq) || typeof message.value !== 'string') return;
+      this.#onPartial?.({ type: 'partial', taskId: entry.id, seq: message.seq, value: message.value });
     } else if (message.type === 'need_function') {
       const entry = this.#tasks.get(message.task_id);
       if (entry === undefined || entry.link !== link) return;
@@ -454,7 +466,32 @@ export class Interchange {
       ...(withCode ? { function_code: task.functionCode } : {}),
       ...(entry.timeoutMs === undefined ? {} : { timeout_ms: entry.timeoutMs }),
       ...(task.maxResultBytes === undefined ? {} : { max_result_bytes: task.maxResultBytes }),
+      ...(entry.credit === undefined ? {} : { credit: entry.credit }),
     };
+  }
+
+  /**
+   * Where generators' partials go, from the managers that run them (§11).
+   *
+   * @param handler - told of each partial
+   * @returns nothing
+   */
+  onPartial(handler: (partial: WorkerPartial) => void): void {
+    this.#onPartial = handler;
+  }
+
+  /**
+   * Gives a streaming task more credit: to its manager now, and to the next one should it run again.
+   *
+   * @param taskId - the task
+   * @param credit - its new cumulative credit
+   * @returns nothing
+   */
+  credit(taskId: string, credit: PartialCredit): void {
+    const entry = this.#tasks.get(taskId);
+    if (entry === undefined) return;
+    entry.credit = credit;
+    if (entry.link !== null) this.#send(entry.link, { type: 'credit', task_id: taskId, count: credit.count, bytes: credit.bytes });
   }
 
   /** Frees the task's worker and settles its promise. */

@@ -9,6 +9,7 @@ import { TaskRunner } from '../TaskRunner.js';
 import type { WorkerOutcome } from '../worker.js';
 import { BLOCK_START_ENV, MANAGER_FRAME_MAX_BYTES, type InterchangeToManager, type ManagerTaskMessage, type ManagerToInterchange } from './managerChannel.js';
 import { drainMs } from '../engine/drainMs.js';
+import { PartialStreams } from '../PartialStreams.js';
 
 /** Options of {@link WorkerManager.start}. */
 export interface WorkerManagerOptions {
@@ -55,6 +56,7 @@ export interface WorkerManagerOptions {
 export class WorkerManager {
   readonly #options: WorkerManagerOptions;
   readonly #runner: TaskRunner;
+  readonly #streams: PartialStreams;
   readonly #socket: WebSocket;
   readonly #functions = new FunctionCache();
   /** How to stop each running task (deleted as each ends). */
@@ -70,6 +72,9 @@ export class WorkerManager {
   private constructor(options: WorkerManagerOptions, runner: TaskRunner, socket: WebSocket) {
     this.#options = options;
     this.#runner = runner;
+    // A generator's partials go before its result, on the same connection (§11).
+    this.#streams = new PartialStreams((message) => this.#send(message), (taskId, credit) => runner.credit(taskId, credit));
+    runner.onPartial((partial) => this.#streams.partial(partial));
     this.#socket = socket;
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
   }
@@ -169,6 +174,7 @@ export class WorkerManager {
       if (typeof message !== 'object' || message === null) continue;
       if (message.type === 'shutdown') return void this.close(this.#draining ? 'drained before its walltime' : 'told to exit by the endpoint');
       if (message.type === 'cancel') this.#running.get(message.task_id)?.abort(new Error('Cancelled'));
+      else if (message.type === 'credit' && typeof message.task_id === 'string' && Number.isSafeInteger(message.count) && Number.isSafeInteger(message.bytes)) this.#streams.credit(message.task_id, { count: message.count, bytes: message.bytes });
       else if (message.type === 'task' && typeof message.task_id === 'string') this.#start(message);
     }
   }
@@ -180,17 +186,20 @@ export class WorkerManager {
     if (code === undefined) return this.#send({ type: 'need_function', task_id: task.task_id });
     const controller = new AbortController();
     this.#running.set(task.task_id, controller);
+    this.#streams.begin(task.task_id, task.credit);
     this.#runner
       .run(
-        { functionId: task.function_id, functionCode: code, payload: task.payload, ...(task.max_result_bytes === undefined ? {} : { maxResultBytes: task.max_result_bytes }) },
+        { functionId: task.function_id, functionCode: code, payload: task.payload, taskId: task.task_id, ...(task.credit === undefined ? {} : { credit: task.credit }), ...(task.max_result_bytes === undefined ? {} : { maxResultBytes: task.max_result_bytes }) },
         { signal: controller.signal, ...(task.timeout_ms === undefined ? {} : { timeoutMs: task.timeout_ms }) },
       )
       .then(
-        (outcome: WorkerOutcome) => {
+        async (outcome: WorkerOutcome) => {
+          await this.#streams.end(task.task_id, outcome.partials);
           if (this.#running.get(task.task_id) === controller) this.#send({ type: 'result', task_id: task.task_id, ...outcome });
         },
         () => {
           // Cancelled, or the manager is closing: nobody waits for an answer.
+          this.#streams.forget(task.task_id);
         },
       )
       .finally(() => {

@@ -4,7 +4,7 @@
  * endpoint process, never its service secret). Each text frame holds a JSON array of messages.
  * See docs/architecture.md, "Engines, providers and the scaling strategy".
  */
-import type { EndpointLanguages } from '../../protocol/endpointChannel.js';
+import type { EndpointLanguages, PartialCredit } from '../../protocol/endpointChannel.js';
 
 /** Interchange to manager: run this task. `function_code` comes with a function's first task on this connection. */
 export interface ManagerTaskMessage {
@@ -15,6 +15,22 @@ export interface ManagerTaskMessage {
   readonly payload: string;
   readonly timeout_ms?: number;
   readonly max_result_bytes?: number;
+  /** A generator's credit now (§11): the endpoint's latest, so a task run again on another manager goes on where its credit is. */
+  readonly credit?: PartialCredit;
+}
+
+/** Interchange to manager: a streaming task's new cumulative credit (§11). */
+export interface ManagerCreditMessage extends PartialCredit {
+  readonly type: 'credit';
+  readonly task_id: string;
+}
+
+/** Manager to interchange: a generator yielded (§11), before the task's result on the same connection. */
+export interface ManagerPartialMessage {
+  readonly type: 'partial';
+  readonly task_id: string;
+  readonly seq: number;
+  readonly value: string;
 }
 
 /** Interchange to manager: stop this task; send nothing back for it. */
@@ -44,6 +60,8 @@ export interface ManagerResultMessage {
   readonly task_id: string;
   readonly result?: string;
   readonly exception?: string;
+  /** Set for a generator: how many partials it streamed. */
+  readonly partials?: number;
 }
 
 /** Manager to interchange: it does not have this task's function code (evicted): send the task again with it. */
@@ -59,10 +77,10 @@ export interface ManagerDrainingMessage {
 }
 
 /** Anything the interchange sends a manager. */
-export type InterchangeToManager = ManagerTaskMessage | ManagerCancelMessage | ManagerShutdownMessage;
+export type InterchangeToManager = ManagerTaskMessage | ManagerCancelMessage | ManagerShutdownMessage | ManagerCreditMessage;
 
 /** Anything a manager sends the interchange. */
-export type ManagerToInterchange = ManagerRegisterMessage | ManagerResultMessage | ManagerNeedFunctionMessage | ManagerDrainingMessage;
+export type ManagerToInterchange = ManagerRegisterMessage | ManagerResultMessage | ManagerPartialMessage | ManagerNeedFunctionMessage | ManagerDrainingMessage;
 
 /** The environment variable that carries the manager secret to a manager (never argv, which `ps` shows). */
 export const MANAGER_SECRET_ENV = 'FUNCX_MANAGER_SECRET';
