@@ -19,7 +19,7 @@ const WINDOW = 100;
  * Generators end to end (docs/protocol-extensions.md §11): real JavaScript worker threads and
  * CPython processes on the embedded service's endpoint, a real client.
  */
-describe('streaming results end to end', () => {
+describe('streaming results end to end', { timeout: 120_000 }, () => {
   let local: LocalService;
   let fxc: FuncXClient<true>;
   before(async () => {
@@ -62,6 +62,19 @@ describe('streaming results end to end', () => {
     }
     assert.equal(expected, VALUES, 'every value, once');
     assert.equal(await task, (VALUES * (VALUES - 1)) / 2, 'the return value');
+  });
+
+  it('cancelling paused generators stops them and frees their workers', async () => {
+    const functionId = await fxc.registerFunction(function* forever() {
+      for (let i = 0; ; i++) yield i;
+    });
+    // Nobody reads: each fills the window and waits, holding its worker (both of them).
+    const paused = [fxc.run({ functionId, endpointId: local.endpointId }), fxc.run({ functionId, endpointId: local.endpointId })];
+    for (const task of paused) await until(async () => (await heard(task.taskId)) === WINDOW, 'the window to fill');
+    for (const task of paused) task.cancel();
+    for (const task of paused) await assert.rejects(task.asPromise(), { name: 'TaskCancelled' });
+    const other = await fxc.registerFunction((x: number) => x * 3);
+    assert.equal(await fxc.run({ functionId: other, endpointId: local.endpointId }, 3), 9, 'a worker is free again');
   });
 
   it('an async generator streams to the Observable; an exception mid-stream fails the task after the partials before it', async () => {
