@@ -14,6 +14,7 @@ export type { BatchResultEntry } from './client/BatchResult.js';
 export type { FetchLike } from './client/HttpApi.js';
 export type { TokenProvider } from './transport/TokenProvider.js';
 export { AsyncTask } from './reactive/AsyncTask.js';
+export type { Yields, Returns } from './reactive/TaskValues.js';
 export type { ClientTaskStatus } from './reactive/TaskState.js';
 export type { BackoffOptions } from './reactive/backoff.js';
 export { batchSubmissions, type BatchingOptions } from './reactive/batchSubmissions.js';

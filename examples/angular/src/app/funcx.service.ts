@@ -1,6 +1,6 @@
 import { DestroyRef, Injectable, Injector, inject, type Signal } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
-import { FuncXClient, type AnyFunction, type ClientTaskStatus, type FunctionId, type WithTaskReferences } from 'funcx-rx';
+import { FuncXClient, type AnyFunction, type ClientTaskStatus, type FunctionId, type WithTaskReferences, type Yields } from 'funcx-rx';
 import { catchError, map, of, scan, type Observable } from 'rxjs';
 import { FUNCX_CONFIG } from './funcx.config';
 
@@ -56,7 +56,7 @@ export class FuncXService {
   }
 
   /** Runs a task on the configured endpoint, as Observables. */
-  run<F extends AnyFunction>(functionId: FunctionId<F>, ...args: WithTaskReferences<Parameters<F>>): TaskView<Awaited<ReturnType<F>>> {
+  run<F extends AnyFunction>(functionId: FunctionId<F>, ...args: WithTaskReferences<Parameters<F>>): TaskView<Yields<ReturnType<F>>> {
     const task = this.client.run<F>({ functionId, endpointId: this.#config.endpointId }, ...args);
     // asObservable(): a plain Observable, so the async pipe and toSignal subscribe (and unsubscribe) to it.
     return { taskId: task.taskId, result$: task.asObservable(), status$: task.status$, cancel: (reason?: unknown) => task.cancel(reason) };
@@ -67,8 +67,8 @@ export class FuncXService {
    * destroyed, which cancels the task if it is still running: pass a component's injector to tie
    * the task to the component.
    */
-  runSignals<F extends AnyFunction>(functionId: FunctionId<F>, args: WithTaskReferences<Parameters<F>>, injector: Injector = this.#injector): TaskSignals<Awaited<ReturnType<F>>> {
-    type R = Awaited<ReturnType<F>>;
+  runSignals<F extends AnyFunction>(functionId: FunctionId<F>, args: WithTaskReferences<Parameters<F>>, injector: Injector = this.#injector): TaskSignals<Yields<ReturnType<F>>> {
+    type R = Yields<ReturnType<F>>;
     const view = this.run(functionId, ...args);
     const statuses = toSignal(view.status$.pipe(scan((seen: ClientTaskStatus[], status) => [...seen, status], [])), { initialValue: [] as ClientTaskStatus[], injector });
     const status = toSignal(view.status$, { initialValue: 'queued' as ClientTaskStatus, injector });
