@@ -42,7 +42,7 @@ export class WorkerPool {
   readonly size: number;
   readonly #piscina: Piscina;
   /** Generators' partials from the workers, and credits to them (§11). */
-  readonly #channel = new BroadcastChannel(PARTIALS_CHANNEL);
+  readonly #channel: BroadcastChannel;
   #onPartial: ((partial: WorkerPartial) => void) | null = null;
 
   /** @param options - worker count and memory limit */
@@ -59,7 +59,9 @@ export class WorkerPool {
       idleTimeout: Infinity,
       resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb ?? 512 },
     });
-    // Listening never keeps the process alive; close() closes it.
+    // Made once the options are checked (a refused pool leaves nothing open); listening never
+    // keeps the process alive, and close() closes it.
+    this.#channel = new BroadcastChannel(PARTIALS_CHANNEL);
     (this.#channel as BroadcastChannel & { unref(): void }).unref();
     this.#channel.onmessage = (event) => {
       const message = (event as MessageEvent<WorkerPartial | WorkerCredit>).data;
