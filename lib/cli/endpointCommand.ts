@@ -116,6 +116,9 @@ export async function endpointCommand(options: EndpointCommandOptions): Promise<
     ...(options.sandboxDir === undefined ? {} : { sandboxDir: options.sandboxDir }),
   });
   running = endpoint;
+  // Listening for SIGINT/SIGTERM before saying "connected": a signal sent as soon as that line is
+  // read would otherwise find no handler and kill the process at once (exit by signal, no close).
+  const signal = untilSignal();
   const metricsServer = metrics === undefined ? null : await MetricsServer.listen(metrics.registry, { port: options.metricsPort!, host: options.metricsHost ?? '127.0.0.1' }, logger.child({ component: 'metrics' }));
   const py = endpoint.languages.python;
   process.stdout.write(`endpoint ${endpointId} connected to ${service}\n`);
@@ -124,7 +127,6 @@ export async function endpointCommand(options: EndpointCommandOptions): Promise<
   const engine = endpoint.engine;
   const events = engine instanceof ClusterEngine ? engine.events$.subscribe((event) => process.stdout.write(`${describe(engine.provider, event)}\n`)) : null;
   if (engine instanceof ClusterEngine) process.stdout.write(`engine: cluster, provider ${engine.provider}\n`);
-  const signal = untilSignal();
   const reason = await Promise.race([endpoint.stopped, signal.then(() => undefined)]);
   if (reason !== undefined) {
     events?.unsubscribe();

@@ -65,6 +65,8 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     ...(options.sandboxDir === undefined ? {} : { sandboxDir: options.sandboxDir }),
     service,
   });
+  // Listening before the banner: a signal sent as soon as it is read must find a handler.
+  const stop = untilSignal();
   const metricsUrl = local.service.metricsUrl;
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ url: local.url, token: local.token, endpoint_id: local.endpointId, ...(metricsUrl === null ? {} : { metrics_url: metricsUrl }) })}\n`);
@@ -73,7 +75,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
       `funcx-rx service listening${metricsUrl === null ? '' : ` (metrics at ${metricsUrl})`}\n  export FUNCX_SERVICE_URL=${local.url}\n  export FUNCX_TOKEN=${local.token}\n  export FUNCX_ENDPOINT_ID=${local.endpointId}\nStop with Ctrl-C.\n`,
     );
   }
-  const signal = await untilSignal();
+  const signal = await stop;
   logger.info({ signal }, 'stopping');
   await local.stop();
 }
@@ -81,11 +83,13 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
 /** One replica on a shared Redis: no local endpoint and no new credentials (they live in the store). */
 async function serveReplica(options: ServeOptions, redis: string, service: FuncXServiceOptions, logger: Logger): Promise<void> {
   const replica = await FuncXService.start({ ...service, host: options.host, port: options.port, redis });
+  // Listening before the banner: a signal sent as soon as it is read must find a handler.
+  const stop = untilSignal();
   const metricsUrl = replica.metricsUrl;
   process.stdout.write(options.json
     ? `${JSON.stringify({ url: replica.url, ...(metricsUrl === null ? {} : { metrics_url: metricsUrl }) })}\n`
     : `funcx-rx replica listening${metricsUrl === null ? '' : ` (metrics at ${metricsUrl})`}\n  export FUNCX_SERVICE_URL=${replica.url}\nStop with Ctrl-C.\n`);
-  const signal = await untilSignal();
+  const signal = await stop;
   logger.info({ signal }, 'stopping');
   await replica.close();
 }

@@ -26,9 +26,12 @@ function endpointCli(args: string[], env: Record<string, string> = {}) {
   return { child, out, exited };
 }
 
-async function stopped(cli: { child: ChildProcess; exited: Promise<[number | null, string | null]> }): Promise<number | null> {
+async function stopped(cli: { child: ChildProcess; exited: Promise<[number | null, string | null]>; out: { stderr: string } }): Promise<number | null> {
   if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGTERM');
-  return (await cli.exited)[0];
+  const [code, signal] = await cli.exited;
+  // A death by a signal says which, with what the process wrote last.
+  if (code === null) console.log(`# the endpoint died of ${String(signal)}; stderr: ${cli.out.stderr.slice(-2000)}`);
+  return code;
 }
 
 /** A TCP listener on `port` that forwards every connection to `target`. */
