@@ -8,6 +8,7 @@ import { startLocalService, type LocalService } from '../../lib/local/startLocal
 import { call } from '../support/rawApi.js';
 import { startChildService, type ChildService } from '../support/childService.js';
 import { FaultProxy } from '../support/FaultProxy.js';
+import { countingReader } from '../support/countingReader.js';
 import { until } from '../support/until.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -150,17 +151,8 @@ describe('streaming results under an outside proxy\'s faults', () => {
         }
         return n;
       });
-      const seen: number[] = [];
-      let outOfOrder = 0;
       const task = fxc.run({ functionId, endpointId: service.endpointId }, VALUES);
-      const done = new Promise<void>((resolve, reject) => task.subscribe({
-        next: (v) => {
-          if (v !== seen.length) outOfOrder++;
-          seen.push(v as number);
-        },
-        error: reject,
-        complete: resolve,
-      }));
+      const { seen, outOfOrder, done } = countingReader(task);
       let faults = 0;
       while (seen.length < VALUES && faults < 12) {
         const at = seen.length;
@@ -171,7 +163,7 @@ describe('streaming results under an outside proxy\'s faults', () => {
       }
       await done;
       assert.ok(faults >= 3, `faults made while streaming: ${faults}`);
-      assert.equal(outOfOrder, 0, 'in order');
+      assert.equal(outOfOrder(), 0, 'in order');
       assert.equal(seen.length, VALUES, 'each once');
       assert.equal(await task, VALUES);
     } finally {
