@@ -1,5 +1,6 @@
 import { TASK_STATUSES, isFinalStatus, type TaskStatus } from '../protocol/task.js';
 import type { Counter, Counters } from './core/Counters.js';
+import type { TaskEntry } from './core/records.js';
 
 /** The answer of `GET /v2/stats` (docs/protocol-extensions.md §7). */
 export interface ServiceStatsSnapshot {
@@ -54,7 +55,7 @@ class Tally {
  * @example
  * ```ts
  * stats.add(userId, 'submitRequests', 1);
- * stats.moveTask(userId, 'running', 'success');
+ * stats.taskChanged(null, task); // a task stored (the memory backend's repository does this)
  * stats.snapshot().tasks_by_status.success;
  * ```
  */
@@ -78,27 +79,34 @@ export class ServiceStats implements Counters {
   }
 
   /**
-   * Counts a task leaving one status for another (`from` null: a new task; `to` null: dropped).
+   * Counts a task's change, as its store made it: a new task (`before` null) is submitted, one
+   * invocation and outstanding until it ends; a status counts under `tasks_by_status`; a task
+   * holds its payload's bytes while live and its result's or exception's once ended; a deleted one
+   * (`after` null) holds nothing. The memory backend's task repository calls it for every write,
+   * in the same synchronous step (the Redis scripts count the same way, lua/includes/tally.lua), so
+   * a failed call or a retry never skews a figure.
    *
-   * @param userId - the task's owner
-   * @param from - the old status
-   * @param to - the new status
+   * @param before - the task before the write, or null for a new one
+   * @param after - the task after it, or null when deleted
    * @returns nothing
    */
-  moveTask(userId: string, from: TaskStatus | null, to: TaskStatus | null): void {
-    const user = this.#user(userId);
+  taskChanged(before: TaskEntry | null, after: TaskEntry | null): void {
+    const ownerId = (after ?? before)?.ownerId;
+    if (ownerId === undefined) return;
+    const user = this.#user(ownerId);
+    const open = Number(after !== null && !isFinalStatus(after.status)) - Number(before !== null && !isFinalStatus(before.status));
+    const bytes = heldBytes(after) - heldBytes(before);
     for (const tally of [this.#total, user]) {
-      if (from !== null) tally.byStatus[from]--;
-      if (to !== null) tally.byStatus[to]++;
+      if (before !== null) tally.byStatus[before.status]--;
+      if (after !== null) tally.byStatus[after.status]++;
+      if (before === null) {
+        tally.tasksSubmitted++;
+        tally.invocations++;
+      }
+      tally.outstanding += open;
+      tally.bytesHeld += bytes;
     }
-    const wasOpen = from !== null && !isFinalStatus(from);
-    const isOpen = to !== null && !isFinalStatus(to);
-    if (wasOpen !== isOpen) {
-      const delta = isOpen ? 1 : -1;
-      this.#total.outstanding += delta;
-      user.outstanding += delta;
-    }
-    this.#dropIfIdle(userId, user);
+    this.#dropIfIdle(ownerId, user);
   }
 
   /**
@@ -142,4 +150,16 @@ export class ServiceStats implements Counters {
     const live = user.outstanding + user.bytesHeld + user.resultSocketsOpen + user.endpointConnectionsOpen + user.functions + user.endpoints;
     if (live === 0 && Object.values(user.byStatus).every((n) => n === 0)) this.#users.delete(userId);
   }
+}
+
+/**
+ * The bytes a task holds, as the counters and the `bytesHeld` quota count them: its payload while
+ * live, its result or exception once ended (lua/includes/tally.lua counts the same).
+ *
+ * @param task - the task, or null
+ * @returns its bytes (0 for null)
+ */
+export function heldBytes(task: TaskEntry | null): number {
+  if (task === null) return 0;
+  return (task.payload?.length ?? 0) + (task.result?.length ?? 0) + (task.exception?.length ?? 0);
 }

@@ -217,13 +217,7 @@ export class TaskBroker {
       else if (!sameTask(existing, entry)) refused.set(entry, { ...new ApiError(ErrorCode.TASK_ID_CONFLICT, `Task id ${entry.id} is already used by another task`, [entry.id]).toEnvelope(), task_uuid: entry.id });
     }
     const results = checked.map((c): SubmitSuccess | SubmitFailure => ('ownerId' in c ? (refused.get(c) ?? { status: 'Success', task_uuid: c.id, http_status_code: 200 }) : c));
-    const { counters } = this.#backend;
-    for (const entry of accepted) {
-      counters.add(userId, 'tasksSubmitted', 1);
-      counters.add(userId, 'invocations', 1);
-      counters.add(userId, 'bytesHeld', entry.payload!.length);
-      counters.moveTask(userId, null, entry.status);
-    }
+    // The store counted the accepted tasks in the write that stored them (a retry's are not counted twice).
     if (accepted.length > 0) this.#observer?.submitted(accepted);
     if (released.length > 0) {
       const byId = new Map(accepted.map((t) => [t.id, t]));
@@ -435,9 +429,7 @@ export class TaskBroker {
   }
 
   #requeued(befores: readonly TaskEntry[]): number {
-    for (const before of befores) {
-      if (before.status !== INITIAL_STATUS) this.#backend.counters.moveTask(before.ownerId, before.status, INITIAL_STATUS);
-    }
+    // Counted by the store, in the step that requeued them.
     return befores.length;
   }
 
@@ -501,8 +493,6 @@ export class TaskBroker {
     const byGroup = new Map<string, string[]>();
     for (const task of await tasks.deleteMany(await tasks.endedBefore(now - limits.retentionMs, SWEEP_BATCH))) {
       if (!task) continue;
-      counters.moveTask(task.ownerId, task.status, null);
-      counters.add(task.ownerId, 'bytesHeld', -heldBytes(task));
       (byGroup.get(task.groupId) ?? byGroup.set(task.groupId, []).get(task.groupId)!).push(task.id);
       tasksDeleted++;
     }
@@ -551,13 +541,12 @@ export class TaskBroker {
     return inputs.length === 0 ? entry : { ...entry, status: WAITING_STATUS, inputs };
   }
 
-  /** Counts and tells the moves that happened (`befores[i]` non-null: `moves[i]` was made). @returns per move, the task as it is now, or null */
+  /** Tells the moves that happened (`befores[i]` non-null: `moves[i]` was made; the store counted it). @returns per move, the task as it is now, or null */
   #moved(befores: readonly (TaskEntry | null)[], moves: readonly TaskMove[], trails?: ReadonlyMap<string, readonly TaskStatus[]>): (TaskEntry | null)[] {
     const events: GroupEvent[] = [];
     const now = befores.map((before, i) => {
       if (before === null) return null;
       const { id, to } = moves[i]!;
-      this.#backend.counters.moveTask(before.ownerId, before.status, to);
       statusEvents(before, trails?.get(id) ?? [to], events);
       return { ...before, status: to };
     });
@@ -580,14 +569,13 @@ export class TaskBroker {
    */
   async #record(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], trails?: ReadonlyMap<string, readonly TaskStatus[]>): Promise<(TaskEntry | null)[]> {
     if (moves.length === 0 && ends.length === 0) return [];
-    const { counters, bus } = this.#backend;
+    const { bus } = this.#backend;
     const { moved, ended, released, doomed } = await this.#backend.report(endpointId, moves, ends, this.#limits.retentionMs);
     const events: GroupEvent[] = [];
     const sent: Promise<void>[] = [];
     moved.forEach((before, i) => {
       if (before === null) return;
       const { id, to } = moves[i]!;
-      counters.moveTask(before.ownerId, before.status, to);
       statusEvents(before, trails?.get(id) ?? [to], events);
     });
     ended.forEach((before, i) => {
@@ -595,9 +583,7 @@ export class TaskBroker {
       const { id, end } = ends[i]!;
       // Never sent (cancelled or expired while waiting): out of the queue, so a queue for an endpoint that never connects does not grow.
       if (before.status === INITIAL_STATUS) sent.push(bus.withdraw(before.endpointId, id));
-      counters.moveTask(before.ownerId, before.status, end.status);
       this.#observer?.ended(before, end);
-      counters.add(before.ownerId, 'bytesHeld', (end.result?.length ?? 0) + (end.exception?.length ?? 0) - (before.payload?.length ?? 0));
       const trail = trails?.get(id);
       if (trail) statusEvents(before, trail, events);
       events.push({ groupId: before.groupId, ownerId: before.ownerId, taskId: id, frame: resultFrame(id, end) });
@@ -668,11 +654,6 @@ function digest(payload: string): string {
 /** Whether a stored task is the one a retried submit names again: same owner, function, endpoint and payload (by its digest, kept after the payload goes). */
 function sameTask(existing: TaskEntry, submitted: TaskEntry): boolean {
   return existing.ownerId === submitted.ownerId && existing.functionId === submitted.functionId && existing.endpointId === submitted.endpointId && existing.payloadDigest === submitted.payloadDigest;
-}
-
-/** The bytes a task holds: its payload while live, its result or exception once ended. */
-function heldBytes(task: TaskEntry): number {
-  return (task.payload?.length ?? 0) + (task.result?.length ?? 0) + (task.exception?.length ?? 0);
 }
 
 /**

@@ -39,6 +39,9 @@ for (const kind of ['memory', 'redis'] as const) {
     let endpoint: LocalEndpoint;
     let fxc: FuncXClient<true>;
     let endpointId: string;
+    let userId: string;
+    /** The tasks every case so far ran: the user's counters must say exactly this after each. */
+    let ran = 0;
 
     before(async () => {
       if (kind === 'redis') {
@@ -50,7 +53,9 @@ for (const kind of ['memory', 'redis'] as const) {
       faulty = new FaultyBackend(inner);
       // The injected faults are logged as warnings; the spec's output stays readable.
       service = await FuncXService.start({ backend: faulty.backend, rateLimit: false, pingIntervalMs: 1000, failoverMs: 800, logger: process.env.FAULT_LOG ?? 'silent' });
-      const { userId, token } = await service.issueToken();
+      const issued = await service.issueToken();
+      const { token } = issued;
+      userId = issued.userId;
       const registered = await service.registerEndpoint(userId, { name: 'faults' });
       endpointId = registered.endpointId;
       endpoint = await LocalEndpoint.start({ serviceUrl: service.url, endpointId, secret: registered.secret, workers: 2, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
@@ -82,6 +87,14 @@ for (const kind of ['memory', 'redis'] as const) {
           }
           assert.deepEqual(await results, inputs.map((x) => x * 3));
           assert.ok(faulty.fired, `the fault on ${method} struck`);
+          // The counters (and the quotas that read them) saw each task once, whatever failed.
+          ran += TASKS;
+          const stats = await service.stats(userId);
+          assert.deepEqual(
+            { outstanding: stats.tasks_outstanding, submitted: stats.tasks_submitted, success: stats.tasks_by_status.success },
+            { outstanding: 0, submitted: ran, success: ran },
+            'the user\'s counters after the fault',
+          );
         });
       }
     }

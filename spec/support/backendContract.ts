@@ -398,26 +398,56 @@ export function backendContract(name: string, pair: BackendPair): void {
       assert.equal(await b.presence.isOnline(endpointId), false);
     });
 
-    it('counters - totals and per-user figures add up across handles', async () => {
+    it('counters - added figures add up across handles, and a handle reads its own writes at once', async () => {
       const user = uuidv4();
-      a.counters.add(user, 'invocations', 2);
-      b.counters.add(user, 'invocations', 3);
-      a.counters.moveTask(user, null, 'waiting-for-ep');
-      b.counters.moveTask(user, 'waiting-for-ep', 'running');
+      a.counters.add(user, 'functions', 2);
+      b.counters.add(user, 'functions', 3);
       // Writes are fire-and-forget; a read after a round trip sees them.
       await a.identity.holder('flush');
       await b.identity.holder('flush');
-      const stats = await a.counters.userSnapshot(user);
-      assert.equal(stats.total_function_invocations, 5);
-      assert.equal(stats.tasks_by_status.running, 1);
-      assert.equal(stats.tasks_outstanding, 1);
-      assert.equal(await b.counters.of(user, 'outstanding'), 1);
-      assert.ok((await b.counters.snapshot()).total_function_invocations >= 5);
-      // A handle reads its own writes at once, with nothing in between.
-      a.counters.add(user, 'bytesHeld', 7);
-      a.counters.moveTask(user, 'running', 'success');
-      assert.equal(await a.counters.of(user, 'bytesHeld'), 7);
-      assert.equal((await a.counters.userSnapshot(user)).tasks_outstanding, 0);
+      assert.equal(await b.counters.of(user, 'functions'), 5);
+      a.counters.add(user, 'resultSocketsOpen', 1);
+      assert.equal((await a.counters.userSnapshot(user)).result_websockets_open, 1);
+      assert.ok((await b.counters.snapshot()).result_websockets_open >= 1);
+    });
+
+    it('counters - the task figures follow the store\'s writes exactly: racing and repeated writes count once', async () => {
+      const ownerId = uuidv4();
+      const endpointId = uuidv4();
+      const groupId = uuidv4();
+      const figures = async (handle: Backend) => {
+        const s = await handle.counters.userSnapshot(ownerId);
+        const byStatus = Object.fromEntries(Object.entries(s.tasks_by_status).filter(([, n]) => n !== 0));
+        return { submitted: s.tasks_submitted, invocations: s.total_function_invocations, outstanding: s.tasks_outstanding, bytes: s.bytes_held, byStatus };
+      };
+      const tasks = [0, 1, 2].map(() => newTask({ ownerId, endpointId, groupId, payload: 'p'.repeat(10) }));
+      // Racing submits of the same tasks, then a retry of them (its answer lost the first time): each counted once.
+      await Promise.all([insert(a, tasks), insert(b, tasks)]);
+      await insert(a, tasks);
+      assert.deepEqual(await figures(b), { submitted: 3, invocations: 3, outstanding: 3, bytes: 30, byStatus: { 'waiting-for-ep': 3 } });
+      const [qa, qb] = [a.bus.queue(endpointId, 'replica-a/count'), b.bus.queue(endpointId, 'replica-b/count')];
+      const [x, y] = await Promise.all([qa.takeAndClaim(10), qb.takeAndClaim(10)]);
+      assert.equal(x.length + y.length, 3);
+      await Promise.all([advance(a, endpointId, [{ id: tasks[0]!.id, to: 'running' }]), advance(b, endpointId, [{ id: tasks[0]!.id, to: 'running' }])]);
+      assert.deepEqual(await figures(a), { submitted: 3, invocations: 3, outstanding: 3, bytes: 30, byStatus: { 'waiting-for-nodes': 2, running: 1 } });
+      // Two racing ends of one task (and a repeat): one counts; its result's bytes replace its payload's.
+      const end = (id: string, result: string): TaskCompletion => ({ id, end: { status: 'success', result, exception: null, completedAt: 2000 } });
+      await Promise.all([complete(a, [end(tasks[0]!.id, 'r'.repeat(4))]), complete(b, [end(tasks[0]!.id, 'r'.repeat(4))])]);
+      await complete(a, [end(tasks[0]!.id, 'r'.repeat(4))]);
+      assert.deepEqual(await figures(b), { submitted: 3, invocations: 3, outstanding: 2, bytes: 24, byStatus: { 'waiting-for-nodes': 2, success: 1 } });
+      // Given back (its connection closed), then a dependant that waits on task 1 and is released by its success.
+      await Promise.all([qa.release(), qb.release()]);
+      const dependant = newTask({ ownerId, endpointId, groupId, payload: 'q'.repeat(5), status: 'waiting-for-deps', inputs: [tasks[1]!.id] });
+      await insert(b, [dependant]);
+      assert.deepEqual(await figures(a), { submitted: 4, invocations: 4, outstanding: 3, bytes: 29, byStatus: { 'waiting-for-ep': 2, 'waiting-for-deps': 1, success: 1 } });
+      await complete(a, [end(tasks[1]!.id, '')]);
+      assert.deepEqual(await figures(a), { submitted: 4, invocations: 4, outstanding: 2, bytes: 19, byStatus: { 'waiting-for-ep': 2, success: 2 } });
+      // Deleted, racing: each once; what is left holds nothing of them.
+      const ids = [tasks[0]!.id, tasks[1]!.id, tasks[2]!.id, dependant.id];
+      await Promise.all([a.tasks.deleteMany(ids), b.tasks.deleteMany(ids)]);
+      // (The memory backend forgets a user's cumulative counts once nothing of theirs is live.)
+      const { outstanding, bytes, byStatus } = await figures(b);
+      assert.deepEqual({ outstanding, bytes, byStatus }, { outstanding: 0, bytes: 0, byStatus: {} });
     });
 
     it('partials - appended in order, each seq once, within the window; racing appends of one seq store one value', async () => {

@@ -37,7 +37,7 @@ export class DependencyCases {
   }
 
   /**
-   * Counts and tells dependants that a write released onto their endpoints' queues.
+   * Tells dependants that a write released (the write counted them) onto their endpoints' queues.
    *
    * @param befores - the released tasks, as they were before (waiting)
    * @returns nothing (the events are sent, not waited for)
@@ -46,7 +46,6 @@ export class DependencyCases {
     if (befores.length === 0) return;
     const events: GroupEvent[] = [];
     for (const before of befores) {
-      this.#backend.counters.moveTask(before.ownerId, WAITING_STATUS, INITIAL_STATUS);
       events.push({ groupId: before.groupId, ownerId: before.ownerId, taskId: before.id, frame: { type: 'status', task_id: before.id, status: INITIAL_STATUS } });
     }
     // Best effort: a client that missed it sees the next status or the end.

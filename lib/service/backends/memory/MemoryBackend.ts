@@ -19,13 +19,14 @@ import { MemoryTaskRepo } from './MemoryTaskRepo.js';
  * ```
  */
 export class MemoryBackend implements Backend {
-  readonly tasks = new MemoryTaskRepo();
+  readonly counters = new ServiceStats();
+  /** Counts every task change in the step that makes it: no failed call or retry skews a figure. */
+  readonly tasks = new MemoryTaskRepo(this.counters);
   readonly partials = new MemoryPartialRepo();
   readonly groups = new MemoryGroupRepo();
   readonly functions = new MemoryRegistry<FunctionEntry>('lastUsedAt');
   readonly endpoints = new MemoryRegistry<EndpointEntry>('lastSeenAt');
   readonly identity = new MemoryIdentityRepo();
-  readonly counters = new ServiceStats();
   readonly bus = new MemoryTaskBus(this.tasks);
   readonly presence = new MemoryPresence();
 

@@ -3,6 +3,11 @@ import type { DoomedTask, TaskCompletion, TaskEntry, TaskMove } from '../../core
 import type { TaskRepo } from '../../core/repositories.js';
 import { MemoryDependencies } from './MemoryDependencies.js';
 
+/** What counts the tasks' changes (the memory backend's {@link ServiceStats}). */
+export interface TaskTally {
+  taskChanged(before: TaskEntry | null, after: TaskEntry | null): void;
+}
+
 /**
  * Tasks in a Map. Each operation runs to completion without awaiting, so it is atomic in one
  * process; entries are replaced, never changed in place, and callers get them frozen.
@@ -13,6 +18,19 @@ export class MemoryTaskRepo implements TaskRepo {
   readonly #references = new Map<string, number>();
   /** Who waits on whom (docs/protocol-extensions.md §12). */
   readonly dependencies = new MemoryDependencies();
+  readonly #tally: TaskTally | null;
+
+  /** @param tally - told of every task this repository stores, changes or deletes, in the same step */
+  constructor(tally: TaskTally | null = null) {
+    this.#tally = tally;
+  }
+
+  /** Every write of a task goes through here, so that the counters follow the store exactly. */
+  #put(before: TaskEntry | null, after: TaskEntry): void {
+    const frozen = Object.freeze(after);
+    this.#tasks.set(frozen.id, frozen);
+    this.#tally?.taskChanged(before, frozen);
+  }
 
   async get(id: string): Promise<TaskEntry | undefined> {
     return this.#tasks.get(id);
@@ -35,7 +53,7 @@ export class MemoryTaskRepo implements TaskRepo {
     return tasks.map((task) => {
       const existing = this.#tasks.get(task.id);
       if (existing) return existing;
-      this.#tasks.set(task.id, Object.freeze({ ...task }));
+      this.#put(null, { ...task });
       this.#reference(task, 1);
       return null;
     });
@@ -50,7 +68,8 @@ export class MemoryTaskRepo implements TaskRepo {
     const { pending, doomedBy } = this.dependencies.register(task.id, task.inputs ?? [], (id) => this.#tasks.get(id)?.status);
     if (doomedBy !== null) return { doomedBy };
     if (pending > 0) return 'waiting';
-    this.#tasks.set(task.id, Object.freeze({ ...this.#tasks.get(task.id)!, status: INITIAL_STATUS, queuedAt: Date.now() }));
+    const stored = this.#tasks.get(task.id)!;
+    this.#put(stored, { ...stored, status: INITIAL_STATUS, queuedAt: Date.now() });
     return 'released';
   }
 
@@ -75,7 +94,7 @@ export class MemoryTaskRepo implements TaskRepo {
         if (!task || task.status !== WAITING_STATUS) continue;
         if (!succeeded) doomed.push({ task, inputId: before.id });
         else if (this.dependencies.countDown(id)) {
-          this.#tasks.set(id, Object.freeze({ ...task, status: INITIAL_STATUS, queuedAt: now }));
+          this.#put(task, { ...task, status: INITIAL_STATUS, queuedAt: now });
           released.push(task);
         }
       }
@@ -93,7 +112,7 @@ export class MemoryTaskRepo implements TaskRepo {
       const task = this.#tasks.get(id);
       // A waiting task was never queued: nothing of it can be given back.
       if (!task || isFinalStatus(task.status) || task.status === WAITING_STATUS) return null;
-      this.#tasks.set(id, Object.freeze({ ...task, status: INITIAL_STATUS, queuedAt: now }));
+      this.#put(task, { ...task, status: INITIAL_STATUS, queuedAt: now });
       return task;
     });
   }
@@ -106,7 +125,7 @@ export class MemoryTaskRepo implements TaskRepo {
     return moves.map(({ id, to }) => {
       const task = this.#tasks.get(id);
       if (!task || task.endpointId !== endpointId || !canMove(kind, task.status, to)) return null;
-      this.#tasks.set(id, Object.freeze({ ...task, status: to }));
+      this.#put(task, { ...task, status: to });
       return task;
     });
   }
@@ -120,7 +139,7 @@ export class MemoryTaskRepo implements TaskRepo {
     return ends.map(({ id, end, endpointId }) => {
       const task = this.#tasks.get(id);
       if (!task || !canMove('end', task.status, end.status) || (endpointId !== undefined && task.endpointId !== endpointId)) return null;
-      this.#tasks.set(id, Object.freeze({ ...task, ...end, payload: null }));
+      this.#put(task, { ...task, ...end, payload: null });
       this.#reference(task, -1);
       if (task.status === WAITING_STATUS) this.dependencies.forget(id);
       return task;
@@ -132,6 +151,7 @@ export class MemoryTaskRepo implements TaskRepo {
       const task = this.#tasks.get(id);
       if (!task) return null;
       this.#tasks.delete(id);
+      this.#tally?.taskChanged(task, null);
       if (!isFinalStatus(task.status)) this.#reference(task, -1);
       // Its waiting dependants find it gone (the sweep fails them); its own count goes.
       this.dependencies.takeDependants(id);

@@ -107,7 +107,7 @@ export class RedisBackend implements Backend {
       const { keys, args } = this.tasks.submitArgs(slice);
       try {
         type Part<T> = T[] | Record<string, never>;
-        const [rows, ready, lost] = JSON.parse(await this.#client.script<string>('submit', [...fixed, ...keys], [wake, this.#client.taskKey(''), ...args])) as [Part<Row>, Part<string>, Part<[string, string]>];
+        const [rows, ready, lost] = JSON.parse(await this.#client.script<string>('submit', [...fixed, ...keys], [wake, this.#client.taskKey(''), this.#client.statsPrefix, ...args])) as [Part<Row>, Part<string>, Part<[string, string]>];
         released.push(...listOf(ready));
         for (const [id, inputId] of listOf(lost)) doomed.push({ task: byId.get(id)!, inputId });
         return listOf(rows).map(taskOf);

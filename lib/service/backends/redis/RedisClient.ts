@@ -31,6 +31,11 @@ export class RedisClient {
     return `${this.prefix}t:${id}`;
   }
 
+  /** The counters' hashes' prefix: `<it>total`, and `<it>u:<user>` per user (RedisCounters; the task scripts count into them too). */
+  get statsPrefix(): string {
+    return `${this.prefix}stats:`;
+  }
+
   /** The sorted set of tasks waiting for their endpoint, by time. */
   get queuedKey(): string {
     return `${this.prefix}queued`;

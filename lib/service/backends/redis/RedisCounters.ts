@@ -1,11 +1,13 @@
-import { TASK_STATUSES, isFinalStatus, type TaskStatus } from '../../../protocol/task.js';
+import { TASK_STATUSES, type TaskStatus } from '../../../protocol/task.js';
 import type { Counter, Counters } from '../../core/Counters.js';
 import type { ServiceStatsSnapshot } from '../../ServiceStats.js';
 import type { Logger } from '../../log.js';
 import type { RedisClient } from './RedisClient.js';
 
 /**
- * Counters as Redis hashes, the total and one per user, shared by every replica. Writes are not
+ * Counters as Redis hashes, the total and one per user, shared by every replica. The task figures
+ * are written into them by the task scripts themselves, in the step that changes a task
+ * (lua/includes/tally.lua); this class adds the others (sockets, requests, registrations). Its writes are not
  * awaited (a lost write skews a figure, never a task), and the writes of one tick are summed and
  * sent as one script: a batch of 1,000 tasks moving costs one command, not thousands. A read
  * sends what is pending first, so a replica reads its own writes.
@@ -29,22 +31,13 @@ export class RedisCounters implements Counters {
   }
 
   #key(userId: string): string {
-    return userId === TOTAL ? this.#client.key('stats', 'total') : this.#client.key('stats', 'u', userId);
+    return `${this.#client.statsPrefix}${userId === TOTAL ? 'total' : `u:${userId}`}`;
   }
 
   add(userId: string, counter: Counter, delta: number): void {
     if (delta === 0) return;
     this.#bump(TOTAL, counter, delta);
     this.#bump(userId, counter, delta);
-  }
-
-  moveTask(userId: string, from: TaskStatus | null, to: TaskStatus | null): void {
-    const open = (from !== null && !isFinalStatus(from) ? -1 : 0) + (to !== null && !isFinalStatus(to) ? 1 : 0);
-    for (const who of [TOTAL, userId]) {
-      if (from !== null) this.#bump(who, STATUS_FIELD[from], -1);
-      if (to !== null) this.#bump(who, STATUS_FIELD[to], 1);
-      if (open !== 0) this.#bump(who, 'outstanding', open);
-    }
   }
 
   async of(userId: string, counter: Counter): Promise<number> {
@@ -122,8 +115,6 @@ export class RedisCounters implements Counters {
 
 /** Stands for the totals among user ids (a user id is never empty). */
 const TOTAL = '';
-
-const STATUS_FIELD = Object.fromEntries(TASK_STATUSES.map((s) => [s, `status:${s}`])) as Record<TaskStatus, string>;
 
 function toSnapshot(fields: Record<string, string>): ServiceStatsSnapshot {
   const n = (key: string): number => Number(fields[key] ?? 0);

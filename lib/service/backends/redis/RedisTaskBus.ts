@@ -49,7 +49,7 @@ export class RedisTaskBus implements TaskBus {
   async #giveBack(endpointId: string, consumerId: string): Promise<TaskEntry[]> {
     const [stream, wake] = this.queueKeysOf(endpointId);
     await this.#ensureGroup(stream);
-    const rows = rowsOf(await this.#client.script<string>('giveBack', [stream, this.#client.queuedKey], [GROUP, consumerId, this.#client.taskKey(''), Date.now(), wake]));
+    const rows = rowsOf(await this.#client.script<string>('giveBack', [stream, this.#client.queuedKey], [GROUP, consumerId, this.#client.taskKey(''), Date.now(), wake, this.#client.statsPrefix]));
     return rows.map(taskOf).filter((t): t is TaskEntry => t !== null);
   }
 
@@ -129,7 +129,7 @@ export class RedisTaskBus implements TaskBus {
       },
       takeAndClaim: async (max) => {
         await this.#ensureGroup(stream);
-        const reply = await this.#client.script<string>('takeAndClaim', [stream, this.#client.queuedKey], [GROUP, consumerId, max, endpointId, this.#client.taskKey('')]);
+        const reply = await this.#client.script<string>('takeAndClaim', [stream, this.#client.queuedKey], [GROUP, consumerId, max, endpointId, this.#client.taskKey(''), this.#client.statsPrefix]);
         const taken = JSON.parse(reply) as [ref: string, taskId: string, before: Row][] | Record<string, never>;
         // cjson writes an empty table as {}.
         if (!Array.isArray(taken)) return [];

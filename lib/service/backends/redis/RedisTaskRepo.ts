@@ -143,7 +143,7 @@ export class RedisTaskRepo implements TaskRepo {
     const ttlSeconds = Math.ceil(retentionMs / 1000) + 60;
     const one = async (slice: { moves: readonly TaskMove[]; ends: readonly TaskCompletion[] }): Promise<ReportOutcome> => {
       const keys = [this.#queued, this.#ended, this.#refs, this.depsKey];
-      const args: (string | number)[] = [ttlSeconds, slice.moves.length, endpointId, groupPrefix, this.#key(''), this.#client.key('q', ''), this.#client.key('wake', ''), Date.now()];
+      const args: (string | number)[] = [ttlSeconds, slice.moves.length, endpointId, groupPrefix, this.#key(''), this.#client.key('q', ''), this.#client.key('wake', ''), Date.now(), this.#client.statsPrefix];
       for (const move of slice.moves) {
         keys.push(this.#key(move.id));
         args.push(move.to);
@@ -172,7 +172,7 @@ export class RedisTaskRepo implements TaskRepo {
   }
 
   deleteMany(ids: readonly string[]): Promise<(TaskEntry | null)[]> {
-    return inSlices(ids, async (slice) => rowsOf(await this.#client.script<string>('deleteMany', [this.#queued, this.#ended, this.#refs, this.depsKey, ...slice.map((id) => this.#key(id))], [])).map(taskOf));
+    return inSlices(ids, async (slice) => rowsOf(await this.#client.script<string>('deleteMany', [this.#queued, this.#ended, this.#refs, this.depsKey, ...slice.map((id) => this.#key(id))], [this.#client.statsPrefix])).map(taskOf));
   }
 
   endedBefore(before: number, limit: number): Promise<string[]> {

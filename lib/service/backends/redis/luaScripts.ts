@@ -32,7 +32,7 @@ function includeOf(name: string): string {
   const at = (field: (typeof TASK_FIELDS)[number]): number => TASK_FIELDS.indexOf(field) + 1;
   return [
     `local FIELDS = { ${TASK_FIELDS.map((f) => `'${f}'`).join(', ')} }`,
-    `local ID, GROUP, FUNCTION, ENDPOINT, PAYLOAD, STATUS, QUEUED_AT, INPUTS = ${at('id')}, ${at('groupId')}, ${at('functionId')}, ${at('endpointId')}, ${at('payload')}, ${at('status')}, ${at('queuedAt')}, ${at('inputs')}`,
+    `local ID, OWNER, GROUP, FUNCTION, ENDPOINT, PAYLOAD, STATUS, RESULT, EXCEPTION, QUEUED_AT, INPUTS = ${at('id')}, ${at('ownerId')}, ${at('groupId')}, ${at('functionId')}, ${at('endpointId')}, ${at('payload')}, ${at('status')}, ${at('result')}, ${at('exception')}, ${at('queuedAt')}, ${at('inputs')}`,
     file,
   ].join('\n');
 }

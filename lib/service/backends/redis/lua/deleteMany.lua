@@ -1,10 +1,12 @@
 -- Deletes tasks, in order, and the sets of tasks waiting on them (those find them gone: the
--- sweep fails them). KEYS: queued, ended, refs, deps, then one task key per task.
+-- sweep fails them). KEYS: queued, ended, refs, deps, then one task key per task. ARGV: the
+-- counters' prefix (includes/tally.lua).
 -- Returns (as JSON) per task its row before, or false when there was none.
 --- @include "rank"
 --- @include "row"
 --- @include "batch"
-local out, refs, ids = {}, {}, {}
+--- @include "tally"
+local out, refs, ids, T = {}, {}, {}, tallyOf(ARGV[1])
 for k = 5, #KEYS do
   local before = row(KEYS[k])
   if not before[STATUS] then
@@ -13,6 +15,7 @@ for k = 5, #KEYS do
     out[#out + 1] = before
     ids[#ids + 1] = before[ID]
     redis.call('DEL', KEYS[k], KEYS[k] .. ':d')
+    tallyTask(T, before[OWNER], before[STATUS], false, -heldOf(before))
     if RANK[before[STATUS]] ~= FINAL_RANK then
       count(refs, before[FUNCTION], -1)
       count(refs, before[ENDPOINT], -1)
@@ -23,4 +26,5 @@ slices(ids, function(...) redis.call('ZREM', KEYS[1], ...) end)
 slices(ids, function(...) redis.call('ZREM', KEYS[2], ...) end)
 slices(ids, function(...) redis.call('ZREM', KEYS[4], ...) end)
 addRefs(KEYS[3], refs)
+tallyFlush(T)
 return cjson.encode(out)

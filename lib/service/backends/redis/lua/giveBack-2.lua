@@ -4,11 +4,13 @@
 -- entry; then the consumer is deleted and the endpoint's consumers are woken. Used when a
 -- connection closes (its own consumer) and when a replica died (a consumer whose heartbeat
 -- expired): nothing is out of the queue and not requeued in between.
--- KEYS: stream, queued. ARGV: consumer group, consumer, the task keys' prefix, now, wake channel.
+-- KEYS: stream, queued. ARGV: consumer group, consumer, the task keys' prefix, now, wake channel,
+-- the counters' prefix (includes/tally.lua).
 -- Returns (as JSON) the rows before of the tasks put back.
 --- @include "rank"
 --- @include "row"
-local out = {}
+--- @include "tally"
+local out, T = {}, tallyOf(ARGV[6])
 repeat
   local refs = {}
   for _, pending in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1000, ARGV[2])) do
@@ -21,6 +23,7 @@ repeat
       local status = before[STATUS]
       if status and status ~= WAITING and RANK[status] ~= nil and RANK[status] < FINAL_RANK then
         redis.call('HSET', key, 'status', 'waiting-for-ep', 'queuedAt', ARGV[4])
+        tallyTask(T, before[OWNER], status, 'waiting-for-ep', 0)
         redis.call('ZADD', KEYS[2], ARGV[4], id)
         redis.call('XADD', KEYS[1], '*', 't', id)
         out[#out + 1] = before
@@ -34,4 +37,5 @@ repeat
 until #refs < 1000
 redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
 if #out > 0 then redis.call('PUBLISH', ARGV[5], '') end
+tallyFlush(T)
 return cjson.encode(out)

@@ -9,7 +9,7 @@
 -- KEYS: queued, ended, refs, deps, then one task key per move, then one per end.
 -- ARGV: ttlSeconds, number of moves, the moves' endpointId, the group keys' prefix ('' marks
 -- nothing undelivered), the task keys' prefix, the stream keys' prefix, the wake channels'
--- prefix, now, then per move its status, then per end: status, completedAt, endpointId ('' for
+-- prefix, now, the counters' prefix (includes/tally.lua), then per move its status, then per end: status, completedAt, endpointId ('' for
 -- any), hasResult, result, hasException, exception, partials ('' for a plain function).
 -- Returns (as JSON) [per move the task's row before or false, per end the same, the released
 -- dependants' rows before, doomed { row, input id }].
@@ -17,8 +17,9 @@
 --- @include "row"
 --- @include "batch"
 --- @include "deps"
-local FIXED_KEYS, FIXED_ARGS = 4, 8
-local Q = { queued = KEYS[1], deps = KEYS[4], stream = ARGV[6], wake = ARGV[7], woken = {} }
+local FIXED_KEYS, FIXED_ARGS = 4, 9
+local T = tallyOf(ARGV[9])
+local Q = { queued = KEYS[1], deps = KEYS[4], stream = ARGV[6], wake = ARGV[7], woken = {}, tally = T }
 local moves, ends, unqueued, unwaited, ended, refs, undelivered, released, doomed = {}, {}, {}, {}, {}, {}, {}, {}, {}
 local nMoves = tonumber(ARGV[2])
 for m = 1, nMoves do
@@ -31,6 +32,7 @@ for m = 1, nMoves do
   else
     moves[m] = before
     redis.call('HSET', key, 'status', target)
+    tallyTask(T, before[OWNER], status, target, 0)
     if status == INITIAL then unqueued[#unqueued + 1] = before[ID] end
   end
 end
@@ -50,6 +52,7 @@ for k = FIXED_KEYS + 1 + nMoves, #KEYS do
     if before[PAYLOAD] then redis.call('HDEL', key, 'payload') end
     redis.call('HSET', key, unpack(fields))
     redis.call('EXPIRE', key, ARGV[1])
+    tallyTask(T, before[OWNER], status, ARGV[a], (ARGV[a + 3] == '1' and #ARGV[a + 4] or 0) + (ARGV[a + 5] == '1' and #ARGV[a + 6] or 0) - heldOf(before))
     if status == INITIAL then unqueued[#unqueued + 1] = id end
     if status == WAITING then
       unwaited[#unwaited + 1] = id
@@ -75,4 +78,5 @@ for group, ids in pairs(undelivered) do
   slices(ids, function(...) redis.call('SADD', ARGV[4] .. group .. ':undelivered', ...) end)
 end
 wake(Q)
+tallyFlush(T)
 return cjson.encode({ moves, ends, released, doomed })

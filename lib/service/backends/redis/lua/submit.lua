@@ -8,15 +8,17 @@
 -- succeeded already it is released (queued) at once; with an input ended otherwise, or gone, it
 -- stays waiting and is answered as doomed, for the caller to fail (the sweep too, if it cannot).
 -- KEYS: queued, refs, group, group tasks, stream, deps, then one task key per task.
--- ARGV: the wake channel, the task keys' prefix, then per task: which fields it has (a
+-- ARGV: the wake channel, the task keys' prefix, the counters' prefix (includes/tally.lua), then per task: which fields it has (a
 -- string of 1s and 0s in TASK_FIELDS order), then their values.
 -- Returns (as JSON) [per task false (accepted) or the existing task's row, released ids,
 -- doomed { id, input id }].
 --- @include "rank"
 --- @include "row"
 --- @include "batch"
+--- @include "tally"
 if redis.call('HEXISTS', KEYS[3], 'ownerId') == 0 then return redis.error_reply('FXGROUPGONE the task group no longer exists') end
-local out, queued, refs, ids, enqueue, released, doomed, waiting, i = {}, {}, {}, {}, {}, {}, {}, {}, 3
+local out, queued, refs, ids, enqueue, released, doomed, waiting, i = {}, {}, {}, {}, {}, {}, {}, {}, 4
+local T = tallyOf(ARGV[3])
 for k = 7, #KEYS do
   local has, fields, values = ARGV[i], {}, {}
   i = i + 1
@@ -62,6 +64,8 @@ for k = 7, #KEYS do
         released[#released + 1] = id
       end
     end
+    -- Counted as it is now: queued, waiting for its inputs, or released at once.
+    tallyTask(T, values[OWNER], false, (values[INPUTS] and ready) and INITIAL or values[STATUS], #(values[PAYLOAD] or ''))
     if ready then
       queued[#queued + 1] = values[QUEUED_AT]
       queued[#queued + 1] = id
@@ -83,4 +87,5 @@ if #ids > 0 then
   slices(scored, function(...) redis.call('ZADD', KEYS[4], 'NX', ...) end)
   if #enqueue > 0 then redis.call('PUBLISH', ARGV[1], '') end
 end
+tallyFlush(T)
 return cjson.encode({ out, released, doomed })

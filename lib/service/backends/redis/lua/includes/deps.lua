@@ -1,12 +1,16 @@
 -- Dependencies (docs/protocol-extensions.md §12). A waiting task's hash holds `pending` (how many
 -- inputs have not succeeded); `<task key>:d` is the set of tasks waiting on a task, deleted when
 -- that task ends or is deleted; the sorted set DEPS indexes waiting tasks by time, for the sweep.
--- Q is a table of the keys these functions write (queued, deps, the stream and wake prefixes)
--- and of the endpoints to wake (`woken`), which wake(Q) wakes once each at the end of a script.
--- release(Q, key, id, endpointId, now): moves a waiting task to waiting-for-ep and onto its
--- endpoint's queue.
-local function release(Q, key, id, endpointId, now)
+-- Q is a table of the keys these functions write (queued, deps, the stream and wake prefixes),
+-- of the endpoints to wake (`woken`), which wake(Q) wakes once each at the end of a script, and
+-- of the script's counters (`tally`, includes/tally.lua).
+-- release(Q, key, before, now): moves a waiting task (its row before) to waiting-for-ep and onto
+-- its endpoint's queue.
+--- @include "tally"
+local function release(Q, key, before, now)
+  local id, endpointId = before[ID], before[ENDPOINT]
   redis.call('HSET', key, 'status', INITIAL, 'queuedAt', now)
+  tallyTask(Q.tally, before[OWNER], WAITING, INITIAL, 0)
   redis.call('HDEL', key, 'pending')
   redis.call('ZREM', Q.deps, id)
   redis.call('ZADD', Q.queued, now, id)
@@ -32,7 +36,7 @@ local function settle(Q, prefix, key, id, succeeded, now, released, doomed)
       if not succeeded then
         doomed[#doomed + 1] = { before, id }
       elseif redis.call('HINCRBY', dk, 'pending', -1) <= 0 then
-        release(Q, dk, dep, before[ENDPOINT], now)
+        release(Q, dk, before, now)
         released[#released + 1] = before
       end
     end
