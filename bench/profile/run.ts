@@ -15,6 +15,12 @@ const dir = await mkdtemp(join(tmpdir(), 'funcx-rx-profile-'));
 try {
   const roles = join(dir, 'roles.json');
   progress(`profiling the throughput workload into ${dir}`);
+  // First without the profiler: the rate and each process's CPU per task as they are (exact, from
+  // schedstat); then under it, for where the time goes.
+  const plainRoles = join(dir, 'plain.json');
+  const plain = spawnSync(process.execPath, ['--import', 'tsx', new URL('./throughputWorkload.ts', import.meta.url).pathname, plainRoles, ''], { stdio: 'inherit' });
+  if (plain.status !== 0) throw new Error(`The workload failed without the profiler (exit ${plain.status})`);
+  const unprofiled = JSON.parse(await readFile(plainRoles, 'utf8')) as { tasksPerSecond: number; cpu: Record<string, { mainUs: number; otherUs: number }> };
   const flags = `--cpu-prof --cpu-prof-dir=${dir}`;
   const run = spawnSync(process.execPath, [...flags.split(' '), '--import', 'tsx', new URL('./throughputWorkload.ts', import.meta.url).pathname, roles, flags], { stdio: 'inherit' });
   if (run.status !== 0) throw new Error(`The workload failed (exit ${run.status})`);
@@ -34,6 +40,19 @@ try {
     '',
     `${new Date().toISOString().slice(0, 10)}; \`npm run profile${label === 'throughput' ? '' : ` -- ${label}`}\`: 2,000 warm-up tasks then 20,000 no-op tasks through FuncXExecutor with client, service and endpoint (2 workers) each in its own process, every one under \`node --cpu-prof\`. This run: ${Number(role.tasksPerSecond).toFixed(0)} tasks/s (profiling slows it). Self time in ms during the 20,000 tasks (${((Number(role.to) - Number(role.from)) / 1000).toFixed(0)} ms), and share of the thread's busy (non-idle) time; busy time of several threads is summed.`,
   ];
+  const cpuRows = Object.entries(unprofiled.cpu).map(([name, { mainUs, otherUs }]) => `| ${name} | ${mainUs.toFixed(1)} | ${otherUs.toFixed(1)} | ${(mainUs + otherUs).toFixed(1)} |`);
+  const totalUs = Object.values(unprofiled.cpu).reduce((sum, { mainUs, otherUs }) => sum + mainUs + otherUs, 0);
+  lines.push(
+    '',
+    `## CPU per task without the profiler`,
+    '',
+    `The same workload first ran without \`--cpu-prof\`: ${unprofiled.tasksPerSecond.toFixed(0)} tasks/s. CPU time each process's threads ran during the 20,000 tasks (Linux schedstat, exact: a thread descheduled on this loaded machine counts nothing), in µs per task. Other threads: worker threads, libuv's pool, V8's GC and compiler helpers.`,
+    '',
+    '| process | main thread µs | other threads µs | all µs |',
+    '|---|---:|---:|---:|',
+    ...cpuRows,
+    `| all | | | ${totalUs.toFixed(1)} |`,
+  );
   for (const [name, { main, workers }] of byProcess) {
     for (const [title, threads] of [[`${name}: main thread`, main], [`${name}: other threads (${workers.length}: workers, or tsx's loader)`, workers]] as const) {
       if (threads.length === 0) continue;

@@ -95,7 +95,8 @@ export class ServiceStats implements Counters {
     if (ownerId === undefined) return;
     const user = this.#user(ownerId);
     const open = Number(after !== null && !isFinalStatus(after.status)) - Number(before !== null && !isFinalStatus(before.status));
-    const bytes = heldBytes(after) - heldBytes(before);
+    // Most changes are moves (a new status, the same payload): no bytes to count.
+    const bytes = before !== null && after !== null && before.payload === after.payload && before.result === after.result && before.exception === after.exception ? 0 : heldBytes(after) - heldBytes(before);
     for (const tally of [this.#total, user]) {
       if (before !== null) tally.byStatus[before.status]--;
       if (after !== null) tally.byStatus[after.status]++;
