@@ -130,7 +130,9 @@ describe('service - browser access (CORS, Origin, subprotocol auth, status repla
     const again = await browserSocket(wsUrl, alice.token);
     again.collector.send({ task_group_id: group, statuses: true });
     await again.collector.until((frames) => frames.length >= 1);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // A subscribe's replay is written in one go; once its first frame is here, a pong comes
+    // behind the rest of it (a replayed status of the finished task would be among them).
+    await again.collector.roundTrip();
     assert.deepEqual(again.collector.frames.map((f) => [f.task_id, f.status]), [[waiting, 'waiting-for-nodes']]);
     await again.collector.close();
     await late.close();

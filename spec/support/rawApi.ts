@@ -74,6 +74,17 @@ export class FrameCollector {
     this.socket.send(typeof data === 'string' ? data : JSON.stringify(data));
   }
 
+  /**
+   * A ping and its pong: the peer answers a ping once it has read every frame before it, and its
+   * pong comes behind whatever it had written by then. So once this resolves, every frame the
+   * peer sent before it read the ping is in `frames`.
+   */
+  async roundTrip(): Promise<void> {
+    const pong = once(this.socket, 'pong');
+    this.socket.ping();
+    await pong;
+  }
+
   async close(): Promise<void> {
     if (this.socket.readyState === WebSocket.CLOSED) return;
     this.socket.terminate();
