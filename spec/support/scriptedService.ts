@@ -69,6 +69,22 @@ export class ScriptedService {
     for (const ws of this.sockets) ws.send(text);
   }
 
+  /**
+   * Resolves once every open result socket has received what was sent on it so far: a ping
+   * behind the frames, and its pong. The client's `ws` answers a ping once it has parsed, and
+   * emitted as messages, every frame before it (a socket that closes meanwhile is done too).
+   */
+  async #delivered(): Promise<void> {
+    await Promise.all([...this.sockets].map((ws) => new Promise<void>((resolve) => {
+      const done = (): void => {
+        ws.off('pong', done).off('close', done);
+        resolve();
+      };
+      ws.on('pong', done).on('close', done);
+      ws.ping();
+    })));
+  }
+
   async close(): Promise<void> {
     for (const ws of this.sockets) ws.terminate();
     this.#wss.close();
@@ -99,9 +115,9 @@ export class ScriptedService {
       const index = this.submits.push(request) - 1;
       this.submitTimes.push(Date.now());
       const script = this.onSubmit(request, index);
-      for (const frame of script.framesBeforeAnswer ?? []) this.push(frame);
-      // Lets the frames reach the client before the answer does.
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      const early = script.framesBeforeAnswer ?? [];
+      for (const frame of early) this.push(frame);
+      if (early.length > 0) await this.#delivered();
       reply(script.status ?? 200, script.body ?? accept(request), script.headers);
       for (const frame of script.framesAfterAnswer ?? []) this.push(frame);
       return;
