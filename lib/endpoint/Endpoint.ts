@@ -36,6 +36,14 @@ const MAX_RESULT_LIMIT = 32 * 1024 * 1024;
 const REPORT_EVERY_MS = 1000;
 
 /**
+ * How long a task's statuses wait for its next message (its result, mostly): a fast task's
+ * `running` and result then go in one frame, which the service records in one write per task
+ * instead of two (in Redis, 2 commands fewer per task). Statuses are never later than this, and
+ * always before their task's next message.
+ */
+const STATUS_LINGER_MS = 2;
+
+/**
  * An endpoint: connects to the service over its own WebSocket, runs the tasks it is sent on its
  * engine, and reports statuses and results. The `local` engine, the default, is a
  * {@link TaskRunner} in this process (worker threads for JavaScript, worker processes for
@@ -78,6 +86,9 @@ export class Endpoint {
   /** Running generators' partials (§11). */
   readonly #streams: PartialStreams;
   #outbox: EndpointToService[] = [];
+  /** Statuses waiting for their task's next message or STATUS_LINGER_MS, by task; emptied by both, and at close. */
+  readonly #held = new Map<string, EndpointToService[]>();
+  #heldTimer: NodeJS.Timeout | null = null;
   #socket: WebSocket | null = null;
   #flushScheduled = false;
   #closed = false;
@@ -247,6 +258,9 @@ export class Endpoint {
     this.#closed = true;
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     if (this.#reportTimer) clearInterval(this.#reportTimer);
+    if (this.#heldTimer) clearTimeout(this.#heldTimer);
+    this.#heldTimer = null;
+    this.#held.clear();
     this.#queue.clear();
     this.#needing.clear();
     this.#requested.clear();
@@ -541,8 +555,32 @@ export class Endpoint {
 
   #send(message: EndpointToService): void {
     if (this.#closed) return;
+    if (message.type === 'status') {
+      this.#hold(message.task_id, message);
+      return;
+    }
+    // A task's held statuses go first, in the same frame: the service records them with it.
+    if ('task_id' in message) {
+      const held = this.#held.get(message.task_id);
+      if (held !== undefined) {
+        this.#held.delete(message.task_id);
+        this.#outbox.push(...held);
+      }
+    }
     this.#outbox.push(message);
     this.#scheduleFlush();
+  }
+
+  #hold(taskId: string, message: EndpointToService): void {
+    const held = this.#held.get(taskId);
+    if (held === undefined) this.#held.set(taskId, [message]);
+    else held.push(message);
+    this.#heldTimer ??= setTimeout(() => {
+      this.#heldTimer = null;
+      for (const messages of this.#held.values()) this.#outbox.push(...messages);
+      this.#held.clear();
+      this.#scheduleFlush();
+    }, STATUS_LINGER_MS);
   }
 
   #scheduleFlush(): void {

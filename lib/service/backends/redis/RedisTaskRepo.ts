@@ -1,3 +1,4 @@
+import { isFinalStatus } from '../../../protocol/lifecycle.js';
 import type { TaskStatus } from '../../../protocol/task.js';
 import type { DoomedTask, ReportOutcome, TaskCompletion, TaskEntry, TaskMove } from '../../core/records.js';
 import type { TaskRepo } from '../../core/repositories.js';
@@ -37,7 +38,8 @@ export function taskOf(row: Row | undefined): TaskEntry | null {
   const [id, ownerId, groupId, functionId, endpointId, payload, payloadDigest, status, result, exception, queuedAt, completedAt, inputs, partials] = row;
   return {
     id: id as string, ownerId: ownerId as string, groupId: groupId as string, functionId: functionId as string, endpointId: endpointId as string,
-    payload: text(payload), payloadDigest: text(payloadDigest), status: status as TaskStatus, result: text(result), exception: text(exception),
+    // An ended task's payload is gone (lua/report.lua empties it in the write that ends it).
+    payload: isFinalStatus(status as TaskStatus) ? null : text(payload), payloadDigest: text(payloadDigest), status: status as TaskStatus, result: text(result), exception: text(exception),
     queuedAt: Number(queuedAt), completedAt: typeof completedAt === 'string' ? Number(completedAt) : null,
     ...(typeof inputs === 'string' && inputs !== '' ? { inputs: inputs.split(',') } : {}),
     ...(typeof partials === 'string' ? { partials: Number(partials) } : {}),

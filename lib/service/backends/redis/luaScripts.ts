@@ -7,6 +7,13 @@ import { luaRankTable } from '../../../protocol/lifecycle.js';
  */
 export const TASK_FIELDS = ['id', 'ownerId', 'groupId', 'functionId', 'endpointId', 'payload', 'payloadDigest', 'status', 'result', 'exception', 'queuedAt', 'completedAt', 'inputs', 'partials'] as const;
 
+/**
+ * The fields a script's row holds: the task's, then the scripts' own marks, which no task record
+ * shows: `dependants` is set once a task waits on this one (lua/submit.lua), so that the end of a
+ * task nobody waits on reads no set of dependants (lua/includes/deps.lua).
+ */
+const ROW_FIELDS = [...TASK_FIELDS, 'dependants'] as const;
+
 /** The scripts the backend runs, one file each in `lua/` (`<name>-<numberOfKeys>.lua`, or `<name>.lua` for a batch whose keys vary). */
 export const SCRIPT_NAMES = ['ack', 'claimGroup', 'count', 'deleteMany', 'drain', 'giveBack', 'report', 'rows', 'submit', 'takeAndClaim', 'touch', 'partialAppend', 'partialAck', 'partialRead', 'partialRemove'] as const;
 
@@ -29,9 +36,10 @@ function includeOf(name: string): string {
   if (name === 'rank') return luaRankTable();
   const file = readFileSync(new URL(`includes/${name}.lua`, DIR), 'utf8');
   if (name !== 'row') return file;
-  const at = (field: (typeof TASK_FIELDS)[number]): number => TASK_FIELDS.indexOf(field) + 1;
+  const at = (field: (typeof ROW_FIELDS)[number]): number => ROW_FIELDS.indexOf(field) + 1;
   return [
-    `local FIELDS = { ${TASK_FIELDS.map((f) => `'${f}'`).join(', ')} }`,
+    `local FIELDS = { ${ROW_FIELDS.map((f) => `'${f}'`).join(', ')} }`,
+    `local DEPENDANTS = ${at('dependants')}`,
     `local ID, OWNER, GROUP, FUNCTION, ENDPOINT, PAYLOAD, STATUS, RESULT, EXCEPTION, QUEUED_AT, INPUTS = ${at('id')}, ${at('ownerId')}, ${at('groupId')}, ${at('functionId')}, ${at('endpointId')}, ${at('payload')}, ${at('status')}, ${at('result')}, ${at('exception')}, ${at('queuedAt')}, ${at('inputs')}`,
     file,
   ].join('\n');

@@ -49,7 +49,12 @@ for k = FIXED_KEYS + 1 + nMoves, #KEYS do
     if ARGV[a + 3] == '1' then fields[#fields + 1] = 'result'; fields[#fields + 1] = ARGV[a + 4] end
     if ARGV[a + 5] == '1' then fields[#fields + 1] = 'exception'; fields[#fields + 1] = ARGV[a + 6] end
     if ARGV[a + 7] ~= '' then fields[#fields + 1] = 'partials'; fields[#fields + 1] = ARGV[a + 7] end
-    if before[PAYLOAD] then redis.call('HDEL', key, 'payload') end
+    -- The payload goes (an ended task's row reads it as null, RedisTaskRepo's taskOf): emptied in
+    -- the same write, not deleted by another command.
+    if before[PAYLOAD] then
+      fields[#fields + 1] = 'payload'
+      fields[#fields + 1] = ''
+    end
     redis.call('HSET', key, unpack(fields))
     redis.call('EXPIRE', key, ARGV[1])
     tallyTask(T, before[OWNER], status, ARGV[a], (ARGV[a + 3] == '1' and #ARGV[a + 4] or 0) + (ARGV[a + 5] == '1' and #ARGV[a + 6] or 0) - heldOf(before))
@@ -67,7 +72,7 @@ for k = FIXED_KEYS + 1 + nMoves, #KEYS do
       undelivered[group] = undelivered[group] or {}
       table.insert(undelivered[group], id)
     end
-    settle(Q, ARGV[5], key, id, ARGV[a] == 'success', ARGV[8], released, doomed)
+    settle(Q, ARGV[5], key, before, ARGV[a] == 'success', ARGV[8], released, doomed)
   end
 end
 slices(unqueued, function(...) redis.call('ZREM', KEYS[1], ...) end)

@@ -52,6 +52,7 @@ for k = 7, #KEYS do
         else
           pending = pending + 1
           redis.call('SADD', ikey .. ':d', id)
+          redis.call('HSET', ikey, 'dependants', '1')
         end
       end
       if doomedBy or pending > 0 then

@@ -20,10 +20,13 @@ end
 local function wake(Q)
   for endpointId in pairs(Q.woken) do redis.call('PUBLISH', Q.wake .. endpointId, '') end
 end
--- settle(Q, prefix, key, succeeded, now, released, doomed): for a task that just ended, counts
--- down (success) or dooms (any other end) each task still waiting on it, appending the rows
--- before to `released` or { row, input id } to `doomed`, and forgets its dependants.
-local function settle(Q, prefix, key, id, succeeded, now, released, doomed)
+-- settle(Q, prefix, key, before, succeeded, now, released, doomed): for a task that just ended
+-- (its row before), counts down (success) or dooms (any other end) each task still waiting on it,
+-- appending the rows before to `released` or { row, input id } to `doomed`, and forgets its
+-- dependants. A task no dependant ever registered on (no `dependants` mark) has nothing to settle.
+local function settle(Q, prefix, key, before, succeeded, now, released, doomed)
+  if not before[DEPENDANTS] then return end
+  local id = before[ID]
   local dkey = key .. ':d'
   local dependants = redis.call('SMEMBERS', dkey)
   if #dependants == 0 then return end
