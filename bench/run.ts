@@ -24,14 +24,14 @@ const rows: Row[] = [];
 const only = process.argv.slice(2);
 for (const [name, scenario] of [
   ['seed batch demo', () => seedBatch(1)],
-  ['throughput and connections', () => throughput(3, workers)],
+  ['throughput and connections', () => throughput(5, workers)],
   ['latency', () => latency()],
   ['scale', () => scale()],
   ['chaos', () => chaos(1)],
   ['cancellation', () => cancelLoop(3)],
   ['stress', () => stress()],
-  ['redis', () => redisMode(2, workers)],
-  ['python', () => pythonWorkers(3, workers)],
+  ['redis', () => redisMode(5, workers)],
+  ['python', () => pythonWorkers(5, workers)],
   ['proxy chaos', () => proxyChaos()],
   ['blocks', () => blocks(3)],
   ['dag', () => dag(5, workers)],
@@ -47,6 +47,8 @@ const when = new Date().toISOString();
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}`;
 const header = `Benchmarks of ${when.slice(0, 10)} on ${machine}; medians of repeated runs, ratios against baselines measured in the same run.`;
 process.stdout.write(toMarkdown(rows, header));
+const missed = rows.filter((r) => r.target && !r.target.met);
+progress(missed.length === 0 ? 'every target met' : `targets missed (${missed.length}): ${missed.map((r) => `${r.scenario} / ${r.metric} (${r.target!.text})`).join('; ')}`);
 if (only.length === 0) {
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
   await writeFile(new URL('./results/latest.md', import.meta.url), toMarkdown(rows, header));
