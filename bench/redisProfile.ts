@@ -66,6 +66,7 @@ try {
   const fx = new FuncXExecutor(new FuncXClient({ serviceUrl: urlOf(a.first), token }), { endpointId, batchInterval: 10, batchSize: 2000 });
   let rate = 0;
   let commands = 0;
+  const byCommand = new Map<string, number>();
   const cpu: [string, number][] = [];
   let window = { from: 0, to: 0 };
   try {
@@ -80,7 +81,10 @@ try {
     for (const future of futures) await future;
     rate = TASKS / ((performance.now() - started) / 1000);
     window = { from, to: Number(process.hrtime.bigint() / 1000n) };
-    for (const [, n] of (await probe.info('commandstats')).matchAll(/calls=(\d+)/g)) commands += Number(n);
+    for (const [, name, n] of (await probe.info('commandstats')).matchAll(/cmdstat_([\w|]+):calls=(\d+)/g)) {
+      commands += Number(n);
+      byCommand.set(name!, Number(n));
+    }
     processes.forEach(([name, pid], i) => cpu.push([name, (cpuMs(pid) - before[i]!) / TASKS]));
   } finally {
     await fx.shutdown();
@@ -94,6 +98,8 @@ try {
     '',
     `CPU per task: ${cpu.map(([name, ms]) => `${name} ${(ms * 1000).toFixed(0)} µs`).join(', ')}. Commands Redis ran per task (each script, and each command in it): ${(commands / TASKS).toFixed(1)}.`,
   ];
+  // Where Redis's commands go: per task, the busiest first (the probe's own INFO is one).
+  lines.push('', '| command (run by a script or sent) | per task |', '|---|---:|', ...[...byCommand].sort((x, y) => y[1] - x[1]).filter(([, n]) => n / TASKS >= 0.005).map(([name, n]) => `| ${name} | ${(n / TASKS).toFixed(2)} |`));
   // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is the main thread.
   const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
   for (const [name, pid] of [['replica A (HTTP and result sockets)', a.child.pid], ['replica B (endpoint socket)', b.child.pid]] as const) {
