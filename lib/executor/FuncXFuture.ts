@@ -26,14 +26,27 @@ export class FuncXFuture<T> implements PromiseLike<T>, TaskReference {
   #cancelled = false;
   #promise: Promise<T> | null = null;
 
-  /** Resolves once the future has its task, or failed before it had one (a dependant waits for it). */
-  readonly started: Promise<void>;
-  #started!: () => void;
+  /** Whether the future has its task, or failed before it had one. */
+  #isStarted = false;
+  /** Made only when a dependant asks ({@link FuncXFuture.started}): most futures are no input. */
+  #startedPromise: Promise<void> | null = null;
+  #resolveStarted: (() => void) | null = null;
 
   /** @param taskId - the id its task will have */
   constructor(taskId: string) {
     this.taskId = taskId;
-    this.started = new Promise((resolve) => (this.#started = resolve));
+  }
+
+  /** Resolves once the future has its task, or failed before it had one (a dependant waits for it). */
+  get started(): Promise<void> {
+    this.#startedPromise ??= this.#isStarted ? Promise.resolve() : new Promise((resolve) => (this.#resolveStarted = resolve));
+    return this.#startedPromise;
+  }
+
+  #started(): void {
+    this.#isStarted = true;
+    this.#resolveStarted?.();
+    this.#resolveStarted = null;
   }
 
   /**

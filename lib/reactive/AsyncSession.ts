@@ -173,7 +173,7 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
       const onAbort = (): void => this.cancel(state as TaskState, signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
       // Dropping the listener when the task ends keeps a long-lived signal from holding every task.
-      state.outcome.subscribe({ complete: () => signal.removeEventListener('abort', onAbort), error: () => signal.removeEventListener('abort', onAbort) });
+      state.whenSettled(() => signal.removeEventListener('abort', onAbort));
     }
     return task;
   }
@@ -255,7 +255,7 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
   async close(options: { cancel?: boolean } = {}): Promise<void> {
     const pending = [...this.#registry.values()];
     if (options.cancel) for (const state of pending) this.cancel(state, new Error('The client was closed'));
-    await Promise.allSettled(pending.map((state) => new Promise<void>((resolve) => state.outcome.subscribe({ complete: resolve, error: () => resolve() }))));
+    await Promise.all(pending.map((state) => new Promise<void>((resolve) => state.whenSettled(() => resolve()))));
     // Nothing outstanding: a lingering socket must not keep the process alive after close().
     this.#connection.endLinger();
   }

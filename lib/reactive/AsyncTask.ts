@@ -1,4 +1,4 @@
-import { Observable, defer, firstValueFrom } from 'rxjs';
+import { Observable, defer } from 'rxjs';
 import type { ClientTaskStatus, TaskState } from './TaskState.js';
 import type { PartialInbox } from './PartialInbox.js';
 import { taskMarker, type TaskMarker, type TaskReference } from './taskRef.js';
@@ -192,7 +192,7 @@ export class AsyncTask<T, R = T> extends Observable<T> implements PromiseLike<R>
       // Awaiting wants the return value: partials no subscriber takes are dropped, so the generator is not held back.
       this.#state.drainPartials = true;
       this.#state.partials?.drain();
-      this.#promise = firstValueFrom(this.#state.outcome);
+      this.#promise = new Promise<R>((resolve, reject) => this.#state.whenSettled((s) => ('value' in s ? resolve(s.value) : reject(s.error))));
     }
     return this.#promise.then(onfulfilled, onrejected);
   }

@@ -31,14 +31,18 @@ const rank = (status: ClientTaskStatus): number => (status === 'queued' ? -1 : s
 
 /**
  * The client's record of one outstanding task: its ids, how far its submission got, and its
- * outcome as an `AsyncSubject` (one value then complete, or an error) that late subscribers still
- * receive. Status subjects are made only when somebody watches statuses, to keep 100,000
- * outstanding tasks cheap.
+ * outcome: a settle-once record with a list of waiters ({@link TaskState.whenSettled}, what
+ * `await` uses), and as an `AsyncSubject` (one value then complete, or an error) that late
+ * subscribers still receive. Subjects are made only when somebody subscribes or watches
+ * statuses, to keep 100,000 outstanding tasks cheap and an executor's tens of thousands a second
+ * light.
  */
 export class TaskState<T = unknown> {
   readonly taskId: string;
   readonly groupId: string;
-  readonly outcome = new AsyncSubject<T>();
+  #settlement: Settled<T> | null = null;
+  #waiters: ((settlement: Settled<T>) => void)[] | null = null;
+  #outcome$: AsyncSubject<T> | null = null;
   /** Told once, when the task settles (the registry's removal; a field, not a subscriber, to stay cheap). */
   onSettled: ((state: TaskState<T>) => void) | null = null;
   /** Set when the user cancelled the task after it left the buffer: the service decides how it ends. */
@@ -81,6 +85,27 @@ export class TaskState<T = unknown> {
   /** Whether the task has ended. */
   get settled(): boolean {
     return this.#phase === 'settled';
+  }
+
+  /** The outcome as an Observable: one value then complete, or the error; a late subscriber still gets it. Made when first asked for. */
+  get outcome(): Observable<T> {
+    if (this.#outcome$ === null) {
+      this.#outcome$ = new AsyncSubject<T>();
+      if (this.#settlement !== null) emit(this.#outcome$, this.#settlement);
+    }
+    return this.#outcome$;
+  }
+
+  /**
+   * Calls back once with the outcome: at once when the task has ended, else when it ends.
+   * Cheaper than subscribing to {@link TaskState.outcome}: no subject, no subscriber.
+   *
+   * @param callback - told the value or the error
+   * @returns nothing
+   */
+  whenSettled(callback: (settlement: Settled<T>) => void): void {
+    if (this.#settlement !== null) callback(this.#settlement);
+    else (this.#waiters ??= []).push(callback);
   }
 
   /**
@@ -145,12 +170,23 @@ export class TaskState<T = unknown> {
     this.#status$?.complete();
     this.onSettled?.(this);
     this.partials?.end('error' in settlement ? { error: settlement.error } : undefined);
-    if ('value' in settlement) {
-      this.outcome.next(settlement.value);
-      this.outcome.complete();
-    } else {
-      this.outcome.error(settlement.error);
-    }
+    this.#settlement = settlement;
+    if (this.#outcome$ !== null) emit(this.#outcome$, settlement);
+    const waiters = this.#waiters;
+    this.#waiters = null;
+    if (waiters !== null) for (const waiter of waiters) waiter(settlement);
     return true;
+  }
+}
+
+/** A task's outcome: its value, or its error. */
+export type Settled<T> = { readonly value: T } | { readonly error: unknown };
+
+function emit<T>(subject: AsyncSubject<T>, settlement: Settled<T>): void {
+  if ('value' in settlement) {
+    subject.next(settlement.value);
+    subject.complete();
+  } else {
+    subject.error(settlement.error);
   }
 }
