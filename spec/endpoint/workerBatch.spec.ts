@@ -37,6 +37,40 @@ const logged = fn(async (path: string, i: number, spin: boolean) => {
   if (spin) for (;;) { /* until stopped */ }
   return i;
 });
+// Meets the other tasks of its round on a BroadcastChannel: it ends once it has heard from all of
+// them. Whoever joins tells the others, and each answers it once, so all hear all.
+const meeting = fn(async (workers: number, round: string) => {
+  const { BroadcastChannel } = await import('node:worker_threads');
+  const channel = new BroadcastChannel(round);
+  const me = Math.random();
+  const heard = new Set<unknown>();
+  await new Promise<void>((resolve) => {
+    channel.onmessage = (event) => {
+      const other: unknown = event.data;
+      if (!heard.has(other)) {
+        heard.add(other);
+        channel.postMessage(me);
+      }
+      if (heard.size >= workers - 1) resolve();
+    };
+    channel.postMessage(me);
+    if (workers === 1) resolve();
+  });
+  channel.close();
+  return true;
+});
+let rounds = 0;
+/**
+ * Resolves once every worker has ended what it ran before and the pool has had its answer: one
+ * task per worker, each waiting for all the others (so each is on a worker of its own, and no
+ * worker is still on an earlier task). piscina keeps a worker's port referenced while a task is
+ * out, and a batch's own port closes within a turn of the event loop once its part ends.
+ */
+const everyWorkerIdle = async (pool: WorkerPool): Promise<void> => {
+  const round = `workerBatch.spec idle ${rounds++}`;
+  const outcomes = await Promise.all(Array.from({ length: pool.size }, () => pool.run(task(meeting, [pool.size, round]))));
+  assert.deepEqual(outcomes.map(describeOutcome), outcomes.map(() => true), 'every worker met the others');
+};
 const ran = async (path: string): Promise<number[]> => (await readFile(path, 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
 
 describe('WorkerPool.runBatch (real worker threads)', () => {
@@ -67,10 +101,10 @@ describe('WorkerPool.runBatch (real worker threads)', () => {
     const ports = (): number => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
     const one = fn((x: number) => x);
     await pool.runBatch([task(one, [0])], { onOutcome: () => {} }).done;
-    await new Promise((r) => setTimeout(r, 50));
+    await everyWorkerIdle(pool);
     const before = ports();
     for (let i = 0; i < 20; i++) await pool.runBatch([task(one, [1]), task(one, [2]), task(one, [3])], { onOutcome: () => {} }).done;
-    for (let i = 0; i < 50 && ports() > before; i++) await new Promise((r) => setTimeout(r, 10));
+    await everyWorkerIdle(pool);
     assert.equal(ports(), before);
   });
 
