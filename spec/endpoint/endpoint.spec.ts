@@ -7,6 +7,45 @@ import { EndpointAuthError } from '../../lib/endpoint/EndpointAuthError.js';
 import { FuncXService } from '../../lib/service/FuncXService.js';
 import { call, registerFunction, task } from '../support/rawApi.js';
 
+let gates = 0;
+
+/**
+ * Holds the tasks that meet it, on a BroadcastChannel its worker threads share with this one:
+ * each task posts `started`, and goes on when it hears `open`, which a task that starts after the
+ * gate opened is sent at once.
+ */
+class Gate {
+  readonly name = `endpoint.spec gate ${gates++}`;
+  readonly #channel = new BroadcastChannel(this.name);
+  #started = 0;
+  #opened = false;
+  #wake: (() => void) | null = null;
+
+  constructor() {
+    this.#channel.onmessage = (event) => {
+      if (event.data !== 'started') return;
+      this.#started++;
+      if (this.#opened) this.#channel.postMessage('open');
+      this.#wake?.();
+    };
+  }
+
+  /** Resolves once `count` tasks have started. */
+  async started(count: number): Promise<void> {
+    while (this.#started < count) await new Promise<void>((resolve) => (this.#wake = resolve));
+    this.#wake = null;
+  }
+
+  open(): void {
+    this.#opened = true;
+    this.#channel.postMessage('open');
+  }
+
+  close(): void {
+    this.#channel.close();
+  }
+}
+
 describe('Endpoint against a real service', () => {
   let service: FuncXService;
   let alice: { userId: string; token: string };
@@ -64,20 +103,31 @@ describe('Endpoint against a real service', () => {
   it('reconnects after its connection drops and loses no task', async () => {
     const { endpointId, secret } = await service.registerEndpoint(alice.userId);
     const endpoint = await Endpoint.start({ serviceUrl: service.url, endpointId, secret, workers: 2, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } });
+    const gate = new Gate();
     try {
-      const fn = await registerFunction(service.url, alice.token, async (x: number) => {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+      // Each task tells the gate it started, then runs on only once the gate opens.
+      const fn = await registerFunction(service.url, alice.token, async (x: number, name: string) => {
+        const { BroadcastChannel } = await import('node:worker_threads');
+        const channel = new BroadcastChannel(name);
+        await new Promise<void>((resolve) => {
+          channel.onmessage = (event) => event.data === 'open' && resolve();
+          channel.postMessage('started');
+        });
+        channel.close();
         return x;
       });
       const ids = Array.from({ length: 10 }, () => uuidv4());
-      await call(service.url, 'POST', '/v2/submit', { token: alice.token, body: { tasks: ids.map((id, i) => task(fn, endpointId, [i], id)) } });
-      await until(() => endpoint.load.running > 0, 'tasks to run on the endpoint');
+      await call(service.url, 'POST', '/v2/submit', { token: alice.token, body: { tasks: ids.map((id, i) => task(fn, endpointId, [i, gate.name], id)) } });
+      // Tasks are running, and stay so through both drops.
+      await gate.started(1);
       service.dropEndpointSockets();
       await until(() => endpoint.connections >= 2, 'the endpoint to reconnect');
       service.dropEndpointSockets();
+      gate.open();
       await until(async () => (await Promise.all(ids.map(status))).every((s) => s === 'success'), 'every task to succeed');
       assert.ok(endpoint.connections >= 2, `reconnected (${endpoint.connections} connections)`);
     } finally {
+      gate.close();
       await endpoint.close();
     }
   });
