@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { WorkerPool } from '../../lib/endpoint/WorkerPool.js';
 import { pack } from '../../lib/serialize/pack.js';
@@ -32,9 +33,22 @@ describe('WorkerPool (real worker threads, one worker)', () => {
 
   it('.run() - aborting stops a running infinite loop and frees its worker', async () => {
     const controller = new AbortController();
-    const running = pool.run(job(() => { for (;;) { /* spin */ } }), { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error('cancelled')), 100);
-    await assert.rejects(running, /cancelled/);
+    // The task says it started (a BroadcastChannel reaches this thread while it spins), and only then is it aborted.
+    const name = 'workerPool.spec started';
+    const channel = new BroadcastChannel(name);
+    try {
+      const started = once(channel, 'message');
+      const running = pool.run(job(async (channelName: string) => {
+        const { BroadcastChannel } = await import('node:worker_threads');
+        new BroadcastChannel(channelName).postMessage('started');
+        for (;;) { /* spin */ }
+      }, [name]), { signal: controller.signal });
+      await Promise.race([started, running.then((outcome) => assert.fail(`the task ended before it was aborted: ${JSON.stringify(outcome)}`))]);
+      controller.abort(new Error('cancelled'));
+      await assert.rejects(running, /cancelled/);
+    } finally {
+      channel.close();
+    }
     assert.equal(value(await pool.run(job(() => 'freed'))), 'freed');
   });
 
