@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { findPython, type PythonSearch } from '../../lib/endpoint/python/findPython.js';
 import { PythonPool } from '../../lib/endpoint/python/PythonPool.js';
@@ -16,6 +18,27 @@ const value = (outcome: WorkerOutcome): unknown => ('result' in outcome ? deseri
 const error = (outcome: WorkerOutcome) => ('exception' in outcome ? deserializeError(outcome.exception) : assert.fail(`expected an exception, got ${outcome.result}`));
 
 const LOOP = 'def spin():\n    while True:\n        pass\n';
+/** Python that tells the spec it has started: it connects to the spec's port (see startSignal). */
+const SIGNAL = 'import socket\ndef signal_start(port):\n    socket.create_connection(("127.0.0.1", port)).close()\n\n';
+const SIGNALLED_LOOP = `${SIGNAL}def spin(port):\n    signal_start(port)\n    while True:\n        pass\n`;
+
+/**
+ * A port a Python task connects to once it runs: `started` resolves on that connection (and
+ * fails if the task's outcome comes first), so a spec acts on a task known to be running.
+ */
+async function startSignal(): Promise<{ port: number; started(task: Promise<WorkerOutcome>): Promise<void>; close(): Promise<void> }> {
+  const server = createServer((socket) => socket.resume().on('error', () => {}));
+  const connected = once(server, 'connection');
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    started: async (task) => {
+      await Promise.race([connected, task.then((outcome) => assert.fail(`the task ended before it said it started: ${JSON.stringify(outcome)}`))]);
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 describe('PythonPool (real CPython worker processes, one worker)', { timeout: 60_000 }, () => {
   let python: PythonSearch;
@@ -72,11 +95,17 @@ describe('PythonPool (real CPython worker processes, one worker)', { timeout: 60
 
   it('.run() - aborting stops a running loop and frees its worker for the next task', async () => {
     const controller = new AbortController();
-    const running = pool.run(job('spin', LOOP), { signal: controller.signal });
-    const next = pool.run(job('after', 'import os\ndef after():\n    return os.getpid()\n'));
-    setTimeout(() => controller.abort(new Error('cancelled')), 200);
-    await assert.rejects(running, /cancelled/);
-    assert.equal(typeof value(await next), 'number', 'the waiting task ran on the freed (replaced) worker');
+    const signal = await startSignal();
+    try {
+      const running = pool.run(job('spin', SIGNALLED_LOOP, [signal.port]), { signal: controller.signal });
+      const next = pool.run(job('after', 'import os\ndef after():\n    return os.getpid()\n'));
+      await signal.started(running);
+      controller.abort(new Error('cancelled'));
+      await assert.rejects(running, /cancelled/);
+      assert.equal(typeof value(await next), 'number', 'the waiting task ran on the freed (replaced) worker');
+    } finally {
+      await signal.close();
+    }
     assert.equal(pool.processes, 1);
   });
 
@@ -92,11 +121,17 @@ describe('PythonPool (real CPython worker processes, one worker)', { timeout: 60
 
   it('.run() - a process killed from outside (as the kernel\'s OOM killer does) fails its task with WorkerCrashed', async () => {
     const pid = value(await pool.run(job('pid', 'import os\ndef pid():\n    return os.getpid()\n'))) as number;
-    const sleeping = pool.run(job('nap', 'import time\ndef nap():\n    time.sleep(30)\n'));
-    setTimeout(() => process.kill(pid, 'SIGKILL'), 200);
-    const remote = error(await sleeping);
-    assert.equal(remote.name, 'WorkerCrashed');
-    assert.match(remote.message, /killed by SIGKILL/);
+    const signal = await startSignal();
+    try {
+      const sleeping = pool.run(job('nap', `import time\n${SIGNAL}def nap(port):\n    signal_start(port)\n    time.sleep(30)\n`, [signal.port]));
+      await signal.started(sleeping);
+      process.kill(pid, 'SIGKILL');
+      const remote = error(await sleeping);
+      assert.equal(remote.name, 'WorkerCrashed');
+      assert.match(remote.message, /killed by SIGKILL/);
+    } finally {
+      await signal.close();
+    }
     assert.equal(value(await pool.run(job('fine', 'def fine(x):\n    return x\n', [1]))), 1);
   });
 
