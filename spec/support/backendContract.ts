@@ -392,6 +392,9 @@ export function backendContract(name: string, pair: BackendPair): void {
       await a.presence.heartbeat(endpointId, 'c1', 60_000);
       assert.equal(await b.presence.isOnline(endpointId), true);
       await b.presence.heartbeat(endpointId, 'c2', 1);
+      // Not a wait on an event: expiry is time passing, judged by the wall clock (Date.now on both
+      // backends), and nothing tells of it. 5 ms is five times the 1 ms heartbeat; only a clock
+      // stepping back could make this flaky, and it has not been.
       await new Promise((resolve) => setTimeout(resolve, 5));
       assert.deepEqual([...(await a.presence.consumers(endpointId))], ['c1']);
       await a.presence.leave(endpointId, 'c1');
