@@ -4,7 +4,7 @@
 // process, the commands Redis runs per task, and each replica's self time by place and function.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,11 +15,14 @@ import { Redis } from 'ioredis';
 import { runCli } from '../spec/support/cli.js';
 import { startRedisServer } from '../spec/support/redisServer.js';
 import { merge, summarize, topRows } from './profile/summarize.js';
+import { processCpu } from './profile/threadCpu.js';
 import { progress } from './support/progress.js';
 
 const WARM_UP = 2_000;
 const TASKS = 20_000;
-const label = process.argv[2];
+// `--no-profile`: the replicas run without `--cpu-prof`, for CPU per task as it is (the profiler slows them).
+const profiled = !process.argv.includes('--no-profile');
+const label = process.argv.slice(2).find((a) => a !== '--no-profile');
 const root = fileURLToPath(new URL('..', import.meta.url));
 const noop = (x: number): number => x * 2;
 
@@ -41,12 +44,11 @@ async function start(args: readonly string[], env: Record<string, string>, profi
   };
 }
 
-/** CPU time of a process so far, in ms (Linux; 0 elsewhere). */
+/** CPU time of a process's threads so far, in ms (Linux schedstat; 0 elsewhere). */
 function cpuMs(pid: number | undefined): number {
-  const file = `/proc/${pid}/stat`;
-  if (pid === undefined || !existsSync(file)) return 0;
-  const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  if (pid === undefined || !existsSync(`/proc/${pid}/task`)) return 0;
+  const { mainNs, otherNs } = processCpu(pid);
+  return (mainNs + otherNs) / 1e6;
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'funcx-rx-redis-profile-'));
@@ -55,7 +57,7 @@ const stops: (() => Promise<void>)[] = [];
 try {
   const { token } = (await runCli(['token', 'create', '--redis', redis.url, '--json'])) as { token: string };
   const { endpoint_id: endpointId, secret } = (await runCli(['endpoint-register', '--redis', redis.url, '--json'], { FUNCX_TOKEN: token })) as { endpoint_id: string; secret: string };
-  const replica = () => start(['serve', '--redis', redis.url, '--json', '--port', '0', '--ping-interval', '500'], {}, dir);
+  const replica = () => start(['serve', '--redis', redis.url, '--json', '--port', '0', '--ping-interval', '500'], {}, profiled ? dir : undefined);
   const [a, b] = await Promise.all([replica(), replica()]);
   stops.push(a.stop, b.stop);
   const urlOf = (first: string): string => (JSON.parse(first) as { url: string }).url;
@@ -94,7 +96,7 @@ try {
   const lines = [
     `# CPU profile: Redis mode${label ? ` (${label})` : ''}`,
     '',
-    `${new Date().toISOString().slice(0, 10)}; \`npx tsx bench/redisProfile.ts${label ? ` ${label}` : ''}\`: two \`serve --redis\` replicas on one redis-server (client on A, endpoint with 2 workers on B), both replicas under \`node --cpu-prof\`; ${WARM_UP.toLocaleString('en')} warm-up tasks, then ${TASKS.toLocaleString('en')} no-op tasks through FuncXExecutor. This run: ${rate.toFixed(0)} tasks/s (profiling slows it).`,
+    `${new Date().toISOString().slice(0, 10)}; \`npx tsx bench/redisProfile.ts${label ? ` ${label}` : ''}\`: two \`serve --redis\` replicas on one redis-server (client on A, endpoint with 2 workers on B), ${profiled ? 'both replicas under \`node --cpu-prof\`' : 'nothing profiled (\`--no-profile\`)'}; ${WARM_UP.toLocaleString('en')} warm-up tasks, then ${TASKS.toLocaleString('en')} no-op tasks through FuncXExecutor. This run: ${rate.toFixed(0)} tasks/s${profiled ? ' (profiling slows it)' : ''}.`,
     '',
     `CPU per task: ${cpu.map(([name, ms]) => `${name} ${(ms * 1000).toFixed(0)} µs`).join(', ')}. Commands Redis ran per task (each script, and each command in it): ${(commands / TASKS).toFixed(1)}.`,
   ];
@@ -102,7 +104,8 @@ try {
   lines.push('', '| command (run by a script or sent) | per task |', '|---|---:|', ...[...byCommand].sort((x, y) => y[1] - x[1]).filter(([, n]) => n / TASKS >= 0.005).map(([name, n]) => `| ${name} | ${(n / TASKS).toFixed(2)} |`));
   // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is the main thread.
   const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
-  for (const [name, pid] of [['replica A (HTTP and result sockets)', a.child.pid], ['replica B (endpoint socket)', b.child.pid]] as const) {
+  const profiledReplicas = profiled ? ([['replica A (HTTP and result sockets)', a.child.pid], ['replica B (endpoint socket)', b.child.pid]] as const) : [];
+  for (const [name, pid] of profiledReplicas) {
     const main = files.filter((f) => f.split('.')[3] === String(pid) && f.split('.')[4] === '0');
     const t = merge(await Promise.all(main.map((f) => summarize(join(dir, f), window))));
     const busy = t.wallMs - t.idleMs;
