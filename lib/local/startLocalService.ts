@@ -48,11 +48,6 @@ export interface LocalServiceOptions {
    */
   readonly microBatch?: boolean;
   /**
-   * Whether result sockets may ask for batched frames; see {@link FuncXServiceOptions.batchedResultFrames}.
-   * @default true
-   */
-  readonly batchedResultFrames?: boolean;
-  /**
    * More options for the service (limits, logger, metrics); the options above win over the same
    * ones here.
    * @default {}
@@ -112,7 +107,6 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
     port: options.port ?? 0,
     cors: options.cors ?? options.service?.cors ?? [],
     ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
-    ...(options.batchedResultFrames === undefined ? {} : { batchedResultFrames: options.batchedResultFrames }),
     // The service takes results as large as its endpoint may make them.
     ...(options.maxResultBytes === undefined ? {} : { maxResultBytes: options.maxResultBytes }),
   });

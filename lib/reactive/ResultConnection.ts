@@ -75,7 +75,7 @@ export class ResultConnection {
       let opensThisSession = 0;
       return token$(options.token).pipe(
         switchMap((token) =>
-          makeWebSocketObservable<string>(batchedUrl(options.url), {
+          makeWebSocketObservable<string>(funcxRxUrl(options.url), {
             protocols: [],
             makeWebSocket: (url) => options.makeWebSocket(url, { token }),
           }),
@@ -174,8 +174,8 @@ export class ResultConnection {
   }
 }
 
-/** The result-socket URL asking for batched frames (docs/protocol-extensions.md §3): many results per frame. */
-function batchedUrl(url: string): string {
+/** The result-socket URL of a funcx-rx client (`batch=1`, docs/protocol-extensions.md §3): it takes results before its submit answer. */
+function funcxRxUrl(url: string): string {
   const batched = new URL(url);
   batched.searchParams.set('batch', '1');
   return batched.href;

@@ -324,7 +324,7 @@ export class FuncXService {
         if (holder === undefined) return writeRawAnswer(socket, new ApiError(ErrorCode.USER_UNAUTHENTICATED, 'The bearer token is not valid'));
         const refusal = await this.#results.refusal(holder.userId);
         if (refusal !== null) return writeRawAnswer(socket, refusal);
-        this.#resultServer.handleUpgrade(request, socket, head, (ws) => this.#results.attach(ws, holder.userId, target.batched));
+        this.#resultServer.handleUpgrade(request, socket, head, (ws) => this.#results.attach(ws, holder.userId, target.early));
         return;
       }
       const { endpointId } = target;

@@ -205,12 +205,6 @@ export interface FuncXServiceOptions {
    */
   readonly pingIntervalMs?: number;
   /**
-   * Whether result sockets that ask for batched frames (`/ws/v2/?batch=1`, docs/protocol-extensions.md
-   * §3) get them; `false` answers every socket as funcX does, one frame per result.
-   * @default true
-   */
-  readonly batchedResultFrames?: boolean;
-  /**
    * Origins of web pages allowed to use the service from a browser: CORS answers for the REST
    * API (preflights answered before authentication), and the `Origin` check of result sockets.
    * `['*']` allows every origin; credentials (cookies) are never allowed.
@@ -300,7 +294,6 @@ export function resolveServiceOptions(options: FuncXServiceOptions): ResolvedSer
     maxSubscriptionsPerSocket: options.maxSubscriptionsPerSocket ?? 10_000,
     maxResultSocketFrameBytes: options.maxResultSocketFrameBytes ?? 4096,
     pingIntervalMs: options.pingIntervalMs ?? 10 * SECOND,
-    batchedResultFrames: options.batchedResultFrames ?? true,
     cors: parseCorsOrigins(options.cors ?? []),
     failoverMs: options.failoverMs ?? 2 * SECOND,
     logger: typeof options.logger === 'object' ? options.logger : createLogger(options.logger),

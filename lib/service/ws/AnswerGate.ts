@@ -1,6 +1,6 @@
 /**
  * Holds a task group's results back from this replica's plain funcX result sockets (not those
- * that asked for batched frames, as funcx-rx's client does) while a submit to the group is being
+ * of funcx-rx's client, which connects with `batch=1` and takes results before its answer) while a submit to the group is being
  * answered, and {@link AnswerGate.GRACE_MS} after. The funcX SDK 0.3.x makes a task's future only
  * once it has read the submit's answer, and fails for good on a result for a task it has no future
  * for ("executed, but result is unrecoverable"), or counts its executor's futures wrong; funcX's

@@ -4,7 +4,7 @@ import { ApiError } from '../ApiError.js';
 
 /** Where an upgrade request wants to go. */
 export type UpgradeTarget =
-  | { readonly kind: 'results'; readonly accessToken: string | undefined; readonly batched: boolean }
+  | { readonly kind: 'results'; readonly accessToken: string | undefined; readonly early: boolean }
   | { readonly kind: 'endpoint'; readonly endpointId: string };
 
 /** Longer request targets are refused before any parsing. */
@@ -15,7 +15,7 @@ const MAX_URL_LENGTH = 2048;
  * percent-encoding becomes an {@link ApiError}, as does an unknown path.
  *
  * @param rawUrl - `request.url`, exactly as the client sent it
- * @returns the result socket (with the `access_token` query fallback, and whether it asked for batched frames with `batch=1`), an endpoint's channel, or the refusal
+ * @returns the result socket (with the `access_token` query fallback, and whether it is a funcx-rx client that takes results before its submit answer: `batch=1`), an endpoint's channel, or the refusal
  * @example
  * ```ts
  * const target = parseUpgradePath(request.url);
@@ -32,7 +32,7 @@ export function parseUpgradePath(rawUrl: string | undefined): UpgradeTarget | Ap
     return new ApiError(ErrorCode.REQUEST_MALFORMED, 'The request target is not a valid URL', []);
   }
   const path = url.pathname.replace(/\/+$/, '');
-  if (path === '/ws/v2') return { kind: 'results', accessToken: url.searchParams.get('access_token') ?? undefined, batched: url.searchParams.get('batch') === '1' };
+  if (path === '/ws/v2') return { kind: 'results', accessToken: url.searchParams.get('access_token') ?? undefined, early: url.searchParams.get('batch') === '1' };
   const match = /^\/ws\/v2\/endpoints\/([^/]+)$/.exec(path);
   if (match === null) return new ApiError(ErrorCode.ROUTE_NOT_FOUND, `No WebSocket route ${url.pathname}`, [url.pathname]);
   let endpointId: string;
