@@ -88,6 +88,7 @@ export async function startServiceProcess(options: Omit<FuncXServiceOptions, 'st
           const exited = (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : once(child, 'exit')).then(() => {
             throw new Error(`the service process exited before closing ${count} connections: ${stderr}`);
           });
+          // Only the race below reads this rejection; marked handled so that a wait that ends first leaves no unhandled one.
           exited.catch(() => {});
           const done = (): boolean => Array.from({ length: count }, (_, i) => since + 1 + i).every((n) => closed.has(n));
           try {
