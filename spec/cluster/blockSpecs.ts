@@ -193,7 +193,9 @@ export function describeBlocks(under: ProviderUnderTest): void {
       const ep = await startClusterEndpoint(service, user.userId, options({ maxBlocks: 1, walltimeMs: 5000 }));
       try {
         const file = join(dir.path, 'walltime');
-        const markers = Array.from({ length: 20 }, (_, i) => `walltime-${i}`);
+        // 30 tasks of 300 ms on 2 workers are 4.5 s of work; a block takes new tasks for at most
+        // 3.75 s (walltime less its 1250 ms drain), 25 at the very most: a second block must take over.
+        const markers = Array.from({ length: 30 }, (_, i) => `walltime-${i}`);
         assert.deepEqual(await runMarked(ep.endpointId, markers, file, 300), markers);
         const draining = ep.events.find(isBlock('draining'));
         assert.match(draining?.message ?? '', /walltime of 5000 ms ends in 1250 ms/);
