@@ -7,8 +7,9 @@ import { TaskSubmissionFailed } from '../../lib/errors/TaskSubmissionFailed.js';
 import { ErrorCode } from '../../lib/protocol/errorCodes.js';
 import { taskRef } from '../../lib/reactive/taskRef.js';
 import { call } from '../support/rawApi.js';
-import { runCli, startCli, type CliProcess } from '../support/cli.js';
-import { startRedisServer, type RedisServer } from '../support/redisServer.js';
+import { runCli, type CliProcess } from '../support/cli.js';
+import type { RedisServer } from '../support/redisServer.js';
+import { startReplicaSet, stopReplicaSet } from '../support/replicaSet.js';
 import { until } from '../support/until.js';
 
 const PING_MS = '300';
@@ -26,24 +27,19 @@ describe('tasks that wait for tasks, replicas on one Redis', () => {
   let b: CliProcess;
   let ep: CliProcess;
   let fxc: FuncXClient<true>;
-  const replica = (port = '0') => startCli(['serve', '--redis', redis.url, '--json', '--port', port, '--ping-interval', PING_MS]);
+  let replica: (port?: string) => Promise<CliProcess>;
   const online = async (url: string) => (await call(url, 'GET', `/v2/endpoints/${endpoint.endpoint_id}/status`, { token: user.token })).body?.status === 'online';
 
   before(async () => {
-    redis = await startRedisServer();
-    user = (await runCli(['token', 'create', '--redis', redis.url, '--json'])) as { token: string };
-    endpoint = (await runCli(['endpoint-register', '--redis', redis.url, '--json', '--name', 'spec'], { FUNCX_TOKEN: user.token })) as { endpoint_id: string; secret: string };
-    [a, b] = await Promise.all([replica(), replica()]);
-    ep = await startCli(['endpoint', '--service', b.info.url!, '--endpoint-id', endpoint.endpoint_id, '--workers', '2'], { FUNCX_ENDPOINT_SECRET: endpoint.secret });
+    let token: string;
+    ({ redis, token, endpoint, a, b, ep, replica } = await startReplicaSet({ name: 'spec', serveArgs: ['--ping-interval', PING_MS] }));
+    user = { token };
     await until(() => online(a.info.url!), 'the endpoint online as seen from replica A');
     fxc = new FuncXClient({ serviceUrl: a.info.url!, token: user.token, asynchronous: true, batchSize: 1000 });
   });
   after(async () => {
     await fxc?.close();
-    await ep?.stop();
-    await a?.stop();
-    await b?.stop();
-    await redis?.stop();
+    await stopReplicaSet({ ep, a, b, redis });
   });
 
   it('should run double(double(double(1))) = 8 and a diamond, released on the other replica', async () => {

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FuncXClient } from '../../lib/client/FuncXClient.js';
 import { call } from '../support/rawApi.js';
-import { runCli, startCli, type CliProcess } from '../support/cli.js';
-import { startRedisServer, type RedisServer } from '../support/redisServer.js';
+import type { CliProcess } from '../support/cli.js';
+import type { RedisServer } from '../support/redisServer.js';
+import { startReplicaSet, stopReplicaSet } from '../support/replicaSet.js';
 import { until } from '../support/until.js';
 
 /** 2,000 in CI; the outside check runs 10,000 (OUTAGE_TASKS=10000). */
@@ -22,21 +23,11 @@ describe('Redis SIGKILLed and restarted mid-run', () => {
   let a: CliProcess;
   let b: CliProcess;
   let ep: CliProcess;
-  const replica = () => startCli(['serve', '--redis', redis.url, '--json', '--port', '0', '--ping-interval', '1000']);
 
   before(async () => {
-    redis = await startRedisServer({ durable: true });
-    token = ((await runCli(['token', 'create', '--redis', redis.url, '--json'])) as { token: string }).token;
-    endpoint = (await runCli(['endpoint-register', '--redis', redis.url, '--json', '--name', 'outage'], { FUNCX_TOKEN: token })) as { endpoint_id: string; secret: string };
-    [a, b] = await Promise.all([replica(), replica()]);
-    ep = await startCli(['endpoint', '--service', b.info.url!, '--endpoint-id', endpoint.endpoint_id, '--workers', '2'], { FUNCX_ENDPOINT_SECRET: endpoint.secret });
+    ({ redis, token, endpoint, a, b, ep } = await startReplicaSet({ name: 'outage', serveArgs: ['--ping-interval', '1000'], durable: true }));
   });
-  after(async () => {
-    await ep?.stop();
-    await a?.stop();
-    await b?.stop();
-    await redis?.stop();
-  });
+  after(() => stopReplicaSet({ ep, a, b, redis }));
 
   it(`${TASKS} tasks: 0 lost, 0 hung, 0 run twice, both replicas alive; the outage is answered 503 with Retry-After`, async () => {
     const fxc = new FuncXClient({ serviceUrl: a.info.url!, token, asynchronous: true, batchSize: 250, idleSweepMs: 1000, submitDeadlineMs: 60_000 });

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FuncXClient } from '../../lib/client/FuncXClient.js';
 import { call } from '../support/rawApi.js';
-import { runCli, startCli, type CliProcess } from '../support/cli.js';
-import { startRedisServer, type RedisServer } from '../support/redisServer.js';
+import { runCli, type CliProcess } from '../support/cli.js';
+import type { RedisServer } from '../support/redisServer.js';
+import { startReplicaSet, stopReplicaSet } from '../support/replicaSet.js';
 import { until } from '../support/until.js';
 
 const TASKS = 10_000;
@@ -18,24 +19,17 @@ describe('replicas on one Redis', () => {
   let a: CliProcess;
   let b: CliProcess;
   let ep: CliProcess;
-  const replica = (port = '0') => startCli(['serve', '--redis', redis.url, '--json', '--port', port, '--ping-interval', PING_MS]);
+  let replica: (port?: string) => Promise<CliProcess>;
   const online = async (url: string) => (await call(url, 'GET', `/v2/endpoints/${endpoint.endpoint_id}/status`, { token: user.token })).body?.status === 'online';
 
   before(async () => {
-    redis = await startRedisServer();
-    user = (await runCli(['token', 'create', '--redis', redis.url, '--json'])) as { token: string };
+    let token: string;
+    ({ redis, token, endpoint, a, b, ep, replica } = await startReplicaSet({ name: 'spec', serveArgs: ['--ping-interval', PING_MS] }));
+    user = { token };
     operator = (await runCli(['token', 'create', '--redis', redis.url, '--json', '--operator'])) as { token: string };
-    endpoint = (await runCli(['endpoint-register', '--redis', redis.url, '--json', '--name', 'spec'], { FUNCX_TOKEN: user.token })) as { endpoint_id: string; secret: string };
-    [a, b] = await Promise.all([replica(), replica()]);
-    ep = await startCli(['endpoint', '--service', b.info.url!, '--endpoint-id', endpoint.endpoint_id, '--workers', '2'], { FUNCX_ENDPOINT_SECRET: endpoint.secret });
     await until(() => online(a.info.url!), 'the endpoint online as seen from replica A');
   });
-  after(async () => {
-    await ep?.stop();
-    await a?.stop();
-    await b?.stop();
-    await redis?.stop();
-  });
+  after(() => stopReplicaSet({ ep, a, b, redis }));
 
   it(`${TASKS} tasks: the client on replica A, the endpoint on replica B; statistics are totals across replicas`, async () => {
     assert.equal(await online(b.info.url!), true);

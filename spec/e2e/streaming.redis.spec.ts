@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FuncXClient } from '../../lib/client/FuncXClient.js';
-import { runCli, startCli, type CliProcess } from '../support/cli.js';
+import type { CliProcess } from '../support/cli.js';
 import { FaultProxy } from '../support/FaultProxy.js';
-import { startRedisServer, type RedisServer } from '../support/redisServer.js';
+import type { RedisServer } from '../support/redisServer.js';
 import { countingReader } from '../support/countingReader.js';
+import { startReplicaSet, stopReplicaSet } from '../support/replicaSet.js';
 import { until } from '../support/until.js';
 
 const VALUES = 2000;
@@ -24,23 +25,13 @@ describe('streaming results, replicas on one Redis', () => {
   let b: CliProcess;
   let ep: CliProcess;
   let balancer: FaultProxy;
-  const replica = () => startCli(['serve', '--redis', redis.url, '--json', '--port', '0', '--max-unread-partials', '200']);
 
   before(async () => {
-    redis = await startRedisServer();
-    token = ((await runCli(['token', 'create', '--redis', redis.url, '--json'])) as { token: string }).token;
-    endpoint = (await runCli(['endpoint-register', '--redis', redis.url, '--json', '--name', 'streaming'], { FUNCX_TOKEN: token })) as { endpoint_id: string; secret: string };
-    [a, b] = await Promise.all([replica(), replica()]);
-    balancer = await FaultProxy.start(b.info.url!);
-    ep = await startCli(['endpoint', '--service', balancer.url, '--endpoint-id', endpoint.endpoint_id, '--workers', '2'], { FUNCX_ENDPOINT_SECRET: endpoint.secret });
+    const set = await startReplicaSet({ name: 'streaming', serveArgs: ['--max-unread-partials', '200'], balanced: true });
+    ({ redis, token, endpoint, a, b, ep } = set);
+    balancer = set.balancer!;
   });
-  after(async () => {
-    await ep?.stop();
-    await a?.stop();
-    await b?.stop();
-    await balancer?.close();
-    await redis?.stop();
-  });
+  after(() => stopReplicaSet({ ep, a, b, balancer, redis }));
 
   it(`kill -9 of the replica the endpoint streams through: each of ${VALUES} values arrives once, in order`, async () => {
     const fxc = new FuncXClient({ serviceUrl: a.info.url!, token, asynchronous: true });
