@@ -176,9 +176,9 @@ export class ResultConnection {
 
 /** The result-socket URL of a funcx-rx client (`batch=1`, docs/protocol-extensions.md §3): it takes results before its submit answer. */
 function funcxRxUrl(url: string): string {
-  const batched = new URL(url);
-  batched.searchParams.set('batch', '1');
-  return batched.href;
+  const marked = new URL(url);
+  marked.searchParams.set('batch', '1');
+  return marked.href;
 }
 
 const isRoutable = (frame: unknown): frame is ServerFrame => typeof frame === 'object' && frame !== null && typeof (frame as ServerFrame).task_id === 'string';

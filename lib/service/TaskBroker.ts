@@ -413,7 +413,8 @@ export class TaskBroker {
    * @returns how many tasks were requeued
    */
   async giveBack(queue: EndpointQueue): Promise<number> {
-    return this.#requeued(await queue.release());
+    // The store counted them, in the step that requeued them.
+    return (await queue.release()).length;
   }
 
   /**
@@ -425,12 +426,7 @@ export class TaskBroker {
    * @returns how many tasks were requeued
    */
   async reclaim(endpointId: string, alive: (consumerId: string) => boolean): Promise<number> {
-    return this.#requeued(await this.#backend.bus.reclaim(endpointId, alive));
-  }
-
-  #requeued(befores: readonly TaskEntry[]): number {
-    // Counted by the store, in the step that requeued them.
-    return befores.length;
+    return (await this.#backend.bus.reclaim(endpointId, alive)).length;
   }
 
   /**

@@ -119,7 +119,6 @@ export class PythonProcess {
     });
   }
 
-  /** Stops the process at once (SIGKILL); a task it was running fails with the reason. */
   /**
    * Where the running task's partials go (a generator's yields, §11).
    *
@@ -142,6 +141,7 @@ export class PythonProcess {
     this.#tasks.write(`${JSON.stringify({ credit })}\n`);
   }
 
+  /** Stops the process at once (SIGKILL); a task it was running fails with the reason. */
   kill(): void {
     this.#die(new Error('the Python process was stopped'));
     this.#child.kill('SIGKILL');

@@ -5,6 +5,8 @@
 -- memory backend counts the same way: ServiceStats.taskChanged). Per owner (`<prefix>u:<owner>`)
 -- and in total (`<prefix>total`): tasks by status (`status:<s>`), outstanding (not ended), bytes
 -- held (a live task's payload, an ended one's result or exception), submitted and invocations.
+-- Bytes here are Lua's `#`, UTF-8 bytes; the memory backend counts JavaScript's `length`, UTF-16
+-- units: the same for the ASCII that serialized payloads mostly are, a little more here otherwise.
 -- T = tallyOf(prefix) collects a script's changes; tallyTask(T, owner, from, to, bytes) counts one
 -- (from false: a new task; to false: deleted); tallyFlush(T) writes them: a few HINCRBY per owner
 -- for a whole batch.
