@@ -9,6 +9,9 @@ import { tokenCommand } from './tokenCommand.js';
 import { registerFunctionCommand } from './registerFunctionCommand.js';
 import { statusCommand } from './statusCommand.js';
 
+/** The forms `--redis` takes (RedisBackend.connect reads both). */
+const REDIS_URLS = 'redis://host:port[/db], or redis-cluster://host:port,host:port,... for a Redis Cluster';
+
 function integer(min: number) {
   return (value: string): number => {
     const n = Number(value);
@@ -44,7 +47,7 @@ const serve = program
   .option('--max-result-bytes <n>', 'largest serialized result of a task; a larger one fails its task (default 10000000)', integer(1))
   .option('--json', 'print one JSON line {"url","token","endpoint_id"} instead of text')
   .option('--ping-interval <ms>', 'how often endpoint and result sockets are pinged (a dead replica\'s endpoint tasks are reclaimed after 3 intervals)', integer(10))
-  .option('--redis <url>', 'run as one replica of a service whose state is in this Redis (no local endpoint; issue credentials with `token create` and `endpoint-register`)')
+  .option('--redis <url>', `run as one replica of a service whose state is in this Redis (${REDIS_URLS}; no local endpoint; issue credentials with \`token create\` and \`endpoint-register\`)`)
   .option('--cors <origins>', 'comma-separated origins of web pages allowed to call the service (or * for any; never with cookies)', originList)
   .addOption(logLevelOption('info'))
   .option('--metrics-port <n>', 'serve Prometheus metrics at http://<metrics-host>:<n>/metrics, without a token (0 picks a free one)', integer(0))
@@ -61,7 +64,7 @@ program
   .description('bearer tokens in a shared store')
   .command('create')
   .description('make a user and a token that every replica knows; print the token once')
-  .requiredOption('--redis <url>', 'the Redis the replicas share')
+  .requiredOption('--redis <url>', `the Redis the replicas share (${REDIS_URLS})`)
   .option('--operator', 'the token may read service-wide statistics')
   .option('--json', 'print one JSON line {"user_id","token"}')
   .action(tokenCommand);
@@ -70,7 +73,7 @@ program
   .command('endpoint-register')
   .description('register an endpoint owned by the user of $FUNCX_TOKEN; print its id and secret once')
   .option('--service <url>', 'register through this service (default: $FUNCX_SERVICE_URL, unless --redis)')
-  .option('--redis <url>', 'register straight into the Redis the replicas share')
+  .option('--redis <url>', `register straight into the Redis the replicas share (${REDIS_URLS})`)
   .option('--name <name>', 'the endpoint\'s name', 'endpoint')
   .option('--json', 'print one JSON line {"endpoint_id","secret"}')
   .action(registerEndpointCommand);

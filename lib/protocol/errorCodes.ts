@@ -67,7 +67,10 @@ export const ErrorCode = {
   AMQP_UNAVAILABLE: 114,
   /** An input of a task (`dependencies`) is no task the service knows, nor one earlier in the same submit. */
   DEPENDENCY_NOT_FOUND: 115,
-  /** An input of a task belongs to another user. */
+  /**
+   * No longer sent: another user's task is no task to the caller (115), as tasks are found under
+   * their owner. Kept so that the number is never given another meaning.
+   */
   DEPENDENCY_ACCESS_FORBIDDEN: 116,
   /** A task names more inputs than the service allows, or the request's `dependencies` name no task of it. */
   DEPENDENCY_INVALID: 117,

@@ -92,7 +92,7 @@ export class TaskBroker {
     this.#limits = limits;
     this.#log = log.child({ component: 'broker' });
     this.#observer = observer;
-    this.#dependencies = new DependencyCases(backend, this.#log, async (ends) => void (await this.#record('', [], ends)));
+    this.#dependencies = new DependencyCases(backend, this.#log, async (ownerId, ends) => void (await this.#record(ownerId, '', [], ends)));
     const window = { maxUnread: limits.maxUnreadPartials, maxUnreadBytes: limits.maxUnreadPartialBytes, history: limits.partialHistory, retentionMs: limits.retentionMs };
     this.partials = new PartialCases(backend, window, limits.maxResultBytes, this.#log);
   }
@@ -164,7 +164,7 @@ export class TaskBroker {
     if (group.ownerId !== userId) throw new ApiError(ErrorCode.TASK_GROUP_ACCESS_FORBIDDEN, `Task group ${group.id} belongs to another user`, [group.id]);
     this.#backend.counters.add(userId, 'submitRequests', 1);
     const lookups = new Lookups(this.#backend);
-    const stored = plan.outside.length === 0 ? new Map<string, TaskEntry>() : await this.#backend.tasks.getMany(plan.outside);
+    const stored = plan.outside.length === 0 ? new Map<string, TaskEntry>() : await this.#backend.tasks.getMany(userId, plan.outside);
     const inRequest = new Set(taskIds);
     // Each task is checked on its own; the valid ones are inserted in one batch (one script in Redis).
     const checked = await Promise.all(
@@ -173,7 +173,7 @@ export class TaskBroker {
         try {
           const refusal = plan.refusals.get(i);
           if (refusal) throw refusal;
-          for (const id of plan.inputs[i]!) if (!inRequest.has(id)) checkInput(userId, taskId, stored.get(id), id);
+          for (const id of plan.inputs[i]!) if (!inRequest.has(id)) checkInput(taskId, stored.get(id), id);
           return await this.#check(userId, group, task, taskId, lookups, plan.inputs[i]!);
         } catch (error) {
           if (!(error instanceof ApiError)) throw error;
@@ -245,7 +245,7 @@ export class TaskBroker {
    * @throws {@link ApiError} 6 otherwise
    */
   async visibleTask(userId: string, taskId: string): Promise<TaskEntry> {
-    const task = await this.#backend.tasks.get(taskId.toLowerCase());
+    const task = await this.#backend.tasks.get(userId, taskId.toLowerCase());
     if (task === undefined || task.ownerId !== userId) throw new ApiError(ErrorCode.TASK_NOT_FOUND, `Task ${taskId} not found`, [taskId]);
     return task;
   }
@@ -258,7 +258,7 @@ export class TaskBroker {
    * @returns the visible ones
    */
   async visibleTasks(userId: string, taskIds: readonly string[]): Promise<Map<string, TaskEntry>> {
-    const found = await this.#backend.tasks.getMany(taskIds.map((id) => id.toLowerCase()));
+    const found = await this.#backend.tasks.getMany(userId, taskIds.map((id) => id.toLowerCase()));
     const out = new Map<string, TaskEntry>();
     for (const id of taskIds) {
       const task = found.get(id.toLowerCase());
@@ -276,7 +276,7 @@ export class TaskBroker {
    * @returns when recorded
    */
   async markRead(tasks: Iterable<TaskEntry>): Promise<void> {
-    await Promise.all(readByGroup(tasks).map(([groupId, ids]) => this.#backend.groups.removeUndelivered(groupId, ids)));
+    await Promise.all(readByGroup(tasks).map(([[ownerId, groupId], ids]) => this.#backend.groups.removeUndelivered(ownerId, groupId, ids)));
   }
 
   /**
@@ -297,24 +297,25 @@ export class TaskBroker {
   /**
    * The task ids of a group, in submit order.
    *
-   * @param groupId - the group
+   * @param group - the group (visible to the caller)
    * @returns its task ids
    */
-  groupTaskIds(groupId: string): Promise<string[]> {
-    return this.#backend.groups.taskIds(groupId);
+  groupTaskIds(group: GroupEntry): Promise<string[]> {
+    return this.#backend.groups.taskIds(group.ownerId, group.id);
   }
 
   /**
    * One page of a group's tasks, in submit order, with their statuses.
    *
-   * @param groupId - the group (visible to the caller)
+   * @param group - the group (visible to the caller)
    * @param offset - how many to skip
    * @param limit - the most to answer
    * @returns the page, the group's size, and the offset of the next page (null after the last)
    */
-  async groupTaskPage(groupId: string, offset: number, limit: number): Promise<{ tasks: { task_id: string; status: TaskStatus | 'unknown' }[]; total: number; next_offset: number | null }> {
-    const [ids, total] = await Promise.all([this.#backend.groups.taskIds(groupId, offset, limit), this.#backend.groups.size(groupId)]);
-    const found = await this.#backend.tasks.getMany(ids);
+  async groupTaskPage(group: GroupEntry, offset: number, limit: number): Promise<{ tasks: { task_id: string; status: TaskStatus | 'unknown' }[]; total: number; next_offset: number | null }> {
+    const { ownerId, id } = group;
+    const [ids, total] = await Promise.all([this.#backend.groups.taskIds(ownerId, id, offset, limit), this.#backend.groups.size(ownerId, id)]);
+    const found = await this.#backend.tasks.getMany(ownerId, ids);
     const next = offset + ids.length;
     return { tasks: ids.map((id) => ({ task_id: id, status: found.get(id)?.status ?? 'unknown' })), total, next_offset: next < total ? next : null };
   }
@@ -381,12 +382,13 @@ export class TaskBroker {
    * one write per task instead of one per report (a fast task is reported running and done in
    * the same tick).
    *
+   * @param ownerId - the endpoint's owner (whose tasks it runs)
    * @param endpointId - the reporting endpoint
    * @param statuses - task ids and their new statuses, in the order reported
    * @param results - results or exceptions, in the order received
    * @returns per result, whether it ended its task
    */
-  async report(endpointId: string, statuses: readonly TaskMove[], results: readonly EndpointResultMessage[]): Promise<boolean[]> {
+  async report(ownerId: string, endpointId: string, statuses: readonly TaskMove[], results: readonly EndpointResultMessage[]): Promise<boolean[]> {
     const ending = new Set<string>();
     for (const message of results) ending.add(message.task_id);
     const trails = new Map<string, TaskStatus[]>();
@@ -401,7 +403,7 @@ export class TaskBroker {
       const end: TaskEnd = { status: failed ? 'failed' : 'success', result: failed ? null : (message.result ?? 'null'), exception: failed ? message.exception! : null, completedAt };
       return { id: message.task_id, endpointId, end: isPartialCount(message.partials) ? { ...end, partials: message.partials } : end };
     });
-    const befores = await this.#record(endpointId, moves, ends, trails);
+    const befores = await this.#record(ownerId, endpointId, moves, ends, trails);
     return befores.map((before) => before !== null);
   }
 
@@ -421,24 +423,26 @@ export class TaskBroker {
    * Takes back what the endpoint's consumers that are no longer alive held (their replica died,
    * or their endpoint reconnected elsewhere), and requeues it, as {@link giveBack} does.
    *
+   * @param ownerId - the endpoint's owner
    * @param endpointId - the endpoint
    * @param alive - whether a consumer is still alive
    * @returns how many tasks were requeued
    */
-  async reclaim(endpointId: string, alive: (consumerId: string) => boolean): Promise<number> {
-    return (await this.#backend.bus.reclaim(endpointId, alive)).length;
+  async reclaim(ownerId: string, endpointId: string, alive: (consumerId: string) => boolean): Promise<number> {
+    return (await this.#backend.bus.reclaim(ownerId, endpointId, alive)).length;
   }
 
   /**
    * Records a result an endpoint sent. The first end of a task wins; later ones (a re-run after a
    * reconnect, a result for a cancelled task) are ignored.
    *
+   * @param ownerId - the endpoint's owner
    * @param endpointId - the reporting endpoint
    * @param message - the result or exception
    * @returns true when the message ended the task
    */
-  async finish(endpointId: string, message: EndpointResultMessage): Promise<boolean> {
-    return (await this.report(endpointId, [], [message]))[0]!;
+  async finish(ownerId: string, endpointId: string, message: EndpointResultMessage): Promise<boolean> {
+    return (await this.report(ownerId, endpointId, [], [message]))[0]!;
   }
 
 
@@ -452,12 +456,16 @@ export class TaskBroker {
   async cancelMany(tasks: readonly TaskEntry[]): Promise<TaskEntry[]> {
     if (tasks.length === 0) return [];
     const completedAt = Date.now();
-    const ends = tasks.map((task): TaskCompletion => ({ id: task.id, end: { status: 'cancelled', result: null,
-      // In the form its submitter reads (a pickling funcX SDK, Globus Compute), as a worker would write it.
-      exception: serializeErrorAs(errorFormOf(task.payload), new ServiceMadeError('TaskCancelled', `Task ${task.id} was cancelled`)), completedAt } }));
-    const befores = await this.#record('', [], ends);
-    await Promise.all(befores.map((before) => (before ? this.#backend.bus.control(before.endpointId, { type: 'cancel', taskId: before.id }) : undefined)));
-    const now = await this.#backend.tasks.getMany(tasks.map((t) => t.id));
+    const now = new Map<string, TaskEntry>();
+    // One write per owner (a caller sees only its own tasks: one).
+    for (const [ownerId, owned] of byOwner(tasks)) {
+      const ends = owned.map((task): TaskCompletion => ({ id: task.id, end: { status: 'cancelled', result: null,
+        // In the form its submitter reads (a pickling funcX SDK, Globus Compute), as a worker would write it.
+        exception: serializeErrorAs(errorFormOf(task.payload), new ServiceMadeError('TaskCancelled', `Task ${task.id} was cancelled`)), completedAt } }));
+      const befores = await this.#record(ownerId, '', [], ends);
+      await Promise.all(befores.map((before) => (before ? this.#backend.bus.control(before.endpointId, { type: 'cancel', taskId: before.id }) : undefined)));
+      for (const [id, task] of await this.#backend.tasks.getMany(ownerId, owned.map((t) => t.id))) now.set(id, task);
+    }
     return tasks.map((task) => now.get(task.id) ?? task);
   }
 
@@ -472,52 +480,66 @@ export class TaskBroker {
    * @returns what was removed
    */
   async sweep(now: number): Promise<SweepReport> {
-    const { tasks, groups, functions, endpoints, counters, presence } = this.#backend;
+    const report: { -readonly [K in keyof SweepReport]: number } = { tasksDeleted: 0, tasksExpired: 0, groupsDeleted: 0, functionsDeleted: 0, endpointsDeleted: 0, dependantsFailed: 0 };
+    // Each user's tasks and groups on their own (in Redis, under the user's hash tag).
+    for (const ownerId of await this.#backend.groups.owners()) {
+      const owned = await this.#sweepOwner(ownerId, now);
+      report.tasksDeleted += owned.tasksDeleted;
+      report.tasksExpired += owned.tasksExpired;
+      report.groupsDeleted += owned.groupsDeleted;
+      report.dependantsFailed += owned.dependantsFailed;
+    }
+    const { tasks, functions, endpoints, counters, presence } = this.#backend;
+    const limits = this.#limits;
+    for (const id of await functions.idleBefore(now - limits.registrationIdleMs, SWEEP_BATCH)) {
+      const entry = await functions.get(id);
+      if (entry !== undefined && (await tasks.isReferenced(entry.ownerId, id))) continue;
+      const fn = await functions.delete(id);
+      if (!fn) continue;
+      counters.add(fn.ownerId, 'functions', -1);
+      report.functionsDeleted++;
+    }
+    for (const id of await endpoints.idleBefore(now - limits.registrationIdleMs, SWEEP_BATCH)) {
+      const entry = await endpoints.get(id);
+      if ((entry !== undefined && (await tasks.isReferenced(entry.ownerId, id))) || (await presence.isOnline(id))) continue;
+      const endpoint = await endpoints.delete(id);
+      if (!endpoint) continue;
+      counters.add(endpoint.ownerId, 'endpoints', -1);
+      this.#observer?.endpointDeleted(id);
+      await this.#backend.bus.forget(endpoint.ownerId, id);
+      report.endpointsDeleted++;
+    }
+    return report;
+  }
+
+  /** One user's part of {@link sweep}: their expired, deleted and healed tasks and idle groups. */
+  async #sweepOwner(ownerId: string, now: number): Promise<Pick<SweepReport, 'tasksDeleted' | 'tasksExpired' | 'groupsDeleted' | 'dependantsFailed'>> {
+    const { tasks, groups } = this.#backend;
     const limits = this.#limits;
     let tasksExpired = 0;
-    const waiting = await tasks.getMany(await tasks.waitingSince(now - limits.maxWaitMs, SWEEP_BATCH));
+    const waiting = await tasks.getMany(ownerId, await tasks.waitingSince(ownerId, now - limits.maxWaitMs, SWEEP_BATCH));
     if (waiting.size > 0) {
       const ends = [...waiting.values()].map((task): TaskCompletion => {
         const waited = now - task.queuedAt;
         const error = new ServiceMadeError('EndpointUnavailable', `Task ${task.id} waited ${Math.round(waited / 1000)} s for endpoint ${task.endpointId}, which did not take it ${limitHint('maxWaitMs')}`);
         return { id: task.id, end: { status: 'failed', result: null, exception: serializeErrorAs(errorFormOf(task.payload), error), completedAt: now } };
       });
-      tasksExpired = (await this.#record('', [], ends)).filter((b) => b !== null).length;
+      tasksExpired = (await this.#record(ownerId, '', [], ends)).filter((b) => b !== null).length;
     }
-    const dependantsFailed = await this.#dependencies.heal(now, SWEEP_BATCH);
+    const dependantsFailed = await this.#dependencies.heal(ownerId, now, SWEEP_BATCH);
     let tasksDeleted = 0;
     const byGroup = new Map<string, string[]>();
-    for (const task of await tasks.deleteMany(await tasks.endedBefore(now - limits.retentionMs, SWEEP_BATCH))) {
+    for (const task of await tasks.deleteMany(ownerId, await tasks.endedBefore(ownerId, now - limits.retentionMs, SWEEP_BATCH))) {
       if (!task) continue;
       (byGroup.get(task.groupId) ?? byGroup.set(task.groupId, []).get(task.groupId)!).push(task.id);
       tasksDeleted++;
     }
-    await Promise.all([...byGroup].flatMap(([groupId, ids]) => [groups.removeTasks(groupId, ids), this.partials.remove(groupId, ids)]));
+    await Promise.all([...byGroup].flatMap(([groupId, ids]) => [groups.removeTasks(ownerId, groupId, ids), this.partials.remove(groupId, ids)]));
     let groupsDeleted = 0;
-    for (const id of await groups.idleBefore(now - limits.groupIdleMs, SWEEP_BATCH)) {
-      if ((await groups.size(id)) > 0) continue;
-      await groups.delete(id);
-      groupsDeleted++;
+    for (const id of await groups.idleBefore(ownerId, now - limits.groupIdleMs, SWEEP_BATCH)) {
+      if (await groups.delete(ownerId, id, now - limits.groupIdleMs)) groupsDeleted++;
     }
-    let functionsDeleted = 0;
-    for (const id of await functions.idleBefore(now - limits.registrationIdleMs, SWEEP_BATCH)) {
-      if (await tasks.isReferenced(id)) continue;
-      const fn = await functions.delete(id);
-      if (!fn) continue;
-      counters.add(fn.ownerId, 'functions', -1);
-      functionsDeleted++;
-    }
-    let endpointsDeleted = 0;
-    for (const id of await endpoints.idleBefore(now - limits.registrationIdleMs, SWEEP_BATCH)) {
-      if ((await tasks.isReferenced(id)) || (await presence.isOnline(id))) continue;
-      const endpoint = await endpoints.delete(id);
-      if (!endpoint) continue;
-      counters.add(endpoint.ownerId, 'endpoints', -1);
-      this.#observer?.endpointDeleted(id);
-      await this.#backend.bus.forget(id);
-      endpointsDeleted++;
-    }
-    return { tasksDeleted, tasksExpired, groupsDeleted, functionsDeleted, endpointsDeleted, dependantsFailed };
+    return { tasksDeleted, tasksExpired, groupsDeleted, dependantsFailed };
   }
 
   /** Checks one submitted task. @returns the task to insert */
@@ -563,10 +585,10 @@ export class TaskBroker {
    * @param trails - per task, the statuses reported on the way, each told when it takes the task forward
    * @returns per end, the task before, or null when it had already ended
    */
-  async #record(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], trails?: ReadonlyMap<string, readonly TaskStatus[]>): Promise<(TaskEntry | null)[]> {
+  async #record(ownerId: string, endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], trails?: ReadonlyMap<string, readonly TaskStatus[]>): Promise<(TaskEntry | null)[]> {
     if (moves.length === 0 && ends.length === 0) return [];
     const { bus } = this.#backend;
-    const { moved, ended, released, doomed } = await this.#backend.report(endpointId, moves, ends, this.#limits.retentionMs);
+    const { moved, ended, released, doomed } = await this.#backend.report(ownerId, endpointId, moves, ends, this.#limits.retentionMs);
     const events: GroupEvent[] = [];
     const sent: Promise<void>[] = [];
     moved.forEach((before, i) => {
@@ -601,10 +623,13 @@ export class TaskBroker {
   }
 }
 
-/** Refuses an input that is not a task of this user (submitted before). */
-function checkInput(userId: string, taskId: string, input: TaskEntry | undefined, inputId: string): void {
-  if (input === undefined) throw new ApiError(ErrorCode.DEPENDENCY_NOT_FOUND, `Input ${inputId} of task ${taskId} is no task the service knows (an input is submitted before its dependant, or earlier in the same submit)`, [taskId, inputId]);
-  if (input.ownerId !== userId) throw new ApiError(ErrorCode.DEPENDENCY_ACCESS_FORBIDDEN, `Input ${inputId} of task ${taskId} belongs to another user`, [taskId, inputId]);
+/**
+ * Refuses an input that is not a task of this user (submitted before). Another user's task is
+ * none (it was looked up under this user, as `GET /v2/tasks/<id>` looks it up): code 115, which
+ * says nothing of whether another user holds that id.
+ */
+function checkInput(taskId: string, input: TaskEntry | undefined, inputId: string): void {
+  if (input === undefined) throw new ApiError(ErrorCode.DEPENDENCY_NOT_FOUND, `Input ${inputId} of task ${taskId} is no task of yours the service knows (an input is submitted before its dependant, or earlier in the same submit)`, [taskId, inputId]);
 }
 
 /** The status events of a task's move: each status of the trail that takes it further forward (lib/protocol/lifecycle.ts). */
@@ -614,10 +639,22 @@ function statusEvents(before: TaskEntry, trail: readonly TaskStatus[], into: Gro
   }
 }
 
-function readByGroup(tasks: Iterable<TaskEntry>): [string, string[]][] {
-  const byGroup = new Map<string, string[]>();
-  for (const task of tasks) if (task.completedAt !== null) (byGroup.get(task.groupId) ?? byGroup.set(task.groupId, []).get(task.groupId)!).push(task.id);
-  return [...byGroup];
+/** Ended tasks' ids by their owner and group. */
+function readByGroup(tasks: Iterable<TaskEntry>): [[ownerId: string, groupId: string], string[]][] {
+  const byGroup = new Map<string, [[string, string], string[]]>();
+  for (const task of tasks) {
+    if (task.completedAt === null) continue;
+    const key = `${task.ownerId} ${task.groupId}`;
+    (byGroup.get(key) ?? byGroup.set(key, [[task.ownerId, task.groupId], []]).get(key)!)[1].push(task.id);
+  }
+  return [...byGroup.values()];
+}
+
+/** Tasks by their owner, in order. */
+function byOwner(tasks: readonly TaskEntry[]): Map<string, TaskEntry[]> {
+  const out = new Map<string, TaskEntry[]>();
+  for (const task of tasks) (out.get(task.ownerId) ?? out.set(task.ownerId, []).get(task.ownerId)!).push(task);
+  return out;
 }
 
 /** One submit's function and endpoint look-ups: each id is read once however many tasks name it. */

@@ -66,7 +66,7 @@ describe('tasks that wait for tasks, replicas on one Redis', () => {
     const mallory = (await runCli(['token', 'create', '--redis', redis.url, '--json'])) as { token: string };
     const theirs = new FuncXClient({ serviceUrl: b.info.url!, token: mallory.token });
     const fn = await theirs.registerFunction((x: number) => x);
-    await assert.rejects(theirs.run({ functionId: fn, endpointId: endpoint.endpoint_id }, taskRef(first.taskId)), (e: unknown) => e instanceof TaskSubmissionFailed && e.code === ErrorCode.DEPENDENCY_ACCESS_FORBIDDEN);
+    await assert.rejects(theirs.run({ functionId: fn, endpointId: endpoint.endpoint_id }, taskRef(first.taskId)), (e: unknown) => e instanceof TaskSubmissionFailed && e.code === ErrorCode.DEPENDENCY_NOT_FOUND);
   });
 
   it('should fan out one input to 10,000 dependants and fan them into one', async () => {

@@ -100,7 +100,7 @@ describe('tasks that wait for tasks (memory backend)', () => {
     const bobInc = await bobs.registerFunction((x: number) => x + 1);
     const registered = await fetch(`${local.url}/v2/endpoints`, { method: 'POST', headers: { authorization: `Bearer ${bob.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ endpoint_name: 'bob-ep' }) });
     const { endpoint_id: bobEndpoint } = (await registered.json()) as { endpoint_id: string };
-    await assert.rejects(bobs.run({ functionId: bobInc, endpointId: bobEndpoint }, taskRef(mine.taskId)), (e: unknown) => e instanceof TaskSubmissionFailed && e.code === ErrorCode.DEPENDENCY_ACCESS_FORBIDDEN && /belongs to another user/.test(e.message));
+    await assert.rejects(bobs.run({ functionId: bobInc, endpointId: bobEndpoint }, taskRef(mine.taskId)), (e: unknown) => e instanceof TaskSubmissionFailed && e.code === ErrorCode.DEPENDENCY_NOT_FOUND && e.message.includes(mine.taskId) && /no task of yours/.test(e.message));
     const unknown = uuidv4();
     await assert.rejects(fxc.run({ functionId: inc, endpointId: local.endpointId }, taskRef(unknown)).asPromise(), (e: unknown) => e instanceof TaskSubmissionFailed && e.code === ErrorCode.DEPENDENCY_NOT_FOUND && e.message.includes(unknown));
   });

@@ -8,6 +8,7 @@ import type { Backend } from '../../lib/service/core/Backend.js';
 import { FuncXService } from '../../lib/service/FuncXService.js';
 import { createLogger } from '../../lib/service/log.js';
 import { FaultyBackend, type FaultMode } from '../support/faultyBackend.js';
+import { startRedisCluster } from '../support/redisCluster.js';
 import { startRedisServer, type RedisServer } from '../support/redisServer.js';
 
 /**
@@ -30,9 +31,9 @@ const CASES: readonly { readonly method: string; readonly useCase: string; reado
 const MODES: readonly FaultMode[] = ['before', 'after'];
 const TASKS = 8;
 
-for (const kind of ['memory', 'redis'] as const) {
+for (const kind of ['memory', 'redis', 'redis cluster'] as const) {
   describe(`fault injection - ${kind}: after any one failed call of a use case, no task is stranded`, () => {
-    let redis: RedisServer | undefined;
+    let redis: Pick<RedisServer, 'stop'> | undefined;
     let inner: Backend;
     let faulty: FaultyBackend;
     let service: FuncXService;
@@ -44,9 +45,10 @@ for (const kind of ['memory', 'redis'] as const) {
     let ran = 0;
 
     before(async () => {
-      if (kind === 'redis') {
-        redis = await startRedisServer();
-        inner = await RedisBackend.connect(redis.url, { logger: createLogger('silent') });
+      if (kind !== 'memory') {
+        const server = kind === 'redis' ? await startRedisServer() : await startRedisCluster(3);
+        redis = server;
+        inner = await RedisBackend.connect(server.url, { logger: createLogger('silent') });
       } else {
         inner = new MemoryBackend();
       }

@@ -33,6 +33,8 @@ describe('poison messages on Redis', () => {
   let endpoint: LocalEndpoint;
   let token: string;
   let endpointId: string;
+  /** The endpoint's work queue: a stream under its owner's hash tag (docs/architecture.md). */
+  let queueKey: string;
 
   before(async () => {
     redis = await startRedisServer();
@@ -46,6 +48,7 @@ describe('poison messages on Redis', () => {
     token = issued.token;
     const registered = await services[0]!.registerEndpoint(issued.userId, { name: 'poison' });
     endpointId = registered.endpointId;
+    queueKey = `fx:{u:${issued.userId}}:q:${endpointId}`;
     endpoint = await LocalEndpoint.start({ serviceUrl: services[1]!.url, endpointId, secret: registered.secret, workers: 2 });
   });
   after(async () => {
@@ -74,9 +77,9 @@ describe('poison messages on Redis', () => {
       for (let round = 0; round < 3; round++) {
         for (const channel of channels) for (const message of channel.includes(':grp:') ? groupBad : bad) published += await raw.publish(channel, message);
         // Entries no submit wrote, on the endpoint's queue.
-        await raw.xadd(`fx:q:${endpointId}`, '*', 't', 'not-a-task-id');
-        await raw.xadd(`fx:q:${endpointId}`, '*', 'x', 'y', 'z', 'w');
-        await raw.xadd(`fx:q:${endpointId}`, '*', 't', uuidv4());
+        await raw.xadd(queueKey, '*', 't', 'not-a-task-id');
+        await raw.xadd(queueKey, '*', 'x', 'y', 'z', 'w');
+        await raw.xadd(queueKey, '*', 't', uuidv4());
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       assert.ok(published > 0, 'the replicas were subscribed and heard the poison');
@@ -85,7 +88,7 @@ describe('poison messages on Redis', () => {
       const where = new Set(dropped.map((l) => String(l.channel ?? l.stream)));
       assert.ok(where.has(`fx:ctl:${endpointId}`), 'control-channel poison logged with its channel');
       assert.ok(where.has(`fx:grp:${groupId}`), 'group-channel poison logged with its channel');
-      assert.ok(where.has(`fx:q:${endpointId}`), 'stream poison logged with its stream');
+      assert.ok(where.has(queueKey), 'stream poison logged with its stream');
       assert.ok(dropped.length >= 3 * (bad.length + 2), `a log line per bad message (${dropped.length})`);
       // The replicas still serve: a task submitted after the poison runs.
       assert.equal(await fxc.run({ functionId, endpointId }, 41), 42);

@@ -18,7 +18,7 @@ test('MemoryTaskBus - a withdrawn task is not taken, and an empty queue with no 
   assert.equal(bus.queues, 0, 'nothing left to keep');
   bus.enqueueNow('ep', ['t3', 't4']);
   await bus.withdraw('ep', 't3');
-  const queue = bus.queue('ep', 'c1');
+  const queue = bus.queue('alice', 'ep', 'c1');
   assert.deepEqual((await queue.take(10)).map((t) => t.taskId), ['t4']);
   // A bus with no task store has no task to requeue: the release only lets go.
   assert.deepEqual(await queue.release(), []);

@@ -29,17 +29,17 @@ test('RedisTaskBus - release gives back what a take whose answer was lost took',
   try {
     const endpointId = uuidv4();
     const groupId = uuidv4();
-    const queue = backend.bus.queue(endpointId, 'replica-a/1');
+    const queue = backend.bus.queue('alice', endpointId, 'replica-a/1');
     const tasks = ['t1', 't2', 't3'].map(() => ({ id: uuidv4(), ownerId: 'alice', groupId, functionId: uuidv4(), endpointId, payload: '11\n1', payloadDigest: 'd', status: 'waiting-for-ep' as const, result: null, exception: null, queuedAt: 1, completedAt: null }));
     await backend.groups.claim(groupId, 'alice', 1);
     await backend.submit(groupId, endpointId, tasks);
     assert.deepEqual((await queue.takeAndClaim(1)).map((t) => t.taskId), [tasks[0]!.id]);
     // The same consumer reads two more, and the answer never reaches the replica.
-    await raw.xreadgroup('GROUP', 'endpoints', 'replica-a/1', 'COUNT', 2, 'STREAMS', `fx:q:${endpointId}`, '>');
+    await raw.xreadgroup('GROUP', 'endpoints', 'replica-a/1', 'COUNT', 2, 'STREAMS', `fx:{u:alice}:q:${endpointId}`, '>');
     assert.deepEqual((await queue.release()).map((t) => t.id).sort(), tasks.map((t) => t.id).sort());
-    assert.deepEqual(await backend.bus.reclaim(endpointId, () => false), [], 'nothing left pending');
-    assert.equal(await raw.xlen(`fx:q:${endpointId}`), 3, 'the old entries are deleted; each task is queued once again');
-    assert.equal((await raw.xpending(`fx:q:${endpointId}`, 'endpoints'))[0], 0);
+    assert.deepEqual(await backend.bus.reclaim('alice', endpointId, () => false), [], 'nothing left pending');
+    assert.equal(await raw.xlen(`fx:{u:alice}:q:${endpointId}`), 3, 'the old entries are deleted; each task is queued once again');
+    assert.equal((await raw.xpending(`fx:{u:alice}:q:${endpointId}`, 'endpoints'))[0], 0);
   } finally {
     raw.disconnect();
     await backend.close();

@@ -10,10 +10,12 @@ import type { TaskCompletion, TaskEntry, TaskMove } from '../../lib/service/core
 export type BackendPair = () => Promise<{ a: Backend; b: Backend; close(): Promise<void> }>;
 
 const RETENTION_MS = 60_000;
+/** The user every task here belongs to unless a test says otherwise (newTask's default owner). */
+const ALICE = 'alice';
 
 function newTask(overrides: Partial<TaskEntry> = {}): TaskEntry {
   return {
-    id: uuidv4(), ownerId: 'alice', groupId: uuidv4(), functionId: uuidv4(), endpointId: uuidv4(), payload: '11\n[[1],{}]', payloadDigest: 'digest-of-the-payload',
+    id: uuidv4(), ownerId: ALICE, groupId: uuidv4(), functionId: uuidv4(), endpointId: uuidv4(), payload: '11\n[[1],{}]', payloadDigest: 'digest-of-the-payload',
     status: 'waiting-for-ep', result: null, exception: null, queuedAt: 1000, completedAt: null, ...overrides,
   };
 }
@@ -40,10 +42,12 @@ async function insert(backend: Backend, tasks: readonly TaskEntry[]): Promise<(T
 const one = async <T>(answers: Promise<T[]>): Promise<T> => (await answers)[0]!;
 
 /** A report with moves only (as an endpoint's statuses). */
-const advance = async (backend: Backend, endpointId: string, moves: readonly TaskMove[]): Promise<(TaskEntry | null)[]> => (await backend.report(endpointId, moves, [], RETENTION_MS)).moved;
+const advance = async (backend: Backend, endpointId: string, moves: readonly TaskMove[], ownerId = ALICE): Promise<(TaskEntry | null)[]> =>
+  (await backend.report(ownerId, endpointId, moves, [], RETENTION_MS)).moved;
 
 /** A report with ends only (as a cancel, an expiry, or results). */
-const complete = async (backend: Backend, ends: readonly TaskCompletion[], retentionMs = RETENTION_MS): Promise<(TaskEntry | null)[]> => (await backend.report('', [], ends, retentionMs)).ended;
+const complete = async (backend: Backend, ends: readonly TaskCompletion[], retentionMs = RETENTION_MS, ownerId = ALICE): Promise<(TaskEntry | null)[]> =>
+  (await backend.report(ownerId, '', [], ends, retentionMs)).ended;
 
 /**
  * The contract every backend keeps: values in and out, and atomic deciding operations, tested by
@@ -64,21 +68,36 @@ export function backendContract(name: string, pair: BackendPair): void {
       const task = newTask();
       const [x, y] = await Promise.all([one(insert(a, [task])), one(insert(b, [{ ...task, payload: 'other' }]))]);
       assert.equal([x, y].filter((r) => r === null).length, 1);
-      const stored = (await a.tasks.get(task.id))!;
+      const stored = (await a.tasks.get(ALICE, task.id))!;
       assert.equal((x ?? y)!.payload, stored.payload);
-      assert.deepEqual(await b.tasks.get(task.id), stored);
+      assert.deepEqual(await b.tasks.get(ALICE, task.id), stored);
     });
 
     it('tasks - values out: changing a returned task changes nothing stored', async () => {
       const task = newTask();
       await insert(a, [task]);
-      const got = (await a.tasks.get(task.id))! as { status: string };
+      const got = (await a.tasks.get(ALICE, task.id))! as { status: string };
       try {
         got.status = 'success';
       } catch {
         // frozen: fine too
       }
-      assert.equal((await a.tasks.get(task.id))!.status, 'waiting-for-ep');
+      assert.equal((await a.tasks.get(ALICE, task.id))!.status, 'waiting-for-ep');
+    });
+
+    it('tasks - another user\'s task is no task to the caller: not found, moved, ended, deleted or referenced', async () => {
+      const task = newTask();
+      await insert(a, [task]);
+      const BOB = 'bob';
+      assert.equal(await b.tasks.get(BOB, task.id), undefined);
+      assert.equal((await b.tasks.getMany(BOB, [task.id])).size, 0);
+      assert.deepEqual(await advance(b, task.endpointId, [{ id: task.id, to: 'running' }], BOB), [null]);
+      assert.deepEqual(await complete(b, [{ id: task.id, end: { status: 'cancelled', result: null, exception: '12\nx', completedAt: 5 } }], RETENTION_MS, BOB), [null]);
+      assert.deepEqual(await b.tasks.deleteMany(BOB, [task.id]), [null]);
+      assert.equal(await b.tasks.isReferenced(BOB, task.functionId), false);
+      assert.ok(!(await b.tasks.waitingSince(BOB, 10_000, 10_000)).includes(task.id));
+      assert.equal((await a.tasks.get(ALICE, task.id))!.status, 'waiting-for-ep', 'the owner\'s task is as it was');
+      assert.ok(await a.tasks.isReferenced(ALICE, task.functionId));
     });
 
     it('tasks - advance only moves forward, only for its endpoint, never out of an end', async () => {
@@ -88,51 +107,51 @@ export function backendContract(name: string, pair: BackendPair): void {
       const moves = await Promise.all([one(advance(a, task.endpointId, [{ id: task.id, to: 'running' }])), one(advance(b, task.endpointId, [{ id: task.id, to: 'running' }]))]);
       assert.equal(moves.filter((m) => m !== null).length, 1, 'one of two racing moves');
       assert.equal(await one(advance(a, task.endpointId, [{ id: task.id, to: 'waiting-for-nodes' }])), null, 'never back');
-      assert.equal((await a.tasks.get(task.id))!.status, 'running');
+      assert.equal((await a.tasks.get(ALICE, task.id))!.status, 'running');
       assert.equal(await one(advance(a, task.endpointId, [{ id: task.id, to: 'success' }])), null, 'an end is not an advance');
     });
 
     it('tasks - complete: the first end wins, drops the payload for its digest, and counts once', async () => {
       const task = newTask();
       await insert(a, [task]);
-      assert.ok(await a.tasks.isReferenced(task.functionId));
+      assert.ok(await a.tasks.isReferenced(ALICE, task.functionId));
       const ends = await Promise.all([
         one(complete(a, [{ id: task.id, end: { status: 'success', result: '11\n1', exception: null, completedAt: 2000 } }], RETENTION_MS)),
         one(complete(b, [{ id: task.id, end: { status: 'failed', result: null, exception: '12\nx', completedAt: 2001 } }], RETENTION_MS)),
       ]);
       assert.equal(ends.filter((e) => e !== null).length, 1);
-      const stored = (await b.tasks.get(task.id))!;
+      const stored = (await b.tasks.get(ALICE, task.id))!;
       assert.ok(stored.status === 'success' || stored.status === 'failed');
       assert.equal(stored.payload, null);
       assert.equal(stored.payloadDigest, task.payloadDigest, 'the digest stays');
-      assert.equal(await a.tasks.isReferenced(task.functionId), false, 'an ended task needs its function no more');
-      assert.deepEqual(await a.tasks.endedBefore(2002, 10_000).then((ids) => ids.includes(task.id)), true);
-      const deleted = await Promise.all([one(a.tasks.deleteMany([task.id])), one(b.tasks.deleteMany([task.id]))]);
+      assert.equal(await a.tasks.isReferenced(ALICE, task.functionId), false, 'an ended task needs its function no more');
+      assert.deepEqual(await a.tasks.endedBefore(ALICE, 2002, 10_000).then((ids) => ids.includes(task.id)), true);
+      const deleted = await Promise.all([one(a.tasks.deleteMany(ALICE, [task.id])), one(b.tasks.deleteMany(ALICE, [task.id]))]);
       assert.equal(deleted.filter((d) => d !== null).length, 1, 'deleted once');
-      assert.deepEqual(await a.tasks.deleteMany([uuidv4()]), [null]);
-      assert.equal(await a.tasks.get(task.id), undefined);
+      assert.deepEqual(await a.tasks.deleteMany(ALICE, [uuidv4()]), [null]);
+      assert.equal(await a.tasks.get(ALICE, task.id), undefined);
     });
 
     it('tasks - release puts a live task back to waiting and on its queue, in one step; the wait index follows', async () => {
       const task = newTask({ queuedAt: 10 });
       await insert(a, [task]);
-      assert.ok((await a.tasks.waitingSince(11, 10_000)).includes(task.id));
-      const q = a.bus.queue(task.endpointId, 'replica-a/requeue');
+      assert.ok((await a.tasks.waitingSince(ALICE, 11, 10_000)).includes(task.id));
+      const q = a.bus.queue(ALICE, task.endpointId, 'replica-a/requeue');
       const [taken] = await q.takeAndClaim(10);
       assert.equal(taken!.taskId, task.id);
       await advance(a, task.endpointId, [{ id: task.id, to: 'running' }]);
-      assert.ok(!(await a.tasks.waitingSince(11, 10_000)).includes(task.id), 'not waiting while running');
+      assert.ok(!(await a.tasks.waitingSince(ALICE, 11, 10_000)).includes(task.id), 'not waiting while running');
       const released = await q.release();
       assert.deepEqual(released.map((t) => [t.id, t.status]), [[task.id, 'running']], 'the task as it was before');
-      const requeued = (await a.tasks.get(task.id))!;
+      const requeued = (await a.tasks.get(ALICE, task.id))!;
       assert.equal(requeued.status, 'waiting-for-ep');
       assert.ok(requeued.queuedAt > 10);
-      assert.ok((await a.tasks.waitingSince(requeued.queuedAt + 1, 10_000)).includes(task.id));
-      const again = await b.bus.queue(task.endpointId, 'replica-b/requeue').takeAndClaim(10);
+      assert.ok((await a.tasks.waitingSince(ALICE, requeued.queuedAt + 1, 10_000)).includes(task.id));
+      const again = await b.bus.queue(ALICE, task.endpointId, 'replica-b/requeue').takeAndClaim(10);
       assert.deepEqual(again.map((t) => [t.taskId, t.before?.status]), [[task.id, 'waiting-for-ep']], 'queued again: the next consumer takes it');
       await complete(a, [{ id: task.id, end: { status: 'success', result: '11\n1', exception: null, completedAt: 5 } }], RETENTION_MS);
-      assert.deepEqual(await b.bus.queue(task.endpointId, 'replica-b/requeue').release(), [], 'an ended task is not requeued');
-      await a.tasks.deleteMany([task.id]);
+      assert.deepEqual(await b.bus.queue(ALICE, task.endpointId, 'replica-b/requeue').release(), [], 'an ended task is not requeued');
+      await a.tasks.deleteMany(ALICE, [task.id]);
     });
 
     it('tasks - submit decides each task on its own, in order; racing batches insert each task once', async () => {
@@ -145,21 +164,21 @@ export function backendContract(name: string, pair: BackendPair): void {
       fresh.splice(0, 3, ...fresh.map(mark));
       const answers = await insert(a, [fresh[0]!, { ...mark(old), payload: 'other' }, fresh[1]!, { ...fresh[0]!, payload: 'again' }, fresh[2]!]);
       assert.deepEqual(answers.map((t) => t?.id ?? null), [null, old.id, null, fresh[0]!.id, null], 'a later task in the batch sees an earlier one');
-      assert.deepEqual(answers[1], await a.tasks.get(old.id), 'the existing task, as stored');
+      assert.deepEqual(answers[1], await a.tasks.get(ALICE, old.id), 'the existing task, as stored');
       assert.equal(answers[3]!.payload, fresh[0]!.payload);
-      const found = await b.tasks.getMany([...fresh.map((t) => t.id), uuidv4()]);
+      const found = await b.tasks.getMany(ALICE, [...fresh.map((t) => t.id), uuidv4()]);
       assert.deepEqual([...found.keys()].sort(), fresh.map((t) => t.id).sort(), 'getMany finds what exists, only that');
       assert.deepEqual(found.get(fresh[1]!.id), { ...fresh[1]!, payload: fresh[1]!.payload });
       const racing = Array.from({ length: 30 }, () => newTask({ groupId, endpointId }));
       const [x, y] = await Promise.all([insert(a, racing), insert(b, [...racing].reverse().map((t) => ({ ...t, payload: 'b' })))]);
       const yInOrder = [...y].reverse();
       racing.forEach((_, i) => assert.equal([x[i], yInOrder[i]].filter((r) => r === null).length, 1, `task ${i} inserted once`));
-      assert.ok(await a.tasks.isReferenced(racing[0]!.functionId));
+      assert.ok(await a.tasks.isReferenced(ALICE, racing[0]!.functionId));
       assert.deepEqual(await a.submit(groupId, endpointId, []), { existing: [], released: [], doomed: [] });
-      const grouped = await b.groups.taskIds(groupId);
+      const grouped = await b.groups.taskIds(ALICE, groupId);
       assert.deepEqual(grouped.slice(0, 3), fresh.map((t) => t.id), 'the group holds the accepted tasks in submit order');
       assert.deepEqual(new Set(grouped.slice(3)), new Set(racing.map((t) => t.id)));
-      assert.equal(await b.groups.size(groupId), 33, 'each accepted task joined once');
+      assert.equal(await b.groups.size(ALICE, groupId), 33, 'each accepted task joined once');
     });
 
     it('tasks - advanceMany and completeMany decide each item as advance and complete; racing batches move and end each task once', async () => {
@@ -178,7 +197,7 @@ export function backendContract(name: string, pair: BackendPair): void {
         complete(a, ids.map((id) => ({ id, endpointId, end: { status: 'success', result: '11\n1', exception: null, completedAt: 2000 } })), RETENTION_MS),
         complete(b, ids.map((id) => ({ id, end: { status: 'failed', result: null, exception: '12\nx', completedAt: 2001 } })), RETENTION_MS),
       ]);
-      const stored = await a.tasks.getMany(ids);
+      const stored = await a.tasks.getMany(ALICE, ids);
       ids.forEach((id, i) => {
         const [byA, byB] = [ends[0][i], ends[1][i]];
         assert.equal([byA, byB].filter((e) => e !== null).length, 1, `task ${i} ended once`);
@@ -186,7 +205,7 @@ export function backendContract(name: string, pair: BackendPair): void {
         assert.equal(stored.get(id)!.payload, null);
       });
       assert.equal((ends[0][0] ?? ends[1][0])!.status, 'running', 'the task as it was before its end');
-      assert.equal(await a.tasks.isReferenced(endpointId), false);
+      assert.equal(await a.tasks.isReferenced(ALICE, endpointId), false);
       const again = newTask();
       await insert(a, [again]);
       const twice = await complete(b, [
@@ -195,9 +214,9 @@ export function backendContract(name: string, pair: BackendPair): void {
         { id: again.id, end: { status: 'failed', result: null, exception: '12\ny', completedAt: 3001 } },
       ], RETENTION_MS);
       assert.deepEqual(twice.map((e) => e?.status ?? null), [null, 'waiting-for-ep', null], 'another endpoint does not end it; the first end in a batch wins');
-      assert.equal((await a.tasks.get(again.id))!.result, '11\n2');
-      assert.ok((await a.tasks.endedBefore(3001, 10_000)).includes(again.id));
-      assert.ok(!(await a.tasks.waitingSince(10_000, 10_000)).includes(again.id), 'no longer waiting');
+      assert.equal((await a.tasks.get(ALICE, again.id))!.result, '11\n2');
+      assert.ok((await a.tasks.endedBefore(ALICE, 3001, 10_000)).includes(again.id));
+      assert.ok(!(await a.tasks.waitingSince(ALICE, 10_000, 10_000)).includes(again.id), 'no longer waiting');
     });
 
     it('tasks - any text survives the batch operations unchanged', async () => {
@@ -207,7 +226,7 @@ export function backendContract(name: string, pair: BackendPair): void {
       assert.equal((await advance(b, task.endpointId, [{ id: task.id, to: 'running' }]))[0]!.payload, odd);
       const [before] = await complete(a, [{ id: task.id, end: { status: 'success', result: '', exception: null, completedAt: 5 } }], RETENTION_MS);
       assert.equal(before!.payload, odd);
-      const stored = (await b.tasks.getMany([task.id])).get(task.id)!;
+      const stored = (await b.tasks.getMany(ALICE, [task.id])).get(task.id)!;
       assert.equal(stored.result, '', 'an empty result is kept, not taken for none');
       assert.equal(stored.exception, null);
       assert.equal(stored.payload, null);
@@ -229,19 +248,23 @@ export function backendContract(name: string, pair: BackendPair): void {
       await a.submit(id, tasks[0]!.endpointId, tasks.slice(0, 25));
       await b.submit(id, tasks[25]!.endpointId, tasks.slice(25));
       await a.submit(id, tasks[0]!.endpointId, tasks.slice(0, 5)); // again: no duplicates, order kept
-      assert.deepEqual(await b.groups.taskIds(id), ids);
-      assert.equal(await a.groups.size(id), 50);
+      assert.deepEqual(await b.groups.taskIds(ALICE, id), ids);
+      assert.equal(await a.groups.size(ALICE, id), 50);
       // Each end marks its task undelivered, in the same write.
       await Promise.all(ids.map((t, i) => complete(i % 2 ? a : b, [{ id: t, end: { status: 'success', result: '11\n1', exception: null, completedAt: 5 } }])));
-      const [x, y] = await Promise.all([a.groups.drainUndelivered(id), b.groups.drainUndelivered(id)]);
+      const [x, y] = await Promise.all([a.groups.drainUndelivered(ALICE, id), b.groups.drainUndelivered(ALICE, id)]);
       assert.equal(x.length + y.length, 50);
       assert.equal(new Set([...x, ...y]).size, 50, 'no id twice');
-      assert.deepEqual(await a.groups.drainUndelivered(id), []);
-      await a.groups.removeTasks(id, [ids[0]!]);
-      assert.equal(await a.groups.size(id), 49);
-      assert.ok((await a.groups.idleBefore(2, 10_000)).includes(id));
-      await a.groups.delete(id);
+      assert.deepEqual(await a.groups.drainUndelivered(ALICE, id), []);
+      await a.groups.removeTasks(ALICE, id, [ids[0]!]);
+      assert.equal(await a.groups.size(ALICE, id), 49);
+      assert.ok((await a.groups.idleBefore(ALICE, 2, 10_000)).includes(id));
+      assert.equal(await a.groups.delete(ALICE, id, 10_000), false, 'a group that holds tasks stays');
+      await a.groups.removeTasks(ALICE, id, ids.slice(1));
+      assert.equal(await a.groups.delete(ALICE, id, 1), false, 'a group used since stays');
+      assert.deepEqual(await Promise.all([a.groups.delete(ALICE, id, 10_000), b.groups.delete(ALICE, id, 10_000)]).then((d) => d.filter(Boolean).length), 1, 'deleted once');
       assert.equal(await b.groups.get(id), undefined);
+      assert.ok(!(await a.groups.idleBefore(ALICE, 10_000, 10_000)).includes(id), 'and out of the idle index');
     });
 
     it('groups - undelivered: marked by the report that ends a task, in its own group; concurrent removals all land', async () => {
@@ -256,9 +279,9 @@ export function backendContract(name: string, pair: BackendPair): void {
       const done = (t: string): TaskCompletion => ({ id: t, end: { status: 'success', result: '11\n1', exception: null, completedAt: 5 } });
       // Ended in one report across two groups: each marked undelivered in its own.
       await complete(b, [...ids.map(done), ...ids2.map(done)]);
-      await Promise.all([...ids.slice(0, 6).map((id) => a.groups.removeUndelivered(g1, [id])), a.groups.removeUndelivered(g2, ids2.slice(0, 2)), a.groups.removeUndelivered(g1, [])]);
-      assert.deepEqual((await b.groups.drainUndelivered(g1)).sort(), ids.slice(6).sort());
-      assert.deepEqual((await b.groups.drainUndelivered(g2)).sort(), ids2.slice(2, 4).sort());
+      await Promise.all([...ids.slice(0, 6).map((id) => a.groups.removeUndelivered(ALICE, g1, [id])), a.groups.removeUndelivered(ALICE, g2, ids2.slice(0, 2)), a.groups.removeUndelivered(ALICE, g1, [])]);
+      assert.deepEqual((await b.groups.drainUndelivered(ALICE, g1)).sort(), ids.slice(6).sort());
+      assert.deepEqual((await b.groups.drainUndelivered(ALICE, g2)).sort(), ids2.slice(2, 4).sort());
     });
 
     it('registrations - insert, touch, idle, delete once', async () => {
@@ -288,8 +311,8 @@ export function backendContract(name: string, pair: BackendPair): void {
     it('bus - two consumers never take the same task; release and reclaim give back what was held', async () => {
       const endpointId = uuidv4();
       const tasks = Array.from({ length: 40 }, () => newTask({ endpointId }));
-      const qa = a.bus.queue(endpointId, 'replica-a/1');
-      const qb = b.bus.queue(endpointId, 'replica-b/1');
+      const qa = a.bus.queue(ALICE, endpointId, 'replica-a/1');
+      const qb = b.bus.queue(ALICE, endpointId, 'replica-b/1');
       await insert(a, tasks.slice(0, 20).map((t) => ({ ...t, groupId: tasks[0]!.groupId })));
       await insert(b, tasks.slice(20).map((t) => ({ ...t, groupId: tasks[20]!.groupId })));
       const taken = (await Promise.all([qa.takeAndClaim(25), qb.takeAndClaim(25), qa.takeAndClaim(25), qb.takeAndClaim(25)])).flat();
@@ -298,10 +321,10 @@ export function backendContract(name: string, pair: BackendPair): void {
       assert.equal((await qa.take(1)).length, 0, 'nothing left');
       const released = (await qa.release()).map((t) => t.id);
       // replica-b "died": its heartbeat is gone, so another replica reclaims what it held.
-      const reclaimed = (await a.bus.reclaim(endpointId, (consumer) => consumer !== 'replica-b/1')).map((t) => t.id);
+      const reclaimed = (await a.bus.reclaim(ALICE, endpointId, (consumer) => consumer !== 'replica-b/1')).map((t) => t.id);
       assert.equal(released.length + reclaimed.length, 40, 'everything comes back once');
       assert.equal(new Set([...released, ...reclaimed]).size, 40);
-      const retaken = (await Promise.all([qa.takeAndClaim(50), b.bus.queue(endpointId, 'replica-c/1').takeAndClaim(50)])).flat();
+      const retaken = (await Promise.all([qa.takeAndClaim(50), b.bus.queue(ALICE, endpointId, 'replica-c/1').takeAndClaim(50)])).flat();
       assert.deepEqual(retaken.map((t) => t.taskId).sort(), tasks.map((t) => t.id).sort(), 'every task queued again, once');
     });
 
@@ -313,8 +336,8 @@ export function backendContract(name: string, pair: BackendPair): void {
       await insert(a, [...mine, ended].map((t) => ({ ...t, groupId: mine[0]!.groupId })));
       await insert(a, [other]);
       await complete(a, [{ id: ended.id, end: { status: 'cancelled', result: null, exception: '12\nx', completedAt: 20 } }], RETENTION_MS);
-      const qa = a.bus.queue(endpointId, 'replica-a/claims');
-      const qb = b.bus.queue(endpointId, 'replica-b/claims');
+      const qa = a.bus.queue(ALICE, endpointId, 'replica-a/claims');
+      const qb = b.bus.queue(ALICE, endpointId, 'replica-b/claims');
       const taken = (await Promise.all([qa.takeAndClaim(4), qb.takeAndClaim(4), qa.takeAndClaim(4), qb.takeAndClaim(4)])).flat();
       assert.deepEqual([...new Set(taken.map((t) => t.taskId))].sort(), [...mine, ended].map((t) => t.id).sort(), 'every task of the endpoint\'s queue taken');
       assert.equal(new Set(taken.map((t) => t.ref)).size, taken.length, 'no entry taken twice');
@@ -322,23 +345,23 @@ export function backendContract(name: string, pair: BackendPair): void {
       assert.deepEqual(claimed.map((t) => t.taskId).sort(), mine.map((t) => t.id).sort(), 'each waiting task of the endpoint claimed once');
       for (const t of claimed) assert.equal(t.before!.status, 'waiting-for-ep', 'the task as it was before its claim');
       assert.equal(claimed.find((t) => t.taskId === mine[1]!.id)!.before!.payload, mine[1]!.payload);
-      const stored = await b.tasks.getMany(mine.map((t) => t.id));
+      const stored = await b.tasks.getMany(ALICE, mine.map((t) => t.id));
       for (const t of mine) assert.equal(stored.get(t.id)!.status, 'waiting-for-nodes');
-      assert.ok(!(await a.tasks.waitingSince(11, 10_000)).some((id) => mine.some((t) => t.id === id)), 'no longer waiting');
-      assert.equal((await a.tasks.get(other.id))!.status, 'waiting-for-ep', 'another endpoint\'s task is left as it was');
+      assert.ok(!(await a.tasks.waitingSince(ALICE, 11, 10_000)).some((id) => mine.some((t) => t.id === id)), 'no longer waiting');
+      assert.equal((await a.tasks.get(ALICE, other.id))!.status, 'waiting-for-ep', 'another endpoint\'s task is left as it was');
       assert.deepEqual(await qa.takeAndClaim(4), [], 'nothing left');
       const released = [...(await qa.release()), ...(await qb.release())].map((t) => t.id);
       assert.deepEqual(released.sort(), mine.map((t) => t.id).sort(), 'release gives back and requeues the live tasks both held (not the ended one)');
-      assert.deepEqual(await b.bus.reclaim(endpointId, () => false), [], 'and holds nothing after');
+      assert.deepEqual(await b.bus.reclaim(ALICE, endpointId, () => false), [], 'and holds nothing after');
     });
 
     it('bus - acknowledged tasks are not reclaimed; group and control events reach subscribers', async () => {
       const endpointId = uuidv4();
-      const q = a.bus.queue(endpointId, 'replica-a/2');
+      const q = a.bus.queue(ALICE, endpointId, 'replica-a/2');
       await insert(a, [newTask({ endpointId })]);
       const [t] = await q.takeAndClaim(10);
       await q.ack([t!.ref]);
-      assert.deepEqual(await b.bus.reclaim(endpointId, () => false), []);
+      assert.deepEqual(await b.bus.reclaim(ALICE, endpointId, () => false), []);
       const groupId = uuidv4();
       const t1 = uuidv4();
       const events = firstValueFrom(b.bus.groupEvents(groupId).pipe(take(2), toArray()));
@@ -383,8 +406,8 @@ export function backendContract(name: string, pair: BackendPair): void {
       const endpointId = uuidv4();
       const group = uuidv4();
       await insert(a, [newTask({ endpointId, groupId: group }), newTask({ endpointId, groupId: group })]);
-      await b.bus.forget(endpointId);
-      assert.deepEqual(await a.bus.queue(endpointId, 'replica-a/3').take(10), []);
+      await b.bus.forget(ALICE, endpointId);
+      assert.deepEqual(await a.bus.queue(ALICE, endpointId, 'replica-a/3').take(10), []);
     });
 
     it('presence - heartbeats are seen from every handle and expire', async () => {
@@ -428,26 +451,26 @@ export function backendContract(name: string, pair: BackendPair): void {
       await Promise.all([insert(a, tasks), insert(b, tasks)]);
       await insert(a, tasks);
       assert.deepEqual(await figures(b), { submitted: 3, invocations: 3, outstanding: 3, bytes: 30, byStatus: { 'waiting-for-ep': 3 } });
-      const [qa, qb] = [a.bus.queue(endpointId, 'replica-a/count'), b.bus.queue(endpointId, 'replica-b/count')];
+      const [qa, qb] = [a.bus.queue(ownerId, endpointId, 'replica-a/count'), b.bus.queue(ownerId, endpointId, 'replica-b/count')];
       const [x, y] = await Promise.all([qa.takeAndClaim(10), qb.takeAndClaim(10)]);
       assert.equal(x.length + y.length, 3);
-      await Promise.all([advance(a, endpointId, [{ id: tasks[0]!.id, to: 'running' }]), advance(b, endpointId, [{ id: tasks[0]!.id, to: 'running' }])]);
+      await Promise.all([advance(a, endpointId, [{ id: tasks[0]!.id, to: 'running' }], ownerId), advance(b, endpointId, [{ id: tasks[0]!.id, to: 'running' }], ownerId)]);
       assert.deepEqual(await figures(a), { submitted: 3, invocations: 3, outstanding: 3, bytes: 30, byStatus: { 'waiting-for-nodes': 2, running: 1 } });
       // Two racing ends of one task (and a repeat): one counts; its result's bytes replace its payload's.
       const end = (id: string, result: string): TaskCompletion => ({ id, end: { status: 'success', result, exception: null, completedAt: 2000 } });
-      await Promise.all([complete(a, [end(tasks[0]!.id, 'r'.repeat(4))]), complete(b, [end(tasks[0]!.id, 'r'.repeat(4))])]);
-      await complete(a, [end(tasks[0]!.id, 'r'.repeat(4))]);
+      await Promise.all([complete(a, [end(tasks[0]!.id, 'r'.repeat(4))], RETENTION_MS, ownerId), complete(b, [end(tasks[0]!.id, 'r'.repeat(4))], RETENTION_MS, ownerId)]);
+      await complete(a, [end(tasks[0]!.id, 'r'.repeat(4))], RETENTION_MS, ownerId);
       assert.deepEqual(await figures(b), { submitted: 3, invocations: 3, outstanding: 2, bytes: 24, byStatus: { 'waiting-for-nodes': 2, success: 1 } });
       // Given back (its connection closed), then a dependant that waits on task 1 and is released by its success.
       await Promise.all([qa.release(), qb.release()]);
       const dependant = newTask({ ownerId, endpointId, groupId, payload: 'q'.repeat(5), status: 'waiting-for-deps', inputs: [tasks[1]!.id] });
       await insert(b, [dependant]);
       assert.deepEqual(await figures(a), { submitted: 4, invocations: 4, outstanding: 3, bytes: 29, byStatus: { 'waiting-for-ep': 2, 'waiting-for-deps': 1, success: 1 } });
-      await complete(a, [end(tasks[1]!.id, '')]);
+      await complete(a, [end(tasks[1]!.id, '')], RETENTION_MS, ownerId);
       assert.deepEqual(await figures(a), { submitted: 4, invocations: 4, outstanding: 2, bytes: 19, byStatus: { 'waiting-for-ep': 2, success: 2 } });
       // Deleted, racing: each once; what is left holds nothing of them.
       const ids = [tasks[0]!.id, tasks[1]!.id, tasks[2]!.id, dependant.id];
-      await Promise.all([a.tasks.deleteMany(ids), b.tasks.deleteMany(ids)]);
+      await Promise.all([a.tasks.deleteMany(ownerId, ids), b.tasks.deleteMany(ownerId, ids)]);
       // (The memory backend forgets a user's cumulative counts once nothing of theirs is live.)
       const { outstanding, bytes, byStatus } = await figures(b);
       assert.deepEqual({ outstanding, bytes, byStatus }, { outstanding: 0, bytes: 0, byStatus: {} });

@@ -37,12 +37,12 @@ export function dependencyContract(name: string, make: () => Promise<DependencyB
       await broker.registerEndpoint(userId, { id: endpointId, name: 'ep', secretHash: 'x' });
       const functionId = await broker.registerFunction(userId, { name: 'f', entryPoint: 'f', code: 'c', source: '', description: '' });
       const task = (payload: unknown = 1): SubmitTask => [functionId, endpointId, packPayload([payload]), uuidv4()];
-      const queue = made.backend.bus.queue(endpointId, 'consumer');
-      const status = async (id: string) => (await made.backend.tasks.get(id))?.status;
+      const queue = made.backend.bus.queue(userId, endpointId, 'consumer');
+      const status = async (id: string) => (await made.backend.tasks.get(userId, id))?.status;
       /** Takes what is queued, as the endpoint hub would; returns the claimed ids. */
       const take = async () => (await broker.takeForDispatch(queue, 100_000)).claimed.map((t) => t.id).sort();
-      const succeed = (id: string, result = '11\n2') => broker.report(endpointId, [], [{ type: 'result', task_id: id, result }]);
-      const fail = (id: string) => broker.report(endpointId, [], [{ type: 'result', task_id: id, exception: '11\n{"name":"Error","message":"boom"}' }]);
+      const succeed = (id: string, result = '11\n2') => broker.report(userId, endpointId, [], [{ type: 'result', task_id: id, result }]);
+      const fail = (id: string) => broker.report(userId, endpointId, [], [{ type: 'result', task_id: id, exception: '11\n{"name":"Error","message":"boom"}' }]);
       return { ...made, broker, userId, endpointId, functionId, task, take, status, succeed, fail };
     };
 
@@ -58,7 +58,7 @@ export function dependencyContract(name: string, make: () => Promise<DependencyB
         await t.succeed(a[3]!);
         assert.equal(await t.status(b[3]!), 'waiting-for-ep', 'released when its input succeeded');
         assert.deepEqual(await t.take(), [b[3]!]);
-        assert.deepEqual((await t.broker.inputsOf([(await t.backend.tasks.get(b[3]!))!])).get(b[3]!), { [a[3]!]: '11\n2' }, 'the input\'s result goes with it');
+        assert.deepEqual((await t.broker.inputsOf([(await t.backend.tasks.get(t.userId, b[3]!))!])).get(b[3]!), { [a[3]!]: '11\n2' }, 'the input\'s result goes with it');
         await t.succeed(b[3]!);
         assert.deepEqual(await t.take(), [c[3]!]);
         await t.succeed(c[3]!);
@@ -79,7 +79,7 @@ export function dependencyContract(name: string, make: () => Promise<DependencyB
         await t.broker.submit(t.userId, undefined, [x, y], { [x[3]!]: [ok[3]!], [y[3]!]: [ok[3]!, bad[3]!] });
         assert.equal(await t.status(x[3]!), 'waiting-for-ep');
         assert.deepEqual(await t.take(), [x[3]!]);
-        const failed = (await t.backend.tasks.get(y[3]!))!;
+        const failed = (await t.backend.tasks.get(t.userId, y[3]!))!;
         assert.equal(failed.status, 'failed');
         const error = deserializeError(failed.exception!);
         assert.equal(error.name, 'DependencyFailed');
@@ -97,17 +97,17 @@ export function dependencyContract(name: string, make: () => Promise<DependencyB
         await t.take();
         await t.fail(a[3]!);
         assert.deepEqual([await t.status(b[3]!), await t.status(c[3]!)], ['failed', 'failed']);
-        assert.match(deserializeError((await t.backend.tasks.get(c[3]!))!.exception!).message, new RegExp(`input task ${b[3]!} ended as failed`));
-        await t.broker.cancelMany([(await t.backend.tasks.get(d[3]!))!]);
+        assert.match(deserializeError((await t.backend.tasks.get(t.userId, c[3]!))!.exception!).message, new RegExp(`input task ${b[3]!} ended as failed`));
+        await t.broker.cancelMany([(await t.backend.tasks.get(t.userId, d[3]!))!]);
         assert.equal(await t.status(e[3]!), 'failed');
-        assert.match(deserializeError((await t.backend.tasks.get(e[3]!))!.exception!).message, /was cancelled/);
+        assert.match(deserializeError((await t.backend.tasks.get(t.userId, e[3]!))!.exception!).message, /was cancelled/);
         assert.equal(await t.leftovers(), 0);
       } finally {
         await t.close();
       }
     });
 
-    it('should refuse per task: another user\'s input, an unknown one, a later one, too many; and a request naming no task of it', async () => {
+    it('should refuse per task: another user\'s input (as unknown as any id it cannot see), an unknown one, a later one, too many; and a request naming no task of it', async () => {
       const t = await setUp();
       try {
         const other = uuidv4();
@@ -122,7 +122,7 @@ export function dependencyContract(name: string, make: () => Promise<DependencyB
           [x[3]!]: [theirs[3]!], [y[3]!]: [uuidv4()], [z[3]!]: [later[3]!], [w[3]!]: many, [dependantOfRefused[3]!]: [x[3]!],
         });
         const codes = results.map((r) => ('code' in r ? r.code : r.status));
-        assert.deepEqual(codes, [ErrorCode.DEPENDENCY_ACCESS_FORBIDDEN, ErrorCode.DEPENDENCY_NOT_FOUND, ErrorCode.DEPENDENCY_NOT_FOUND, ErrorCode.DEPENDENCY_INVALID, 'Success', ErrorCode.DEPENDENCY_NOT_FOUND]);
+        assert.deepEqual(codes, [ErrorCode.DEPENDENCY_NOT_FOUND, ErrorCode.DEPENDENCY_NOT_FOUND, ErrorCode.DEPENDENCY_NOT_FOUND, ErrorCode.DEPENDENCY_INVALID, 'Success', ErrorCode.DEPENDENCY_NOT_FOUND]);
         await assert.rejects(t.broker.submit(t.userId, undefined, [t.task()], { [uuidv4()]: [x[3]!] }), (e: unknown) => e instanceof ApiError && e.code === ErrorCode.DEPENDENCY_INVALID);
       } finally {
         await t.close();
@@ -155,10 +155,10 @@ export function dependencyContract(name: string, make: () => Promise<DependencyB
         await t.broker.submit(t.userId, undefined, [a, b, c], { [c[3]!]: [a[3]!, b[3]!] });
         await t.take();
         await t.succeed(a[3]!, '11\n1');
-        await t.backend.tasks.deleteMany([a[3]!]); // as the sweep does after retentionMs
+        await t.backend.tasks.deleteMany(t.userId, [a[3]!]); // as the sweep does after retentionMs
         await t.succeed(b[3]!, '11\n2');
         assert.deepEqual(await t.take(), [c[3]!], 'released: its inputs all succeeded');
-        assert.deepEqual((await t.broker.inputsOf([(await t.backend.tasks.get(c[3]!))!])).get(c[3]!), { [b[3]!]: '11\n2' });
+        assert.deepEqual((await t.broker.inputsOf([(await t.backend.tasks.get(t.userId, c[3]!))!])).get(c[3]!), { [b[3]!]: '11\n2' });
       } finally {
         await t.close();
       }
@@ -171,13 +171,13 @@ export function dependencyContract(name: string, make: () => Promise<DependencyB
         await t.broker.submit(t.userId, undefined, [a, b], { [b[3]!]: [a[3]!] });
         await t.take();
         // The write alone, as a replica that dies right after it leaves it: nobody ends the dependant.
-        const outcome = await t.backend.report(t.endpointId, [], [{ id: a[3]!, end: { status: 'failed', result: null, exception: '11\n{}', completedAt: Date.now() } }], 60_000);
+        const outcome = await t.backend.report(t.userId, t.endpointId, [], [{ id: a[3]!, end: { status: 'failed', result: null, exception: '11\n{}', completedAt: Date.now() } }], 60_000);
         assert.deepEqual(outcome.doomed.map((d) => [d.task.id, d.inputId]), [[b[3]!, a[3]!]]);
         assert.equal(await t.status(b[3]!), 'waiting-for-deps', 'stranded, for now');
         const report = await t.broker.sweep(Date.now() + 1);
         assert.equal(report.dependantsFailed, 1);
         assert.equal(await t.status(b[3]!), 'failed');
-        assert.equal(deserializeError((await t.backend.tasks.get(b[3]!))!.exception!).name, 'DependencyFailed');
+        assert.equal(deserializeError((await t.backend.tasks.get(t.userId, b[3]!))!.exception!).name, 'DependencyFailed');
       } finally {
         await t.close();
       }

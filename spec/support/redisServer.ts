@@ -24,6 +24,8 @@ export interface RedisServer {
 export interface RedisServerOptions {
   /** Keep every write in the append-only file, fsynced before the answer (`appendfsync always`). @default false: no persistence */
   readonly durable?: boolean;
+  /** More `redis-server` arguments (spec/support/redisCluster.ts starts cluster nodes with them). @default none */
+  readonly args?: readonly string[];
 }
 
 
@@ -62,7 +64,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const dir = await mkdtemp(join(tmpdir(), 'funcx-rx-redis-'));
   const port = await freePort();
   const persistence = options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-  const start = (): ChildProcess => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--protected-mode', 'yes'], { stdio: 'ignore' });
+  const start = (): ChildProcess => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--protected-mode', 'yes', ...(options.args ?? [])], { stdio: 'ignore' });
   let child = start();
   const url = `redis://127.0.0.1:${port}`;
   await waitUntilAnswering(url, child);

@@ -1,5 +1,6 @@
 import { runCli, startCli, type CliProcess } from './cli.js';
 import { FaultProxy } from './FaultProxy.js';
+import { startRedisCluster, type RedisClusterServer } from './redisCluster.js';
 import { startRedisServer, type RedisServer } from './redisServer.js';
 
 /** What {@link startReplicaSet} starts. */
@@ -12,11 +13,13 @@ export interface ReplicaSetOptions {
   readonly durable?: boolean;
   /** The endpoint reaches replica B through a load balancer (a TCP proxy outside the replicas). */
   readonly balanced?: boolean;
+  /** The replicas share a three-node Redis Cluster (`redis-cluster://...`) instead of one redis-server. */
+  readonly cluster?: boolean;
 }
 
-/** A real redis-server, two `funcx-rx serve --redis` replicas, a user, and an endpoint process on B. */
-export interface ReplicaSet {
-  readonly redis: RedisServer;
+/** A real redis-server (or Redis Cluster), two `funcx-rx serve --redis` replicas, a user, and an endpoint process on B. */
+export interface ReplicaSet<Store extends { readonly url: string } = RedisServer> {
+  readonly redis: Store;
   /** The user's token (made with `funcx-rx token create --redis`). */
   readonly token: string;
   readonly endpoint: { readonly endpoint_id: string; readonly secret: string };
@@ -35,7 +38,7 @@ export interface ReplicaSet {
  * through a balancer). Stop what it started with {@link stopReplicaSet}, passing the parts as the
  * spec holds them then (a spec may have replaced a killed replica).
  *
- * @param options - the endpoint's name, the replicas' arguments, Redis's durability, a balancer
+ * @param options - the endpoint's name, the replicas' arguments, Redis's durability, a balancer, a Redis Cluster
  * @returns the parts
  * @example
  * ```ts
@@ -43,8 +46,10 @@ export interface ReplicaSet {
  * after(() => stopReplicaSet({ ep, a, b, redis }));
  * ```
  */
-export async function startReplicaSet(options: ReplicaSetOptions): Promise<ReplicaSet> {
-  const redis = await startRedisServer({ durable: options.durable ?? false });
+export async function startReplicaSet(options: ReplicaSetOptions & { cluster: true }): Promise<ReplicaSet<RedisClusterServer>>;
+export async function startReplicaSet(options: ReplicaSetOptions & { cluster?: false }): Promise<ReplicaSet>;
+export async function startReplicaSet(options: ReplicaSetOptions): Promise<ReplicaSet<RedisServer | RedisClusterServer>> {
+  const redis = options.cluster ? await startRedisCluster(3) : await startRedisServer({ durable: options.durable ?? false });
   const replica = (port = '0'): Promise<CliProcess> => startCli(['serve', '--redis', redis.url, '--json', '--port', port, ...(options.serveArgs ?? [])]);
   const { token } = (await runCli(['token', 'create', '--redis', redis.url, '--json'])) as { token: string };
   const endpoint = (await runCli(['endpoint-register', '--redis', redis.url, '--json', '--name', options.name], { FUNCX_TOKEN: token })) as { endpoint_id: string; secret: string };
@@ -61,7 +66,7 @@ export async function startReplicaSet(options: ReplicaSetOptions): Promise<Repli
  * @param parts - the processes as the spec holds them now
  * @returns when every one has exited
  */
-export async function stopReplicaSet(parts: { ep?: CliProcess | undefined; a?: CliProcess | undefined; b?: CliProcess | undefined; balancer?: FaultProxy | null | undefined; redis?: RedisServer | undefined }): Promise<void> {
+export async function stopReplicaSet(parts: { ep?: CliProcess | undefined; a?: CliProcess | undefined; b?: CliProcess | undefined; balancer?: FaultProxy | null | undefined; redis?: { stop(): Promise<void> } | undefined }): Promise<void> {
   await parts.ep?.stop();
   await parts.a?.stop();
   await parts.b?.stop();

@@ -71,20 +71,21 @@ export interface TaskBus {
   groupEvents(groupId: string): Observable<GroupEvent>;
   /** Resolves once this process receives the group's events (a Redis SUBSCRIBE is acknowledged). */
   groupReady(groupId: string): Promise<void>;
-  queue(endpointId: string, consumerId: string): EndpointQueue;
+  /** An endpoint's queue as one of its connections takes from it. `ownerId` is the endpoint's owner (the queue is found under it in Redis). */
+  queue(ownerId: string, endpointId: string, consumerId: string): EndpointQueue;
   /**
    * Takes an ended task out of its endpoint's queue if nobody took it yet. Best effort: a task
    * still queued is skipped (and acknowledged) when taken, since only live tasks are sent.
    */
   withdraw(endpointId: string, taskId: string): Promise<void>;
   /** Drops an endpoint's queue (the endpoint is deleted). */
-  forget(endpointId: string): Promise<void>;
+  forget(ownerId: string, endpointId: string): Promise<void>;
   /**
    * Takes back what consumers no longer alive had taken and requeues what is still live, each
    * consumer in one atomic step (as {@link EndpointQueue.release}).
    * @returns the requeued tasks as they were before
    */
-  reclaim(endpointId: string, alive: (consumerId: string) => boolean): Promise<TaskEntry[]>;
+  reclaim(ownerId: string, endpointId: string, alive: (consumerId: string) => boolean): Promise<TaskEntry[]>;
 }
 
 /** Which endpoint connections are alive, across every replica. */

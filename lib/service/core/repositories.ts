@@ -8,38 +8,49 @@ import type { EndpointEntry, FunctionEntry, GroupEntry, ReportOutcome, SubmitOut
  * in order, exactly as the single operation would.
  */
 
-/** Tasks. */
+/**
+ * Tasks. Every task belongs to one user, and is found under its owner: a task id is unique among
+ * one user's tasks, and another user's task is no task at all to the caller (in Redis, a user's
+ * tasks, groups' task lists and queues share one hash tag, so that one script can decide on all
+ * of them on a Redis Cluster: docs/architecture.md).
+ */
 export interface TaskRepo {
-  get(id: string): Promise<TaskEntry | undefined>;
-  getMany(ids: readonly string[]): Promise<Map<string, TaskEntry>>;
+  get(ownerId: string, id: string): Promise<TaskEntry | undefined>;
+  getMany(ownerId: string, ids: readonly string[]): Promise<Map<string, TaskEntry>>;
   /** Deletes tasks. @returns per id, the task as it was, or null when there was none */
-  deleteMany(ids: readonly string[]): Promise<(TaskEntry | null)[]>;
-  /** Ids of tasks that ended before `before`, at most `limit`. */
-  endedBefore(before: number, limit: number): Promise<string[]>;
-  /** Ids of tasks waiting for their endpoint since before `before`, at most `limit`. */
-  waitingSince(before: number, limit: number): Promise<string[]>;
-  /** Ids of tasks waiting for their inputs since before `before`, at most `limit` (the sweep checks them). */
-  waitingForInputs(before: number, limit: number): Promise<string[]>;
-  /** Whether a live (not ended) task uses this function or endpoint id. */
-  isReferenced(id: string): Promise<boolean>;
+  deleteMany(ownerId: string, ids: readonly string[]): Promise<(TaskEntry | null)[]>;
+  /** Ids of the owner's tasks that ended before `before`, at most `limit`. */
+  endedBefore(ownerId: string, before: number, limit: number): Promise<string[]>;
+  /** Ids of the owner's tasks waiting for their endpoint since before `before`, at most `limit`. */
+  waitingSince(ownerId: string, before: number, limit: number): Promise<string[]>;
+  /** Ids of the owner's tasks waiting for their inputs since before `before`, at most `limit` (the sweep checks them). */
+  waitingForInputs(ownerId: string, before: number, limit: number): Promise<string[]>;
+  /** Whether a live (not ended) task of the owner uses this function or endpoint id. */
+  isReferenced(ownerId: string, id: string): Promise<boolean>;
 }
 
-/** Task groups: the group, its tasks in submit order, and results no subscriber has received. */
+/**
+ * Task groups: the group, its tasks in submit order, and results no subscriber has received. A
+ * group id is one user's across the service (`claim`, `get`); its tasks are found under that owner.
+ */
 export interface GroupRepo {
   get(id: string): Promise<GroupEntry | undefined>;
   /** Creates the group for `ownerId` unless it exists, and marks it used. @returns the group as it is now */
   claim(id: string, ownerId: string, now: number): Promise<GroupEntry>;
   /** Takes tasks out of the group (they were deleted). */
-  removeTasks(id: string, taskIds: readonly string[]): Promise<void>;
+  removeTasks(ownerId: string, id: string, taskIds: readonly string[]): Promise<void>;
   /** The group's task ids in submit order: all of them, or `limit` from `offset`. */
-  taskIds(id: string, offset?: number, limit?: number): Promise<string[]>;
-  size(id: string): Promise<number>;
-  removeUndelivered(id: string, taskIds: readonly string[]): Promise<void>;
+  taskIds(ownerId: string, id: string, offset?: number, limit?: number): Promise<string[]>;
+  size(ownerId: string, id: string): Promise<number>;
+  removeUndelivered(ownerId: string, id: string, taskIds: readonly string[]): Promise<void>;
   /** Takes every undelivered id at once: two subscribers draining together each get a share, none twice. */
-  drainUndelivered(id: string): Promise<string[]>;
-  /** Ids of groups last used before `before`, at most `limit`. */
-  idleBefore(before: number, limit: number): Promise<string[]>;
-  delete(id: string): Promise<void>;
+  drainUndelivered(ownerId: string, id: string): Promise<string[]>;
+  /** Ids of the owner's groups last used before `before`, at most `limit`. */
+  idleBefore(ownerId: string, before: number, limit: number): Promise<string[]>;
+  /** The users who hold any group (every task is in one): whose tasks and groups the sweep visits. */
+  owners(): Promise<string[]>;
+  /** Deletes the group if it is still empty and last used before `before`. @returns whether it was deleted */
+  delete(ownerId: string, id: string, before: number): Promise<boolean>;
 }
 
 /** Registered functions. */
@@ -100,7 +111,7 @@ export interface SubmitPort {
  * die first). An ended or deleted task forgets its dependants.
  */
 export interface ReportPort {
-  report(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], retentionMs: number): Promise<ReportOutcome>;
+  report(ownerId: string, endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], retentionMs: number): Promise<ReportOutcome>;
 }
 
 /** How much of one task's partials the service holds (docs/limits.md, §11). */

@@ -23,14 +23,14 @@ import { ServiceMadeError } from '../ServiceMadeError.js';
 export class DependencyCases {
   readonly #backend: Backend;
   readonly #log: Logger;
-  readonly #end: (ends: readonly TaskCompletion[]) => Promise<void>;
+  readonly #end: (ownerId: string, ends: readonly TaskCompletion[]) => Promise<void>;
 
   /**
    * @param backend - where tasks are read, counted and told
    * @param log - where a failed event is told
    * @param end - records ends (and what follows from them), as the broker's report does
    */
-  constructor(backend: Backend, log: Logger, end: (ends: readonly TaskCompletion[]) => Promise<void>) {
+  constructor(backend: Backend, log: Logger, end: (ownerId: string, ends: readonly TaskCompletion[]) => Promise<void>) {
     this.#backend = backend;
     this.#log = log;
     this.#end = end;
@@ -61,15 +61,19 @@ export class DependencyCases {
    * @returns once recorded (their dependants too)
    */
   async doom(doomed: readonly DoomedTask[], completedAt: number): Promise<void> {
-    if (doomed.length === 0) return;
-    const inputs = await this.#backend.tasks.getMany([...new Set(doomed.map((d) => d.inputId))]);
-    const ends = doomed.map(({ task, inputId }): TaskCompletion => {
-      const input = inputs.get(inputId);
-      const how = input === undefined ? 'is gone (expired or deleted)' : input.status === 'cancelled' ? 'was cancelled' : `ended as ${input.status}`;
-      const error = new ServiceMadeError(DEPENDENCY_FAILED, dependencyFailedMessage(task.id, inputId, how));
-      return { id: task.id, end: { status: 'failed', result: null, exception: serializeErrorAs(errorFormOf(task.payload), error), completedAt } };
-    });
-    await this.#end(ends);
+    // A task's inputs are its owner's: each owner's in one write.
+    const byOwner = new Map<string, DoomedTask[]>();
+    for (const d of doomed) (byOwner.get(d.task.ownerId) ?? byOwner.set(d.task.ownerId, []).get(d.task.ownerId)!).push(d);
+    for (const [ownerId, owned] of byOwner) {
+      const inputs = await this.#backend.tasks.getMany(ownerId, [...new Set(owned.map((d) => d.inputId))]);
+      const ends = owned.map(({ task, inputId }): TaskCompletion => {
+        const input = inputs.get(inputId);
+        const how = input === undefined ? 'is gone (expired or deleted)' : input.status === 'cancelled' ? 'was cancelled' : `ended as ${input.status}`;
+        const error = new ServiceMadeError(DEPENDENCY_FAILED, dependencyFailedMessage(task.id, inputId, how));
+        return { id: task.id, end: { status: 'failed', result: null, exception: serializeErrorAs(errorFormOf(task.payload), error), completedAt } };
+      });
+      await this.#end(ownerId, ends);
+    }
   }
 
   /**
@@ -77,15 +81,16 @@ export class DependencyCases {
    * replica whose write doomed them died before it ended them. (A success releases its
    * dependants in the input's own atomic write, so nothing waits on a succeeded input.)
    *
+   * @param ownerId - whose tasks
    * @param now - the sweep's time
    * @param limit - the most waiting tasks to look at
    * @returns how many it failed
    */
-  async heal(now: number, limit: number): Promise<number> {
+  async heal(ownerId: string, now: number, limit: number): Promise<number> {
     const { tasks } = this.#backend;
-    const waiting = [...(await tasks.getMany(await tasks.waitingForInputs(now, limit))).values()].filter((t) => t.status === WAITING_STATUS);
+    const waiting = [...(await tasks.getMany(ownerId, await tasks.waitingForInputs(ownerId, now, limit))).values()].filter((t) => t.status === WAITING_STATUS);
     if (waiting.length === 0) return 0;
-    const inputs = await tasks.getMany([...new Set(waiting.flatMap((t) => t.inputs ?? []))]);
+    const inputs = await tasks.getMany(ownerId, [...new Set(waiting.flatMap((t) => t.inputs ?? []))]);
     const doomed: DoomedTask[] = [];
     for (const task of waiting) {
       const inputId = (task.inputs ?? []).find((id) => {
@@ -108,15 +113,17 @@ export class DependencyCases {
    */
   async inputsOf(tasks: readonly TaskEntry[]): Promise<Map<string, Record<string, string>>> {
     const out = new Map<string, Record<string, string>>();
-    const ids = new Set<string>();
-    for (const task of tasks) for (const id of task.inputs ?? []) ids.add(id);
+    const ids = new Map<string, Set<string>>();
+    for (const task of tasks) for (const id of task.inputs ?? []) (ids.get(task.ownerId) ?? ids.set(task.ownerId, new Set()).get(task.ownerId)!).add(id);
     if (ids.size === 0) return out;
-    const found = await this.#backend.tasks.getMany([...ids]);
+    const found = new Map<string, Map<string, TaskEntry>>();
+    await Promise.all([...ids].map(async ([ownerId, owned]) => found.set(ownerId, await this.#backend.tasks.getMany(ownerId, [...owned]))));
     for (const task of tasks) {
       if (!task.inputs?.length) continue;
+      const mine = found.get(task.ownerId)!;
       const inputs: Record<string, string> = {};
       for (const id of task.inputs) {
-        const input = found.get(id);
+        const input = mine.get(id);
         if (input?.status === 'success' && input.result !== null) inputs[id] = input.result;
       }
       out.set(task.id, inputs);

@@ -31,12 +31,13 @@ export class EndpointConnections {
   /**
    * The work queue one connection consumes.
    *
+   * @param ownerId - the endpoint's owner
    * @param endpointId - the endpoint
    * @param consumerId - the connection
    * @returns its queue
    */
-  queue(endpointId: string, consumerId: string): EndpointQueue {
-    return this.#backend.bus.queue(endpointId, consumerId);
+  queue(ownerId: string, endpointId: string, consumerId: string): EndpointQueue {
+    return this.#backend.bus.queue(ownerId, endpointId, consumerId);
   }
 
   /**
@@ -98,12 +99,13 @@ export class EndpointConnections {
    * Gives back what the endpoint's connections that are no longer present held (their replica
    * died), requeued.
    *
+   * @param ownerId - the endpoint's owner
    * @param endpointId - the endpoint
    * @returns how many tasks were requeued
    */
-  async reclaimDead(endpointId: string): Promise<number> {
+  async reclaimDead(ownerId: string, endpointId: string): Promise<number> {
     const alive = await this.#backend.presence.consumers(endpointId);
-    return this.#broker.reclaim(endpointId, (consumerId) => alive.has(consumerId));
+    return this.#broker.reclaim(ownerId, endpointId, (consumerId) => alive.has(consumerId));
   }
 
   /**

@@ -23,7 +23,7 @@ export interface TaskCredit {
  * @example
  * ```ts
  * const partials = new PartialCases(backend, window, maxResultBytes, log);
- * await partials.report(endpointId, [{ type: 'partial', task_id, seq: 0, value: '11\n1' }]);
+ * await partials.report(ownerId, endpointId, [{ type: 'partial', task_id, seq: 0, value: '11\n1' }]);
  * ```
  */
 export class PartialCases {
@@ -55,18 +55,19 @@ export class PartialCases {
    * each seq once; the stored ones go to the task's group. A task that sent only seqs heard
    * before is running again: its current credit is answered, for the endpoint connection.
    *
+   * @param ownerId - the endpoint's owner (whose tasks it runs)
    * @param endpointId - the endpoint that sent them
    * @param messages - its partial messages, in the order received
    * @returns the credits to send back to the sending connection
    */
-  async report(endpointId: string, messages: readonly EndpointPartialMessage[]): Promise<TaskCredit[]> {
+  async report(ownerId: string, endpointId: string, messages: readonly EndpointPartialMessage[]): Promise<TaskCredit[]> {
     const valid = messages.filter((m) => {
       if (Number.isSafeInteger(m.seq) && m.seq >= 0 && typeof m.value === 'string' && ResultTooLarge.check(m.value, this.#maxValueBytes) === undefined) return true;
       this.#log.warn({ endpointId, taskId: m.task_id, seq: m.seq }, 'dropped a partial with no whole seq, no string value, or a value over the result size limit');
       return false;
     });
     if (valid.length === 0) return [];
-    const tasks = await this.#backend.tasks.getMany([...new Set(valid.map((m) => m.task_id))]);
+    const tasks = await this.#backend.tasks.getMany(ownerId, [...new Set(valid.map((m) => m.task_id))]);
     const items: PartialItem[] = [];
     for (const m of valid) {
       const task = tasks.get(m.task_id);
@@ -104,10 +105,10 @@ export class PartialCases {
     const last = new Map<string, number>();
     for (const [taskId, seq] of acks) if (Number.isSafeInteger(seq) && seq >= 0) last.set(taskId, Math.max(seq, last.get(taskId) ?? -1));
     if (last.size === 0) return;
-    const tasks = await this.#backend.tasks.getMany([...last.keys()]);
+    const tasks = await this.#backend.tasks.getMany(userId, [...last.keys()]);
     const items = [...last].flatMap(([taskId, seq]) => {
       const task = tasks.get(taskId);
-      return task === undefined || task.ownerId !== userId ? [] : [{ groupId: task.groupId, taskId, seq, endpointId: task.endpointId, live: !isFinalStatus(task.status) }];
+      return task === undefined ? [] : [{ groupId: task.groupId, taskId, seq, endpointId: task.endpointId, live: !isFinalStatus(task.status) }];
     });
     if (items.length === 0) return;
     const credits = await this.#backend.partials.ack(items, this.#window);

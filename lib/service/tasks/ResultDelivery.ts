@@ -47,21 +47,22 @@ export class ResultDelivery {
     await this.#backend.bus.groupReady(groupId);
     const group = await this.#backend.groups.get(groupId);
     if (group === undefined || group.ownerId !== userId) return { live: [], ended: [], owned: false };
-    const live = statuses ? [...(await this.#backend.tasks.getMany(await this.#backend.groups.taskIds(groupId))).values()].filter((t) => !isFinalStatus(t.status)) : [];
-    const ids = await this.#backend.groups.drainUndelivered(groupId);
-    const ended = ids.length === 0 ? [] : [...(await this.#backend.tasks.getMany(ids)).values()].filter((t) => t.completedAt !== null);
+    const live = statuses ? [...(await this.#backend.tasks.getMany(userId, await this.#backend.groups.taskIds(userId, groupId))).values()].filter((t) => !isFinalStatus(t.status)) : [];
+    const ids = await this.#backend.groups.drainUndelivered(userId, groupId);
+    const ended = ids.length === 0 ? [] : [...(await this.#backend.tasks.getMany(userId, ids)).values()].filter((t) => t.completedAt !== null);
     return { live, ended, owned: true };
   }
 
   /**
    * Marks results delivered: they no longer wait for a later subscriber.
    *
+   * @param ownerId - the group's owner
    * @param groupId - their group
    * @param taskIds - the tasks
    * @returns when stored
    */
-  delivered(groupId: string, taskIds: readonly string[]): Promise<void> {
-    return this.#backend.groups.removeUndelivered(groupId, taskIds);
+  delivered(ownerId: string, groupId: string, taskIds: readonly string[]): Promise<void> {
+    return this.#backend.groups.removeUndelivered(ownerId, groupId, taskIds);
   }
 
   /**

@@ -46,6 +46,8 @@ export interface EndpointHubOptions {
 interface Connection {
   readonly socket: WebSocket;
   readonly endpointId: string;
+  /** The endpoint's owner: its tasks and queue are found under them. */
+  readonly ownerId: string;
   readonly consumerId: string;
   readonly queue: EndpointQueue;
   /** Task id → queue reference, for the tasks sent and not ended. */
@@ -199,8 +201,9 @@ export class EndpointHub {
     const connection: Connection = {
       socket,
       endpointId,
+      ownerId,
       consumerId,
-      queue: this.#connectionsCases.queue(endpointId, consumerId),
+      queue: this.#connectionsCases.queue(ownerId, endpointId, consumerId),
       inflight: new Map(),
       running: new Set(),
       offered: new Set(),
@@ -225,7 +228,7 @@ export class EndpointHub {
     void this.#connectionsCases.connected(endpointId, ownerId).catch(logFailure(log, 'touching the endpoint failed'));
     // Present first, then reclaim: what a connection of this endpoint on a replica that died held
     // comes back to it at once if that presence has already expired.
-    void this.#heartbeat(connection).then(() => this.#reclaim(endpointId));
+    void this.#heartbeat(connection).then(() => this.#reclaim(ownerId, endpointId));
     this.#startTimer();
     connection.subscriptions.push(
       connection.queue.wake$.subscribe({ next: () => this.#pump(connection), error: logFailure(log, 'the endpoint queue\'s wake-ups failed; the presence tick pumps instead') }),
@@ -375,7 +378,7 @@ export class EndpointHub {
       }
       this.#strikes.delete(id);
       const error = new ResultTooLarge(undefined, this.#maxFrameBytes, `the endpoint's connection was closed ${strikes} times for a frame over the channel's limit while this task was running`);
-      void this.#broker.finish(connection.endpointId, { type: 'result', task_id: id, exception: serializeError(error) }).catch(logFailure(this.#log, 'failing a task that overflowed its connection failed; it runs again', { taskId: id }));
+      void this.#broker.finish(connection.ownerId, connection.endpointId, { type: 'result', task_id: id, exception: serializeError(error) }).catch(logFailure(this.#log, 'failing a task that overflowed its connection failed; it runs again', { taskId: id }));
     }
   }
 
@@ -490,7 +493,7 @@ export class EndpointHub {
     if (results.length > 0) await connection.partialsRecorded;
     try {
       // One broker call: one script in Redis for the statuses and results together.
-      const recorded = this.#broker.report(connection.endpointId, statuses, results);
+      const recorded = this.#broker.report(connection.ownerId, connection.endpointId, statuses, results);
       // The endpoint has room again: more work goes out while these results are being recorded.
       if (acks.length > 0 && attempt === 0) this.#pump(connection);
       await recorded;
@@ -521,7 +524,7 @@ export class EndpointHub {
   async #recordPartials(connection: Connection, partials: readonly EndpointPartialMessage[]): Promise<void> {
     for (let attempt = 0; this.#connections.has(connection); attempt++) {
       try {
-        const credits = await this.#broker.partials.report(connection.endpointId, partials);
+        const credits = await this.#broker.partials.report(connection.ownerId, connection.endpointId, partials);
         // To this connection, sent the task or not: a reconnected endpoint sends its unstored partials again before the task comes back to it.
         if (credits.length > 0) this.#send(connection, credits.map(({ taskId, credit }) => ({ type: 'credit', task_id: taskId, count: credit.count, bytes: credit.bytes })));
         return;
@@ -565,18 +568,18 @@ export class EndpointHub {
    * recorded), so that they move on within failoverMs.
    */
   async #presence(): Promise<void> {
-    const endpoints = new Set<string>();
+    const endpoints = new Map<string, string>();
     await Promise.all([...this.#connections].map((connection) => {
-      endpoints.add(connection.endpointId);
+      endpoints.set(connection.endpointId, connection.ownerId);
       this.#pump(connection);
       return this.#heartbeat(connection);
     }));
-    await Promise.all([...endpoints].map((endpointId) => this.#reclaim(endpointId)));
+    await Promise.all([...endpoints].map(([endpointId, ownerId]) => this.#reclaim(ownerId, endpointId)));
   }
 
-  async #reclaim(endpointId: string): Promise<void> {
+  async #reclaim(ownerId: string, endpointId: string): Promise<void> {
     try {
-      const requeued = await this.#connectionsCases.reclaimDead(endpointId);
+      const requeued = await this.#connectionsCases.reclaimDead(ownerId, endpointId);
       if (requeued > 0) this.#log.info({ endpointId, requeued }, 'requeued the tasks of endpoint connections no longer alive');
     } catch (error) {
       this.#log.warn({ err: error, endpointId }, 'reclaiming tasks failed; the next presence tick tries again');

@@ -69,8 +69,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class ResultHub {
   readonly #byGroup = new Map<string, Followed>();
   readonly #listeners = new Set<Listener>();
-  /** Results delivered this tick, by group; emptied by the next tick's one call per group. */
-  readonly #deliveredByGroup = new Map<string, string[]>();
+  /** Results delivered this tick, by owner and group (`<owner> <group>`); emptied by the next tick's one call per group. */
+  readonly #deliveredByGroup = new Map<string, { ownerId: string; groupId: string; taskIds: string[] }>();
   readonly #delivery: ResultDelivery;
   readonly #partials: PartialCases;
   readonly #limits: ResultHubLimits;
@@ -285,22 +285,23 @@ export class ResultHub {
       sent = true;
     }
     // Delivered: it no longer waits for a later subscriber (the client's sweep covers a socket that dies now).
-    if (sent && !isStatus) this.#delivered(event.groupId, event.taskId);
+    if (sent && !isStatus) this.#delivered(event.ownerId, event.groupId, event.taskId);
     // Once: later results of the group do not wait for later submits, so a steady stream of submits never starves them.
     if (hold) void this.#gate.opened(event.groupId).then(() => this.#onEvent(listeners, event, true));
   }
 
   /** Marks a result delivered; those of one tick go to the store in one call per group. */
-  #delivered(groupId: string, taskId: string): void {
-    const ids = this.#deliveredByGroup.get(groupId);
-    if (ids !== undefined) return void ids.push(taskId);
-    this.#deliveredByGroup.set(groupId, [taskId]);
+  #delivered(ownerId: string, groupId: string, taskId: string): void {
+    const key = `${ownerId} ${groupId}`;
+    const held = this.#deliveredByGroup.get(key);
+    if (held !== undefined) return void held.taskIds.push(taskId);
+    this.#deliveredByGroup.set(key, { ownerId, groupId, taskIds: [taskId] });
     if (this.#deliveredByGroup.size > 1) return;
     setImmediate(() => {
-      const byGroup = [...this.#deliveredByGroup];
+      const byGroup = [...this.#deliveredByGroup.values()];
       this.#deliveredByGroup.clear();
       // A result left marked undelivered is sent again on a later drain: the client drops duplicates.
-      for (const [group, taskIds] of byGroup) void this.#delivery.delivered(group, taskIds).catch(logFailure(this.#limits.logger, 'unmarking delivered results failed', { groupId: group, tasks: taskIds.length }));
+      for (const { ownerId, groupId, taskIds } of byGroup) void this.#delivery.delivered(ownerId, groupId, taskIds).catch(logFailure(this.#limits.logger, 'unmarking delivered results failed', { groupId, tasks: taskIds.length }));
     });
   }
 }

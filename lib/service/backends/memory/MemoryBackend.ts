@@ -56,9 +56,9 @@ export class MemoryBackend implements Backend {
   }
 
   // Runs to its end without awaiting: moves, ends and undelivered marks are one atomic step.
-  async report(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[]): Promise<ReportOutcome> {
-    const moved = this.tasks.advanceNow(endpointId, moves);
-    const ended = this.tasks.completeNow(ends);
+  async report(ownerId: string, endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[]): Promise<ReportOutcome> {
+    const moved = this.tasks.advanceNow(ownerId, endpointId, moves);
+    const ended = this.tasks.completeNow(ownerId, ends);
     const { released, doomed } = this.tasks.settleDependantsNow(ended, ends);
     // Each endpoint's consumers woken once, however many of its tasks were released.
     const byEndpoint = new Map<string, string[]>();

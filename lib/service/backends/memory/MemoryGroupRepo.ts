@@ -37,8 +37,14 @@ export class MemoryGroupRepo implements GroupRepo {
     return true;
   }
 
-  async removeTasks(id: string, taskIds: readonly string[]): Promise<void> {
+  /** The owner's group (another user's is none). */
+  #mine(ownerId: string, id: string): Group | undefined {
     const group = this.#groups.get(id);
+    return group !== undefined && group.entry.ownerId === ownerId ? group : undefined;
+  }
+
+  async removeTasks(ownerId: string, id: string, taskIds: readonly string[]): Promise<void> {
+    const group = this.#mine(ownerId, id);
     if (!group) return;
     for (const taskId of taskIds) {
       group.taskIds.delete(taskId);
@@ -46,13 +52,13 @@ export class MemoryGroupRepo implements GroupRepo {
     }
   }
 
-  async taskIds(id: string, offset = 0, limit?: number): Promise<string[]> {
-    const all = [...(this.#groups.get(id)?.taskIds ?? [])];
+  async taskIds(ownerId: string, id: string, offset = 0, limit?: number): Promise<string[]> {
+    const all = [...(this.#mine(ownerId, id)?.taskIds ?? [])];
     return all.slice(offset, limit === undefined ? undefined : offset + limit);
   }
 
-  async size(id: string): Promise<number> {
-    return this.#groups.get(id)?.taskIds.size ?? 0;
+  async size(ownerId: string, id: string): Promise<number> {
+    return this.#mine(ownerId, id)?.taskIds.size ?? 0;
   }
 
   /** Marks ended tasks undelivered, synchronously: part of MemoryBackend's atomic report. */
@@ -61,29 +67,38 @@ export class MemoryGroupRepo implements GroupRepo {
     if (group) for (const taskId of taskIds) group.undelivered.add(taskId);
   }
 
-  async removeUndelivered(id: string, taskIds: readonly string[]): Promise<void> {
-    const group = this.#groups.get(id);
+  async removeUndelivered(ownerId: string, id: string, taskIds: readonly string[]): Promise<void> {
+    const group = this.#mine(ownerId, id);
     if (group) for (const taskId of taskIds) group.undelivered.delete(taskId);
   }
 
-  async drainUndelivered(id: string): Promise<string[]> {
-    const group = this.#groups.get(id);
+  async drainUndelivered(ownerId: string, id: string): Promise<string[]> {
+    const group = this.#mine(ownerId, id);
     if (!group) return [];
     const ids = [...group.undelivered];
     group.undelivered.clear();
     return ids;
   }
 
-  async idleBefore(before: number, limit: number): Promise<string[]> {
+  async idleBefore(ownerId: string, before: number, limit: number): Promise<string[]> {
     const out: string[] = [];
     for (const group of this.#groups.values()) {
       if (out.length >= limit) break;
-      if (group.entry.touchedAt < before) out.push(group.entry.id);
+      if (group.entry.ownerId === ownerId && group.entry.touchedAt < before) out.push(group.entry.id);
     }
     return out;
   }
 
-  async delete(id: string): Promise<void> {
+  async owners(): Promise<string[]> {
+    const out = new Set<string>();
+    for (const group of this.#groups.values()) out.add(group.entry.ownerId);
+    return [...out];
+  }
+
+  async delete(ownerId: string, id: string, before: number): Promise<boolean> {
+    const group = this.#mine(ownerId, id);
+    if (!group || group.taskIds.size > 0 || group.entry.touchedAt >= before) return false;
     this.#groups.delete(id);
+    return true;
   }
 }

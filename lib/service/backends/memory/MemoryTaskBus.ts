@@ -62,7 +62,8 @@ export class MemoryTaskBus implements TaskBus {
 
   async groupReady(): Promise<void> {}
 
-  queue(endpointId: string, consumerId: string): EndpointQueue {
+  // One queue per endpoint id: an endpoint is one user's, and only its owner's connections take from it.
+  queue(ownerId: string, endpointId: string, consumerId: string): EndpointQueue {
     const line = this.#line(endpointId);
     line.taken.set(consumerId, new Map());
     const queue: EndpointQueue = {
@@ -70,7 +71,7 @@ export class MemoryTaskBus implements TaskBus {
       takeAndClaim: async (max) => {
         const taken = await queue.take(max);
         if (this.#tasks === null) return taken.map((t): ClaimedTask => ({ ...t, before: null }));
-        const befores = this.#tasks.advanceNow(endpointId, taken.map((t) => ({ id: t.taskId, to: DISPATCHED_STATUS })), 'dispatch');
+        const befores = this.#tasks.advanceNow(ownerId, endpointId, taken.map((t) => ({ id: t.taskId, to: DISPATCHED_STATUS })), 'dispatch');
         return taken.map((t, i): ClaimedTask => ({ ...t, before: befores[i]! }));
       },
       take: async (max) => {
@@ -111,11 +112,11 @@ export class MemoryTaskBus implements TaskBus {
     this.#dropIfIdle(endpointId, line);
   }
 
-  async forget(endpointId: string): Promise<void> {
+  async forget(_ownerId: string, endpointId: string): Promise<void> {
     this.#lines.delete(endpointId);
   }
 
-  async reclaim(endpointId: string, alive: (consumerId: string) => boolean): Promise<TaskEntry[]> {
+  async reclaim(_ownerId: string, endpointId: string, alive: (consumerId: string) => boolean): Promise<TaskEntry[]> {
     const line = this.#lines.get(endpointId);
     if (!line) return [];
     const ids: string[] = [];

@@ -16,7 +16,7 @@ export interface TaskTally {
  */
 export class MemoryTaskRepo implements TaskRepo {
   readonly #tasks = new Map<string, TaskEntry>();
-  /** Function and endpoint ids → live tasks using them. The repo owns it: complete and delete decrement. */
+  /** `<owner> <function or endpoint id>` → live tasks using it (counted per user, as in Redis). The repo owns it: complete and delete decrement. */
   readonly #references = new Map<string, number>();
   /** Who waits on whom (docs/protocol-extensions.md §12). */
   readonly dependencies = new MemoryDependencies();
@@ -33,15 +33,21 @@ export class MemoryTaskRepo implements TaskRepo {
     this.#tally?.taskChanged(before, after);
   }
 
-  async get(id: string): Promise<TaskEntry | undefined> {
+  /** The owner's task by id (another user's is none). */
+  #mine(ownerId: string, id: string): TaskEntry | undefined {
     const task = this.#tasks.get(id);
+    return task !== undefined && task.ownerId === ownerId ? task : undefined;
+  }
+
+  async get(ownerId: string, id: string): Promise<TaskEntry | undefined> {
+    const task = this.#mine(ownerId, id);
     return task === undefined ? undefined : { ...task };
   }
 
-  async getMany(ids: readonly string[]): Promise<Map<string, TaskEntry>> {
+  async getMany(ownerId: string, ids: readonly string[]): Promise<Map<string, TaskEntry>> {
     const out = new Map<string, TaskEntry>();
     for (const id of ids) {
-      const task = this.#tasks.get(id);
+      const task = this.#mine(ownerId, id);
       if (task) out.set(id, { ...task });
     }
     return out;
@@ -123,9 +129,9 @@ export class MemoryTaskRepo implements TaskRepo {
    * Moves tasks forward, synchronously (the memory bus claims tasks with it).
    * @returns per move, the task before, or null
    */
-  advanceNow(endpointId: string, moves: readonly TaskMove[], kind: 'dispatch' | 'report' = 'report'): (TaskEntry | null)[] {
+  advanceNow(ownerId: string, endpointId: string, moves: readonly TaskMove[], kind: 'dispatch' | 'report' = 'report'): (TaskEntry | null)[] {
     return moves.map(({ id, to }) => {
-      const task = this.#tasks.get(id);
+      const task = this.#mine(ownerId, id);
       if (!task || task.endpointId !== endpointId || !canMove(kind, task.status, to)) return null;
       this.#put(task, { ...task, status: to });
       return task;
@@ -137,9 +143,9 @@ export class MemoryTaskRepo implements TaskRepo {
    * backend's expiry: ended tasks are kept until it deletes them, at `retentionMs`.
    * @returns per end, the task before, or null
    */
-  completeNow(ends: readonly TaskCompletion[]): (TaskEntry | null)[] {
+  completeNow(ownerId: string, ends: readonly TaskCompletion[]): (TaskEntry | null)[] {
     return ends.map(({ id, end, endpointId }) => {
-      const task = this.#tasks.get(id);
+      const task = this.#mine(ownerId, id);
       if (!task || !canMove('end', task.status, end.status) || (endpointId !== undefined && task.endpointId !== endpointId)) return null;
       this.#put(task, { ...task, ...end, payload: null });
       this.#reference(task, -1);
@@ -148,9 +154,9 @@ export class MemoryTaskRepo implements TaskRepo {
     });
   }
 
-  async deleteMany(ids: readonly string[]): Promise<(TaskEntry | null)[]> {
+  async deleteMany(ownerId: string, ids: readonly string[]): Promise<(TaskEntry | null)[]> {
     return ids.map((id) => {
-      const task = this.#tasks.get(id);
+      const task = this.#mine(ownerId, id);
       if (!task) return null;
       this.#tasks.delete(id);
       this.#tally?.taskChanged(task, null);
@@ -162,39 +168,40 @@ export class MemoryTaskRepo implements TaskRepo {
     });
   }
 
-  async endedBefore(before: number, limit: number): Promise<string[]> {
+  async endedBefore(ownerId: string, before: number, limit: number): Promise<string[]> {
     const out: string[] = [];
     for (const task of this.#tasks.values()) {
       if (out.length >= limit) break;
-      if (task.completedAt !== null && task.completedAt < before) out.push(task.id);
+      if (task.ownerId === ownerId && task.completedAt !== null && task.completedAt < before) out.push(task.id);
     }
     return out;
   }
 
-  async waitingSince(before: number, limit: number): Promise<string[]> {
+  async waitingSince(ownerId: string, before: number, limit: number): Promise<string[]> {
     const out: string[] = [];
     for (const task of this.#tasks.values()) {
       if (out.length >= limit) break;
-      if (task.status === 'waiting-for-ep' && task.queuedAt < before) out.push(task.id);
+      if (task.ownerId === ownerId && task.status === 'waiting-for-ep' && task.queuedAt < before) out.push(task.id);
     }
     return out;
   }
 
-  async waitingForInputs(before: number, limit: number): Promise<string[]> {
+  async waitingForInputs(ownerId: string, before: number, limit: number): Promise<string[]> {
     const out: string[] = [];
     for (const task of this.#tasks.values()) {
       if (out.length >= limit) break;
-      if (task.status === WAITING_STATUS && task.queuedAt < before) out.push(task.id);
+      if (task.ownerId === ownerId && task.status === WAITING_STATUS && task.queuedAt < before) out.push(task.id);
     }
     return out;
   }
 
-  async isReferenced(id: string): Promise<boolean> {
-    return (this.#references.get(id) ?? 0) > 0;
+  // Counted per owner, as the Redis backend counts in each user's hash.
+  async isReferenced(ownerId: string, id: string): Promise<boolean> {
+    return (this.#references.get(`${ownerId} ${id}`) ?? 0) > 0;
   }
 
   #reference(task: TaskEntry, delta: number): void {
-    for (const id of [task.functionId, task.endpointId]) {
+    for (const id of [`${task.ownerId} ${task.functionId}`, `${task.ownerId} ${task.endpointId}`]) {
       const n = (this.#references.get(id) ?? 0) + delta;
       if (n > 0) this.#references.set(id, n);
       else this.#references.delete(id);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './openRedis.js';
 import type { Logger } from '../../log.js';
 import { Observable, Subject } from 'rxjs';
 
@@ -13,7 +13,7 @@ interface Channel {
  * socket here needs.
  */
 export class ChannelSubscriber {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #channels = new Map<string, Channel>();
   readonly #log: Logger;
 
@@ -21,7 +21,7 @@ export class ChannelSubscriber {
    * @param redis - a connection used for nothing but subscriptions
    * @param log - where failed subscribe and unsubscribe calls are told
    */
-  constructor(redis: Redis, log: Logger) {
+  constructor(redis: RedisConnection, log: Logger) {
     this.#redis = redis;
     this.#log = log.child({ component: 'redis-channels' });
     redis.on('message', (channel: string, message: string) => this.#channels.get(channel)?.subject.next(message));

@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis';
 import type { Backend } from '../../core/Backend.js';
 import type { DoomedTask, EndpointEntry, FunctionEntry, ReportOutcome, SubmitOutcome, TaskCompletion, TaskEntry, TaskMove } from '../../core/records.js';
 import { createLogger, type Logger } from '../../log.js';
 import { ChannelSubscriber } from './ChannelSubscriber.js';
+import { openRedis, redactUrl, type RedisConnection } from './openRedis.js';
 import { RedisClient } from './RedisClient.js';
 import { RedisCounters } from './RedisCounters.js';
 import { RedisGroupRepo } from './RedisGroupRepo.js';
@@ -47,9 +47,9 @@ export class RedisBackend implements Backend {
   readonly bus: RedisTaskBus;
   readonly presence: RedisPresence;
   readonly #client: RedisClient;
-  readonly #subscriber: Redis;
+  readonly #subscriber: RedisConnection;
 
-  private constructor(redis: Redis, subscriber: Redis, options: RedisBackendOptions) {
+  private constructor(redis: RedisConnection, subscriber: RedisConnection, options: RedisBackendOptions) {
     const client = (this.#client = new RedisClient(redis, options.prefix ?? 'fx:'));
     this.#subscriber = subscriber;
     this.tasks = new RedisTaskRepo(client);
@@ -67,7 +67,8 @@ export class RedisBackend implements Backend {
   /**
    * Connects to Redis and checks it answers.
    *
-   * @param url - `redis://host:port[/db]`
+   * @param url - `redis://host:port[/db]`, or `redis-cluster://host:port,host:port,...` for a
+   *   Redis Cluster (each user's task keys share one hash tag: docs/architecture.md)
    * @param options - key prefix, backstop expiry
    * @returns the backend
    * @example
@@ -79,8 +80,8 @@ export class RedisBackend implements Backend {
     // Commands issued in one tick go in one round trip.
     // A command waits through two reconnect attempts at most, then fails: the request is answered
     // 503 with Retry-After instead of hanging while Redis is away.
-    const redis = new Redis(url, { enableAutoPipelining: true, lazyConnect: true, maxRetriesPerRequest: 2 });
-    const subscriber = new Redis(url, { lazyConnect: true });
+    const redis = openRedis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 2 });
+    const subscriber = openRedis(url);
     // ioredis reconnects with backoff; without a listener its errors would be thrown.
     const base = options.logger ?? createLogger();
     const log = base.child({ component: 'redis-connection', url: redactUrl(url) });
@@ -92,22 +93,26 @@ export class RedisBackend implements Backend {
     } catch (error) {
       redis.disconnect();
       subscriber.disconnect();
-      throw new Error(`Cannot reach Redis at ${url}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new Error(`Cannot reach Redis at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
     return new RedisBackend(redis, subscriber, { ...options, logger: base });
   }
 
   async submit(groupId: string, endpointId: string, tasks: readonly TaskEntry[]): Promise<SubmitOutcome> {
-    const [stream, wake] = this.bus.queueKeysOf(endpointId);
-    const fixed = [...this.tasks.submitKeys, ...this.groups.keysOf(groupId), stream, this.tasks.depsKey];
+    if (tasks.length === 0) return { existing: [], released: [], doomed: [] };
+    // Every task of one submit is its group's owner's (TaskBroker checks): one hash tag.
+    const ownerId = tasks[0]!.ownerId;
+    const [stream, wake] = this.bus.queueKeysOf(ownerId, endpointId);
+    const { queued, refs, deps, stats } = this.tasks.indexKeys(ownerId);
+    const fixed = [queued, refs, ...this.groups.keysOf(ownerId, groupId), stream, deps, stats];
     const byId = new Map(tasks.map((t) => [t.id, t]));
     const released: string[] = [];
     const doomed: DoomedTask[] = [];
     const existing = await inSlices(tasks, async (slice) => {
-      const { keys, args } = this.tasks.submitArgs(slice);
+      const { keys, args } = this.tasks.submitArgs(ownerId, slice);
       try {
         type Part<T> = T[] | Record<string, never>;
-        const [rows, ready, lost] = JSON.parse(await this.#client.script<string>('submit', [...fixed, ...keys], [wake, this.#client.taskKey(''), this.#client.statsPrefix, ...args])) as [Part<Row>, Part<string>, Part<[string, string]>];
+        const [rows, ready, lost] = JSON.parse(await this.#client.script<string>('submit', [...fixed, ...keys], [wake, this.#client.taskKey(ownerId, ''), ...args])) as [Part<Row>, Part<string>, Part<[string, string]>];
         released.push(...listOf(ready));
         for (const [id, inputId] of listOf(lost)) doomed.push({ task: byId.get(id)!, inputId });
         return listOf(rows).map(taskOf);
@@ -119,12 +124,12 @@ export class RedisBackend implements Backend {
     return { existing, released, doomed };
   }
 
-  report(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], retentionMs: number): Promise<ReportOutcome> {
-    return this.tasks.report(endpointId, moves, ends, retentionMs, this.#client.key('g', ''));
+  report(ownerId: string, endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], retentionMs: number): Promise<ReportOutcome> {
+    return this.tasks.report(ownerId, endpointId, moves, ends, retentionMs);
   }
 
   /** The connection @fastify/rate-limit counts requests in, so that limits are per user across replicas. */
-  get rateLimitRedis(): Redis {
+  get rateLimitRedis(): RedisConnection {
     return this.#client.redis;
   }
 
@@ -155,16 +160,5 @@ export class RedisBackend implements Backend {
   async close(): Promise<void> {
     await this.counters.close();
     await Promise.allSettled([this.#client.redis.quit(), this.#subscriber.quit()]);
-  }
-}
-
-/** A Redis URL without its password, for logs. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = 'redacted';
-    return parsed.toString();
-  } catch {
-    return '(not a URL)'; // connect() fails on it with its own error
   }
 }

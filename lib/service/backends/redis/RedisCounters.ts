@@ -5,9 +5,11 @@ import type { Logger } from '../../log.js';
 import type { RedisClient } from './RedisClient.js';
 
 /**
- * Counters as Redis hashes, the total and one per user, shared by every replica. The task figures
- * are written into them by the task scripts themselves, in the step that changes a task
- * (lua/includes/tally.lua); this class adds the others (sockets, requests, registrations). Its writes are not
+ * Counters as Redis hashes, one per user (under the user's hash tag) and one of totals, shared by
+ * every replica. The task figures are written into the user's hash by the task scripts
+ * themselves, in the step that changes a task (lua/includes/tally.lua), so the service's task
+ * totals are the sum over users (read when asked); this class adds the others (sockets,
+ * requests, registrations) to both. Its writes are not
  * awaited (a lost write skews a figure, never a task), and the writes of one tick are summed and
  * sent as one script: a batch of 1,000 tasks moving costs one command, not thousands. A read
  * sends what is pending first, so a replica reads its own writes.
@@ -31,7 +33,7 @@ export class RedisCounters implements Counters {
   }
 
   #key(userId: string): string {
-    return `${this.#client.statsPrefix}${userId === TOTAL ? 'total' : `u:${userId}`}`;
+    return userId === TOTAL ? this.#client.key('stats', 'total') : this.#client.statsKey(userId);
   }
 
   add(userId: string, counter: Counter, delta: number): void {
@@ -47,7 +49,17 @@ export class RedisCounters implements Counters {
 
   async snapshot(): Promise<ServiceStatsSnapshot> {
     void this.flush();
-    return toSnapshot(await this.#client.redis.hgetall(this.#key(TOTAL)));
+    const [totals, users] = await Promise.all([this.#client.redis.hgetall(this.#key(TOTAL)), this.#client.redis.smembers(this.#client.countedUsersKey)]);
+    // The task figures: the sum of the users' (one HMGET each, pipelined; in slices, so that a
+    // service with many users does not hold every reply at once).
+    const fields: Record<string, string> = { ...totals };
+    const sums = new Map<string, number>(TASK_FIGURES.map((f) => [f, 0]));
+    for (let i = 0; i < users.length; i += 1000) {
+      const rows = await Promise.all(users.slice(i, i + 1000).map((u) => this.#client.redis.hmget(this.#key(u), ...TASK_FIGURES)));
+      for (const row of rows) row.forEach((v, k) => sums.set(TASK_FIGURES[k]!, sums.get(TASK_FIGURES[k]!)! + Number(v ?? 0)));
+    }
+    for (const [field, n] of sums) fields[field] = String(n);
+    return toSnapshot(fields);
   }
 
   async userSnapshot(userId: string): Promise<ServiceStatsSnapshot> {
@@ -86,32 +98,32 @@ export class RedisCounters implements Counters {
 
   flush(): Promise<void> {
     if (this.#pending.size === 0) return Promise.resolve();
-    const keys: string[] = [];
-    const args: (string | number)[] = [];
     const sent = [...this.#pending];
-    for (const [who, fields] of sent) {
-      const at = args.push(0);
-      for (const [field, delta] of fields) if (delta !== 0) args.push(field, delta);
-      args[at - 1] = (args.length - at) / 2;
-      keys.push(this.#key(who));
-    }
     this.#pending.clear();
-    return this.#client.script('count', keys, args).then(
-      () => undefined,
-      (error: unknown) => {
-        // Kept, not lost: the changes go again with the next flush (the next change, or close).
-        this.#log?.warn({ err: error, counters: sent.length }, 'sending counter changes to Redis failed; they go again with the next');
-        for (const [who, fields] of sent) for (const [field, delta] of fields) this.#keep(who, field, delta);
+    // One script per hash: the user's and the totals are on different Redis Cluster slots.
+    return Promise.all(sent.map(async ([who, fields]) => {
+      const args: (string | number)[] = [];
+      for (const [field, delta] of fields) if (delta !== 0) args.push(field, delta);
+      if (args.length === 0) return;
+      try {
+        await this.#client.script('count', [this.#key(who)], args);
+      } catch (error) {
+        // Kept, not lost: this hash's changes go again with the next flush (the next change, or close).
+        this.#log?.warn({ err: error, fields: fields.size }, 'sending counter changes to Redis failed; they go again with the next');
+        for (const [field, delta] of fields) this.#keep(who, field, delta);
         // Not at once (Redis is away): in a second, or with the next change; never after close.
         if (this.#closed) return;
         this.#retry ??= setTimeout(() => {
           this.#retry = null;
           void this.flush();
         }, 1000).unref();
-      },
-    );
+      }
+    })).then(() => undefined);
   }
 }
+
+/** The figures the task scripts keep per user (lua/includes/tally.lua): the totals sum them. */
+const TASK_FIGURES = ['invocations', 'tasksSubmitted', 'outstanding', 'bytesHeld', ...TASK_STATUSES.map((s) => `status:${s}`)];
 
 /** Stands for the totals among user ids (a user id is never empty). */
 const TOTAL = '';

@@ -43,17 +43,21 @@ export class RedisRegistry<T extends { readonly id: string; readonly ownerId: st
     return out as T;
   }
 
+  // The entry, its index and its owner's set are three keys on three Redis Cluster slots, so
+  // three steps, in an order the sweep repairs: indexed before the entry is written, and the
+  // entry deleted before its index entries (an index entry with no entry is dropped by delete).
   async insert(entry: T): Promise<void> {
-    await this.#client.redis
-      .multi()
-      .hset(this.#key(entry.id), entry as unknown as Record<string, string | number>)
-      .zadd(this.#index, Number((entry as unknown as Record<string, number>)[this.#touchField]), entry.id)
-      .sadd(this.#ownerKey(entry.ownerId), entry.id)
-      .exec();
+    const redis = this.#client.redis;
+    await Promise.all([
+      redis.zadd(this.#index, Number((entry as unknown as Record<string, number>)[this.#touchField]), entry.id),
+      redis.sadd(this.#ownerKey(entry.ownerId), entry.id),
+    ]);
+    await redis.hset(this.#key(entry.id), entry as unknown as Record<string, string | number>);
   }
 
   async touch(id: string, now: number): Promise<void> {
-    await this.#client.script('touch', [this.#key(id), this.#index], [id, this.#touchField, now]);
+    // XX: an entry deleted meanwhile is not put back in the index.
+    if ((await this.#client.script<number>('touch', [this.#key(id)], [this.#touchField, now])) === 1) await this.#client.redis.zadd(this.#index, 'XX', now, id);
   }
 
   idleBefore(before: number, limit: number): Promise<string[]> {
@@ -68,10 +72,9 @@ export class RedisRegistry<T extends { readonly id: string; readonly ownerId: st
 
   async delete(id: string): Promise<T | null> {
     const entry = await this.get(id);
-    const removeOwned = entry === undefined ? [] : [entry.ownerId];
-    const multi = this.#client.redis.multi().del(this.#key(id)).zrem(this.#index, id);
-    for (const owner of removeOwned) multi.srem(this.#ownerKey(owner), id);
-    const [[, deleted] = []] = (await multi.exec()) ?? [];
+    const redis = this.#client.redis;
+    const deleted = await redis.del(this.#key(id));
+    await Promise.all([redis.zrem(this.#index, id), ...(entry === undefined ? [] : [redis.srem(this.#ownerKey(entry.ownerId), id)])]);
     return entry !== undefined && deleted === 1 ? entry : null;
   }
 }

@@ -36,20 +36,21 @@ export class RedisTaskBus implements TaskBus {
     this.#log = log.child({ component: 'redis-bus' });
   }
 
-  #stream(endpointId: string): string {
-    return this.#client.key('q', endpointId);
+  /** An endpoint's stream, under its owner's hash tag. */
+  #stream(ownerId: string, endpointId: string): string {
+    return this.#client.userKey(ownerId, 'q', endpointId);
   }
 
   /** An endpoint's queue (a stream) and its wake-up channel: what the submit script writes to. */
-  queueKeysOf(endpointId: string): [stream: string, wake: string] {
-    return [this.#stream(endpointId), this.#client.key('wake', endpointId)];
+  queueKeysOf(ownerId: string, endpointId: string): [stream: string, wake: string] {
+    return [this.#stream(ownerId, endpointId), this.#client.key('wake', endpointId)];
   }
 
-  /** Gives back what one consumer holds and requeues it, in one script (lua/giveBack-2.lua). */
-  async #giveBack(endpointId: string, consumerId: string): Promise<TaskEntry[]> {
-    const [stream, wake] = this.queueKeysOf(endpointId);
+  /** Gives back what one consumer holds and requeues it, in one script (lua/giveBack-3.lua). */
+  async #giveBack(ownerId: string, endpointId: string, consumerId: string): Promise<TaskEntry[]> {
+    const [stream, wake] = this.queueKeysOf(ownerId, endpointId);
     await this.#ensureGroup(stream);
-    const rows = rowsOf(await this.#client.script<string>('giveBack', [stream, this.#client.queuedKey], [GROUP, consumerId, this.#client.taskKey(''), Date.now(), wake, this.#client.statsPrefix]));
+    const rows = rowsOf(await this.#client.script<string>('giveBack', [stream, this.#client.queuedKey(ownerId), this.#client.statsKey(ownerId)], [GROUP, consumerId, this.#client.taskKey(ownerId, ''), Date.now(), wake]));
     return rows.map(taskOf).filter((t): t is TaskEntry => t !== null);
   }
 
@@ -113,8 +114,8 @@ export class RedisTaskBus implements TaskBus {
     return this.#channels.ready(this.#client.key('grp', groupId));
   }
 
-  queue(endpointId: string, consumerId: string): EndpointQueue {
-    const stream = this.#stream(endpointId);
+  queue(ownerId: string, endpointId: string, consumerId: string): EndpointQueue {
+    const stream = this.#stream(ownerId, endpointId);
     const redis = this.#client.redis;
     return {
       wake$: this.#channels.observe(this.#client.key('wake', endpointId)).pipe(map(() => undefined)),
@@ -129,7 +130,7 @@ export class RedisTaskBus implements TaskBus {
       },
       takeAndClaim: async (max) => {
         await this.#ensureGroup(stream);
-        const reply = await this.#client.script<string>('takeAndClaim', [stream, this.#client.queuedKey], [GROUP, consumerId, max, endpointId, this.#client.taskKey(''), this.#client.statsPrefix]);
+        const reply = await this.#client.script<string>('takeAndClaim', [stream, this.#client.queuedKey(ownerId), this.#client.statsKey(ownerId)], [GROUP, consumerId, max, endpointId, this.#client.taskKey(ownerId, '')]);
         const taken = JSON.parse(reply) as [ref: string, taskId: string, before: Row][] | Record<string, never>;
         // cjson writes an empty table as {}.
         if (!Array.isArray(taken)) return [];
@@ -144,26 +145,27 @@ export class RedisTaskBus implements TaskBus {
         await this.#client.script('ack', [stream], [GROUP, ...refs]);
       },
       // From the stream's own record of what this consumer holds, not from the answers it got.
-      release: () => this.#giveBack(endpointId, consumerId),
+      release: () => this.#giveBack(ownerId, endpointId, consumerId),
     };
   }
 
   /** Stream entries are found by their own ids, not by task: a withdrawn task is skipped when taken. */
   async withdraw(): Promise<void> {}
 
-  async forget(endpointId: string): Promise<void> {
-    await this.#client.redis.del(this.#stream(endpointId));
-    this.#groupsMade.delete(this.#stream(endpointId));
+  async forget(ownerId: string, endpointId: string): Promise<void> {
+    const stream = this.#stream(ownerId, endpointId);
+    await this.#client.redis.del(stream);
+    this.#groupsMade.delete(stream);
   }
 
-  async reclaim(endpointId: string, alive: (consumerId: string) => boolean): Promise<TaskEntry[]> {
-    const stream = this.#stream(endpointId);
+  async reclaim(ownerId: string, endpointId: string, alive: (consumerId: string) => boolean): Promise<TaskEntry[]> {
+    const stream = this.#stream(ownerId, endpointId);
     await this.#ensureGroup(stream);
     const consumers = (await this.#client.redis.xinfo('CONSUMERS', stream, GROUP)) as unknown[][];
     const out: TaskEntry[] = [];
     for (const info of consumers) {
       const name = String(info[info.indexOf('name') + 1]);
-      if (!alive(name)) out.push(...(await this.#giveBack(endpointId, name)));
+      if (!alive(name)) out.push(...(await this.#giveBack(ownerId, endpointId, name)));
     }
     return out;
   }

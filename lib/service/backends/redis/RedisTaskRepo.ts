@@ -60,9 +60,10 @@ export function doomedOf(pairs: [Row, string][] | Record<string, never> | undefi
 }
 
 /**
- * Tasks as Redis hashes (`<prefix>t:<id>`), with sorted sets of tasks waiting for their endpoint
- * and of ended tasks (by time, for expiry) and a hash of live references to functions and
- * endpoints. Every deciding operation is one Lua script.
+ * Tasks as Redis hashes (`<prefix>{u:<owner>}:t:<id>`), with sorted sets of a user's tasks
+ * waiting for their endpoint, waiting for their inputs and ended (by time, for expiry) and a hash
+ * of live references to functions and endpoints, every key under the owner's hash tag
+ * (RedisClient.userPrefix). Every deciding operation is one Lua script on one slot.
  */
 export class RedisTaskRepo implements TaskRepo {
   readonly #client: RedisClient;
@@ -72,28 +73,16 @@ export class RedisTaskRepo implements TaskRepo {
     this.#client = client;
   }
 
-  #key(id: string): string {
-    return this.#client.taskKey(id);
+  #key(ownerId: string, id: string): string {
+    return this.#client.taskKey(ownerId, id);
   }
 
-  get #queued(): string {
-    return this.#client.queuedKey;
+  async get(ownerId: string, id: string): Promise<TaskEntry | undefined> {
+    return taskOf(await this.#client.redis.hmget(this.#key(ownerId, id), ...TASK_FIELDS)) ?? undefined;
   }
 
-  get #ended(): string {
-    return this.#client.key('ended');
-  }
-
-  get #refs(): string {
-    return this.#client.key('refs');
-  }
-
-  async get(id: string): Promise<TaskEntry | undefined> {
-    return taskOf(await this.#client.redis.hmget(this.#key(id), ...TASK_FIELDS)) ?? undefined;
-  }
-
-  async getMany(ids: readonly string[]): Promise<Map<string, TaskEntry>> {
-    const found = await inSlices(ids, async (slice) => rowsOf(await this.#client.script<string>('rows', slice.map((id) => this.#key(id)), [])));
+  async getMany(ownerId: string, ids: readonly string[]): Promise<Map<string, TaskEntry>> {
+    const found = await inSlices(ids, async (slice) => rowsOf(await this.#client.script<string>('rows', slice.map((id) => this.#key(ownerId, id)), [])));
     const out = new Map<string, TaskEntry>();
     for (const row of found) {
       const task = taskOf(row);
@@ -103,14 +92,14 @@ export class RedisTaskRepo implements TaskRepo {
   }
 
   /**
-   * The submit script's keys and arguments for one slice of tasks (see lua/submit.lua).
-   * @returns the tasks' keys (after the five fixed ones) and their masked values
+   * The submit script's keys and arguments for one slice of one user's tasks (see lua/submit.lua).
+   * @returns the tasks' keys (after the fixed ones) and their masked values
    */
-  submitArgs(slice: readonly TaskEntry[]): { keys: string[]; args: string[] } {
+  submitArgs(ownerId: string, slice: readonly TaskEntry[]): { keys: string[]; args: string[] } {
     const keys: string[] = [];
     const args: string[] = [];
     for (const task of slice) {
-      keys.push(this.#key(task.id));
+      keys.push(this.#key(ownerId, task.id));
       // The values only, after a mask of the fields present: a third of the strings of field/value pairs.
       const at = args.push('');
       let has = '';
@@ -124,34 +113,30 @@ export class RedisTaskRepo implements TaskRepo {
     return { keys, args };
   }
 
-  /** The keys every submit script takes first: queued, refs. */
-  get submitKeys(): [string, string] {
-    return [this.#queued, this.#refs];
-  }
-
-  /** The sorted set of tasks waiting for their inputs, by time (lua/includes/deps.lua). */
-  get depsKey(): string {
-    return this.#client.key('deps');
+  /** A user's indexes every task script takes first: queued, ended, refs, deps, and their counters. */
+  indexKeys(ownerId: string): { queued: string; ended: string; refs: string; deps: string; stats: string } {
+    const k = (name: string): string => this.#client.userKey(ownerId, name);
+    return { queued: k('queued'), ended: k('ended'), refs: k('refs'), deps: k('deps'), stats: this.#client.statsKey(ownerId) };
   }
 
   /**
-   * Records moves then ends in one script per slice (lua/report.lua), each ended task marked
-   * undelivered in its group.
-   * @param groupPrefix - the group keys' prefix, for the undelivered sets
+   * Records one user's moves then ends in one script per slice (lua/report.lua), each ended task
+   * marked undelivered in its group.
    * @returns per move and per end, the task before, or null
    */
-  async report(endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], retentionMs: number, groupPrefix: string): Promise<ReportOutcome> {
+  async report(ownerId: string, endpointId: string, moves: readonly TaskMove[], ends: readonly TaskCompletion[], retentionMs: number): Promise<ReportOutcome> {
     // A backstop behind the sweep, which deletes ended tasks at retentionMs: a minute later.
     const ttlSeconds = Math.ceil(retentionMs / 1000) + 60;
+    const { queued, ended, refs, deps, stats } = this.indexKeys(ownerId);
     const one = async (slice: { moves: readonly TaskMove[]; ends: readonly TaskCompletion[] }): Promise<ReportOutcome> => {
-      const keys = [this.#queued, this.#ended, this.#refs, this.depsKey];
-      const args: (string | number)[] = [ttlSeconds, slice.moves.length, endpointId, groupPrefix, this.#key(''), this.#client.key('q', ''), this.#client.key('wake', ''), Date.now(), this.#client.statsPrefix];
+      const keys = [queued, ended, refs, deps, stats];
+      const args: (string | number)[] = [ttlSeconds, slice.moves.length, endpointId, this.#client.userKey(ownerId, 'g', ''), this.#key(ownerId, ''), this.#client.userKey(ownerId, 'q', ''), this.#client.key('wake', ''), Date.now()];
       for (const move of slice.moves) {
-        keys.push(this.#key(move.id));
+        keys.push(this.#key(ownerId, move.id));
         args.push(move.to);
       }
       for (const { id, end, endpointId: owner } of slice.ends) {
-        keys.push(this.#key(id));
+        keys.push(this.#key(ownerId, id));
         args.push(end.status, end.completedAt, owner ?? '', end.result === null ? '0' : '1', end.result ?? '', end.exception === null ? '0' : '1', end.exception ?? '', end.partials ?? '');
       }
       type Part<T> = T[] | Record<string, never>;
@@ -169,27 +154,28 @@ export class RedisTaskRepo implements TaskRepo {
       return outcome;
     };
     const moved = await inSlices(moves, async (slice) => collect(await one({ moves: slice, ends: [] })).moved);
-    const ended = await inSlices(ends, async (slice) => collect(await one({ moves: [], ends: slice })).ended);
-    return { moved, ended, released, doomed };
+    const endedNow = await inSlices(ends, async (slice) => collect(await one({ moves: [], ends: slice })).ended);
+    return { moved, ended: endedNow, released, doomed };
   }
 
-  deleteMany(ids: readonly string[]): Promise<(TaskEntry | null)[]> {
-    return inSlices(ids, async (slice) => rowsOf(await this.#client.script<string>('deleteMany', [this.#queued, this.#ended, this.#refs, this.depsKey, ...slice.map((id) => this.#key(id))], [this.#client.statsPrefix])).map(taskOf));
+  deleteMany(ownerId: string, ids: readonly string[]): Promise<(TaskEntry | null)[]> {
+    const { queued, ended, refs, deps, stats } = this.indexKeys(ownerId);
+    return inSlices(ids, async (slice) => rowsOf(await this.#client.script<string>('deleteMany', [queued, ended, refs, deps, stats, ...slice.map((id) => this.#key(ownerId, id))], [])).map(taskOf));
   }
 
-  endedBefore(before: number, limit: number): Promise<string[]> {
-    return this.#client.redis.zrangebyscore(this.#ended, '-inf', `(${before}`, 'LIMIT', 0, limit);
+  endedBefore(ownerId: string, before: number, limit: number): Promise<string[]> {
+    return this.#client.redis.zrangebyscore(this.indexKeys(ownerId).ended, '-inf', `(${before}`, 'LIMIT', 0, limit);
   }
 
-  waitingSince(before: number, limit: number): Promise<string[]> {
-    return this.#client.redis.zrangebyscore(this.#queued, '-inf', `(${before}`, 'LIMIT', 0, limit);
+  waitingSince(ownerId: string, before: number, limit: number): Promise<string[]> {
+    return this.#client.redis.zrangebyscore(this.indexKeys(ownerId).queued, '-inf', `(${before}`, 'LIMIT', 0, limit);
   }
 
-  waitingForInputs(before: number, limit: number): Promise<string[]> {
-    return this.#client.redis.zrangebyscore(this.depsKey, '-inf', `(${before}`, 'LIMIT', 0, limit);
+  waitingForInputs(ownerId: string, before: number, limit: number): Promise<string[]> {
+    return this.#client.redis.zrangebyscore(this.indexKeys(ownerId).deps, '-inf', `(${before}`, 'LIMIT', 0, limit);
   }
 
-  async isReferenced(id: string): Promise<boolean> {
-    return Number((await this.#client.redis.hget(this.#refs, id)) ?? 0) > 0;
+  async isReferenced(ownerId: string, id: string): Promise<boolean> {
+    return Number((await this.#client.redis.hget(this.indexKeys(ownerId).refs, id)) ?? 0) > 0;
   }
 }

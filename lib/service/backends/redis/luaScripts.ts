@@ -15,7 +15,7 @@ export const TASK_FIELDS = ['id', 'ownerId', 'groupId', 'functionId', 'endpointI
 const ROW_FIELDS = [...TASK_FIELDS, 'dependants'] as const;
 
 /** The scripts the backend runs, one file each in `lua/` (`<name>-<numberOfKeys>.lua`, or `<name>.lua` for a batch whose keys vary). */
-export const SCRIPT_NAMES = ['ack', 'claimGroup', 'count', 'deleteMany', 'drain', 'giveBack', 'report', 'rows', 'submit', 'takeAndClaim', 'touch', 'partialAppend', 'partialAck', 'partialRead', 'partialRemove'] as const;
+export const SCRIPT_NAMES = ['ack', 'claimGroup', 'count', 'deleteGroup', 'deleteMany', 'drain', 'giveBack', 'report', 'rows', 'submit', 'takeAndClaim', 'touch', 'partialAppend', 'partialAck', 'partialRead', 'partialRemove'] as const;
 
 /** The name of one script. */
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

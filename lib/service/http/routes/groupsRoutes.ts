@@ -28,8 +28,8 @@ export function groupsRoutes(core: ServiceCore): FastifyPluginAsync {
     app.get('/v2/task_groups/:id/tasks', async (request) => {
       const group = await broker.visibleGroup(request.userId, idOf(request));
       const { offset, limit } = parseQuery(pageQuery, request.query);
-      if (limit === undefined && offset === 0) return { task_group_id: group.id, task_ids: await broker.groupTaskIds(group.id) };
-      const page = await broker.groupTaskPage(group.id, offset, limit ?? 1000);
+      if (limit === undefined && offset === 0) return { task_group_id: group.id, task_ids: await broker.groupTaskIds(group) };
+      const page = await broker.groupTaskPage(group, offset, limit ?? 1000);
       return { task_group_id: group.id, task_ids: page.tasks.map((t) => t.task_id), ...page, offset };
     });
   };

@@ -1,13 +1,13 @@
 -- Deletes tasks, in order, and the sets of tasks waiting on them (those find them gone: the
--- sweep fails them). KEYS: queued, ended, refs, deps, then one task key per task. ARGV: the
--- counters' prefix (includes/tally.lua).
+-- sweep fails them). KEYS (all one user's): queued, ended, refs, deps, counters
+-- (includes/tally.lua), then one task key per task.
 -- Returns (as JSON) per task its row before, or false when there was none.
 --- @include "rank"
 --- @include "row"
 --- @include "batch"
 --- @include "tally"
-local out, refs, ids, T = {}, {}, {}, tallyOf(ARGV[1])
-for k = 5, #KEYS do
+local out, refs, ids, T = {}, {}, {}, tallyOf(KEYS[5])
+for k = 6, #KEYS do
   local before = row(KEYS[k])
   if not before[STATUS] then
     out[#out + 1] = false
@@ -15,7 +15,7 @@ for k = 5, #KEYS do
     out[#out + 1] = before
     ids[#ids + 1] = before[ID]
     redis.call('DEL', KEYS[k], KEYS[k] .. ':d')
-    tallyTask(T, before[OWNER], before[STATUS], false, -heldOf(before))
+    tallyTask(T, before[STATUS], false, -heldOf(before))
     if RANK[before[STATUS]] ~= FINAL_RANK then
       count(refs, before[FUNCTION], -1)
       count(refs, before[ENDPOINT], -1)

@@ -6,10 +6,13 @@
 -- its digest, stored at submit, stays. Each ended task settles the tasks waiting on it
 -- (includes/deps.lua): a success releases those with no input left onto their endpoints' queues;
 -- another end answers them as doomed, for the caller to fail.
--- KEYS: queued, ended, refs, deps, then one task key per move, then one per end.
+-- Every key is one user's (one hash tag: one Redis Cluster slot); the group sets, dependants and
+-- queues it finds from the tasks are built from that user's prefixes, as BullMQ builds job keys.
+-- KEYS: queued, ended, refs, deps, counters (includes/tally.lua), then one task key per move, then
+-- one per end.
 -- ARGV: ttlSeconds, number of moves, the moves' endpointId, the group keys' prefix ('' marks
 -- nothing undelivered), the task keys' prefix, the stream keys' prefix, the wake channels'
--- prefix, now, the counters' prefix (includes/tally.lua), then per move its status, then per end: status, completedAt, endpointId ('' for
+-- prefix, now, then per move its status, then per end: status, completedAt, endpointId ('' for
 -- any), hasResult, result, hasException, exception, partials ('' for a plain function).
 -- Returns (as JSON) [per move the task's row before or false, per end the same, the released
 -- dependants' rows before, doomed { row, input id }].
@@ -17,8 +20,8 @@
 --- @include "row"
 --- @include "batch"
 --- @include "deps"
-local FIXED_KEYS, FIXED_ARGS = 4, 9
-local T = tallyOf(ARGV[9])
+local FIXED_KEYS, FIXED_ARGS = 5, 8
+local T = tallyOf(KEYS[5])
 local Q = { queued = KEYS[1], deps = KEYS[4], stream = ARGV[6], wake = ARGV[7], woken = {}, tally = T }
 local moves, ends, unqueued, unwaited, ended, refs, undelivered, released, doomed = {}, {}, {}, {}, {}, {}, {}, {}, {}
 local nMoves = tonumber(ARGV[2])
@@ -32,7 +35,7 @@ for m = 1, nMoves do
   else
     moves[m] = before
     redis.call('HSET', key, 'status', target)
-    tallyTask(T, before[OWNER], status, target, 0)
+    tallyTask(T, status, target, 0)
     if status == INITIAL then unqueued[#unqueued + 1] = before[ID] end
   end
 end
@@ -57,7 +60,7 @@ for k = FIXED_KEYS + 1 + nMoves, #KEYS do
     end
     redis.call('HSET', key, unpack(fields))
     redis.call('EXPIRE', key, ARGV[1])
-    tallyTask(T, before[OWNER], status, ARGV[a], (ARGV[a + 3] == '1' and #ARGV[a + 4] or 0) + (ARGV[a + 5] == '1' and #ARGV[a + 6] or 0) - heldOf(before))
+    tallyTask(T, status, ARGV[a], (ARGV[a + 3] == '1' and #ARGV[a + 4] or 0) + (ARGV[a + 5] == '1' and #ARGV[a + 6] or 0) - heldOf(before))
     if status == INITIAL then unqueued[#unqueued + 1] = id end
     if status == WAITING then
       unwaited[#unwaited + 1] = id

@@ -7,19 +7,21 @@
 -- same step, so an input that ends at that moment settles it (lua/report.lua); with every input
 -- succeeded already it is released (queued) at once; with an input ended otherwise, or gone, it
 -- stays waiting and is answered as doomed, for the caller to fail (the sweep too, if it cannot).
--- KEYS: queued, refs, group, group tasks, stream, deps, then one task key per task.
--- ARGV: the wake channel, the task keys' prefix, the counters' prefix (includes/tally.lua), then per task: which fields it has (a
--- string of 1s and 0s in TASK_FIELDS order), then their values.
+-- Every key is the owner's (one hash tag: one Redis Cluster slot), the input tasks' included.
+-- KEYS: queued, refs, group, group tasks, stream, deps, counters (includes/tally.lua), then one
+-- task key per task.
+-- ARGV: the wake channel, the task keys' prefix, then per task: which fields it has (a string of
+-- 1s and 0s in TASK_FIELDS order), then their values.
 -- Returns (as JSON) [per task false (accepted) or the existing task's row, released ids,
 -- doomed { id, input id }].
 --- @include "rank"
 --- @include "row"
 --- @include "batch"
 --- @include "tally"
-if redis.call('HEXISTS', KEYS[3], 'ownerId') == 0 then return redis.error_reply('FXGROUPGONE the task group no longer exists') end
-local out, queued, refs, ids, enqueue, released, doomed, waiting, i = {}, {}, {}, {}, {}, {}, {}, {}, 4
-local T = tallyOf(ARGV[3])
-for k = 7, #KEYS do
+if redis.call('HEXISTS', KEYS[3], 'touchedAt') == 0 then return redis.error_reply('FXGROUPGONE the task group no longer exists') end
+local out, queued, refs, ids, enqueue, released, doomed, waiting, i = {}, {}, {}, {}, {}, {}, {}, {}, 3
+local T = tallyOf(KEYS[7])
+for k = 8, #KEYS do
   local has, fields, values = ARGV[i], {}, {}
   i = i + 1
   for f = 1, #FIELDS do
@@ -66,7 +68,7 @@ for k = 7, #KEYS do
       end
     end
     -- Counted as it is now: queued, waiting for its inputs, or released at once.
-    tallyTask(T, values[OWNER], false, (values[INPUTS] and ready) and INITIAL or values[STATUS], #(values[PAYLOAD] or ''))
+    tallyTask(T, false, (values[INPUTS] and ready) and INITIAL or values[STATUS], #(values[PAYLOAD] or ''))
     if ready then
       queued[#queued + 1] = values[QUEUED_AT]
       queued[#queued + 1] = id

@@ -10,7 +10,7 @@
 local function release(Q, key, before, now)
   local id, endpointId = before[ID], before[ENDPOINT]
   redis.call('HSET', key, 'status', INITIAL, 'queuedAt', now)
-  tallyTask(Q.tally, before[OWNER], WAITING, INITIAL, 0)
+  tallyTask(Q.tally, WAITING, INITIAL, 0)
   redis.call('HDEL', key, 'pending')
   redis.call('ZREM', Q.deps, id)
   redis.call('ZADD', Q.queued, now, id)

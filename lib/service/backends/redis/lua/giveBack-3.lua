@@ -4,13 +4,13 @@
 -- entry; then the consumer is deleted and the endpoint's consumers are woken. Used when a
 -- connection closes (its own consumer) and when a replica died (a consumer whose heartbeat
 -- expired): nothing is out of the queue and not requeued in between.
--- KEYS: stream, queued. ARGV: consumer group, consumer, the task keys' prefix, now, wake channel,
--- the counters' prefix (includes/tally.lua).
+-- KEYS: stream, queued, counters (includes/tally.lua), all one user's. ARGV: consumer group,
+-- consumer, the task keys' prefix (the same user's), now, wake channel.
 -- Returns (as JSON) the rows before of the tasks put back.
 --- @include "rank"
 --- @include "row"
 --- @include "tally"
-local out, T = {}, tallyOf(ARGV[6])
+local out, T = {}, tallyOf(KEYS[3])
 repeat
   local refs = {}
   for _, pending in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1000, ARGV[2])) do
@@ -23,7 +23,7 @@ repeat
       local status = before[STATUS]
       if status and status ~= WAITING and RANK[status] ~= nil and RANK[status] < FINAL_RANK then
         redis.call('HSET', key, 'status', 'waiting-for-ep', 'queuedAt', ARGV[4])
-        tallyTask(T, before[OWNER], status, 'waiting-for-ep', 0)
+        tallyTask(T, status, 'waiting-for-ep', 0)
         redis.call('ZADD', KEYS[2], ARGV[4], id)
         redis.call('XADD', KEYS[1], '*', 't', id)
         out[#out + 1] = before
