@@ -10,16 +10,21 @@ export interface SubmitScript {
   readonly body?: unknown;
   /** Extra response headers, such as `retry-after`. */
   readonly headers?: Readonly<Record<string, string>>;
-  /** Frames pushed on every open result socket *before* the HTTP answer is written. */
-  readonly framesBeforeAnswer?: readonly (ServerFrame | string)[];
-  /** Frames pushed right after the HTTP answer. */
-  readonly framesAfterAnswer?: readonly (ServerFrame | string)[];
+  /**
+   * Frames delivered *before* the HTTP answer is written: the service waits until a socket has
+   * subscribed the request's group, sends them there, and answers once they were read.
+   */
+  readonly framesBeforeAnswer?: readonly ServerFrame[];
+  /** Frames sent right after the HTTP answer (held for the group's first subscriber if it has none yet). */
+  readonly framesAfterAnswer?: readonly ServerFrame[];
 }
 
 /**
  * A real HTTP + WebSocket server on port 0 whose answers a test scripts, to drive the client
  * through cases a well-behaved service never produces on demand (a result before the submit
- * answer, duplicate frames, a failing post).
+ * answer, duplicate frames, a failing post). Like the real service it routes a task's frames to
+ * the sockets that subscribed its group, and holds them for the group's first subscriber when
+ * none has yet (the client's socket may open after its post was answered).
  */
 export class ScriptedService {
   readonly submits: SubmitRequest[] = [];
@@ -35,6 +40,14 @@ export class ScriptedService {
   sweeps = 0;
   readonly #server: Server;
   readonly #wss: WebSocketServer;
+  /** Each open socket's subscribed groups (deleted when it closes). */
+  readonly #subscriptions = new Map<WebSocket, Set<string>>();
+  /** Each submitted task's group. */
+  readonly #groupOf = new Map<string, string>();
+  /** Frames of groups no socket subscribed yet, delivered to (and deleted at) the first subscriber. */
+  readonly #held = new Map<string, string[]>();
+  /** Who waits for a group's first subscriber. */
+  readonly #awaitingSubscriber = new Map<string, (() => void)[]>();
 
   private constructor() {
     this.#wss = new WebSocketServer({ noServer: true });
@@ -47,8 +60,12 @@ export class ScriptedService {
       this.#wss.handleUpgrade(req, socket, head, (ws) => {
         this.socketsOpened++;
         this.sockets.add(ws);
-        ws.on('message', (data) => this.received.push(String(data)));
-        ws.on('close', () => this.sockets.delete(ws));
+        this.#subscriptions.set(ws, new Set());
+        ws.on('message', (data) => this.#onMessage(ws, String(data)));
+        ws.on('close', () => {
+          this.sockets.delete(ws);
+          this.#subscriptions.delete(ws);
+        });
       });
     });
   }
@@ -63,10 +80,35 @@ export class ScriptedService {
     return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
   }
 
-  /** Sends a frame on every open result socket. */
-  push(frame: ServerFrame | string): void {
-    const text = typeof frame === 'string' ? frame : JSON.stringify(frame);
-    for (const ws of this.sockets) ws.send(text);
+  /** Sends a task's frame to the sockets that subscribed its group, or holds it for the first. */
+  push(frame: ServerFrame): void {
+    const group = this.#groupOf.get(frame.task_id) ?? 'no-group';
+    const text = JSON.stringify(frame);
+    const subscribers = [...this.#subscriptions].filter(([, groups]) => groups.has(group));
+    if (subscribers.length === 0) this.#held.set(group, [...(this.#held.get(group) ?? []), text]);
+    for (const [ws] of subscribers) ws.send(text);
+  }
+
+  #onMessage(ws: WebSocket, text: string): void {
+    this.received.push(text);
+    let group: unknown;
+    try {
+      group = (JSON.parse(text) as { task_group_id?: unknown }).task_group_id;
+    } catch {
+      return; // not a subscription (the client sends only JSON; a test may look at `received`)
+    }
+    if (typeof group !== 'string') return;
+    this.#subscriptions.get(ws)?.add(group);
+    for (const held of this.#held.get(group) ?? []) ws.send(held);
+    this.#held.delete(group);
+    for (const wake of this.#awaitingSubscriber.get(group) ?? []) wake();
+    this.#awaitingSubscriber.delete(group);
+  }
+
+  /** Resolves once some open socket has subscribed `group`. */
+  #subscribed(group: string): Promise<void> {
+    if ([...this.#subscriptions.values()].some((groups) => groups.has(group))) return Promise.resolve();
+    return new Promise((resolve) => this.#awaitingSubscriber.set(group, [...(this.#awaitingSubscriber.get(group) ?? []), resolve]));
   }
 
   /**
@@ -87,6 +129,8 @@ export class ScriptedService {
 
   async close(): Promise<void> {
     for (const ws of this.sockets) ws.terminate();
+    this.#held.clear();
+    this.#groupOf.clear();
     this.#wss.close();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -114,10 +158,15 @@ export class ScriptedService {
       const request = JSON.parse(body) as SubmitRequest;
       const index = this.submits.push(request) - 1;
       this.submitTimes.push(Date.now());
+      const group = request.task_group_id ?? 'no-group';
+      for (const task of request.tasks) if (task[3] !== undefined) this.#groupOf.set(task[3], group);
       const script = this.onSubmit(request, index);
       const early = script.framesBeforeAnswer ?? [];
-      for (const frame of early) this.push(frame);
-      if (early.length > 0) await this.#delivered();
+      if (early.length > 0) {
+        await this.#subscribed(group);
+        for (const frame of early) this.push(frame);
+        await this.#delivered();
+      }
       reply(script.status ?? 200, script.body ?? accept(request), script.headers);
       for (const frame of script.framesAfterAnswer ?? []) this.push(frame);
       return;
