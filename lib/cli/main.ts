@@ -46,7 +46,7 @@ const serve = program
   .option('--task-timeout <ms>', 'per-task time limit of the local endpoint, in milliseconds', integer(1))
   .option('--max-result-bytes <n>', 'largest serialized result of a task; a larger one fails its task (default 10000000)', integer(1))
   .option('--json', 'print one JSON line {"url","token","endpoint_id"} instead of text')
-  .option('--ping-interval <ms>', 'how often endpoint and result sockets are pinged (a dead replica\'s endpoint tasks are reclaimed after 3 intervals)', integer(10))
+  .option('--ping-interval <ms>', 'how often endpoint and result sockets are pinged, in ms (default 10000); one that answered no ping since the last is closed (a dead replica\'s tasks move on after --failover)', integer(10))
   .option('--redis <url>', `run as one replica of a service whose state is in this Redis (${REDIS_URLS}; no local endpoint; issue credentials with \`token create\` and \`endpoint-register\`)`)
   .option('--cors <origins>', 'comma-separated origins of web pages allowed to call the service (or * for any; never with cookies)', originList)
   .addOption(logLevelOption('info'))

@@ -50,7 +50,7 @@ const jobIdsOf = (events: readonly ClusterEvent[]) => [...new Set(blockEvents(ev
  * @param under - the provider under test
  */
 export function describeBlocks(under: ProviderUnderTest): void {
-  describe(`cluster engine on the ${under.name} provider`, { timeout: 60_000 }, () => {
+  describe(`cluster engine on the ${under.name} provider`, { timeout: 180_000 }, () => {
     let service: FuncXService;
     let user: { userId: string; token: string };
     let fxc: FuncXClient<true>;
