@@ -414,16 +414,16 @@ export class Endpoint {
   }
 
   /**
-   * Starts queued tasks while workers are free. A worker takes a micro-batch of JavaScript tasks
-   * when more wait than there are free workers: up to an even share of the line, and as many as
-   * its functions' measured speed allows ({@link FunctionSpeeds}); a slow or new function's tasks
-   * go one by one.
+   * Starts queued tasks while workers are free. A worker (a thread, or a CPython process) takes a
+   * micro-batch of its language's tasks when more wait than there are free workers: up to an
+   * even share of the line, and as many as its functions' measured speed allows
+   * ({@link FunctionSpeeds}); a slow or new function's tasks go one by one.
    */
   #pump(): void {
     while (!this.#closed) {
       const ready = this.#queue.take((language) => this.#pool.hasRoom(language));
       if (ready === undefined) return;
-      const batch = this.#options.microBatch !== false && this.#pool.runBatch !== undefined && codeLanguage(ready.code) === 'javascript' ? this.#batchAfter(ready) : null;
+      const batch = this.#options.microBatch !== false && this.#pool.runBatch !== undefined ? this.#batchAfter(ready) : null;
       if (batch === null) this.#start(ready);
       else this.#startBatch(batch);
     }
@@ -431,14 +431,15 @@ export class Endpoint {
 
   /** The micro-batch that starts with `first`, or null when it would hold only `first`. */
   #batchAfter(first: ReadyTask): ReadyTask[] | null {
-    const free = this.#pool.capacity('javascript') - this.#pool.running('javascript');
-    let limit = Math.min(this.#speeds.batchSize(first.task.function_id), Math.ceil((this.#queue.count('javascript') + 1) / free));
-    if (limit <= 1) return null;
+    const language = codeLanguage(first.code);
+    const free = this.#pool.capacity(language) - this.#pool.running(language);
+    let limit = Math.min(this.#speeds.batchSize(first.task.function_id), Math.ceil((this.#queue.count(language) + 1) / free));
+    if (!(limit > 1)) return null;
     const batch = [first];
-    for (let next = this.#queue.peek('javascript'); next !== undefined && batch.length < limit; next = this.#queue.peek('javascript')) {
+    for (let next = this.#queue.peek(language); next !== undefined && batch.length < limit; next = this.#queue.peek(language)) {
       limit = Math.min(limit, this.#speeds.batchSize(next.task.function_id));
       if (batch.length >= limit) break;
-      batch.push(this.#queue.shift('javascript')!);
+      batch.push(this.#queue.shift(language)!);
     }
     return batch.length > 1 ? batch : null;
   }
@@ -448,8 +449,15 @@ export class Endpoint {
     // Told before they start: a function may kill the process at once.
     this.#options.onTaskRunning?.(ids, true);
     for (const id of ids) this.#send({ type: 'status', task_id: id, status: 'running' });
+    const python = codeLanguage(batch[0]!.code) === 'python';
     const run = this.#pool.runBatch!(
-      batch.map(({ task, code }) => ({ functionId: task.function_id, functionCode: code, payload: splitTaskOptions(task.payload).payload, timeoutMs: task.timeout_ms ?? this.#options.taskTimeoutMs, taskId: task.task_id, ...(task.credit === undefined ? {} : { credit: task.credit }) })),
+      batch.map(({ task, code }) => ({
+        functionId: task.function_id,
+        functionCode: code,
+        timeoutMs: task.timeout_ms ?? this.#options.taskTimeoutMs,
+        ...(python ? this.#pythonTask(task) : { payload: splitTaskOptions(task.payload).payload, taskId: task.task_id }),
+        ...(task.credit === undefined ? {} : { credit: task.credit }),
+      })),
       {
         maxResultBytes: this.#maxResultBytes,
         onOutcome: (index, outcome, ms) => {
@@ -458,7 +466,7 @@ export class Endpoint {
           this.#ran(batch[index]!.code, ms, outcome);
           this.#running.delete(task.task_id);
           this.#options.onTaskRunning?.([task.task_id], false);
-          void this.#streams.end(task.task_id, outcome.partials).then(() => this.#finish(resultOf(task.task_id, outcome)));
+          void this.#streams.end(task.task_id, outcome.partials).then(() => this.#finish(resultOf(task.task_id, outcome), task.payload));
         },
       },
     );
@@ -493,7 +501,8 @@ export class Endpoint {
       )
       .then(
         (outcome) => {
-          const ms = performance.now() - started;
+          // The function's own time when its worker measured it (a Python process), else the trip's.
+          const ms = outcome.ms ?? performance.now() - started;
           this.#speeds.record(task.function_id, ms);
           this.#ran(code, ms, outcome);
           return this.#streams.end(task.task_id, outcome.partials).then(() => this.#finish(resultOf(task.task_id, outcome), task.payload));

@@ -58,9 +58,9 @@ export interface EndpointOptions {
    */
   readonly prefetch?: number;
   /**
-   * Whether a worker may take several tasks of fast functions in one message when more wait than
-   * workers are free (each task keeps its own cancellation and time limit); `false` sends every
-   * task alone.
+   * Whether a worker (a thread for JavaScript, a CPython process for Python) may take several
+   * tasks of fast functions in one message when more wait than workers are free (each task keeps
+   * its own cancellation and time limit); `false` sends every task alone.
    * @default true
    */
   readonly microBatch?: boolean;

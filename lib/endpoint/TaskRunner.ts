@@ -4,7 +4,8 @@ import { codeLanguage, type Language } from '../serialize/codeLanguage.js';
 import type { PythonSearch } from './python/findPython.js';
 import { PythonPool } from './python/PythonPool.js';
 import type { WorkerOutcome } from './worker.js';
-import type { BatchTask, OnBatchOutcome, WorkerBatchRun } from './WorkerBatchRun.js';
+import type { BatchRun } from './BatchRun.js';
+import type { BatchTask, OnBatchOutcome } from './WorkerBatchRun.js';
 import type { EngineRunOptions, EngineTask, TaskEngine } from './engine/TaskEngine.js';
 import { WorkerPool } from './WorkerPool.js';
 
@@ -145,9 +146,10 @@ export class TaskRunner implements TaskEngine {
   }
 
   /**
-   * Runs a micro-batch of JavaScript tasks on one worker thread ({@link WorkerPool.runBatch}).
+   * Runs a micro-batch of one language's tasks on one worker: a thread
+   * ({@link WorkerPool.runBatch}) or a CPython process ({@link PythonPool.runBatch}).
    *
-   * @param tasks - the tasks, in order
+   * @param tasks - the tasks, in order, all in the language of the first one's code
    * @param options - `onOutcome` for each task that ran; `maxResultBytes`
    * @returns the run: `cancel(index)` and `done`
    * @example
@@ -155,10 +157,11 @@ export class TaskRunner implements TaskEngine {
    * const run = runner.runBatch(tasks, { onOutcome: (i, outcome) => send(i, outcome) });
    * ```
    */
-  runBatch(tasks: readonly BatchTask[], options: { onOutcome: OnBatchOutcome; maxResultBytes?: number }): WorkerBatchRun {
-    this.#running.javascript++;
-    const run = this.#javascript.runBatch(tasks, options);
-    void run.done.then(() => this.#running.javascript--);
+  runBatch(tasks: readonly BatchTask[], options: { onOutcome: OnBatchOutcome; maxResultBytes?: number }): BatchRun {
+    const language = tasks.length === 0 ? 'javascript' : codeLanguage(tasks[0]!.functionCode);
+    this.#running[language]++;
+    const run = language === 'python' ? this.#python.runBatch(tasks, options) : this.#javascript.runBatch(tasks, options);
+    void run.done.then(() => this.#running[language]--);
     return run;
   }
 

@@ -2,7 +2,8 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { serializeError } from '../serialize/serialize.js';
 import { BatchClaim } from './batchClaims.js';
 import { TaskTimeout } from './TaskTimeout.js';
-import type { BatchOutcome, WorkerBatch, WorkerOutcome } from './worker.js';
+import type { BatchRun } from './BatchRun.js';
+import type { BatchOutcome, WorkerBatch, WorkerOutcome, WorkerTask } from './worker.js';
 import { describeCrash, WorkerCrashed } from './WorkerCrashed.js';
 import type { PartialCredit } from '../protocol/endpointChannel.js';
 
@@ -16,6 +17,10 @@ export interface BatchTask {
   readonly credit?: PartialCredit;
   /** Its time limit, counted from when the previous task of its batch ended. */
   readonly timeoutMs?: number | undefined;
+  /** Python: the options a Globus Compute (v3) submit gave it, its sandbox and MPI launcher ({@link WorkerTask}). */
+  readonly options?: WorkerTask['options'];
+  readonly sandboxDir?: string | undefined;
+  readonly mpiLauncher?: string | undefined;
 }
 
 /** What {@link WorkerBatchRun} needs from the pool: a worker for a batch, stopped when `signal` aborts. */
@@ -64,7 +69,7 @@ interface Part {
  * await run.done;
  * ```
  */
-export class WorkerBatchRun {
+export class WorkerBatchRun implements BatchRun {
   readonly #tasks: readonly BatchTask[];
   readonly #dispatch: DispatchBatch;
   readonly #onOutcome: OnBatchOutcome;

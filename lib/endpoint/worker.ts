@@ -37,6 +37,8 @@ export interface WorkerTask {
 export type WorkerOutcome = ({ readonly result: string } | { readonly exception: string; readonly crashed?: true }) & {
   /** Set when the function was a generator: how many partials it streamed (§11). */
   readonly partials?: number;
+  /** How long the task ran, in ms, as its worker measured it (a Python process does), without the trip to and from the worker. */
+  readonly ms?: number;
 };
 
 /** What the pool sends a worker for a micro-batch. */

@@ -149,6 +149,22 @@ describe('Python functions from TypeScript, in Globus Compute\'s serialization (
     await fx.shutdown();
   });
 
+  it('runs a fast Python function\'s tasks in micro-batches on its process, each task with its own result and GC_TASK_UUID', async () => {
+    const probe = await fxc.registerFunction(python<(x: number) => [number, boolean, string]>`
+      import os, traceback
+      def probe(x):
+          in_batch = any(frame.name == "run_batch" for frame in traceback.extract_stack())
+          return [x * 2, in_batch, os.environ.get("GC_TASK_UUID")]
+    `);
+    // Measured first (a new function's tasks go one by one), then 300 at once: more than the one process can take singly.
+    assert.equal((await fxc.run({ functionId: probe, endpointId }, 0))[0], 0);
+    const tasks = Array.from({ length: 300 }, (_, i) => fxc.run({ functionId: probe, endpointId }, i));
+    const outcomes = await Promise.all(tasks);
+    assert.deepEqual(outcomes.map(([doubled]) => doubled), tasks.map((_, i) => i * 2));
+    assert.deepEqual(outcomes.map(([, , uuid]) => uuid), tasks.map((task) => task.taskId), 'each task saw its own id');
+    assert.ok(outcomes.filter(([, inBatch]) => inBatch).length > 0, 'some ran in a micro-batch');
+  });
+
   it('loads every code id Globus Compute sends (sd, 01, 03, 04, CombinedCode 10, AllCodeStrategies 12) and reads 13 and 00 data', async () => {
     assert.ok(sdk.dill, `the dill-based ids need dill in ${runtime.executable} (.ci/run installs python3-dill)`);
     for (const id of ['sd', '01', '03', '04', '10', '12']) {

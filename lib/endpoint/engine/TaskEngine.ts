@@ -2,7 +2,8 @@ import type { EndpointEngineReport, EndpointLanguages, PartialCredit } from '../
 import type { WorkerPartial } from '../partialChannel.js';
 import type { Language } from '../../serialize/codeLanguage.js';
 import type { WorkerOutcome, WorkerTask } from '../worker.js';
-import type { BatchTask, OnBatchOutcome, WorkerBatchRun } from '../WorkerBatchRun.js';
+import type { BatchRun } from '../BatchRun.js';
+import type { BatchTask, OnBatchOutcome } from '../WorkerBatchRun.js';
 
 /** A task as an engine runs it: a worker task, with the service's task id when there is one. */
 export interface EngineTask extends WorkerTask {
@@ -73,8 +74,8 @@ export interface TaskEngine {
   onPartial?(handler: (partial: WorkerPartial) => void): void;
   /** Gives a streaming task more credit (the service's `credit` message). */
   credit?(taskId: string, credit: PartialCredit): void;
-  /** Runs a micro-batch on one worker, when the engine can (the local one). */
-  runBatch?(tasks: readonly BatchTask[], options: { onOutcome: OnBatchOutcome; maxResultBytes?: number }): WorkerBatchRun;
+  /** Runs a micro-batch of one language on one worker, when the engine can (the local one). */
+  runBatch?(tasks: readonly BatchTask[], options: { onOutcome: OnBatchOutcome; maxResultBytes?: number }): BatchRun;
   /**
    * Starts the engine for an endpoint (the cluster engine listens and asks for its first blocks).
    *

@@ -7,6 +7,8 @@ import { PythonProcess } from './PythonProcess.js';
 import { PythonUnavailable } from './PythonUnavailable.js';
 import type { PartialCredit } from '../../protocol/endpointChannel.js';
 import type { WorkerPartial } from '../partialChannel.js';
+import type { BatchTask, OnBatchOutcome } from '../WorkerBatchRun.js';
+import { PythonBatchRun, type PythonSlot } from './PythonBatchRun.js';
 
 /** Options of {@link PythonPool}. */
 export interface PythonPoolOptions {
@@ -37,6 +39,8 @@ interface Job {
   readonly reject: (reason: unknown) => void;
   process: PythonProcess | null;
   onAbort: (() => void) | null;
+  /** Its place in the pool's line. */
+  readonly slot: PythonSlot;
 }
 
 /**
@@ -63,7 +67,8 @@ export class PythonPool {
   readonly #idle: PythonProcess[] = [];
   readonly #busy = new Set<PythonProcess>();
   #onPartial: ((partial: WorkerPartial) => void) | null = null;
-  readonly #queue = new Set<Job>();
+  /** Tasks and micro-batches waiting for a free process, in order. */
+  readonly #queue = new Set<PythonSlot>();
   #closed = false;
 
   /** @param options - interpreter, worker count and limits */
@@ -101,16 +106,51 @@ export class PythonPool {
     if (this.#python.runtime === null) return Promise.resolve({ exception: serializeErrorAs(errorFormOf(task.payload, task.options ?? null), new PythonUnavailable(this.#python.tried)) });
     if (this.#closed) return Promise.reject(new Error('The Python pool is closed'));
     return new Promise((resolve, reject) => {
-      const job: Job = { task, signal, timeoutMs, resolve, reject, process: null, onAbort: null };
+      const job: Job = {
+        task, signal, timeoutMs, resolve, reject, process: null, onAbort: null,
+        slot: {
+          start: (worker) => this.#start(job, worker),
+          refuse: (error) => {
+            this.#release(job);
+            reject(error);
+          },
+        },
+      };
       job.onAbort = () => {
-        this.#queue.delete(job);
+        this.#queue.delete(job.slot);
         if (job.process) this.#retire(job.process);
         reject(signal?.reason);
       };
       signal?.addEventListener('abort', job.onAbort, { once: true });
-      this.#queue.add(job);
+      this.#queue.add(job.slot);
       this.#dispatch();
     });
+  }
+
+  /**
+   * Runs a micro-batch of Python tasks on one worker process ({@link PythonBatchRun}): one write
+   * for all of them, each outcome as soon as it is made.
+   *
+   * @param tasks - the tasks, in order
+   * @param options - `onOutcome` for each task that ran
+   * @returns the run: `cancel(index)` and `done`
+   * @example
+   * ```ts
+   * const run = pool.runBatch(tasks, { onOutcome: (i, outcome) => send(i, outcome) });
+   * await run.done;
+   * ```
+   */
+  runBatch(tasks: readonly BatchTask[], options: { onOutcome: OnBatchOutcome }): PythonBatchRun {
+    if (this.#python.runtime === null) {
+      const run = new PythonBatchRun([], () => {}, options.onOutcome);
+      tasks.forEach((task, i) => options.onOutcome(i, { exception: serializeErrorAs(errorFormOf(task.payload, task.options ?? null), new PythonUnavailable(this.#python.tried)) }, 0));
+      return run;
+    }
+    return new PythonBatchRun(tasks, (slot) => {
+      if (this.#closed) return slot.refuse(new Error('The Python pool is closing'));
+      this.#queue.add(slot);
+      this.#dispatch();
+    }, options.onOutcome);
   }
 
   /**
@@ -124,11 +164,9 @@ export class PythonPool {
    */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const job of this.#queue) {
-      this.#release(job);
-      job.reject(new Error('The Python pool is closing'));
-    }
+    const waiting = [...this.#queue];
     this.#queue.clear();
+    for (const slot of waiting) slot.refuse(new Error('The Python pool is closing'));
     const all = [...this.#idle, ...this.#busy];
     this.#idle.length = 0;
     this.#busy.clear();
@@ -137,19 +175,26 @@ export class PythonPool {
   }
 
   #dispatch(): void {
-    for (const job of this.#queue) {
+    for (const slot of this.#queue) {
       if (this.#closed || this.#busy.size >= this.size) return;
-      this.#queue.delete(job);
+      this.#queue.delete(slot);
       let worker = this.#idle.pop();
       // An idle process may have died since (killed from outside); it is simply dropped.
       while (worker !== undefined && !worker.alive) worker = this.#idle.pop();
       worker ??= this.#spawn();
       this.#busy.add(worker);
-      this.#start(job, worker);
+      void slot.start(worker).finally(() => {
+        if (this.#busy.delete(worker)) {
+          if (worker.alive && !this.#closed) this.#idle.push(worker);
+          else this.#replace();
+        }
+        this.#dispatch();
+      });
     }
   }
 
-  #start(job: Job, worker: PythonProcess): void {
+  /** Runs a single task on a process; resolves when the process is done with it. */
+  #start(job: Job, worker: PythonProcess): Promise<void> {
     job.process = worker;
     let timedOut = false;
     const timer =
@@ -159,7 +204,7 @@ export class PythonPool {
             timedOut = true;
             this.#retire(worker);
           }, job.timeoutMs);
-    worker.run(job.task).then(
+    return worker.run(job.task).then(
       (outcome) => job.resolve(outcome),
       (death: Error) => {
         if (job.signal?.aborted) return; // already rejected with the caller's reason
@@ -171,11 +216,6 @@ export class PythonPool {
     ).finally(() => {
       if (timer) clearTimeout(timer);
       this.#release(job);
-      if (this.#busy.delete(worker)) {
-        if (worker.alive && !this.#closed) this.#idle.push(worker);
-        else this.#replace();
-      }
-      this.#dispatch();
     });
   }
 

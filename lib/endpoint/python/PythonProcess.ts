@@ -24,11 +24,53 @@ export interface PythonProcessOptions {
   readonly pythonPath?: readonly string[];
 }
 
+/** One task of a micro-batch as the worker reads it (its function's code goes once per batch). */
+export interface PythonBatchTask {
+  readonly function_id: string;
+  readonly payload: string;
+  readonly task_id?: string | undefined;
+  readonly options: WorkerTask['options'] | null;
+  readonly sandbox_dir?: string | undefined;
+  readonly mpi_launcher?: string | undefined;
+  /** A generator's first credit (§11). */
+  readonly credit?: PartialCredit;
+}
+
+/** A micro-batch as the worker reads it. */
+export interface PythonBatch {
+  readonly code: Readonly<Record<string, string>>;
+  readonly tasks: readonly PythonBatchTask[];
+}
+
+/** What a running micro-batch hears from its process, position by position, in order. */
+export interface PythonBatchListener {
+  /** The task at `at` ran: its outcome and run time. */
+  outcome(at: number, outcome: WorkerOutcome, ms: number): void;
+  /** The task at `at` was skipped, as {@link PythonProcess.skip} asked. */
+  skipped(at: number): void;
+  /**
+   * The process died before the batch ended: killed, crashed, or (`recycled`) ended itself after
+   * a MemoryError, in which case the next position never started.
+   */
+  died(error: Error, recycled: boolean): void;
+}
+
+/** A micro-batch on its process: its task ids, the position running now, who listens, skips asked before it was written. */
+interface RunningBatch {
+  /** Its number on this process: a skip names it, so a late one for an ended batch skips nothing. */
+  readonly id: number;
+  readonly ids: readonly (string | undefined)[];
+  at: number;
+  readonly listener: PythonBatchListener;
+  written: boolean;
+  readonly skips: number[];
+}
+
 /**
  * One long-lived CPython worker process running `worker.py`: tasks go in on fd 3 and outcomes
  * come back on fd 4, one JSON line each, so what a function prints (inherited stdout, stderr
- * passed through) never mixes with them. It runs one task at a time; stopping a task means
- * killing the process.
+ * passed through) never mixes with them. It runs one task, or one micro-batch, at a time;
+ * stopping a running task means killing the process.
  *
  * @example
  * ```ts
@@ -47,6 +89,9 @@ export class PythonProcess {
   #readyWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   #pending: { resolve: (outcome: WorkerOutcome) => void; reject: (error: Error) => void } | null = null;
   #death: Error | null = null;
+  #recycled = false;
+  #batch: RunningBatch | null = null;
+  #batches = 0;
   /** The running task's id, for its partials. */
   #taskId: string | null = null;
   #onPartial: ((partial: WorkerPartial) => void) | null = null;
@@ -98,7 +143,7 @@ export class PythonProcess {
    * @throws Error describing the process's death when it dies before answering
    */
   async run(task: WorkerTask): Promise<WorkerOutcome> {
-    if (this.#pending !== null) throw new Error('A Python worker runs one task at a time');
+    if (this.#pending !== null || this.#batch !== null) throw new Error('A Python worker runs one task at a time');
     if (!this.#ready) await new Promise<void>((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
     if (this.#death) throw this.#death;
     return new Promise((resolve, reject) => {
@@ -120,6 +165,43 @@ export class PythonProcess {
   }
 
   /**
+   * Runs a micro-batch: its tasks in order, each outcome told as it comes. The process must be
+   * idle; it is again once the listener has heard of every position (or of its death).
+   *
+   * @param batch - the functions' code and the tasks
+   * @param listener - told of each position's outcome or skip, and of the process's death
+   * @returns nothing: the listener hears everything, a process that dies first included
+   */
+  runBatch(batch: PythonBatch, listener: PythonBatchListener): void {
+    if (this.#pending !== null || this.#batch !== null) throw new Error('A Python worker runs one task at a time');
+    const running: RunningBatch = { id: this.#batches++, ids: batch.tasks.map((task) => task.task_id), at: 0, listener, written: false, skips: [] };
+    this.#batch = running;
+    this.#taskId = running.ids[0] ?? null;
+    const write = (): void => {
+      if (this.#batch !== running) return;
+      running.written = true;
+      this.#tasks.write(`${JSON.stringify({ batch: { ...batch, id: running.id } })}\n${running.skips.map((at) => `${JSON.stringify({ skip: at, batch: running.id })}\n`).join('')}`);
+    };
+    if (this.#death !== null) this.#die(this.#death);
+    else if (this.#ready) write();
+    else this.#readyWaiters.push({ resolve: write, reject: () => {} }); // a death before ready reaches the listener through #die
+  }
+
+  /**
+   * Asks the running micro-batch to skip a position it has not started (a cancelled task). The
+   * worker answers `skipped`, or the task's outcome if it had started it.
+   *
+   * @param at - the position in the batch
+   * @returns nothing
+   */
+  skip(at: number): void {
+    const batch = this.#batch;
+    if (batch === null || this.#death !== null) return;
+    if (batch.written) this.#tasks.write(`${JSON.stringify({ skip: at, batch: batch.id })}\n`);
+    else batch.skips.push(at);
+  }
+
+  /**
    * Where the running task's partials go (a generator's yields, §11).
    *
    * @param handler - told of each partial
@@ -130,15 +212,18 @@ export class PythonProcess {
   }
 
   /**
-   * Gives the running task more credit: the worker reads it when its generator waits for some.
+   * Gives a task of this process more credit (the running one, or one of its micro-batch not
+   * answered yet): the worker keeps it until the task's generator waits for some.
    *
    * @param taskId - the task (a credit for another is dropped)
    * @param credit - its new cumulative credit
    * @returns nothing
    */
   credit(taskId: string, credit: PartialCredit): void {
-    if (this.#taskId !== taskId || this.#death !== null) return;
-    this.#tasks.write(`${JSON.stringify({ credit })}\n`);
+    if (this.#death !== null) return;
+    const batch = this.#batch;
+    const here = batch === null ? this.#taskId === taskId : batch.ids.indexOf(taskId, batch.at) >= 0;
+    if (here) this.#tasks.write(`${JSON.stringify({ credit, task_id: taskId })}\n`);
   }
 
   /** Stops the process at once (SIGKILL); a task it was running fails with the reason. */
@@ -163,7 +248,7 @@ export class PythonProcess {
   }
 
   #message(line: string): void {
-    let message: { ready?: boolean; result?: string; exception?: string; recycle?: boolean; partials?: number; partial?: { seq?: unknown; value?: unknown } };
+    let message: { ready?: boolean; result?: string; exception?: string; recycle?: boolean; partials?: number; partial?: { seq?: unknown; value?: unknown }; at?: number; skipped?: boolean; ms?: number };
     try {
       message = JSON.parse(line) as typeof message;
     } catch {
@@ -183,16 +268,45 @@ export class PythonProcess {
       if (this.#taskId !== null && Number.isSafeInteger(seq) && typeof value === 'string') this.#onPartial?.({ type: 'partial', taskId: this.#taskId, seq: seq as number, value });
       return;
     }
+    const extra = { ...(Number.isSafeInteger(message.partials) ? { partials: message.partials! } : {}), ...(typeof message.ms === 'number' && message.at === undefined ? { ms: message.ms } : {}) };
+    const outcome: WorkerOutcome | null =
+      typeof message.result === 'string' ? { result: message.result, ...extra } : typeof message.exception === 'string' ? { exception: message.exception, ...extra } : null;
+    const batch = this.#batch;
+    if (batch !== null && Number.isSafeInteger(message.at)) {
+      if (message.skipped !== true && outcome === null) {
+        // Its task fails with WorkerCrashed, the rest of the batch goes on in a fresh process.
+        this.#die(new Error('the Python process answered without a result or an exception'));
+        this.#child.kill('SIGKILL');
+        return;
+      }
+      this.#batchMessage(batch, message.at!, message.skipped === true ? null : outcome, typeof message.ms === 'number' ? message.ms : 0, message.recycle === true);
+      return;
+    }
     const pending = this.#pending;
     this.#pending = null;
     this.#taskId = null;
-    const partials = Number.isSafeInteger(message.partials) ? { partials: message.partials! } : {};
     // The worker exits after this outcome (a MemoryError): it must not be given another task.
-    if (message.recycle === true) this.#death ??= new Error('the Python process ended itself after a MemoryError');
+    if (message.recycle === true) this.#recycle();
     if (pending === null) return;
-    if (typeof message.result === 'string') pending.resolve({ result: message.result, ...partials });
-    else if (typeof message.exception === 'string') pending.resolve({ exception: message.exception, ...partials });
+    if (outcome !== null) pending.resolve(outcome);
     else pending.reject(new Error('the Python process answered without a result or an exception'));
+  }
+
+  /** A batch position's answer: its outcome (null when skipped). */
+  #batchMessage(batch: RunningBatch, at: number, outcome: WorkerOutcome | null, ms: number, recycle: boolean): void {
+    batch.at = at + 1;
+    this.#taskId = batch.ids[batch.at] ?? null;
+    const last = batch.at >= batch.ids.length;
+    // Done with the batch before telling of its last answer: the listener may give the process the next.
+    if (last) this.#batch = null;
+    if (recycle) this.#recycle();
+    if (outcome === null) batch.listener.skipped(at);
+    else batch.listener.outcome(at, outcome, ms);
+  }
+
+  #recycle(): void {
+    this.#recycled = true;
+    this.#death ??= new Error('the Python process ended itself after a MemoryError');
   }
 
   #die(reason: Error): void {
@@ -204,5 +318,8 @@ export class PythonProcess {
     const pending = this.#pending;
     this.#pending = null;
     pending?.reject(this.#death);
+    const batch = this.#batch;
+    this.#batch = null;
+    batch?.listener.died(this.#death, this.#recycled);
   }
 }

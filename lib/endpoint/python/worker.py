@@ -6,6 +6,12 @@ tasks arrive on fd 3, outcomes leave on fd 4, one JSON object per line. The firs
 which Python this is. Time limits and cancellation are the endpoint's:
 it kills the process and starts another.
 
+A micro-batch (PythonBatchRun.ts) comes as one line, ``{"batch": {"code": {id: code}, "tasks":
+[...]}}``: its tasks run in order, and each outcome leaves as soon as it is made, with its
+position (``"at"``) and its run time in ms. Between two tasks the worker reads, without waiting,
+the ``{"skip": position}`` lines the endpoint sent for tasks cancelled before they started, and
+answers each skipped one with ``{"at": position, "skipped": true}`` instead of running it.
+
 Functions load as Globus Compute loads them (globus_compute_sdk/serialize/concretes.py): ``st``
 and ``sd`` (base64 of ``name:source``), ``03`` and ``04`` (dill of ``(name, source)``), ``01``
 (dill of the function), ``02`` (pickle), and the combined ``10`` and ``12``. Arguments arrive as
@@ -23,6 +29,7 @@ type's name, the message and the traceback. Standard library only, dill when pre
 import asyncio
 import binascii
 import codecs
+import collections
 import functools
 import inspect
 import json
@@ -30,7 +37,9 @@ import linecache
 import os
 import pickle
 import platform
+import select
 import sys
+import time
 import traceback
 import types
 from collections import OrderedDict
@@ -258,15 +267,17 @@ def data_ids(buffer):
         return {method}  # malformed: loading the arguments reports it
 
 
-def style_of(task):
+def style_of(task, buffers=None):
     """The submitter's serialization (docs/serialization.md, "Results"), from what the task
-    carries: the options of a Globus Compute (v3) submit, else the methods of its arguments."""
+    carries: the options of a Globus Compute (v3) submit, else the methods of its arguments
+    (``buffers``, its payload unpacked, when the caller has them)."""
     options = task.get("options") or {}
     globus_compute = options.get("submitter") == "globus-compute"
-    try:
-        buffers = unpack_buffers(task.get("payload") or "")
-    except DeserializationError:
-        buffers = []
+    if buffers is None:
+        try:
+            buffers = unpack_buffers(task.get("payload") or "")
+        except DeserializationError:
+            buffers = []
     pickled = any("00" in data_ids(b) for b in buffers)
     errors = "text" if globus_compute else ("pickle" if pickled else "je")
     methods = ["00"] if pickled else ["11"]
@@ -319,7 +330,8 @@ def serialize_result(value, methods):
 class Sandbox:
     """Globus Compute's per-task environment: ``GC_TASK_UUID``, ``GC_TASK_SANDBOX_DIR`` (the
     directory a ``ShellFunction`` runs in; it makes it) and, for an ``MPIFunction``,
-    ``PARSL_MPI_PREFIX``. The working directory and the variables are put back after the task."""
+    ``PARSL_MPI_PREFIX``. The working directory is put back after the task; the variables are
+    set for each task (a task without them sees none of the last task's)."""
 
     NAMES = ("GC_TASK_UUID", "GC_TASK_SANDBOX_DIR", "PARSL_MPI_PREFIX")
 
@@ -334,22 +346,24 @@ class Sandbox:
         if prefix:
             self.values["PARSL_MPI_PREFIX"] = prefix
 
+    # The worker's own working directory, where every task starts.
+    HOME = os.getcwd()
+
     def __enter__(self):
-        self.cwd = os.getcwd()
-        self.saved = {name: os.environ.get(name) for name in self.NAMES}
+        # Exactly this task's variables: the last task's are replaced, or removed when this one
+        # has none (an environment variable costs a putenv, so only what changes is written).
         for name in self.NAMES:
-            os.environ.pop(name, None)
-        os.environ.update(self.values)
+            value = self.values.get(name)
+            if value is not None:
+                if os.environ.get(name) != value:
+                    os.environ[name] = value
+            elif name in os.environ:
+                del os.environ[name]
         return self
 
     def __exit__(self, *exc_info):
-        for name, value in self.saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         try:
-            os.chdir(self.cwd)
+            os.chdir(self.HOME)
         except OSError:
             pass  # the old directory is gone: the next task runs where it is
         return False
@@ -407,28 +421,112 @@ class InputResolver:
         return self.loaded[task_id]
 
 
+# Credits kept for tasks that have not asked for them yet; past this many the oldest go.
+CREDITS_LIMIT = 1024
+
+
+class Channel:
+    """The task channel (fd 3), split into lines through a buffer of its own, so that a batch can
+    take the lines that have arrived between two of its tasks without waiting for more. Control
+    lines are kept here, wherever they are read: a streaming task's credit (by task id) until
+    that task asks for it, and the skips of the batch running now."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.lines = collections.deque()
+        self.partial = bytearray()
+        self.eof = False
+        self.credits = OrderedDict()
+        self.batch = None
+        self.skips = set()
+
+    def control(self, line):
+        """Keeps a control line (a credit or a skip); returns the line's message otherwise, or
+        None for a line that is not JSON (the endpoint writes only JSON: it meant nothing)."""
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return None
+        if "credit" in message and "function_id" not in message:
+            task_id, credit = message.get("task_id"), message["credit"]
+            old = self.credits.pop(task_id, None)
+            if old is not None:
+                credit = {"count": max(old["count"], credit["count"]), "bytes": max(old["bytes"], credit["bytes"])}
+            self.credits[task_id] = credit
+            if len(self.credits) > CREDITS_LIMIT:
+                self.credits.popitem(last=False)  # a credit for a task that ended before it came
+            return None
+        if "skip" in message:
+            if message.get("batch") == self.batch:
+                self.skips.add(message["skip"])
+            return None  # else a skip for a batch that has ended
+        return message
+
+    def take_credit(self, task_id):
+        """The credit kept for a task, if any came."""
+        return self.credits.pop(task_id, None)
+
+    def _fill(self):
+        chunk = os.read(self.fd, 1 << 20)
+        if not chunk:
+            self.eof = True
+            return
+        start = 0
+        while True:
+            newline = chunk.find(b"\n", start)
+            if newline < 0:
+                self.partial += chunk[start:]
+                return
+            self.partial += chunk[start:newline]
+            self.lines.append(bytes(self.partial))
+            self.partial.clear()
+            start = newline + 1
+
+    def readline(self):
+        """The next line, waiting for it; None once the endpoint has closed the channel."""
+        while not self.lines:
+            if self.eof:
+                return None
+            self._fill()
+        return self.lines.popleft()
+
+    def take_arrived(self):
+        """Reads the control lines that have arrived, without waiting for any. Between a batch's
+        tasks only control lines come: the next batch is not written before this one has ended."""
+        while not self.eof and select.select([self.fd], [], [], 0)[0]:
+            self._fill()
+        while self.lines:
+            self.control(self.lines.popleft())
+
+
 class Credits:
     """A streaming task's credit (docs/protocol-extensions.md §11): cumulative, as the endpoint's
     process writes it on the task channel while the task runs. Read only while the generator waits
     for more: the same rule as lib/endpoint/partialChannel.ts's mayStream."""
 
-    def __init__(self, tasks, first):
+    def __init__(self, tasks, task_id, first):
         self.tasks = tasks
+        self.task_id = task_id
         self.count = first["count"] if first else float("inf")
         self.bytes = first["bytes"] if first else float("inf")
+        self.update()
 
     def allows(self, seq, sent, size):
         return seq < self.count and sent + size <= self.bytes
 
+    def update(self):
+        credit = self.tasks.take_credit(self.task_id)
+        if credit:
+            self.count = max(self.count, credit["count"])
+            self.bytes = max(self.bytes, credit["bytes"])
+
     def wait(self, ready):
         while not ready():
             line = self.tasks.readline()
-            if not line:
+            if line is None:
                 raise EOFError("the endpoint closed the task channel while a generator waited for credit")
-            credit = json.loads(line).get("credit")
-            if credit:
-                self.count = max(self.count, credit["count"])
-                self.bytes = max(self.bytes, credit["bytes"])
+            self.tasks.control(line)
+            self.update()
 
 
 def stream(generator, task, credits, send, max_result, style):
@@ -462,7 +560,7 @@ def stream(generator, task, credits, send, max_result, style):
             loop.close()
 
 
-def run(task, functions, max_result, style, credits=None, send=None):
+def run(task, functions, max_result, style, credits=None, send=None, buffers=None):
     if style.problem is not None:
         raise DeserializationError(style.problem)
     function_id = task["function_id"]
@@ -474,7 +572,8 @@ def run(task, functions, max_result, style, credits=None, send=None):
             functions.popitem(last=False)
     else:
         functions.move_to_end(function_id)
-    buffers = unpack_buffers(task["payload"])
+    if buffers is None:
+        buffers = unpack_buffers(task["payload"])  # raises what is wrong with it
     # A task with inputs carries their results in a third buffer (lib/serialize/taskInputs.ts).
     inputs = None
     if len(buffers) == 3 and buffers[2].startswith(TASK_INPUTS_METHOD + "\n"):
@@ -515,34 +614,97 @@ def set_memory_limit(megabytes):
         pass  # not on this platform: the endpoint still recovers when the process dies
 
 
+def run_one(task, functions, max_result, tasks, send):
+    """Runs one task; its outcome, and whether the process must end after it (a MemoryError)."""
+    recycle = False
+    style = None
+    try:
+        try:
+            buffers = unpack_buffers(task.get("payload") or "")
+        except DeserializationError:
+            buffers = None  # run() says what is wrong with it
+        style = style_of(task, buffers or [])
+        outcome, recycle = run(task, functions, max_result, style, Credits(tasks, task.get("task_id"), task.get("credit")), send, buffers)
+    except MemoryError as e:
+        outcome, recycle = {"exception": describe(e, style=style)}, True
+    except Exception as e:
+        outcome = {"exception": describe(e, style=style)}
+    tasks.take_credit(task.get("task_id"))  # one that came after the task's last wait is of no use now
+    if recycle:
+        outcome["recycle"] = True
+    return outcome, recycle
+
+
+def run_batch(batch, functions, max_result, tasks, send):
+    """Runs a micro-batch in order, each outcome sent as soon as it is made; skips the positions
+    the endpoint cancelled before they started. An outcome leaves in one write with the answers
+    for the skipped positions right after it, so the endpoint sees at once that the next task it
+    cancelled is not running. Returns whether the process must end."""
+    code = batch["code"]
+    batch_tasks = batch["tasks"]
+    tasks.batch = batch.get("id")
+    tasks.skips.clear()
+
+    def skips_from(at, answers):
+        while at < len(batch_tasks) and at in tasks.skips:
+            answers.append({"at": at, "skipped": True})
+            at += 1
+        return at
+
+    try:
+        tasks.take_arrived()
+        answers = []
+        at = skips_from(0, answers)
+        if answers:
+            send(*answers)
+        while at < len(batch_tasks):
+            task = batch_tasks[at]
+            task["function_code"] = code.get(task.get("function_id"), "")  # missing: run_one reports it
+            started = time.perf_counter()
+            outcome, recycle = run_one(task, functions, max_result, tasks, send)
+            outcome["at"] = at
+            outcome["ms"] = (time.perf_counter() - started) * 1000
+            if recycle:
+                send(outcome)
+                return True
+            tasks.take_arrived()
+            answers = [outcome]
+            at = skips_from(at + 1, answers)
+            send(*answers)
+        return False
+    finally:
+        tasks.batch = None
+        tasks.skips.clear()
+
+
 def main():
     max_result = int(sys.argv[1])
     set_memory_limit(int(sys.argv[2]))
-    tasks = os.fdopen(3, "rb")
+    tasks = Channel(3)
     outcomes = os.fdopen(4, "wb")
 
-    def send(message):
-        outcomes.write(json.dumps(message).encode() + b"\n")
+    def send(*messages):
+        outcomes.write(b"".join(json.dumps(message).encode() + b"\n" for message in messages))
         outcomes.flush()
 
     send({"ready": True, "version": platform.python_version(), "executable": sys.executable})
     functions = OrderedDict()
-    for line in tasks:
-        recycle = False
-        style = None
-        try:
-            task = json.loads(line)
-            if "function_id" not in task:
-                continue  # a credit line for a stream that has ended
-            style = style_of(task)
-            outcome, recycle = run(task, functions, max_result, style, Credits(tasks, task.get("credit")), send)
-        except MemoryError as e:
-            outcome, recycle = {"exception": describe(e, style=style)}, True
-        except Exception as e:
-            outcome = {"exception": describe(e, style=style)}
-        if recycle:
-            outcome["recycle"] = True
-        send(outcome)
+    while True:
+        line = tasks.readline()
+        if line is None:
+            return
+        message = tasks.control(line)
+        if message is None:
+            continue  # a credit or a skip, kept by the channel (or a line that meant nothing)
+        if "batch" in message:
+            recycle = run_batch(message["batch"], functions, max_result, tasks, send)
+        elif "function_id" in message:
+            started = time.perf_counter()
+            outcome, recycle = run_one(message, functions, max_result, tasks, send)
+            outcome["ms"] = (time.perf_counter() - started) * 1000
+            send(outcome)
+        else:
+            continue  # nothing this worker knows: the endpoint writes only the messages above
         if recycle:
             # After a MemoryError the heap may be in any state: a fresh process takes the next task.
             os._exit(0)
