@@ -467,7 +467,7 @@ class Channel:
         return self.credits.pop(task_id, None)
 
     def _fill(self):
-        chunk = os.read(self.fd, 1 << 20)
+        chunk = os.read(self.fd, 65536)  # under malloc's mmap threshold: a bigger buffer costs an mmap per read
         if not chunk:
             self.eof = True
             return
