@@ -189,7 +189,7 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
   watch<T>(groupId: string, taskIds: readonly string[]): AsyncTask<T>[] {
     const ids = taskIds.map((id) => id.toLowerCase());
     const tasks = ids.map((id) => {
-      const state = (this.#registry.get(id) as TaskState<T> | undefined) ?? new TaskState<T>(id, groupId, 'waiting-for-ep');
+      const state = (this.#registry.get(id) as TaskState<T> | undefined) ?? TaskState.followed<T>(id, groupId);
       this.#registry.add(state as TaskState);
       return new AsyncTask<T>(state, this);
     });

@@ -61,6 +61,8 @@ export class TaskState<T = unknown> {
   pendingEnd: Settlement | null = null;
   #phase: TaskPhase;
   #status: ClientTaskStatus;
+  /** The status is the client's guess (a task it follows by id): the service's first word replaces it, whatever its rank. */
+  #assumed = false;
   #status$: BehaviorSubject<ClientTaskStatus> | null = null;
 
   /**
@@ -75,6 +77,25 @@ export class TaskState<T = unknown> {
     this.inputs = inputs;
     this.#status = status;
     this.#phase = status === 'queued' ? 'queued' : 'posted';
+  }
+
+  /**
+   * A task the client follows by id (`watch`, `reattach`): posted, shown as `waiting-for-ep` until
+   * the service says where it is, which may be behind that (`waiting-for-deps`).
+   *
+   * @param taskId - the task's id
+   * @param groupId - its task group
+   * @returns its state
+   * @example
+   * ```ts
+   * const state = TaskState.followed(taskId, groupId);
+   * state.setStatus('waiting-for-deps'); // taken: the first status the service gives
+   * ```
+   */
+  static followed<T>(taskId: string, groupId: string): TaskState<T> {
+    const state = new TaskState<T>(taskId, groupId, INITIAL_STATUS);
+    state.#assumed = true;
+    return state;
   }
 
   /** Where the task is in its lifecycle. */
@@ -148,8 +169,12 @@ export class TaskState<T = unknown> {
    * @returns nothing
    */
   setStatus(status: ClientTaskStatus): void {
-    // Frames and answers race (a status frame can beat the submit answer); only forward moves count.
-    if (this.settled || rank(status) <= rank(this.#status)) return;
+    // Frames and answers race (a status frame can beat the submit answer); only forward moves
+    // count, but for the first status the service gives a task the client only guessed at.
+    if (this.settled) return;
+    const assumed = this.#assumed;
+    this.#assumed = false;
+    if (assumed ? status === this.#status : rank(status) <= rank(this.#status)) return;
     this.#status = status;
     this.#status$?.next(status);
   }

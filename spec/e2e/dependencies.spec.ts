@@ -91,6 +91,26 @@ describe('tasks that wait for tasks (memory backend)', () => {
     await assert.rejects(d.asPromise(), (err: unknown) => err instanceof TaskCancelled);
   });
 
+  it('should show a task followed by id (reattach) as waiting-for-deps while its input runs', async () => {
+    const hang = await fxc.registerFunction(() => new Promise<number>(() => undefined));
+    const inc = await fxc.registerFunction((x: number) => x + 1);
+    const a = fxc.run({ functionId: hang, endpointId: local.endpointId });
+    const b = fxc.run({ functionId: inc, endpointId: local.endpointId }, a);
+    await reached(b, 'waiting-for-deps');
+    const other = new FuncXClient({ serviceUrl: local.url, token: local.token, asynchronous: true });
+    try {
+      const [followed] = other.watch([b.taskId], fxc.taskGroupId);
+      await reached(followed!, 'waiting-for-deps');
+      assert.equal(followed!.status, 'waiting-for-deps');
+      a.cancel();
+      await assert.rejects(followed!.asPromise(), (e: unknown) => e instanceof DependencyFailed);
+      await assert.rejects(b.asPromise(), (e: unknown) => e instanceof DependencyFailed);
+    } finally {
+      a.cancel(); // closing waits for the followed task: it must end
+      await other.close();
+    }
+  });
+
   it('should refuse another user\'s task as an input, and an unknown id, per task', async () => {
     const inc = await fxc.registerFunction((x: number) => x + 1);
     const mine = fxc.run({ functionId: inc, endpointId: local.endpointId }, 1);

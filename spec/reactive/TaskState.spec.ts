@@ -28,6 +28,23 @@ describe('TaskState', () => {
     assert.equal(new TaskState('t', 'g', 'running').phase, 'posted');
   });
 
+  it('should take the service\'s first status for a task it follows by id, even behind its guess, then only forward moves', () => {
+    const state = TaskState.followed('t', 'g');
+    const seen: string[] = [];
+    state.status$.subscribe((s) => seen.push(s));
+    assert.equal(state.phase, 'posted');
+    state.setStatus('waiting-for-deps'); // the sweep's answer: it waits for its inputs
+    state.setStatus('waiting-for-ep');
+    state.setStatus('waiting-for-deps'); // late: behind
+    assert.deepEqual(seen, ['waiting-for-ep', 'waiting-for-deps', 'waiting-for-ep']);
+    const same = TaskState.followed('u', 'g');
+    const sameSeen: string[] = [];
+    same.status$.subscribe((s) => sameSeen.push(s));
+    same.setStatus('waiting-for-ep');
+    same.setStatus('waiting-for-deps'); // behind the status the service gave
+    assert.deepEqual(sameSeen, ['waiting-for-ep']);
+  });
+
   it('should be accepted waiting-for-deps when it has inputs, then move on as the service releases it', () => {
     const state = new TaskState('t', 'g', 'queued', ['input']);
     const seen: string[] = [];
