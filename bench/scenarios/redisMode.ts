@@ -1,8 +1,8 @@
 import { FuncXClient, FuncXExecutor } from 'funcx-rx';
 import { Redis } from 'ioredis';
 import { startLocalService } from 'funcx-rx/service';
-import { runCli, startCli, type CliProcess } from '../../spec/support/cli.js';
-import { startRedisServer, type RedisServer } from '../../spec/support/redisServer.js';
+import type { CliProcess } from '../../spec/support/cli.js';
+import { startReplicaSet, stopReplicaSet, type ReplicaSet } from '../../spec/support/replicaSet.js';
 import { progress } from '../support/progress.js';
 import type { Row } from '../support/report.js';
 import { repeat, summary } from '../support/stats.js';
@@ -13,34 +13,12 @@ const KILL_TASKS = 10_000;
 const COUNTED_TASKS = 2_000;
 const noop = (x: number): number => x * 2;
 
-interface Cluster {
-  readonly redis: RedisServer;
-  readonly token: string;
-  readonly endpointId: string;
-  a: CliProcess;
-  b: CliProcess;
-  readonly endpoint: CliProcess;
-  replica(port?: string): Promise<CliProcess>;
-  stop(): Promise<void>;
-}
+/** Scenario 11's parts: a redis-server, two replicas (`serve --redis`), an endpoint process on B; `a` is replaced after its SIGKILL. */
+type Cluster = Omit<ReplicaSet, 'a'> & { a: CliProcess };
 
-/** A redis-server, two replicas (`serve --redis`), and an endpoint process on replica B. */
+/** The replica specs' set (spec/support/replicaSet.ts) with the bench's endpoint workers, pinged every 500 ms. */
 async function cluster(workers: number): Promise<Cluster> {
-  const redis = await startRedisServer();
-  const { token } = (await runCli(['token', 'create', '--redis', redis.url, '--json'])) as { token: string };
-  const { endpoint_id: endpointId, secret } = (await runCli(['endpoint-register', '--redis', redis.url, '--json'], { FUNCX_TOKEN: token })) as { endpoint_id: string; secret: string };
-  const replica = (port = '0') => startCli(['serve', '--redis', redis.url, '--json', '--port', port, '--ping-interval', '500']);
-  const [a, b] = await Promise.all([replica(), replica()]);
-  const endpoint = await startCli(['endpoint', '--service', b.info.url!, '--endpoint-id', endpointId, '--workers', String(workers)], { FUNCX_ENDPOINT_SECRET: secret });
-  const self: Cluster = {
-    redis, token, endpointId, a, b, endpoint, replica,
-    stop: async () => {
-      await endpoint.stop();
-      await Promise.all([self.a.stop(), self.b.stop()]);
-      await redis.stop();
-    },
-  };
-  return self;
+  return { ...(await startReplicaSet({ name: 'bench', workers, serveArgs: ['--ping-interval', '500'] })) };
 }
 
 async function executorRun(serviceUrl: string, token: string, endpointId: string, tasks: number): Promise<number> {
@@ -64,7 +42,7 @@ async function killRun(c: Cluster, kill: boolean): Promise<{ seconds: number; lo
     const counts = new Map<number, number>();
     const start = performance.now();
     const all = Promise.allSettled(Array.from({ length: KILL_TASKS }, (_, i) => new Promise<void>((resolve, reject) => {
-      fxc.run({ functionId, endpointId: c.endpointId }, i).subscribe({ next: () => counts.set(i, (counts.get(i) ?? 0) + 1), error: reject, complete: resolve });
+      fxc.run({ functionId, endpointId: c.endpoint.endpoint_id }, i).subscribe({ next: () => counts.set(i, (counts.get(i) ?? 0) + 1), error: reject, complete: resolve });
     })));
     if (kill) {
       while (counts.size < KILL_TASKS / 3) await new Promise((r) => setTimeout(r, 5));
@@ -102,10 +80,10 @@ export async function redisMode(repeats: number, workers: number): Promise<Row[]
   probe.on('error', () => {});
   try {
     const executed = await commandsRun(probe);
-    const redis = summary(await repeat(repeats, () => executorRun(c.a.info.url!, c.token, c.endpointId, TASKS)));
+    const redis = summary(await repeat(repeats, () => executorRun(c.a.info.url!, c.token, c.endpoint.endpoint_id, TASKS)));
     const commandsPerTask = (await executed()) / (repeats * TASKS);
     progress(`redis: ${COUNTED_TASKS.toLocaleString('en')} tasks with the requests to Redis counted`);
-    const requestsPerTask = await requestsRun(probe, () => executorRun(c.a.info.url!, c.token, c.endpointId, COUNTED_TASKS));
+    const requestsPerTask = await requestsRun(probe, () => executorRun(c.a.info.url!, c.token, c.endpoint.endpoint_id, COUNTED_TASKS));
     progress(`redis: ${KILL_TASKS.toLocaleString('en')} tasks with and without a replica SIGKILLed and restarted`);
     const clean = await killRun(c, false);
     const killed = await killRun(c, true);
@@ -119,7 +97,7 @@ export async function redisMode(repeats: number, workers: number): Promise<Row[]
     ];
   } finally {
     probe.disconnect();
-    await c.stop();
+    await stopReplicaSet(c);
   }
 }
 

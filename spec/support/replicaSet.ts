@@ -15,6 +15,8 @@ export interface ReplicaSetOptions {
   readonly balanced?: boolean;
   /** The replicas share a three-node Redis Cluster (`redis-cluster://...`) instead of one redis-server. */
   readonly cluster?: boolean;
+  /** The endpoint's worker threads (2 by default). */
+  readonly workers?: number;
 }
 
 /** A real redis-server (or Redis Cluster), two `funcx-rx serve --redis` replicas, a user, and an endpoint process on B. */
@@ -38,7 +40,7 @@ export interface ReplicaSet<Store extends { readonly url: string } = RedisServer
  * through a balancer). Stop what it started with {@link stopReplicaSet}, passing the parts as the
  * spec holds them then (a spec may have replaced a killed replica).
  *
- * @param options - the endpoint's name, the replicas' arguments, Redis's durability, a balancer, a Redis Cluster
+ * @param options - the endpoint's name and workers, the replicas' arguments, Redis's durability, a balancer, a Redis Cluster
  * @returns the parts
  * @example
  * ```ts
@@ -55,7 +57,7 @@ export async function startReplicaSet(options: ReplicaSetOptions): Promise<Repli
   const endpoint = (await runCli(['endpoint-register', '--redis', redis.url, '--json', '--name', options.name], { FUNCX_TOKEN: token })) as { endpoint_id: string; secret: string };
   const [a, b] = await Promise.all([replica(), replica()]);
   const balancer = options.balanced ? await FaultProxy.start(b.info.url!) : null;
-  const ep = await startCli(['endpoint', '--service', balancer?.url ?? b.info.url!, '--endpoint-id', endpoint.endpoint_id, '--workers', '2'], { FUNCX_ENDPOINT_SECRET: endpoint.secret });
+  const ep = await startCli(['endpoint', '--service', balancer?.url ?? b.info.url!, '--endpoint-id', endpoint.endpoint_id, '--workers', String(options.workers ?? 2)], { FUNCX_ENDPOINT_SECRET: endpoint.secret });
   return { redis, token, endpoint, a, b, ep, balancer, replica };
 }
 
