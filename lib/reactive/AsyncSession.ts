@@ -95,7 +95,9 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
     // (the first task added subscribes the socket).
     // A safety net beside the reopen sweeps: an event lost between replicas (one that died after
     // ending a task but before publishing it) reaches no socket, so a socket that has been quiet
-    // for idleSweepMs while tasks wait sweeps them. One timer, and only while the socket is held.
+    // for idleSweepMs while tasks wait sweeps them. One timer, and only while the socket is held;
+    // it looks four times per idleSweepMs, so a sweep comes at most a quarter late (a timer of the
+    // full period would come up to twice idleSweepMs after the last frame).
     const idleMs = options.idleSweepMs ?? CLIENT_DEFAULTS.idleSweepMs;
     const scheduler = options.scheduler ?? asyncScheduler;
     let lastFrameAt = scheduler.now();
@@ -103,7 +105,7 @@ export class AsyncSession implements TaskControl, SubmissionOwner {
       lastFrameAt = scheduler.now();
       this.#apply(frame);
     }));
-    const idleSweeps$ = interval(idleMs, scheduler).pipe(
+    const idleSweeps$ = interval(Math.max(1, Math.floor(idleMs / 4)), scheduler).pipe(
       filter(() => scheduler.now() - lastFrameAt >= idleMs),
       tap(() => {
         lastFrameAt = scheduler.now();

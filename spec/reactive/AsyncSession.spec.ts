@@ -105,6 +105,24 @@ describe('AsyncSession', () => {
     assert.deepEqual(FakeSocket.log.map((e) => [e.frame, e.event]), [[1, 'open'], [10, 'close']]);
   });
 
+  it('should sweep within a quarter of idleSweepMs past the quiet period that follows the last frame', () => {
+    testScheduler().run(({ expectObservable }) => {
+      const calls = new Subject<string>();
+      const ended = new Map<string, TaskRecord>();
+      const s = session(fakeApi(calls, ended), 10);
+      const values = new Subject<unknown>();
+      atFrame(0, () => {
+        const task = s.submit('f', 'e', '11\n1');
+        ended.set(task.taskId, { task_id: task.taskId, status: 'success', completion_t: '1.000', result: serialize(7) });
+        task.subscribe((v) => values.next(v));
+        // A frame at 3 (its status): quiet from then on, the sweep is due at 13 and comes at the next look, 14.
+        atFrame(3, () => FakeSocket.made[0]!.receive({ type: 'status', task_id: task.taskId, status: 'running' }));
+      });
+      expectObservable(calls).toBe('--s-----------b');
+      expectObservable(values).toBe('--------------v', { v: 7 });
+    });
+  });
+
   it('should emit a generator\'s partials in order, each once, read a gap back over HTTP, acknowledge what it took, and complete after the last one', () => {
     const held = new Map<string, string[]>();
     let sent: string[] = [];
