@@ -86,18 +86,27 @@ describe('AsyncSession', () => {
     ]);
   });
 
+  /**
+   * A task whose result frame was lost (only a sweep can find it ended), on a session with
+   * idleSweepMs 10; a status frame comes at `frameAt` when given.
+   */
+  const lostResult = (frameAt: number | null) => {
+    const calls = new Subject<string>();
+    const ended = new Map<string, TaskRecord>();
+    const s = session(fakeApi(calls, ended), 10);
+    const values = new Subject<unknown>();
+    atFrame(0, () => {
+      const task = s.submit('f', 'e', '11\n1');
+      ended.set(task.taskId, { task_id: task.taskId, status: 'success', completion_t: '1.000', result: serialize(7) });
+      task.subscribe((v) => values.next(v));
+      if (frameAt !== null) atFrame(frameAt, () => FakeSocket.made[0]!.receive({ type: 'status', task_id: task.taskId, status: 'running' }));
+    });
+    return { calls, values };
+  };
+
   it('should sweep its waiting tasks when the socket has been quiet for idleSweepMs, and settle what the sweep finds ended', () => {
     testScheduler().run(({ expectObservable }) => {
-      const calls = new Subject<string>();
-      const ended = new Map<string, TaskRecord>();
-      const s = session(fakeApi(calls, ended), 10);
-      const values = new Subject<unknown>();
-      atFrame(0, () => {
-        const task = s.submit('f', 'e', '11\n1');
-        // The service ended it, and its result frame was lost: only a sweep can find it.
-        ended.set(task.taskId, { task_id: task.taskId, status: 'success', completion_t: '1.000', result: serialize(7) });
-        task.subscribe((v) => values.next(v));
-      });
+      const { calls, values } = lostResult(null);
       // The post at 2; the first quiet sweep at 10 finds it ended.
       expectObservable(calls).toBe('--s-------b');
       expectObservable(values).toBe('----------v', { v: 7 });
@@ -107,17 +116,8 @@ describe('AsyncSession', () => {
 
   it('should sweep within a quarter of idleSweepMs past the quiet period that follows the last frame', () => {
     testScheduler().run(({ expectObservable }) => {
-      const calls = new Subject<string>();
-      const ended = new Map<string, TaskRecord>();
-      const s = session(fakeApi(calls, ended), 10);
-      const values = new Subject<unknown>();
-      atFrame(0, () => {
-        const task = s.submit('f', 'e', '11\n1');
-        ended.set(task.taskId, { task_id: task.taskId, status: 'success', completion_t: '1.000', result: serialize(7) });
-        task.subscribe((v) => values.next(v));
-        // A frame at 3 (its status): quiet from then on, the sweep is due at 13 and comes at the next look, 14.
-        atFrame(3, () => FakeSocket.made[0]!.receive({ type: 'status', task_id: task.taskId, status: 'running' }));
-      });
+      // A frame at 3: quiet from then on, the sweep is due at 13 and comes at the next look, 14.
+      const { calls, values } = lostResult(3);
       expectObservable(calls).toBe('--s-----------b');
       expectObservable(values).toBe('--------------v', { v: 7 });
     });
